@@ -1,0 +1,104 @@
+"""oppcore: embeddable opportunity management.
+
+Immutable models for leads and deals, exact money, pipelines as data, explainable scoring,
+a storage contract with reference stores, and pipeline analytics. See the documentation
+for the guides; every public name is importable from here.
+"""
+
+from ._errors import (
+    CalibrationError,
+    ConfigError,
+    CurrencyMismatchError,
+    DuplicateError,
+    ImportDataError,
+    NotFoundError,
+    OppcoreError,
+    PermissionDeniedError,
+    PluginError,
+    ScoringError,
+    StoreError,
+    StructureError,
+    TransitionError,
+    ValidationError,
+    VersionConflictError,
+)
+from ._models import (
+    Account,
+    Channel,
+    CompanySize,
+    Contact,
+    ContactRole,
+    Lead,
+    LeadStatus,
+    Opportunity,
+    Probability,
+    ProbabilitySource,
+    Source,
+)
+from ._money import CURRENCY_MINOR_UNITS, Money
+from ._qualification import (
+    Budget,
+    Competition,
+    CompetitivePosition,
+    Competitor,
+    DecisionProcess,
+    Qualification,
+    Urgency,
+    UrgencyLevel,
+)
+from ._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus, StageChange
+from ._validate import FrozenMap
+from ._version import __version__
+
+__all__ = [
+    # money
+    "CURRENCY_MINOR_UNITS",
+    "Money",
+    # leads and deals
+    "Account",
+    "Channel",
+    "CompanySize",
+    "Contact",
+    "ContactRole",
+    "FrozenMap",
+    "Lead",
+    "LeadStatus",
+    "Opportunity",
+    "Probability",
+    "ProbabilitySource",
+    "Source",
+    # qualification: the four evaluation criteria
+    "Budget",
+    "Competition",
+    "CompetitivePosition",
+    "Competitor",
+    "DecisionProcess",
+    "Qualification",
+    "Urgency",
+    "UrgencyLevel",
+    # records on a deal
+    "Activity",
+    "ActivityKind",
+    "Quote",
+    "QuoteLine",
+    "QuoteStatus",
+    "StageChange",
+    # errors
+    "CalibrationError",
+    "ConfigError",
+    "CurrencyMismatchError",
+    "DuplicateError",
+    "ImportDataError",
+    "NotFoundError",
+    "OppcoreError",
+    "PermissionDeniedError",
+    "PluginError",
+    "ScoringError",
+    "StoreError",
+    "StructureError",
+    "TransitionError",
+    "ValidationError",
+    "VersionConflictError",
+    # metadata
+    "__version__",
+]

@@ -1,0 +1,408 @@
+"""Leads, opportunities, contacts, accounts and where leads come from.
+
+Every model is a frozen, slotted, keyword-only ``attrs`` class. Change one with
+:func:`attrs.evolve` (or the model's ``evolve`` method): the result is a new value,
+validated again; the original is untouched.
+"""
+
+import enum
+from collections.abc import Mapping
+from datetime import date, datetime
+from itertools import pairwise
+from typing import Any
+
+import attrs
+
+from ._money import Money
+from ._qualification import UNKNOWN_QUALIFICATION, Qualification
+from ._records import Activity, Quote, StageChange
+from ._validate import EMPTY_MAP, Checks, CustomValue, evolve
+
+_NONE = type(None)
+
+__all__ = [
+    "Account",
+    "Channel",
+    "CompanySize",
+    "Contact",
+    "ContactRole",
+    "Lead",
+    "LeadStatus",
+    "Opportunity",
+    "Probability",
+    "ProbabilitySource",
+    "Source",
+]
+
+
+class Channel(str, enum.Enum):
+    """The acquisition channel a lead came through."""
+
+    EVENT = "event"
+    """Trade shows, forums, conferences, seminars."""
+    REFERRAL = "referral"
+    """Customer referral programmes, partners, introductions."""
+    ONLINE = "online"
+    """SEO, SEM, social media, website forms, content."""
+    DIRECT = "direct"
+    """Inbound call or walk-in with no tracked campaign."""
+    OTHER = "other"
+
+
+_SOURCE = Checks(instances=(("channel", (Channel,)),), optional_text=("detail",))
+
+
+@attrs.frozen(kw_only=True)
+class Source:
+    """Where a lead or deal came from.
+
+    Args:
+        channel: One of the acquisition channels.
+        detail: Free text naming the campaign, event or referrer (``"CeBIT 2026"``).
+    """
+
+    channel: Channel
+    detail: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _SOURCE.run(self)
+
+
+class ContactRole(str, enum.Enum):
+    """A contact's role in the customer's buying decision."""
+
+    DECISION_MAKER = "decision_maker"
+    INFLUENCER = "influencer"
+    CHAMPION = "champion"
+    USER = "user"
+    GATEKEEPER = "gatekeeper"
+    OTHER = "other"
+
+
+_CONTACT = Checks(
+    text=("id", "name"),
+    optional_text=("email", "phone", "title"),
+    instances=(("role", (ContactRole, _NONE)),),
+)
+
+
+@attrs.frozen(kw_only=True)
+class Contact:
+    """A person at a customer.
+
+    Args:
+        id: Stable identifier.
+        name: Full name.
+        email: E-mail address, as entered.
+        phone: Phone number, as entered.
+        title: Job title.
+        role: Role in the buying decision, when known.
+    """
+
+    id: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    role: ContactRole | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _CONTACT.run(self)
+
+    @property
+    def reachable(self) -> bool:
+        """Whether the contact has at least one channel (e-mail or phone)."""
+        return bool(self.email or self.phone)
+
+
+class CompanySize(str, enum.Enum):
+    """Company size band by head count (the usual SME bands)."""
+
+    MICRO = "micro"
+    """Fewer than 10 employees."""
+    SMALL = "small"
+    """10 to 49."""
+    MEDIUM = "medium"
+    """50 to 249."""
+    LARGE = "large"
+    """250 to 999."""
+    ENTERPRISE = "enterprise"
+    """1,000 or more."""
+
+    @classmethod
+    def from_employees(cls, employees: int) -> "CompanySize":
+        """Return the band for a head count."""
+        for limit, band in ((10, cls.MICRO), (50, cls.SMALL), (250, cls.MEDIUM),
+                            (1000, cls.LARGE)):
+            if employees < limit:
+                return band
+        return cls.ENTERPRISE
+
+
+_ACCOUNT = Checks(
+    text=("id", "name"),
+    optional_text=("industry", "region", "tier", "website", "external_key"),
+    instances=(("size", (CompanySize, _NONE)),),
+    optional_counts=("employees",),
+)
+
+
+@attrs.frozen(kw_only=True)
+class Account:
+    """A customer company.
+
+    Args:
+        id: Stable identifier.
+        name: Company name, as entered.
+        industry: Industry or sector.
+        size: Size band.
+        employees: Head count, when known.
+        region: Region, country or sales territory.
+        tier: Segment or tier label of the host's choosing (``"A"``, ``"key account"``).
+        website: Web site or e-mail domain, used to match duplicates.
+        external_key: The account's id in another system (ERP number, tax id).
+    """
+
+    id: str
+    name: str
+    industry: str | None = None
+    size: CompanySize | None = None
+    employees: int | None = None
+    region: str | None = None
+    tier: str | None = None
+    website: str | None = None
+    external_key: str | None = None
+
+
+    def __attrs_post_init__(self) -> None:
+        _ACCOUNT.run(self)
+
+class LeadStatus(str, enum.Enum):
+    """Lifecycle of a lead: new -> contacted -> qualified -> converted, or disqualified."""
+
+    NEW = "new"
+    CONTACTED = "contacted"
+    QUALIFIED = "qualified"
+    DISQUALIFIED = "disqualified"
+    CONVERTED = "converted"
+
+
+_LEAD = Checks(
+    text=("id", "name"),
+    aware=("captured_at", "updated_at"),
+    optional_text=("email", "phone", "title", "company", "industry", "region", "owner",
+                   "disqualified_reason", "opportunity_id", "external_key"),
+    instances=(
+        ("size", (CompanySize, _NONE)),
+        ("source", (Source, _NONE)),
+        ("status", (LeadStatus,)),
+        ("qualification", (Qualification,)),
+        ("notes", (str,)),
+    ),
+    string_sets=("tags",),
+    custom=("custom",),
+    counts=("version",),
+)
+
+
+@attrs.frozen(kw_only=True)
+class Lead:
+    """A potential customer before qualification.
+
+    Args:
+        id: Stable identifier.
+        name: The person's name.
+        captured_at: When the lead was captured (timezone-aware).
+        email: E-mail address, as entered.
+        phone: Phone number, as entered.
+        title: The person's job title.
+        company: Company name, as entered.
+        industry: The company's industry.
+        size: The company's size band.
+        region: Region or territory.
+        source: Where the lead came from.
+        owner: The user who owns the lead.
+        status: Lifecycle status.
+        disqualified_reason: Why it was disqualified (required with that status).
+        opportunity_id: The opportunity it was converted into.
+        qualification: What is known so far about the four evaluation criteria.
+        notes: Free text.
+        tags: Labels.
+        custom: Host-defined fields (str, int, bool or None values).
+        external_key: The lead's id in another system (form id, marketing tool id).
+        updated_at: Last change; defaults to ``captured_at``.
+        version: Optimistic-concurrency version, managed by stores.
+    """
+
+    id: str
+    name: str
+    captured_at: datetime
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    company: str | None = None
+    industry: str | None = None
+    size: CompanySize | None = None
+    region: str | None = None
+    source: Source | None = None
+    owner: str | None = None
+    status: LeadStatus = LeadStatus.NEW
+    disqualified_reason: str | None = None
+    opportunity_id: str | None = None
+    qualification: Qualification = UNKNOWN_QUALIFICATION
+    notes: str = ""
+    tags: frozenset[str] = frozenset()
+    custom: Mapping[str, CustomValue] = EMPTY_MAP
+    external_key: str | None = None
+    updated_at: datetime = attrs.field(
+        default=attrs.Factory(lambda self: self.captured_at, takes_self=True)
+    )
+    version: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        _LEAD.run(self)
+
+    def evolve(self, **changes: Any) -> "Lead":
+        """Return a copy with ``changes`` applied, validated again."""
+        return attrs.evolve(self, **changes)
+
+
+class ProbabilitySource(str, enum.Enum):
+    """Where a win probability came from: the policy that decides whether it may change."""
+
+    STAGE = "stage"
+    """The stage's default; replaced by the next stage's default on a move."""
+    MANUAL = "manual"
+    """Set by a person; sticks until cleared."""
+    MODEL = "model"
+    """Computed by a calibrated model; kept beside the stage default."""
+
+
+_PROBABILITY = Checks(instances=(("source", (ProbabilitySource,)),), optional_text=("note",))
+
+
+@attrs.frozen(kw_only=True)
+class Probability:
+    """A win probability in [0, 1] with its provenance.
+
+    Args:
+        value: The probability.
+        source: Stage default, manual entry or model.
+        note: Optional provenance detail (model name and version, who set it).
+    """
+
+    value: float
+    source: ProbabilitySource
+    note: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _PROBABILITY.run(self)
+
+
+_OPPORTUNITY = Checks(
+    text=("id", "name", "pipeline_id", "stage_id"),
+    aware=("created_at", "updated_at"),
+    optional_text=("owner", "lost_reason", "lead_id", "external_key"),
+    optional_date=("expected_close",),
+    money=("amount",),
+    instances=(
+        ("account", (Account, _NONE)),
+        ("probability", (Probability, _NONE)),
+        ("model_probability", (Probability, _NONE)),
+        ("source", (Source, _NONE)),
+        ("qualification", (Qualification,)),
+    ),
+    tuples=(
+        ("contacts", (Contact,)),
+        ("expected_close_history", (date,)),
+        ("activities", (Activity,)),
+        ("quotes", (Quote,)),
+        ("stage_history", (StageChange,)),
+    ),
+    string_sets=("tags",),
+    custom=("custom",),
+    counts=("version",),
+)
+
+
+@attrs.frozen(kw_only=True)
+class Opportunity:
+    """A qualified deal moving through a pipeline.
+
+    Args:
+        id: Stable identifier.
+        name: Deal name.
+        pipeline_id: The pipeline the deal follows.
+        stage_id: Its current stage in that pipeline.
+        created_at: When it was created (timezone-aware).
+        account: The customer company.
+        contacts: People involved; the first is the primary contact.
+        owner: The user who owns the deal.
+        amount: Expected deal value (non-negative).
+        expected_close: Expected close date.
+        expected_close_history: Earlier expected close dates, oldest first; each later date
+            is a "push" (a slipped close).
+        probability: The effective win probability and where it came from.
+        model_probability: The latest model estimate, kept beside a stage or manual value.
+        source: Where the deal came from.
+        qualification: The four evaluation criteria as known so far.
+        activities: Follow-up touches, in the order they were logged.
+        quotes: Quotations.
+        stage_history: Append-only history of stage moves, oldest first.
+        lost_reason: Why it was lost (for a deal in a lost stage).
+        lead_id: The lead it was converted from.
+        tags: Labels (products, campaigns...).
+        custom: Host-defined fields (str, int, bool or None values).
+        external_key: The deal's id in another system.
+        updated_at: Last change; defaults to ``created_at``.
+        version: Optimistic-concurrency version, managed by stores.
+    """
+
+    id: str
+    name: str
+    pipeline_id: str
+    stage_id: str
+    created_at: datetime
+    account: Account | None = None
+    contacts: tuple[Contact, ...] = ()
+    owner: str | None = None
+    amount: Money | None = None
+    expected_close: date | None = None
+    expected_close_history: tuple[date, ...] = ()
+    probability: Probability | None = None
+    model_probability: Probability | None = None
+    source: Source | None = None
+    qualification: Qualification = UNKNOWN_QUALIFICATION
+    activities: tuple[Activity, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    stage_history: tuple[StageChange, ...] = ()
+    lost_reason: str | None = None
+    lead_id: str | None = None
+    tags: frozenset[str] = frozenset()
+    custom: Mapping[str, CustomValue] = EMPTY_MAP
+    external_key: str | None = None
+    updated_at: datetime = attrs.field(
+        default=attrs.Factory(lambda self: self.created_at, takes_self=True)
+    )
+    version: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        _OPPORTUNITY.run(self)
+
+    def evolve(self, **changes: Any) -> "Opportunity":
+        """Return a copy with ``changes`` applied, validated again.
+
+        Same as :func:`attrs.evolve` (which also works), about twice as fast.
+        """
+        return evolve(self, changes)
+
+    @property
+    def primary_contact(self) -> Contact | None:
+        """The first contact, if any."""
+        return self.contacts[0] if self.contacts else None
+
+    @property
+    def close_date_pushes(self) -> int:
+        """How many times the expected close date moved later."""
+        dates = [d for d in (*self.expected_close_history, self.expected_close) if d is not None]
+        return sum(1 for a, b in pairwise(dates) if b > a)

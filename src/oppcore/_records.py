@@ -1,0 +1,283 @@
+"""Records attached to an opportunity: activities, quotes, and stage-history entries."""
+
+import enum
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import attrs
+
+from ._errors import ValidationError
+from ._money import CURRENCY_MINOR_UNITS, Money, to_decimal
+from ._validate import Checks, fail
+
+__all__ = [
+    "Activity",
+    "ActivityKind",
+    "Quote",
+    "QuoteLine",
+    "QuoteStatus",
+    "StageChange",
+]
+
+
+class ActivityKind(str, enum.Enum):
+    """What kind of follow-up touch an activity was."""
+
+    CALL = "call"
+    EMAIL = "email"
+    MEETING = "meeting"
+    VISIT = "visit"
+    DEMO = "demo"
+    NEEDS_ANALYSIS = "needs_analysis"
+    """The needs-analysis (requirements) session; some stages require one."""
+    QUOTE_SENT = "quote_sent"
+    OTHER = "other"
+
+
+_ACTIVITY = Checks(
+    text=("id", "by"),
+    aware=("at",),
+    instances=(("kind", (ActivityKind,)), ("summary", (str,))),
+    optional_text=("outcome", "next_step"),
+    optional_date=("next_step_due",),
+)
+
+
+@attrs.frozen(kw_only=True)
+class Activity:
+    """One follow-up touch with the customer.
+
+    Args:
+        id: Stable identifier.
+        kind: Call, email, meeting, visit, demo, needs analysis, quote sent or other.
+        at: When it happened (timezone-aware).
+        by: Who did it (a user id of the host application).
+        summary: What happened.
+        outcome: The result, if any.
+        next_step: The agreed next step.
+        next_step_due: When the next step is due.
+    """
+
+    id: str
+    kind: ActivityKind
+    at: datetime
+    by: str
+    summary: str = ""
+    outcome: str | None = None
+    next_step: str | None = None
+    next_step_due: date | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _ACTIVITY.run(self)
+
+
+def _to_decimal(value: Decimal | int | str) -> Any:
+    """Converter: an int or decimal string to ``Decimal``; anything else passes for the check."""
+    if type(value) is Decimal or isinstance(value, (bool, float)):
+        return value
+    if isinstance(value, (int, str)):
+        try:
+            return to_decimal(value)
+        except ValidationError:
+            return value
+    return value
+
+
+def _check_decimal(inst: Any, name: str, low: Decimal, high: Decimal | None = None) -> None:
+    value = getattr(inst, name)
+    try:
+        d = to_decimal(value, what=name)
+    except ValidationError as exc:
+        fail(inst, name, str(exc), value)
+    if d < low or (high is not None and d > high):
+        bound = f"within [{low}, {high}]" if high is not None else f">= {low}"
+        fail(inst, name, f"must be {bound}, got {d}", value)
+
+
+_HALF_UP = ROUND_HALF_UP
+_QUANT = {n: Decimal(1).scaleb(-n) for n in range(5)}
+
+
+def _round(amount: Decimal, currency: str) -> Decimal:
+    return amount.quantize(_QUANT[CURRENCY_MINOR_UNITS[currency]], rounding=_HALF_UP)
+
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_QUOTE_LINE = Checks(text=("product",), money=("unit_price",))
+
+
+@attrs.frozen(kw_only=True)
+class QuoteLine:
+    """One line of a quotation.
+
+    Args:
+        product: Product or service name (or SKU).
+        quantity: How many units (> 0; fractions allowed for hours, metres...).
+        unit_price: Price of one unit before discount and tax.
+        discount: Discount as a fraction of the line's gross amount, in [0, 1].
+        tax_rate: Tax rate as a fraction (``"0.13"`` for 13 % VAT), >= 0.
+
+    Rounding rule (one rule, everywhere): each line's gross amount, discount and tax are
+    rounded half-up to the currency's minor unit; a quote's figures are the sums of its
+    rounded line figures. So a quote's total always equals the sum of the lines a customer
+    sees on the document.
+    """
+
+    product: str
+    quantity: Decimal = attrs.field(converter=_to_decimal)
+    unit_price: Money
+    discount: Decimal = attrs.field(default=_ZERO, converter=_to_decimal)
+    tax_rate: Decimal = attrs.field(default=_ZERO, converter=_to_decimal)
+
+    def __attrs_post_init__(self) -> None:
+        _QUOTE_LINE.run(self)
+        if self.unit_price is None:
+            fail(self, "unit_price", "is required", None)
+        _check_decimal(self, "quantity", _ZERO)
+        _check_decimal(self, "discount", _ZERO, _ONE)
+        _check_decimal(self, "tax_rate", _ZERO)
+
+    @property
+    def currency(self) -> str:
+        """The line's currency (that of its unit price)."""
+        return self.unit_price.currency
+
+    @property
+    def gross(self) -> Money:
+        """Quantity x unit price, rounded to the minor unit."""
+        return Money(amount=_round(self.quantity * self.unit_price.amount, self.currency),
+                     currency=self.currency)
+
+    @property
+    def discount_amount(self) -> Money:
+        """The line's discount, rounded to the minor unit."""
+        return Money(amount=_round(self.gross.amount * self.discount, self.currency),
+                     currency=self.currency)
+
+    @property
+    def net(self) -> Money:
+        """Gross minus discount."""
+        return self.gross - self.discount_amount
+
+    @property
+    def tax(self) -> Money:
+        """Tax on the net amount, rounded to the minor unit."""
+        return Money(amount=_round(self.net.amount * self.tax_rate, self.currency),
+                     currency=self.currency)
+
+    @property
+    def total(self) -> Money:
+        """Net plus tax."""
+        return self.net + self.tax
+
+
+class QuoteStatus(str, enum.Enum):
+    """Where a quotation stands."""
+
+    DRAFT = "draft"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+_QUOTE = Checks(
+    text=("id",),
+    tuples=(("lines", (QuoteLine,)),),
+    instances=(("currency", (str,)), ("status", (QuoteStatus,))),
+    optional_date=("valid_until",),
+    optional_aware=("sent_at",),
+    optional_text=("note",),
+)
+
+
+@attrs.frozen(kw_only=True)
+class Quote:
+    """A quotation sent (or to be sent) to the customer.
+
+    Args:
+        id: Stable identifier (the quote number).
+        currency: ISO 4217 code every line must use.
+        lines: The quote lines.
+        status: Draft, sent, accepted or rejected.
+        valid_until: Last day the offer holds.
+        sent_at: When it was sent, if it was.
+        note: Free text (terms, conditions).
+
+    Raises:
+        ValidationError: If a line is in another currency than the quote.
+    """
+
+    id: str
+    currency: str
+    lines: tuple[QuoteLine, ...] = ()
+    status: QuoteStatus = QuoteStatus.DRAFT
+    valid_until: date | None = None
+    sent_at: datetime | None = None
+    note: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _QUOTE.run(self)
+        if self.currency not in CURRENCY_MINOR_UNITS:
+            fail(self, "currency", f"unknown ISO 4217 currency code {self.currency!r}",
+                 self.currency)
+        for i, line in enumerate(self.lines):
+            if line.currency != self.currency:
+                fail(self, "lines", f"line {i} is in {line.currency}, the quote is in "
+                     f"{self.currency}", line)
+
+    def _sum(self, part: str) -> Money:
+        return sum((getattr(line, part) for line in self.lines), Money.zero(self.currency))
+
+    @property
+    def subtotal(self) -> Money:
+        """Sum of the lines' gross amounts."""
+        return self._sum("gross")
+
+    @property
+    def discount(self) -> Money:
+        """Sum of the lines' discounts."""
+        return self._sum("discount_amount")
+
+    @property
+    def tax(self) -> Money:
+        """Sum of the lines' taxes."""
+        return self._sum("tax")
+
+    @property
+    def total(self) -> Money:
+        """Subtotal - discount + tax (equal to the sum of the line totals)."""
+        return self._sum("total")
+
+
+_STAGE_CHANGE = Checks(
+    text=("to_stage", "by"),
+    optional_text=("from_stage", "reason", "override"),
+    aware=("at",),
+)
+
+
+@attrs.frozen(kw_only=True)
+class StageChange:
+    """One entry of an opportunity's append-only stage history.
+
+    Args:
+        from_stage: The stage left, or ``None`` for the entry that created the deal.
+        to_stage: The stage entered.
+        at: When the move happened.
+        by: Who moved it.
+        reason: Why (a lost reason for a move to a lost stage, free text otherwise).
+        override: The manager's note when requirements were bypassed; ``None`` when the move
+            met every requirement. An override is never silent.
+    """
+
+    from_stage: str | None
+    to_stage: str
+    at: datetime
+    by: str
+    reason: str | None = None
+    override: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _STAGE_CHANGE.run(self)

@@ -1,0 +1,349 @@
+"""Validation shared by the models: one declarative check table per class.
+
+Each model declares a :class:`Checks` table (which fields are required strings, aware
+datetimes, tuples of what...) and runs it once in ``__attrs_post_init__``. One pass over a
+table is several times cheaper than one attrs validator call per field, and construction
+and ``evolve`` are on every hot path (imports, stores, transitions). The table is plain
+data, so the rules stay readable in one place per model.
+
+Every failure raises :class:`~oppcore.ValidationError` naming the model and the field.
+Lenient inputs are normalised once, here: a list becomes a tuple, a dict becomes a read-only
+:class:`FrozenMap`, a set becomes a frozenset, an int probability becomes a float.
+"""
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from operator import attrgetter
+from typing import Any, Final, NoReturn, TypeVar
+
+import attrs
+
+from ._errors import ValidationError
+
+CustomValue = str | int | bool | None
+"""A custom-field value: a JSON scalar other than a float (floats lose digits)."""
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+_T = TypeVar("_T")
+
+
+class FrozenMap(Mapping[_K, _V]):
+    """A read-only, hashable mapping: the type behind every model's ``custom`` fields.
+
+    It copies what it is given, so no caller keeps a handle that could mutate a model.
+    """
+
+    __slots__ = ("_data", "_hash")
+
+    def __init__(self, data: Mapping[_K, _V] | Iterable[tuple[_K, _V]] = ()) -> None:
+        self._data: dict[_K, _V] = dict(data)
+        self._hash: int | None = None
+
+    def __getitem__(self, key: _K) -> _V:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[_K]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenMap):
+            return self._data == other._data
+        if isinstance(other, Mapping):
+            return self._data == dict(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(frozenset(self._data.items()))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenMap, (self._data,))
+
+
+EMPTY_MAP: Final[FrozenMap[Any, Any]] = FrozenMap()
+
+_set = object.__setattr__
+_NONE = type(None)
+
+
+def fail(inst: Any, field: str, message: str, value: Any) -> NoReturn:
+    """Raise a :class:`ValidationError` for ``field`` of ``inst``."""
+    raise ValidationError(message, model=type(inst).__name__, field=field, value=value)
+
+
+def _type_names(types: tuple[type, ...]) -> str:
+    return " or ".join("None" if t is _NONE else t.__name__ for t in types)
+
+
+def _getter(names: tuple[str, ...]) -> Any:
+    """Return a function giving the values of ``names`` as a tuple (C-level, one call)."""
+    if not names:
+        return lambda obj: ()
+    get = attrgetter(*names)
+    if len(names) == 1:  # attrgetter of one name returns the value, not a 1-tuple
+        return lambda obj: (get(obj),)
+    return get
+
+
+class Checks:
+    """What to check on a model instance, grouped by kind of check.
+
+    Args:
+        text: Required, non-blank strings (ids, names).
+        optional_text: ``None`` or a string.
+        aware: Timezone-aware datetimes.
+        optional_aware: ``None`` or a timezone-aware datetime.
+        optional_date: ``None`` or a ``date`` (a ``datetime`` is refused: say which day).
+        instances: ``(name, types)`` pairs checked with ``isinstance`` (put ``type(None)``
+            in the types to allow ``None``).
+        tuples: ``(name, types)`` pairs: tuples of those element types; any other iterable
+            is converted to a tuple.
+        string_sets: Frozensets of non-empty strings; other iterables are converted.
+        custom: Custom-field mappings, converted to :class:`FrozenMap`.
+        counts: Integers >= 0 (bools refused).
+        optional_counts: ``None`` or an integer >= 0.
+        money: ``None`` or non-negative ``Money``.
+        bools: ``bool`` values; those also in ``optional`` may be ``None``.
+        optional: See ``bools``.
+    """
+
+    __slots__ = (
+        "_aware", "_bools", "_counts", "_custom", "_instances", "_money", "_optional",
+        "_optional_aware", "_optional_counts", "_optional_date", "_optional_text",
+        "_string_sets", "_text", "_tuples",
+    )
+
+    def __init__(
+        self,
+        *,
+        text: tuple[str, ...] = (),
+        optional_text: tuple[str, ...] = (),
+        aware: tuple[str, ...] = (),
+        optional_aware: tuple[str, ...] = (),
+        optional_date: tuple[str, ...] = (),
+        instances: tuple[tuple[str, tuple[type, ...]], ...] = (),
+        tuples: tuple[tuple[str, tuple[type, ...]], ...] = (),
+        string_sets: tuple[str, ...] = (),
+        custom: tuple[str, ...] = (),
+        counts: tuple[str, ...] = (),
+        optional_counts: tuple[str, ...] = (),
+        money: tuple[str, ...] = (),
+        bools: tuple[str, ...] = (),
+        optional: frozenset[str] = frozenset(),
+    ) -> None:
+        # Each group is stored as (names, getter) so that run() reads all of a group's
+        # values with one C call; empty groups are dropped so run() skips them for free.
+        def group(names: tuple[str, ...]) -> tuple[tuple[str, ...], Any] | None:
+            return (names, _getter(names)) if names else None
+
+        self._text = group(text)
+        self._optional_text = group(optional_text)
+        self._aware = group(aware)
+        self._optional_aware = group(optional_aware)
+        self._optional_date = group(optional_date)
+        self._instances = instances or None
+        self._tuples = tuples or None
+        self._string_sets = string_sets or None
+        self._custom = custom or None
+        self._counts = group(counts)
+        self._optional_counts = group(optional_counts)
+        self._money = group(money)
+        self._bools = group(bools)
+        self._optional = optional
+
+    def run(self, inst: Any) -> None:
+        """Check (and where documented, normalise) the fields of ``inst``."""
+        if self._text:
+            names, get = self._text
+            for v in get(inst):
+                if type(v) is not str or not v or v.isspace():
+                    _fail_first(inst, names, get, _bad_text, "must be a non-empty string")
+        if self._optional_text:
+            names, get = self._optional_text
+            for v in get(inst):
+                if v is not None and type(v) is not str:
+                    _fail_first(inst, names, get, _bad_optional_text, "must be a string or None")
+        if self._aware:
+            names, get = self._aware
+            for v in get(inst):
+                if type(v) is not datetime or v.tzinfo is None:
+                    for name in names:
+                        _check_aware(inst, name, getattr(inst, name))
+        if self._optional_aware:
+            for name in self._optional_aware[0]:
+                v = getattr(inst, name)
+                if v is not None:
+                    _check_aware(inst, name, v)
+        if self._optional_date:
+            names, get = self._optional_date
+            for v in get(inst):
+                if v is not None and type(v) is not date:
+                    _fail_first(inst, names, get, _bad_date, "must be a date")
+        if self._instances:
+            for name, types in self._instances:
+                v = getattr(inst, name)
+                if not isinstance(v, types):
+                    fail(inst, name, f"must be {_type_names(types)}, got {type(v).__name__}", v)
+        if self._tuples:
+            for name, types in self._tuples:
+                v = getattr(inst, name)
+                if type(v) is not tuple:
+                    v = _to_tuple(inst, name, v)
+                    _set(inst, name, v)
+                for item in v:
+                    if not isinstance(item, types):
+                        fail(inst, name, f"item {v.index(item)} must be {_type_names(types)}, "
+                             f"got {type(item).__name__}", item)
+        if self._string_sets:
+            for name in self._string_sets:
+                _check_string_set(inst, name, getattr(inst, name))
+        if self._custom:
+            for name in self._custom:
+                v = getattr(inst, name)
+                if v is not EMPTY_MAP:
+                    _set(inst, name, _to_custom(inst, name, v))
+        if self._counts:
+            names, get = self._counts
+            for v in get(inst):
+                if type(v) is not int or v < 0:
+                    _fail_first(inst, names, get, _bad_count, "must be an integer >= 0")
+        if self._optional_counts:
+            names, get = self._optional_counts
+            for v in get(inst):
+                if v is not None and (type(v) is not int or v < 0):
+                    _fail_first(inst, names, get, _bad_optional_count,
+                                "must be an integer >= 0 or None")
+        if self._money:
+            for name in self._money[0]:
+                v = getattr(inst, name)
+                if v is not None:
+                    if type(v).__name__ != "Money":  # Money lives a layer up: no import cycle
+                        fail(inst, name, f"must be Money or None, got {type(v).__name__}", v)
+                    if v.amount < 0:
+                        fail(inst, name, f"must not be negative, got {v}", v)
+        if self._bools:
+            names, get = self._bools
+            for name, v in zip(names, get(inst), strict=True):
+                if type(v) is not bool and not (v is None and name in self._optional):
+                    fail(inst, name, f"must be True or False, got {v!r}", v)
+
+
+def _bad_text(v: Any) -> bool:
+    return type(v) is not str or not v or v.isspace()
+
+
+def _bad_optional_text(v: Any) -> bool:
+    return v is not None and type(v) is not str
+
+
+def _bad_date(v: Any) -> bool:
+    return v is not None and type(v) is not date
+
+
+def _bad_count(v: Any) -> bool:
+    return type(v) is not int or v < 0
+
+
+def _bad_optional_count(v: Any) -> bool:
+    return v is not None and (type(v) is not int or v < 0)
+
+
+def _fail_first(inst: Any, names: tuple[str, ...], get: Any, bad: Any, message: str) -> None:
+    """Raise for the first field of a group that ``bad`` flags (the slow, error-only path)."""
+    for name, v in zip(names, get(inst), strict=True):
+        if bad(v):
+            shown = repr(v) if isinstance(v, (str, int)) or v is None else type(v).__name__
+            fail(inst, name, f"{message}, got {shown}", v)
+
+
+def _check_string_set(inst: Any, name: str, v: Any) -> None:
+    if type(v) is not frozenset:
+        if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
+            fail(inst, name, f"expected a set of strings, got {type(v).__name__}", v)
+        v = frozenset(v)
+        _set(inst, name, v)
+    for item in v:
+        if type(item) is not str or not item:
+            fail(inst, name, f"items must be non-empty strings, got {item!r}", item)
+
+
+def _check_aware(inst: Any, name: str, v: Any) -> None:
+    if not isinstance(v, datetime):
+        fail(inst, name, f"must be a timezone-aware datetime, got {type(v).__name__}", v)
+    if v.tzinfo is None or v.utcoffset() is None:
+        fail(inst, name, f"naive datetime {v.isoformat()} refused: give it a tzinfo", v)
+
+
+def _to_tuple(inst: Any, name: str, v: Any) -> tuple[Any, ...]:
+    if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
+        fail(inst, name, f"expected a sequence, got {type(v).__name__}", v)
+    return tuple(v)
+
+
+def _to_custom(inst: Any, name: str, v: Any) -> FrozenMap[str, CustomValue]:
+    if v is None:
+        return EMPTY_MAP
+    if not isinstance(v, Mapping):
+        fail(inst, name, f"must be a mapping, got {type(v).__name__}", v)
+    for key, item in v.items():
+        if type(key) is not str or not key:
+            fail(inst, name, f"names must be non-empty strings, got {key!r}", key)
+        if item is not None and type(item) not in (str, int, bool):
+            hint = " (store decimals as strings)" if isinstance(item, (float, Decimal)) else ""
+            fail(inst, name, f"{key!r}: {type(item).__name__} refused; values are str, int, "
+                 f"bool or None{hint}", item)
+    if type(v) is FrozenMap:
+        return v
+    return FrozenMap(v) if v else EMPTY_MAP
+
+
+def check_probability(inst: Any, name: str) -> None:
+    """Check a probability field: a number in [0, 1]; an int or Decimal becomes a float."""
+    v = getattr(inst, name)
+    if type(v) is not float:
+        if type(v) is int or type(v) is Decimal:
+            v = float(v)
+            _set(inst, name, v)
+        else:
+            fail(inst, name, f"must be a number in [0, 1], got {type(v).__name__}", v)
+    if not (0.0 <= v <= 1.0):  # NaN fails this comparison too
+        fail(inst, name, f"must be within [0, 1], got {v!r}", v)
+
+
+_EVOLVERS: dict[type, tuple[tuple[str, ...], frozenset[str], Any]] = {}
+
+
+def evolve(inst: _T, changes: dict[str, Any]) -> _T:
+    """Return a copy of the attrs instance ``inst`` with ``changes`` applied, re-validated.
+
+    Same result as :func:`attrs.evolve`, about twice as fast: one C-level ``attrgetter``
+    reads every field, and the class's own ``__init__`` (with its checks) builds the copy.
+
+    Raises:
+        TypeError: If a change names a field the class does not have.
+        ValidationError: If the new value is invalid.
+    """
+    cls = type(inst)
+    plan = _EVOLVERS.get(cls)
+    if plan is None:
+        names = tuple(a.name for a in attrs.fields(cls))  # type: ignore[arg-type]
+        plan = _EVOLVERS[cls] = (names, frozenset(names), _getter(names))
+    names, allowed, get = plan
+    if not allowed.issuperset(changes):
+        unknown = ", ".join(sorted(set(changes) - allowed))
+        raise TypeError(f"{cls.__name__} has no field(s) {unknown}")
+    kwargs = dict(zip(names, get(inst), strict=True))
+    kwargs.update(changes)
+    return cls(**kwargs)
