@@ -50,6 +50,10 @@ from ._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus, Sta
 from ._validate import FrozenMap
 from ._version import __version__
 
+# --- pipeline (stage machine) imports ---
+# --- scoring imports ---
+# --- storage, dedupe, audit, service imports ---
+
 __all__ = [
     # money
     "CURRENCY_MINOR_UNITS",
@@ -99,6 +103,9 @@ __all__ = [
     "TransitionError",
     "ValidationError",
     "VersionConflictError",
+    # --- pipeline (stage machine) names ---
+    # --- scoring names ---
+    # --- storage, dedupe, audit, service names ---
     # metadata
     "__version__",
 ]
