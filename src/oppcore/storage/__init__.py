@@ -1,0 +1,24 @@
+"""Storage: the store protocol, its reference stores, the audit trail and permissions.
+
+Everything public here is also importable from :mod:`oppcore`.
+"""
+
+from ._audit import AuditEntry, FieldChange, diff_fields
+from ._memory import InMemoryStore
+from ._policy import Action, AllowAll, OwnerTeamPolicy, Policy
+from ._protocol import Change, Page, Store, Write
+
+__all__ = [
+    "Action",
+    "AllowAll",
+    "AuditEntry",
+    "Change",
+    "FieldChange",
+    "InMemoryStore",
+    "OwnerTeamPolicy",
+    "Page",
+    "Policy",
+    "Store",
+    "Write",
+    "diff_fields",
+]

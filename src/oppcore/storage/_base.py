@@ -1,0 +1,179 @@
+"""Parts shared by the reference stores: argument checks, uniqueness keys, query filters."""
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any, cast
+
+import attrs
+
+from oppcore._dedupe import email_key, external_key
+from oppcore._errors import ValidationError
+from oppcore._models import Lead, Opportunity
+
+from ._audit import AuditEntry
+from ._protocol import Kind, R, Record, Write, kind_name
+
+__all__ = ["QueryFilter", "StoreBase", "check_batch", "check_id", "unique_keys"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MAX_LIMIT = 100_000
+
+
+def unique_keys(record: Record) -> tuple[tuple[str, str], ...]:
+    """Return the ``(key name, normalised key)`` pairs a record must hold alone in its kind."""
+    keys = []
+    if type(record) is Lead:
+        email = email_key(record.email)
+        if email is not None:
+            keys.append(("email", email))
+    ext = external_key(record.external_key)
+    if ext is not None:
+        keys.append(("external_key", ext))
+    return tuple(keys)
+
+
+def check_id(record_id: object) -> str:
+    """Return ``record_id`` if it is a non-blank string.
+
+    Raises:
+        ValidationError: Otherwise.
+    """
+    if not isinstance(record_id, str) or not record_id.strip():
+        raise ValidationError(f"record id must be a non-blank string, got {record_id!r}",
+                              field="record_id", value=record_id)
+    return record_id
+
+
+def check_batch(writes: object, audit: Sequence[AuditEntry]) -> tuple[
+    tuple[Write, ...], tuple[AuditEntry, ...]
+]:
+    """Return the batch as tuples after checking its element types.
+
+    Raises:
+        ValidationError: A write is not a :class:`Write` or an entry not an
+            :class:`AuditEntry`.
+    """
+    if not isinstance(writes, (list, tuple)):
+        raise ValidationError("writes must be a sequence of Write values", field="writes",
+                              value=writes)
+    for w in writes:
+        if not isinstance(w, Write):
+            raise ValidationError(f"expected a Write, got {type(w).__name__}", field="writes",
+                                  value=w)
+    if isinstance(audit, AuditEntry):
+        audit = (audit,)
+    for entry in audit:
+        if not isinstance(entry, AuditEntry):
+            raise ValidationError(f"expected an AuditEntry, got {type(entry).__name__}",
+                                  field="audit", value=entry)
+    return tuple(writes), tuple(audit)
+
+
+def micros(at: datetime) -> int:
+    """Return an aware datetime as integer microseconds since the epoch (for indexing)."""
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@attrs.frozen(kw_only=True)
+class QueryFilter:
+    """The checked arguments of ``Store.query``."""
+
+    kind: Kind
+    stage: str | None
+    owner: str | None
+    account: str | None
+    pipeline: str | None
+    updated_since: datetime | None
+    after: str | None
+    limit: int
+
+    @classmethod
+    def check(cls, kind: Kind, **args: Any) -> "QueryFilter":
+        """Validate query arguments.
+
+        Raises:
+            ValidationError: Unknown kind, opportunity filters on leads, non-string filter
+                values, a naive ``updated_since`` or a limit outside [1, 100000].
+        """
+        name = kind_name(kind)
+        for field in ("stage", "owner", "account", "pipeline", "after"):
+            value = args[field]
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f"{field} must be a string or None, got {value!r}",
+                                      field=field, value=value)
+        if name == "lead":
+            for field in ("stage", "account", "pipeline"):
+                if args[field] is not None:
+                    raise ValidationError(f"leads cannot be queried by {field}", field=field,
+                                          value=args[field])
+        since = args["updated_since"]
+        if since is not None and (not isinstance(since, datetime) or since.utcoffset() is None):
+            raise ValidationError("updated_since must be a timezone-aware datetime",
+                                  field="updated_since", value=since)
+        limit = args["limit"]
+        if type(limit) is not int or not 1 <= limit <= _MAX_LIMIT:
+            raise ValidationError(f"limit must be an int in [1, {_MAX_LIMIT}], got {limit!r}",
+                                  field="limit", value=limit)
+        return cls(kind=kind, **args)
+
+    def matches(self, record: Record) -> bool:
+        """Return whether ``record`` passes every filter (not the paging cursor)."""
+        if self.owner is not None and record.owner != self.owner:
+            return False
+        if self.updated_since is not None and record.updated_at < self.updated_since:
+            return False
+        if type(record) is Opportunity:
+            if self.stage is not None and record.stage_id != self.stage:
+                return False
+            if self.pipeline is not None and record.pipeline_id != self.pipeline:
+                return False
+            if self.account is not None and (
+                record.account is None or record.account.id != self.account
+            ):
+                return False
+        return True
+
+
+class StoreBase:
+    """The single-record writes expressed as one-write batches of ``apply``."""
+
+    def apply(
+        self, writes: Sequence[Write], *, audit: Sequence[AuditEntry] = ()
+    ) -> tuple[Record | None, ...]:
+        """Apply a batch atomically (implemented by each store)."""
+        raise NotImplementedError
+
+    def add(self, record: R, *, audit: AuditEntry | None = None) -> R:
+        """Store a new record; return it with the version the store assigned.
+
+        Raises:
+            DuplicateError: The id or a uniqueness key is taken.
+            ValidationError: ``record`` is not a lead or an opportunity.
+        """
+        return cast(R, self.apply((Write.add(record),), audit=_one(audit))[0])
+
+    def save(self, record: R, *, audit: AuditEntry | None = None) -> R:
+        """Replace a record if the stored version is ``record.version``; return it, version+1.
+
+        Raises:
+            NotFoundError: No such record.
+            VersionConflictError: The stored version differs; nothing was written.
+            DuplicateError: The new value takes another record's uniqueness key.
+        """
+        return cast(R, self.apply((Write.save(record),), audit=_one(audit))[0])
+
+    def delete(
+        self, kind: Kind, record_id: str, *, version: int, audit: AuditEntry | None = None
+    ) -> None:
+        """Delete a record if the stored version is ``version``.
+
+        Raises:
+            NotFoundError: No such record.
+            VersionConflictError: The stored version differs; nothing was deleted.
+        """
+        self.apply((Write.delete(kind, record_id, version=version),), audit=_one(audit))
+
+
+def _one(audit: AuditEntry | None) -> tuple[AuditEntry, ...]:
+    return () if audit is None else (audit,)

@@ -1,0 +1,282 @@
+"""The store protocol: what every store (ours or a host's) promises, and its error contract.
+
+A store keeps two kinds of record, :class:`~oppcore.Lead` and :class:`~oppcore.Opportunity`,
+each identified by its ``id`` within its kind. Every method names the kind by its class
+(``store.get(Opportunity, "opp-1")``), so one small protocol covers both.
+
+Error contract (the conformance kit in :mod:`oppcore.testing` checks every line):
+
+* ``get`` of an unknown or deleted id raises :class:`~oppcore.NotFoundError`.
+* ``add`` stores a new record and returns it with the version the store assigned (``1``;
+  after a delete of the same id, one more than the deleted record's last version, so a stale
+  copy of the deleted record can never overwrite its successor). If the id, or a uniqueness
+  key (a lead's normalised e-mail, any record's normalised external key), is already taken
+  by another record of the same kind, it raises :class:`~oppcore.DuplicateError` carrying
+  ``existing_id`` and ``key``.
+* ``save`` replaces a record if the stored version equals ``record.version`` (the version
+  the caller read) and returns the stored value with ``version + 1``. Otherwise it raises
+  :class:`~oppcore.VersionConflictError` and **nothing is written**. Saving an unknown or
+  deleted id raises :class:`~oppcore.NotFoundError`; taking another record's uniqueness key
+  raises :class:`~oppcore.DuplicateError`.
+* ``delete`` removes a record with the same version check; the record is
+  :class:`~oppcore.NotFoundError` afterwards (not a conflict).
+* ``apply`` writes a batch atomically: every write or none. The first failing write's error
+  is raised and the store is unchanged (including the history feed and the audit trail).
+* ``query`` returns records in ascending ``id`` order (code-point order) with keyset paging:
+  pass the previous page's ``next_after``. A record that exists and matches the filters for
+  the whole paging run is returned exactly once, whatever other writers do meanwhile.
+* ``changes`` is the append-only history feed: one :class:`Change` per written record, in
+  one global order (``seq`` increasing); the changes of one transaction are contiguous.
+* ``audit_trail`` returns the :class:`~oppcore.AuditEntry` values written with a record's
+  writes, oldest first; they survive the record's deletion.
+
+Values passed in are never mutated (they are frozen); a store must be safe to use from
+several threads.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
+
+import attrs
+
+from oppcore._errors import ValidationError
+from oppcore._models import Lead, Opportunity
+
+from ._audit import AuditEntry
+
+__all__ = ["Change", "Kind", "Page", "R", "Record", "Store", "Write", "kind_name"]
+
+Record = Lead | Opportunity
+"""A stored record: a lead or an opportunity."""
+
+Kind = type[Lead] | type[Opportunity]
+"""The class naming a kind of record."""
+
+R = TypeVar("R", Lead, Opportunity)
+
+_KIND_NAMES: dict[type, str] = {Lead: "lead", Opportunity: "opportunity"}
+
+
+def kind_name(kind: object) -> str:
+    """Return ``"lead"`` or ``"opportunity"`` for a record class.
+
+    Raises:
+        ValidationError: ``kind`` is not :class:`~oppcore.Lead` or
+            :class:`~oppcore.Opportunity`.
+    """
+    try:
+        return _KIND_NAMES[kind]  # type: ignore[index]
+    except (KeyError, TypeError):
+        raise ValidationError(
+            f"kind must be Lead or Opportunity, got {kind!r}", field="kind", value=kind
+        ) from None
+
+
+def _check_version(value: object) -> int:
+    if type(value) is not int or value < 0:
+        raise ValidationError(
+            f"version must be a non-negative int, got {value!r}", field="version", value=value
+        )
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class Write:
+    """One write of a batch passed to :meth:`Store.apply`.
+
+    Build one with :meth:`add`, :meth:`save` or :meth:`delete` rather than directly.
+
+    Attributes:
+        action: ``"add"``, ``"save"`` or ``"delete"``.
+        kind: :class:`~oppcore.Lead` or :class:`~oppcore.Opportunity`.
+        record_id: Id of the record written.
+        record: The new value (``None`` for a delete).
+        version: The version the caller read (``record.version`` for a save, the version
+            to delete for a delete, ``None`` for an add).
+    """
+
+    action: Literal["add", "save", "delete"]
+    kind: Kind
+    record_id: str
+    record: Record | None = None
+    version: int | None = None
+
+    @classmethod
+    def add(cls, record: Record) -> "Write":
+        """Return a write that adds ``record``.
+
+        Raises:
+            ValidationError: ``record`` is not a lead or an opportunity.
+        """
+        kind = _record_kind(record)
+        return cls(action="add", kind=kind, record_id=record.id, record=record)
+
+    @classmethod
+    def save(cls, record: Record) -> "Write":
+        """Return a write that saves ``record`` if the store still holds ``record.version``.
+
+        Raises:
+            ValidationError: ``record`` is not a lead or an opportunity.
+        """
+        kind = _record_kind(record)
+        return cls(action="save", kind=kind, record_id=record.id, record=record,
+                   version=record.version)
+
+    @classmethod
+    def delete(cls, kind: Kind, record_id: str, *, version: int) -> "Write":
+        """Return a write that deletes a record if the store still holds ``version``.
+
+        Raises:
+            ValidationError: Unknown kind, a blank id or a negative version.
+        """
+        kind_name(kind)
+        if not isinstance(record_id, str) or not record_id.strip():
+            raise ValidationError(f"record id must be a non-blank string, got {record_id!r}",
+                                  field="record_id", value=record_id)
+        return cls(action="delete", kind=kind, record_id=record_id,
+                   version=_check_version(version))
+
+
+def _record_kind(record: object) -> Kind:
+    if type(record) is Lead:
+        return Lead
+    if type(record) is Opportunity:
+        return Opportunity
+    raise ValidationError(
+        f"a store keeps Lead and Opportunity values, got {type(record).__name__}",
+        field="record", value=record,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Change:
+    """One entry of a store's append-only history feed.
+
+    Attributes:
+        seq: Position in the feed (strictly increasing, store-wide).
+        tx: The transaction (batch) that wrote it; one transaction's changes are contiguous.
+        kind: ``"lead"`` or ``"opportunity"``.
+        record_id: The record written.
+        action: ``"added"``, ``"saved"`` or ``"deleted"``.
+        version: The record's version after the write (the deleted version for a delete).
+    """
+
+    seq: int
+    tx: int
+    kind: str
+    record_id: str
+    action: Literal["added", "saved", "deleted"]
+    version: int
+
+
+@attrs.frozen(kw_only=True)
+class Page(Generic[R]):
+    """One page of a query.
+
+    Attributes:
+        items: The records, in ascending id order.
+        next_after: Pass it as ``after`` to get the next page; ``None`` on the last page.
+    """
+
+    items: tuple[R, ...]
+    next_after: str | None
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A store of leads and opportunities with optimistic concurrency.
+
+    The module documentation above is the error contract; :class:`oppcore.testing.StoreContract`
+    checks it. ``InMemoryStore`` and ``SQLiteStore`` implement it; a host implements it over
+    its own database.
+    """
+
+    def get(self, kind: type[R], record_id: str) -> R:
+        """Return the stored record ``record_id`` of ``kind``.
+
+        Raises:
+            NotFoundError: No such record (never added, or deleted).
+        """
+        ...
+
+    def add(self, record: R, *, audit: AuditEntry | None = None) -> R:
+        """Store a new record; return it with the version the store assigned.
+
+        Raises:
+            DuplicateError: The id or a uniqueness key is taken (``.existing_id``, ``.key``).
+        """
+        ...
+
+    def save(self, record: R, *, audit: AuditEntry | None = None) -> R:
+        """Replace a record if the stored version is ``record.version``; return it, version+1.
+
+        Raises:
+            NotFoundError: No such record.
+            VersionConflictError: The stored version differs; nothing was written.
+            DuplicateError: The new value takes another record's uniqueness key.
+        """
+        ...
+
+    def delete(
+        self, kind: Kind, record_id: str, *, version: int, audit: AuditEntry | None = None
+    ) -> None:
+        """Delete a record if the stored version is ``version``.
+
+        Raises:
+            NotFoundError: No such record.
+            VersionConflictError: The stored version differs; nothing was deleted.
+        """
+        ...
+
+    def apply(
+        self, writes: Sequence[Write], *, audit: Sequence[AuditEntry] = ()
+    ) -> tuple[Record | None, ...]:
+        """Apply ``writes`` in order, atomically, and append ``audit``; return what was stored.
+
+        Each result is the stored value (``None`` for a delete). Later writes see earlier
+        ones (an add then a save of version 1 is fine).
+
+        Raises:
+            NotFoundError, DuplicateError, VersionConflictError: As for the single writes;
+                nothing at all was written.
+        """
+        ...
+
+    def query(
+        self,
+        kind: type[R],
+        *,
+        stage: str | None = None,
+        owner: str | None = None,
+        account: str | None = None,
+        pipeline: str | None = None,
+        updated_since: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> Page[R]:
+        """Return one page of records matching every filter given, in ascending id order.
+
+        Args:
+            kind: Lead or Opportunity.
+            stage: Opportunity stage id.
+            owner: Owner user id.
+            account: Opportunity account id.
+            pipeline: Opportunity pipeline id.
+            updated_since: Only records with ``updated_at >= updated_since`` (aware).
+            after: The previous page's ``next_after``.
+            limit: Page size (>= 1).
+
+        Raises:
+            ValidationError: A filter that does not apply to the kind (``stage`` on leads),
+                a naive datetime or a bad limit.
+        """
+        ...
+
+    def changes(self, *, after: int = 0, limit: int = 1000) -> tuple[Change, ...]:
+        """Return up to ``limit`` history-feed entries with ``seq > after``, in order."""
+        ...
+
+    def audit_trail(self, kind: Kind, record_id: str) -> tuple[AuditEntry, ...]:
+        """Return the audit entries of one record, oldest first (empty if none)."""
+        ...
