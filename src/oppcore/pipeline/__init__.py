@@ -1,0 +1,43 @@
+"""Pipelines as data: stages, requirements, transitions, history and the lead lifecycle.
+
+Everything public here is re-exported from :mod:`oppcore`; import it from there.
+"""
+
+from ._cadence import parse_cadence
+from ._pipeline import Pipeline
+from ._requirements import (
+    Guard,
+    GuardRegistry,
+    RequireActivity,
+    RequireFields,
+    RequireGuard,
+    RequireLostReason,
+    Requirement,
+    RequireQualification,
+    RequireQuote,
+    Violation,
+)
+from ._stage import FollowUp, ForecastCategory, Guidance, Stage, StageKind, UnknownStageError
+from ._transitions import TransitionPolicy
+
+__all__ = [
+    "FollowUp",
+    "ForecastCategory",
+    "Guard",
+    "GuardRegistry",
+    "Guidance",
+    "Pipeline",
+    "RequireActivity",
+    "RequireFields",
+    "RequireGuard",
+    "RequireLostReason",
+    "RequireQualification",
+    "RequireQuote",
+    "Requirement",
+    "Stage",
+    "StageKind",
+    "TransitionPolicy",
+    "UnknownStageError",
+    "Violation",
+    "parse_cadence",
+]

@@ -1,0 +1,151 @@
+"""Follow-up cadences: a tiny, closed grammar parsed into ``relativedelta`` values.
+
+Cadences come from configuration files, so they are parsed, never evaluated. Accepted forms
+(case and surrounding spaces ignored)::
+
+    daily | weekly | biweekly | fortnightly | monthly | quarterly | yearly | annually
+    every day | every week | every month | every quarter | every year
+    every N day(s) | week(s) | month(s) | quarter(s) | year(s)      (1 <= N <= 999)
+    every other day | week | month                                 (N = 2)
+"""
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Final
+
+from dateutil.relativedelta import relativedelta
+
+__all__ = [
+    "add_business_days",
+    "business_days_between",
+    "cadence_parts",
+    "parse_cadence",
+    "roll_to_weekday",
+    "step",
+]
+
+_NAMED: Final = {
+    "daily": (1, "day"),
+    "weekly": (1, "week"),
+    "biweekly": (2, "week"),
+    "fortnightly": (2, "week"),
+    "monthly": (1, "month"),
+    "quarterly": (1, "quarter"),
+    "yearly": (1, "year"),
+    "annually": (1, "year"),
+}
+_EVERY: Final = re.compile(
+    r"every\s+(?:(?P<n>\d{1,3})\s+|(?P<other>other)\s+)?"
+    r"(?P<unit>day|week|month|quarter|year)(?P<plural>s?)"
+)
+MAX_COUNT: Final = 999
+
+
+def _delta(n: int, unit: str) -> relativedelta:
+    if unit == "day":
+        return relativedelta(days=n)
+    if unit == "week":
+        return relativedelta(weeks=n)
+    if unit == "month":
+        return relativedelta(months=n)
+    if unit == "quarter":
+        return relativedelta(months=3 * n)
+    return relativedelta(years=n)
+
+
+def parse_cadence(text: object) -> relativedelta:
+    """Parse a cadence string such as ``"every 2 weeks"`` into a ``relativedelta``.
+
+    Args:
+        text: The cadence as written in the configuration.
+
+    Returns:
+        The interval between two follow-ups.
+
+    Raises:
+        ValueError: If ``text`` is not a string of the grammar in the module docstring; the
+            message says what is accepted.
+    """
+    return _delta(*cadence_parts(text))
+
+
+def cadence_parts(text: object) -> tuple[int, str]:
+    """Parse a cadence into ``(count, unit)``, unit one of day/week/month/quarter/year.
+
+    Raises:
+        ValueError: As :func:`parse_cadence`.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"cadence must be a string such as 'every 7 days', got "
+                         f"{type(text).__name__}")
+    cleaned = " ".join(text.strip().lower().split())
+    if cleaned in _NAMED:
+        return _NAMED[cleaned]
+    match = _EVERY.fullmatch(cleaned)
+    if match is None:
+        raise ValueError(f"cannot read cadence {text!r}: use e.g. 'every 7 days', "
+                         "'every 2 weeks', 'every month' or 'weekly'")
+    if match["other"]:
+        n = 2
+    elif match["n"]:
+        n = int(match["n"])
+        if not 1 <= n <= MAX_COUNT:
+            raise ValueError(f"cadence {text!r}: the count must be within 1..{MAX_COUNT}")
+    else:
+        n = 1
+        if match["plural"]:
+            raise ValueError(f"cannot read cadence {text!r}: say 'every N {match['unit']}s' "
+                             f"or 'every {match['unit']}'")
+    return n, match["unit"]
+
+
+def add_business_days(start: datetime, days: int) -> datetime:
+    """Return ``start`` moved forward by ``days`` weekdays (Saturday and Sunday skipped).
+
+    A start on a weekend counts from the following Monday.
+    """
+    current = roll_to_weekday(start)
+    remaining = days
+    # Whole weeks first so that large counts stay O(1).
+    weeks, remaining = divmod(remaining, 5)
+    current += timedelta(weeks=weeks)
+    while remaining:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def roll_to_weekday(moment: datetime) -> datetime:
+    """Return ``moment``, or the next Monday at the same time if it falls on a weekend."""
+    weekday = moment.weekday()
+    return moment + timedelta(days=7 - weekday) if weekday >= 5 else moment
+
+
+def step(start: datetime, parts: tuple[int, str], *, business_days: bool) -> datetime:
+    """Return the follow-up due one cadence (``(count, unit)``) after ``start``.
+
+    With ``business_days``, a cadence in days counts weekdays only ("every 5 days" is five
+    working days), and a cadence in weeks, months... that lands on a weekend moves to the
+    next Monday.
+    """
+    n, unit = parts
+    if business_days and unit == "day":
+        return add_business_days(start, n)
+    due = start + _delta(n, unit)
+    return roll_to_weekday(due) if business_days else due
+
+
+def business_days_between(start: date, end: date) -> int:
+    """Count the weekdays in the half-open day range ``(start, end]`` (0 if end <= start)."""
+    if end <= start:
+        return 0
+    total = (end - start).days
+    weeks, extra = divmod(total, 7)
+    count = weeks * 5
+    day = start + timedelta(days=weeks * 7)
+    for _ in range(extra):
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            count += 1
+    return count

@@ -1,0 +1,187 @@
+"""Reading an opportunity's stage history: replay, time in stage, staleness, follow-ups."""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from oppcore._errors import TransitionError, ValidationError
+from oppcore._models import Opportunity
+from oppcore._records import StageChange
+
+from ._cadence import business_days_between, step
+from ._pipeline import Pipeline
+from ._requirements import Violation
+from ._transitions import move_violation
+
+__all__ = ["is_stale", "next_follow_up", "replay", "stage_entered_at", "time_in_stage"]
+
+
+def _aware(value: Any, name: str) -> None:
+    if type(value) is not datetime or value.tzinfo is None:
+        raise ValidationError(f"must be a timezone-aware datetime, got {value!r}", field=name,
+                              value=value)
+
+
+def _opp(value: Any) -> None:
+    if not isinstance(value, Opportunity):
+        raise ValidationError(f"expected an Opportunity, got {type(value).__name__}",
+                              field="opp", value=value)
+
+
+def replay(pipeline: Pipeline, history: Sequence[StageChange]) -> str:
+    """Verify that ``history`` is a legal path through ``pipeline``; return the final stage.
+
+    The first entry must have ``from_stage=None`` (creation or conversion) and enter a
+    stage of the pipeline; each later entry must leave the stage the previous one entered,
+    be a move the pipeline's policy allows, and not be dated before it. Entry requirements
+    are not re-checked (they depended on the deal's data at the time; overrides are in the
+    history).
+
+    Args:
+        pipeline: The pipeline the history should follow.
+        history: The stage changes, oldest first (``opp.stage_history``).
+
+    Returns:
+        The id of the stage the history ends in.
+
+    Raises:
+        TransitionError: With a violation per illegal entry (code ``empty_history``,
+            ``bad_first_entry``, ``unknown_stage``, ``broken_chain``, ``out_of_order``,
+            or the policy's codes), each message naming the entry index.
+    """
+    given: object = history
+    if isinstance(given, (str, bytes)) or not isinstance(given, Sequence):
+        raise ValidationError("must be a sequence of StageChange", field="history",
+                              value=history)
+    if not history:
+        raise TransitionError("cannot replay an empty history", [Violation(
+            code="empty_history", message="the history has no entries")])
+    found: list[Violation] = []
+    index = pipeline._index
+    current: str | None = None
+    last_at: datetime | None = None
+    entries: Sequence[object] = history
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, StageChange):
+            found.append(Violation(code="bad_entry", message=f"entry {i} is a "
+                                   f"{type(entry).__name__}, not a StageChange"))
+            break
+        where = f"entry {i} ({entry.from_stage} -> {entry.to_stage})"
+        if entry.to_stage not in index:
+            found.append(Violation(code="unknown_stage", stage_id=entry.to_stage,
+                                   message=f"{where}: pipeline {pipeline.id!r} has no "
+                                   f"stage {entry.to_stage!r}"))
+            break
+        if i == 0:
+            if entry.from_stage is not None:
+                found.append(Violation(code="bad_first_entry", stage_id=entry.to_stage,
+                                       message=f"{where}: the first entry must record "
+                                       f"creation (from_stage None)"))
+        elif entry.from_stage != current:
+            found.append(Violation(code="broken_chain", stage_id=entry.to_stage,
+                                   message=f"{where}: leaves {entry.from_stage!r} but the "
+                                   f"deal was in {current!r}"))
+        elif current is not None:
+            illegal = move_violation(pipeline, index[current], index[entry.to_stage])
+            if illegal is not None:
+                found.append(Violation(code=illegal.code, stage_id=entry.to_stage,
+                                       message=f"{where}: {illegal.message}"))
+        if last_at is not None and entry.at < last_at:
+            found.append(Violation(code="out_of_order", stage_id=entry.to_stage,
+                                   message=f"{where}: dated before the previous entry"))
+        current, last_at = entry.to_stage, entry.at
+    if found:
+        raise TransitionError(f"history is not a legal path through {pipeline.id!r}", found)
+    assert current is not None  # the history is non-empty and every entry was read
+    return current
+
+
+def stage_entered_at(opp: Opportunity) -> datetime | None:
+    """Return when ``opp`` entered its current stage, from its history.
+
+    Returns:
+        The time of the latest history entry into ``opp.stage_id``, or ``None`` when the
+        history has no such entry.
+    """
+    _opp(opp)
+    for entry in reversed(opp.stage_history):
+        if entry.to_stage == opp.stage_id:
+            return entry.at
+    return None
+
+
+def time_in_stage(opp: Opportunity, *, now: datetime) -> dict[str, timedelta]:
+    """Return the cumulative time ``opp`` spent in each stage it has been in, up to ``now``.
+
+    Each history entry starts a stay that lasts until the next entry (or ``now`` for the
+    current stay). A deal without history counts from ``created_at`` in its current stage.
+    Stays that would be negative (``now`` before the entry) count as zero.
+
+    Args:
+        opp: The deal.
+        now: The end of the current stay (timezone-aware).
+
+    Returns:
+        Stage id -> total time, in the order the stages were first entered.
+
+    Raises:
+        ValidationError: If ``now`` is not timezone-aware.
+    """
+    _opp(opp)
+    _aware(now, "now")
+    history = opp.stage_history
+    if not history:
+        return {opp.stage_id: max(now - opp.created_at, timedelta(0))}
+    totals: dict[str, timedelta] = {}
+    for entry, nxt in zip(history, (*history[1:], None), strict=True):
+        end = now if nxt is None else min(nxt.at, now)
+        stay = max(end - entry.at, timedelta(0))
+        totals[entry.to_stage] = totals.get(entry.to_stage, timedelta(0)) + stay
+    return totals
+
+
+def _entered(opp: Opportunity) -> datetime:
+    entered = stage_entered_at(opp)
+    return opp.created_at if entered is None else entered
+
+
+def is_stale(pipeline: Pipeline, opp: Opportunity, *, now: datetime) -> bool:
+    """Return whether ``opp`` has outstayed its stage's ``follow_up.max_days``.
+
+    Days are counted from entering the stage (or creation) to ``now``; with
+    ``business_days``, only weekdays count. A stage without ``max_days`` never goes stale.
+
+    Raises:
+        UnknownStageError: If the deal's stage is not in the pipeline.
+        ValidationError: If ``now`` is not timezone-aware.
+    """
+    _opp(opp)
+    _aware(now, "now")
+    follow = pipeline.stage(opp.stage_id).follow_up
+    if follow is None or follow.max_days is None:
+        return False
+    entered = _entered(opp)
+    if follow.business_days:
+        tz = entered.tzinfo
+        days = business_days_between(entered.date(), now.astimezone(tz).date())
+        return days > follow.max_days
+    return now - entered > timedelta(days=follow.max_days)
+
+
+def next_follow_up(pipeline: Pipeline, opp: Opportunity, *, now: datetime) -> datetime | None:
+    """Return when ``opp`` is next due a follow-up (see :meth:`Pipeline.next_follow_up`).
+
+    Raises:
+        UnknownStageError: If the deal's stage is not in the pipeline.
+        ValidationError: If ``now`` is not timezone-aware.
+    """
+    _opp(opp)
+    _aware(now, "now")
+    follow = pipeline.stage(opp.stage_id).follow_up
+    if follow is None or follow.cadence_parts is None:
+        return None
+    base = _entered(opp)
+    for activity in opp.activities:
+        if base <= activity.at <= now:
+            base = activity.at
+    return step(base, follow.cadence_parts, business_days=follow.business_days)

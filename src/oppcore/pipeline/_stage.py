@@ -1,0 +1,217 @@
+"""Stages: kinds, forecast categories, guidance, follow-up rules, and the Stage value."""
+
+import enum
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from oppcore._errors import OppcoreError, ValidationError
+
+from ._cadence import cadence_parts
+from ._requirements import Requirement
+
+__all__ = ["FollowUp", "ForecastCategory", "Guidance", "Stage", "StageKind", "UnknownStageError"]
+
+
+class StageKind(str, enum.Enum):
+    """Whether a stage is still open, or closes the deal as won or lost."""
+
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class ForecastCategory(str, enum.Enum):
+    """How deals in a stage count in a forecast."""
+
+    PIPELINE = "pipeline"
+    """Early: counted in the pipeline, not in the forecast."""
+    BEST_CASE = "best_case"
+    """Could close this period if things go well."""
+    COMMIT = "commit"
+    """The owner commits to closing it this period."""
+    CLOSED = "closed"
+    """Won."""
+    OMITTED = "omitted"
+    """Left out of the forecast (lost deals)."""
+
+
+class UnknownStageError(OppcoreError, KeyError):
+    """A stage id is not part of the pipeline (a ``KeyError`` as well).
+
+    Attributes:
+        stage_id: The id that was asked for.
+        pipeline_id: The pipeline that was asked.
+    """
+
+    def __init__(self, stage_id: object, pipeline_id: str) -> None:
+        self.message = f"pipeline {pipeline_id!r} has no stage {stage_id!r}"
+        super().__init__(self.message)
+        self.stage_id = stage_id
+        self.pipeline_id = pipeline_id
+
+    def __str__(self) -> str:
+        # KeyError would print the repr of its argument; the plain message reads better.
+        return self.message
+
+
+def _str_tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _check_strings(inst: Any, name: str, values: tuple[Any, ...]) -> None:
+    for v in values:
+        if type(v) is not str or not v.strip():
+            raise ValidationError(f"items must be non-empty strings, got {v!r}",
+                                  model=type(inst).__name__, field=name, value=v)
+
+
+@attrs.frozen(kw_only=True)
+class Guidance:
+    """The sales manual's advice for a stage.
+
+    Args:
+        summary: What the stage is about and what to achieve, in a sentence or two.
+        actions: What to do in the stage.
+        documents: Which documents to prepare (proposal, quote, contract...).
+        key_fields: The deal fields to fill in while in the stage.
+    """
+
+    summary: str = ""
+    actions: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    documents: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    key_fields: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+
+    def __attrs_post_init__(self) -> None:
+        if type(self.summary) is not str:
+            raise ValidationError("must be a string", model="Guidance", field="summary",
+                                  value=self.summary)
+        for name in ("actions", "documents", "key_fields"):
+            _check_strings(self, name, getattr(self, name))
+
+    def __bool__(self) -> bool:
+        return bool(self.summary or self.actions or self.documents or self.key_fields)
+
+
+@attrs.frozen(kw_only=True)
+class FollowUp:
+    """When a deal in a stage needs attention.
+
+    Args:
+        max_days: Days in the stage after which the deal counts as stale ("rotting");
+            ``None`` for no limit.
+        cadence: How often to follow up, e.g. ``"every 7 days"``, ``"every 2 weeks"``,
+            ``"monthly"``; ``None`` for no cadence.
+        business_days: Count weekdays only (Saturday and Sunday excluded) for ``max_days``
+            and for day-based cadences; other cadences landing on a weekend move to Monday.
+
+    Raises:
+        ValidationError: If ``max_days`` is not a positive integer or the cadence cannot
+            be read.
+    """
+
+    max_days: int | None = None
+    cadence: str | None = None
+    business_days: bool = False
+    _parts: tuple[int, str] | None = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_days is not None and (type(self.max_days) is not int
+                                          or not 1 <= self.max_days <= 36500):
+            raise ValidationError(f"must be a whole number of days in 1..36500, got "
+                                  f"{self.max_days!r}", model="FollowUp", field="max_days",
+                                  value=self.max_days)
+        if type(self.business_days) is not bool:
+            raise ValidationError("must be True or False", model="FollowUp",
+                                  field="business_days", value=self.business_days)
+        parts = None
+        if self.cadence is not None:
+            try:
+                parts = cadence_parts(self.cadence)
+            except ValueError as exc:
+                raise ValidationError(str(exc), model="FollowUp", field="cadence",
+                                      value=self.cadence) from exc
+        object.__setattr__(self, "_parts", parts)
+
+    @property
+    def cadence_parts(self) -> tuple[int, str] | None:
+        """The parsed cadence as ``(count, unit)``, or ``None`` without a cadence."""
+        return self._parts
+
+
+def _requirements(value: Iterable[Requirement]) -> tuple[Requirement, ...]:
+    return tuple(value)
+
+
+def _probability(value: Any) -> Any:
+    return float(value) if type(value) is int else value
+
+
+@attrs.frozen(kw_only=True)
+class Stage:
+    """One step of a sales process.
+
+    Args:
+        id: Stable identifier, used in history and by code (never shown to users).
+        label: Display name.
+        kind: Open, won or lost.
+        probability: Default win probability of deals in the stage, in [0, 1]
+            (1 for won stages, 0 for lost stages).
+        forecast_category: How deals in the stage count in a forecast (``CLOSED`` for won
+            stages, ``OMITTED`` for lost stages).
+        order: Position in the pipeline (0-based; set by :class:`Pipeline` loaders).
+        guidance: The sales manual's advice for the stage.
+        requirements: Entry requirements, all checked on every move into the stage.
+        follow_up: Stale threshold and follow-up cadence, or ``None``.
+
+    Raises:
+        ValidationError: If a field has the wrong type or is out of range.
+    """
+
+    id: str
+    label: str
+    kind: StageKind = StageKind.OPEN
+    probability: float = attrs.field(default=0.0, converter=_probability)
+    forecast_category: ForecastCategory = ForecastCategory.PIPELINE
+    order: int = 0
+    guidance: Guidance = Guidance()
+    requirements: tuple[Requirement, ...] = attrs.field(default=(), converter=_requirements)
+    follow_up: FollowUp | None = None
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("id", "label"):
+            value = getattr(self, name)
+            if type(value) is not str or not value.strip():
+                raise ValidationError(f"must be a non-empty string, got {value!r}",
+                                      model="Stage", field=name, value=value)
+        checks: tuple[tuple[str, type], ...] = (
+            ("kind", StageKind), ("forecast_category", ForecastCategory),
+            ("guidance", Guidance))
+        for name, cls in checks:
+            if not isinstance(getattr(self, name), cls):
+                raise ValidationError(f"must be a {cls.__name__}", model="Stage", field=name,
+                                      value=getattr(self, name))
+        p = self.probability
+        if type(p) is not float or math.isnan(p) or not 0.0 <= p <= 1.0:
+            raise ValidationError(f"must be a number in [0, 1], got {p!r}", model="Stage",
+                                  field="probability", value=p)
+        if type(self.order) is not int or self.order < 0:
+            raise ValidationError(f"must be an integer >= 0, got {self.order!r}",
+                                  model="Stage", field="order", value=self.order)
+        if self.follow_up is not None and not isinstance(self.follow_up, FollowUp):
+            raise ValidationError("must be a FollowUp or None", model="Stage",
+                                  field="follow_up", value=self.follow_up)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether deals in the stage are still open."""
+        return self.kind is StageKind.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the stage closes a deal (won or lost)."""
+        return self.kind is not StageKind.OPEN

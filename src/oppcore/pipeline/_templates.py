@@ -1,0 +1,119 @@
+"""Built-in pipelines: ``standard`` (the B2B process) and ``simple`` (CRM-export shaped)."""
+
+from oppcore._errors import ConfigError
+from oppcore._records import ActivityKind, QuoteStatus
+
+from ._pipeline import Pipeline
+from ._requirements import (
+    RequireActivity,
+    RequireFields,
+    RequireLostReason,
+    RequireQualification,
+    RequireQuote,
+)
+from ._stage import FollowUp, ForecastCategory, Guidance, Stage, StageKind
+from ._transitions import TransitionPolicy
+
+__all__ = ["LOST_REASONS", "TEMPLATES", "template"]
+
+LOST_REASONS = ("price", "competitor", "no_budget", "no_decision", "timing", "product_fit",
+                "other")
+"""The lost reasons of the ``standard`` template."""
+
+TEMPLATES = ("standard", "simple")
+
+
+def _standard() -> Pipeline:
+    return Pipeline(
+        id="standard",
+        label="Standard B2B sales process",
+        description="Lead identification -> needs analysis -> solution -> quote & contract "
+                    "-> won / lost; after-sales follow-up on won deals.",
+        policy=TransitionPolicy(allow_backward=True),
+        stages=(
+            Stage(id="identification", label="Lead identification", probability=0.1,
+                  guidance=Guidance(
+                      summary="Confirm the company and the person are a real prospect.",
+                      actions=("Research the company", "Reach the contact",
+                               "Book a needs-analysis meeting"),
+                      key_fields=("account", "contacts", "source")),
+                  follow_up=FollowUp(max_days=14, cadence="every 3 days",
+                                     business_days=True)),
+            Stage(id="needs_analysis", label="Needs analysis", probability=0.25,
+                  requirements=(RequireFields(fields=("account", "contacts")),),
+                  guidance=Guidance(
+                      summary="Understand the need: urgency, budget, decision process and "
+                              "competition.",
+                      actions=("Run the needs-analysis session", ("Identify the decision "
+                               "maker"), "Map the competition"),
+                      documents=("Needs-analysis notes",),
+                      key_fields=("qualification",)),
+                  follow_up=FollowUp(max_days=21, cadence="every 7 days")),
+            Stage(id="solution", label="Solution", probability=0.5,
+                  forecast_category=ForecastCategory.BEST_CASE,
+                  requirements=(RequireActivity(kind=ActivityKind.NEEDS_ANALYSIS),
+                                RequireQualification(parts=("budget",))),
+                  guidance=Guidance(
+                      summary="Propose a solution that answers the analysed needs.",
+                      actions=("Present or demo the solution", "Agree the scope"),
+                      documents=("Solution proposal",),
+                      key_fields=("amount", "expected_close")),
+                  follow_up=FollowUp(max_days=30, cadence="every 7 days")),
+            Stage(id="quote_contract", label="Quote & contract", probability=0.75,
+                  forecast_category=ForecastCategory.COMMIT,
+                  requirements=(RequireFields(fields=("amount", "expected_close")),
+                                RequireQuote(statuses=(QuoteStatus.SENT,
+                                                       QuoteStatus.ACCEPTED))),
+                  guidance=Guidance(
+                      summary="Send the quote, negotiate, and get the contract signed.",
+                      actions=("Send the quote", "Negotiate terms", "Get the signature"),
+                      documents=("Quote", "Contract")),
+                  follow_up=FollowUp(max_days=30, cadence="every 5 days",
+                                     business_days=True)),
+            Stage(id="won", label="Won", kind=StageKind.WON, probability=1.0,
+                  forecast_category=ForecastCategory.CLOSED,
+                  guidance=Guidance(
+                      summary="After-sales: delivery, satisfaction, renewal and referrals.",
+                      actions=("Hand over to delivery", "Check satisfaction",
+                               "Ask for a referral")),
+                  follow_up=FollowUp(cadence="every 3 months")),
+            Stage(id="lost", label="Lost", kind=StageKind.LOST, probability=0.0,
+                  forecast_category=ForecastCategory.OMITTED,
+                  requirements=(RequireLostReason(reasons=LOST_REASONS),),
+                  guidance=Guidance(summary="Record why the deal was lost.")),
+        ),
+    )
+
+
+def _simple() -> Pipeline:
+    return Pipeline(
+        id="simple",
+        label="Simple pipeline",
+        description="Prospecting -> engaging -> won / lost; any move allowed, as in most "
+                    "CRM exports.",
+        policy=TransitionPolicy(allow_skip=True, allow_backward=True, allow_reopen=True),
+        stages=(
+            Stage(id="prospecting", label="Prospecting", probability=0.1),
+            Stage(id="engaging", label="Engaging", probability=0.5,
+                  forecast_category=ForecastCategory.BEST_CASE),
+            Stage(id="won", label="Won", kind=StageKind.WON, probability=1.0,
+                  forecast_category=ForecastCategory.CLOSED),
+            Stage(id="lost", label="Lost", kind=StageKind.LOST, probability=0.0,
+                  forecast_category=ForecastCategory.OMITTED,
+                  requirements=(RequireLostReason(),)),
+        ),
+    )
+
+
+def template(name: str) -> Pipeline:
+    """Return the built-in pipeline ``name`` (``"standard"`` or ``"simple"``).
+
+    Raises:
+        ConfigError: For an unknown name.
+    """
+    if name == "standard":
+        return _standard()
+    if name == "simple":
+        return _simple()
+    raise ConfigError([("template", (f"unknown template {name!r} (known: "
+                        f"{', '.join(TEMPLATES)})"))], source="Pipeline.template")
