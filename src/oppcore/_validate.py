@@ -20,6 +20,7 @@ from typing import Any, Final, NoReturn, TypeVar
 import attrs
 
 from ._errors import ValidationError
+from ._money import Money
 
 CustomValue = str | int | bool | None
 """A custom-field value: a JSON scalar other than a float (floats lose digits)."""
@@ -194,21 +195,29 @@ class Checks:
         if self._instances:
             for name, types in self._instances:
                 v = getattr(inst, name)
-                if not isinstance(v, types):
+                if v is not None and type(v) is not types[0] and not isinstance(v, types):
                     fail(inst, name, f"must be {_type_names(types)}, got {type(v).__name__}", v)
+                if v is None and _NONE not in types:
+                    fail(inst, name, f"must be {_type_names(types)}, got None", v)
         if self._tuples:
             for name, types in self._tuples:
                 v = getattr(inst, name)
                 if type(v) is not tuple:
                     v = _to_tuple(inst, name, v)
                     _set(inst, name, v)
+                first = types[0]
                 for item in v:
-                    if not isinstance(item, types):
+                    if type(item) is not first and not isinstance(item, types):
                         fail(inst, name, f"item {v.index(item)} must be {_type_names(types)}, "
                              f"got {type(item).__name__}", item)
         if self._string_sets:
             for name in self._string_sets:
-                _check_string_set(inst, name, getattr(inst, name))
+                v = getattr(inst, name)
+                if type(v) is not frozenset:
+                    v = _to_string_set(inst, name, v)
+                for item in v:
+                    if type(item) is not str or not item:
+                        fail(inst, name, f"items must be non-empty strings, got {item!r}", item)
         if self._custom:
             for name in self._custom:
                 v = getattr(inst, name)
@@ -229,7 +238,7 @@ class Checks:
             for name in self._money[0]:
                 v = getattr(inst, name)
                 if v is not None:
-                    if type(v).__name__ != "Money":  # Money lives a layer up: no import cycle
+                    if type(v) is not Money:
                         fail(inst, name, f"must be Money or None, got {type(v).__name__}", v)
                     if v.amount < 0:
                         fail(inst, name, f"must not be negative, got {v}", v)
@@ -268,15 +277,12 @@ def _fail_first(inst: Any, names: tuple[str, ...], get: Any, bad: Any, message: 
             fail(inst, name, f"{message}, got {shown}", v)
 
 
-def _check_string_set(inst: Any, name: str, v: Any) -> None:
-    if type(v) is not frozenset:
-        if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
-            fail(inst, name, f"expected a set of strings, got {type(v).__name__}", v)
-        v = frozenset(v)
-        _set(inst, name, v)
-    for item in v:
-        if type(item) is not str or not item:
-            fail(inst, name, f"items must be non-empty strings, got {item!r}", item)
+def _to_string_set(inst: Any, name: str, v: Any) -> frozenset[Any]:
+    if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
+        fail(inst, name, f"expected a set of strings, got {type(v).__name__}", v)
+    result = frozenset(v)
+    _set(inst, name, result)
+    return result
 
 
 def _check_aware(inst: Any, name: str, v: Any) -> None:
