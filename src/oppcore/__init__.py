@@ -51,6 +51,35 @@ from ._validate import FrozenMap
 from ._version import __version__
 
 # --- pipeline (stage machine) imports ---
+from .pipeline import (
+    Conversion,
+    FollowUp,
+    ForecastCategory,
+    Guard,
+    GuardRegistry,
+    Guidance,
+    IdFactory,
+    Pipeline,
+    RequireActivity,
+    RequireFields,
+    RequireGuard,
+    RequireLostReason,
+    Requirement,
+    RequireQualification,
+    RequireQuote,
+    Stage,
+    StageKind,
+    TransitionPolicy,
+    UnknownStageError,
+    Violation,
+    convert,
+    disqualify,
+    mark_contacted,
+    qualify,
+    replay,
+    stage_entered_at,
+    time_in_stage,
+)
 # --- scoring imports ---
 # --- storage, dedupe, audit, service imports ---
 
@@ -104,6 +133,33 @@ __all__ = [
     "ValidationError",
     "VersionConflictError",
     # --- pipeline (stage machine) names ---
+    "Conversion",
+    "FollowUp",
+    "ForecastCategory",
+    "Guard",
+    "GuardRegistry",
+    "Guidance",
+    "IdFactory",
+    "Pipeline",
+    "RequireActivity",
+    "RequireFields",
+    "RequireGuard",
+    "RequireLostReason",
+    "RequireQualification",
+    "RequireQuote",
+    "Requirement",
+    "Stage",
+    "StageKind",
+    "TransitionPolicy",
+    "UnknownStageError",
+    "Violation",
+    "convert",
+    "disqualify",
+    "mark_contacted",
+    "qualify",
+    "replay",
+    "stage_entered_at",
+    "time_in_stage",
     # --- scoring names ---
     # --- storage, dedupe, audit, service names ---
     # metadata

@@ -3,7 +3,8 @@
 Everything public here is re-exported from :mod:`oppcore`; import it from there.
 """
 
-from ._cadence import parse_cadence
+from ._history import replay, stage_entered_at, time_in_stage
+from ._leads import Conversion, IdFactory, convert, disqualify, mark_contacted, qualify
 from ._pipeline import Pipeline
 from ._requirements import (
     Guard,
@@ -21,6 +22,8 @@ from ._stage import FollowUp, ForecastCategory, Guidance, Stage, StageKind, Unkn
 from ._transitions import TransitionPolicy
 
 __all__ = [
+    "Conversion",
+    "IdFactory",
     "FollowUp",
     "ForecastCategory",
     "Guard",
@@ -39,5 +42,11 @@ __all__ = [
     "TransitionPolicy",
     "UnknownStageError",
     "Violation",
-    "parse_cadence",
+    "convert",
+    "disqualify",
+    "mark_contacted",
+    "qualify",
+    "replay",
+    "stage_entered_at",
+    "time_in_stage",
 ]

@@ -28,7 +28,7 @@ from oppcore._records import StageChange
 from ._pipeline import Pipeline
 from ._requirements import Violation
 
-__all__ = ["Conversion", "IdFactory", "contact", "convert", "disqualify", "qualify"]
+__all__ = ["Conversion", "IdFactory", "convert", "disqualify", "mark_contacted", "qualify"]
 
 IdFactory = Callable[[str, Lead], str]
 """Makes the id of a new record: called with the kind (``"opportunity"``, ``"account"``,
@@ -75,7 +75,7 @@ def _move(lead: Lead, to: LeadStatus, *, at: datetime, **changes: object) -> Lea
     return lead.evolve(status=to, updated_at=at, **changes)
 
 
-def contact(lead: Lead, *, at: datetime) -> Lead:
+def mark_contacted(lead: Lead, *, at: datetime) -> Lead:
     """Return ``lead`` marked contacted (from new).
 
     Raises:
