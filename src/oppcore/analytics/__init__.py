@@ -1,0 +1,79 @@
+"""Pipeline analytics for notebooks: pure functions over iterables of opportunities.
+
+Every function reads its input once (any iterable: a list, a generator over a store or an
+import), never changes it, and returns a small frozen result value with ``to_records()``,
+``to_pandas()`` / ``to_polars()`` (when those extras are installed), a text rendering
+(``str(result)``) and an HTML table for Jupyter. Money is summed per currency, never across
+currencies. Functions that need stage kinds, order, probabilities or follow-up rules take
+the pipeline (:class:`oppcore.Pipeline`, or any object with the attributes of
+:class:`PipelineLike`).
+
+Example:
+    >>> from oppcore import Pipeline, analytics            # doctest: +SKIP
+    >>> print(analytics.win_rate(deals, Pipeline.template("standard"), by="source"))
+"""
+
+from ._common import PipelineLike, StageLike, percentile
+from ._compliance import Compliance, ComplianceRow, compliance
+from ._forecast import Forecast, ForecastRow, ForecastTotal, ForecastTotals, forecast
+from ._funnel import Funnel, FunnelStage, funnel
+from ._health import DataQualityReport, Finding, HealthReport, data_quality, health
+from ._reps import RepPerformance, RepRow, rep_performance
+from ._results import Table
+from ._segments import AccountTier, AccountTiers, account_tiers
+from ._velocity import (
+    CycleRow,
+    DurationRow,
+    PipelineVelocity,
+    SalesCycle,
+    StageDurations,
+    VelocityRow,
+    pipeline_velocity,
+    sales_cycle,
+    stage_durations,
+)
+from ._winrate import WinRateRow, WinRates, win_rate
+
+__all__ = [
+    # functions
+    "funnel",
+    "win_rate",
+    "stage_durations",
+    "sales_cycle",
+    "pipeline_velocity",
+    "forecast",
+    "health",
+    "data_quality",
+    "compliance",
+    "rep_performance",
+    "account_tiers",
+    "percentile",
+    # results
+    "Table",
+    "Funnel",
+    "FunnelStage",
+    "WinRates",
+    "WinRateRow",
+    "StageDurations",
+    "DurationRow",
+    "SalesCycle",
+    "CycleRow",
+    "PipelineVelocity",
+    "VelocityRow",
+    "Forecast",
+    "ForecastRow",
+    "ForecastTotal",
+    "ForecastTotals",
+    "HealthReport",
+    "DataQualityReport",
+    "Finding",
+    "Compliance",
+    "ComplianceRow",
+    "RepPerformance",
+    "RepRow",
+    "AccountTiers",
+    "AccountTier",
+    # what a pipeline must offer
+    "PipelineLike",
+    "StageLike",
+]

@@ -1,0 +1,320 @@
+"""Forecast: weighted pipeline by close period and forecast category, per currency."""
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from oppcore._errors import ValidationError
+from oppcore._models import Opportunity
+from oppcore._money import Money
+
+from ._common import (
+    OPEN,
+    WON,
+    PipelineLike,
+    StageIndex,
+    check_opportunity,
+    closed_at,
+    decimal_ratio,
+    iterate,
+    text_of,
+)
+from ._funnel import _other_pipeline
+from ._results import Table, rows_to_records
+
+__all__ = ["Forecast", "ForecastRow", "ForecastTotal", "ForecastTotals", "forecast"]
+
+PERIODS = ("month", "quarter", "year")
+CLOSED = "closed"
+_OMITTED = "omitted"
+_ROW_COLUMNS = ("period", "category", "currency", "deals", "amount", "weighted")
+_TOTAL_COLUMNS = ("currency", "closed", "commit", "best_case", "pipeline", "weighted",
+                  "target", "attainment", "coverage")
+
+
+def period_label(day: date, period: str) -> str:
+    """Return the label of the period holding ``day``: ``2026-03``, ``2026-Q1``, ``2026``."""
+    if period == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    if period == "quarter":
+        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day.year:04d}"
+
+
+@attrs.frozen(kw_only=True)
+class ForecastRow:
+    """Deals of one period, forecast category and currency.
+
+    Attributes:
+        period: Expected-close period of open deals, close period of won deals; ``None``
+            for open deals without an expected close date.
+        category: The stage's forecast category (``pipeline``, ``best_case``, ``commit``,
+            ``omitted``), or ``closed`` for won deals.
+        currency: ISO 4217 code.
+        deals: Deals in the cell.
+        amount: Sum of their amounts.
+        weighted: Sum of amount x probability (the deal's own probability, else the
+            stage's); equal to ``amount`` for closed deals.
+    """
+
+    period: str | None
+    category: str
+    currency: str
+    deals: int
+    amount: Decimal
+    weighted: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class ForecastTotal:
+    """The forecast of one currency over the periods included.
+
+    Attributes:
+        currency: ISO 4217 code.
+        closed: Value won.
+        commit: ``closed`` + open deals in the commit category.
+        best_case: ``commit`` + open deals in the best-case category.
+        pipeline: Open deals in every category except ``omitted`` (unweighted).
+        weighted: Their weighted value (amount x probability).
+        target: The target in this currency, if one was given.
+        attainment: ``closed / target``.
+        coverage: ``pipeline / (target - closed)``: how many times the open pipeline
+            covers what is still missing; ``None`` without a target or once it is met.
+    """
+
+    currency: str
+    closed: Decimal
+    commit: Decimal
+    best_case: Decimal
+    pipeline: Decimal
+    weighted: Decimal
+    target: Decimal | None
+    attainment: float | None
+    coverage: float | None
+
+
+@attrs.frozen(kw_only=True)
+class ForecastTotals(Table):
+    """The per-currency summary of a :class:`Forecast` (one row per currency)."""
+
+    title = "Forecast totals"
+    columns = _TOTAL_COLUMNS
+
+    rows: tuple[ForecastTotal, ...]
+
+    def get(self, currency: str) -> ForecastTotal | None:
+        """Return the totals of ``currency``, or ``None`` if no deal uses it."""
+        return next((r for r in self.rows if r.currency == currency), None)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one flat dict per currency."""
+        return rows_to_records(self.rows, _TOTAL_COLUMNS)
+
+
+@attrs.frozen(kw_only=True)
+class Forecast(Table):
+    """Weighted pipeline by period, forecast category and currency.
+
+    Attributes:
+        period: ``"month"``, ``"quarter"`` or ``"year"``.
+        rows: One row per (period, category, currency), sorted.
+        totals: Per-currency summary: closed, commit, best case, pipeline, coverage.
+        unpriced: Open or won deals left out because they have no amount.
+        outside: Deals left out because their date falls outside ``start``/``end`` (or is
+            missing while a window was given).
+    """
+
+    title = "Forecast"
+    columns = _ROW_COLUMNS
+
+    period: str
+    rows: tuple[ForecastRow, ...]
+    totals: ForecastTotals
+    unpriced: int = 0
+    outside: int = 0
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one flat dict per (period, category, currency)."""
+        return rows_to_records(self.rows, _ROW_COLUMNS)
+
+    def _notes(self) -> list[str]:
+        lines = [
+            f"{t.currency}: closed {t.closed:,}, commit {t.commit:,}, best case "
+            f"{t.best_case:,}, pipeline {t.pipeline:,} (weighted {t.weighted:,})"
+            for t in self.totals.rows
+        ]
+        if self.unpriced:
+            lines.append(f"{self.unpriced} deal(s) without an amount left out")
+        return lines
+
+
+def _targets(target: Money | Iterable[Money] | None) -> dict[str, Decimal]:
+    if target is None:
+        return {}
+    items = (target,) if isinstance(target, Money) else target
+    out: dict[str, Decimal] = {}
+    try:
+        for t in items:
+            if not isinstance(t, Money):
+                raise TypeError(type(t).__name__)
+            if t.currency in out:
+                raise ValidationError(f"two targets in {t.currency}", field="target", value=t)
+            out[t.currency] = t.amount
+    except TypeError as exc:
+        raise ValidationError(
+            f"target must be Money or an iterable of Money (one per currency): {exc}",
+            field="target", value=target,
+        ) from None
+    return out
+
+
+def forecast(
+    opportunities: Iterable[Opportunity],
+    pipeline: PipelineLike,
+    *,
+    period: str = "quarter",
+    start: date | None = None,
+    end: date | None = None,
+    target: Money | Iterable[Money] | None = None,
+) -> Forecast:
+    """Sum the pipeline (amount and amount x probability) by period, category and currency.
+
+    Open deals fall in the period of their ``expected_close`` and in their stage's
+    forecast category; won deals fall in the period they closed, in the ``closed``
+    category; lost deals are left out. Amounts are summed per currency only: currencies are
+    never added together.
+
+    Args:
+        opportunities: Any iterable of opportunities of ``pipeline`` (read once).
+        pipeline: Gives each stage's kind, default probability and forecast category.
+        period: ``"month"``, ``"quarter"`` or ``"year"`` (calendar periods).
+        start: Keep only deals whose (expected) close date is on or after this day.
+        end: Keep only deals whose (expected) close date is on or before this day.
+        target: The target for the window (a ``Money``, or one per currency) used for
+            attainment and coverage.
+
+    Returns:
+        The forecast rows and per-currency totals.
+
+    Raises:
+        ValidationError: For an unknown period, a bad target or window, an item that is not
+            an opportunity, a deal of another pipeline or a stage the pipeline does not
+            have.
+    """
+    if period not in PERIODS:
+        raise ValidationError(f"period must be one of {', '.join(PERIODS)}, got {period!r}",
+                              field="period", value=period)
+    for name, bound in (("start", start), ("end", end)):
+        if bound is not None and type(bound) is not date:
+            raise ValidationError(f"{name} must be a date, got {type(bound).__name__}",
+                                  field=name, value=bound)
+    targets = _targets(target)
+    index = StageIndex(pipeline)
+    kind = index.kind
+    category = {sid: text_of(s.forecast_category) for sid, s in index.by_id.items()}
+    default_p = {sid: _decimal(s.probability) for sid, s in index.by_id.items()}
+    probabilities: dict[float, Decimal] = {}
+    windowed = start is not None or end is not None
+    cells: dict[tuple[str | None, str, str], list[Any]] = {}
+    labels: dict[date, str] = {}
+    pipeline_id = pipeline.id
+    unpriced = outside = 0
+    o: Any = None
+    try:
+        for o in iterate(opportunities):
+            if o.pipeline_id != pipeline_id:
+                raise _other_pipeline(o, pipeline_id)
+            sid = o.stage_id
+            k = kind[sid]
+            if k != OPEN and k != WON:
+                continue
+            amount = o.amount
+            if amount is None:
+                unpriced += 1
+                continue
+            if k == WON:
+                moment = closed_at(o)
+                day = moment.date() if moment is not None else o.expected_close
+                cat = CLOSED
+                weighted = amount.amount
+            else:
+                day = o.expected_close
+                cat = category[sid]
+                prob = o.probability
+                if prob is None:
+                    weighted = amount.amount * default_p[sid]
+                else:
+                    p = probabilities.get(prob.value)
+                    if p is None:
+                        p = probabilities[prob.value] = _decimal(prob.value)
+                    weighted = amount.amount * p
+            if windowed and (day is None or (start is not None and day < start)
+                             or (end is not None and day > end)):
+                outside += 1
+                continue
+            label = None
+            if day is not None:
+                label = labels.get(day)
+                if label is None:
+                    label = labels[day] = period_label(day, period)
+            key = (label, cat, amount.currency)
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = [0, Decimal(0), Decimal(0)]
+            cell[0] += 1
+            cell[1] += amount.amount
+            cell[2] += weighted
+    except KeyError as exc:
+        check_opportunity(o)
+        raise index.unknown(o, exc.args[0]) from None
+    except AttributeError:
+        check_opportunity(o)
+        raise
+    rows = tuple(
+        ForecastRow(period=p, category=c, currency=cur, deals=n, amount=a, weighted=w)
+        for (p, c, cur), (n, a, w) in sorted(cells.items(), key=lambda kv: (
+            kv[0][0] is None, kv[0][0] or "", kv[0][2], kv[0][1]))
+    )
+    return Forecast(period=period, rows=rows, totals=_totals(rows, targets),
+                    unpriced=unpriced, outside=outside)
+
+
+def _decimal(p: float) -> Decimal:
+    # repr() is the shortest string that round-trips: 0.3 becomes Decimal("0.3"), not the
+    # binary expansion 0.299999999999999988897769753748...
+    return Decimal(repr(float(p)))
+
+
+def _totals(rows: tuple[ForecastRow, ...], targets: dict[str, Decimal]) -> ForecastTotals:
+    sums: dict[str, dict[str, Decimal]] = {}
+    zero = Decimal(0)
+    for currency in targets:
+        sums.setdefault(currency, {})
+    for row in rows:
+        acc = sums.setdefault(row.currency, {})
+        if row.category == _OMITTED:
+            continue
+        acc[row.category] = acc.get(row.category, zero) + row.amount
+        if row.category != CLOSED:
+            acc["open"] = acc.get("open", zero) + row.amount
+            acc["weighted"] = acc.get("weighted", zero) + row.weighted
+    out = []
+    for currency in sorted(sums):
+        acc = sums[currency]
+        closed = acc.get(CLOSED, zero)
+        commit = closed + acc.get("commit", zero)
+        open_value = acc.get("open", zero)
+        goal = targets.get(currency)
+        remaining = None if goal is None else goal - closed
+        out.append(ForecastTotal(
+            currency=currency, closed=closed, commit=commit,
+            best_case=commit + acc.get("best_case", zero), pipeline=open_value,
+            weighted=acc.get("weighted", zero), target=goal,
+            attainment=None if goal is None else decimal_ratio(closed, goal),
+            coverage=(decimal_ratio(open_value, remaining)
+                      if remaining is not None and remaining > 0 else None),
+        ))
+    return ForecastTotals(rows=tuple(out))

@@ -1,0 +1,289 @@
+"""Health: rotting deals, overdue follow-ups, slipped dates, and a weekly data-quality check."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from oppcore._errors import ValidationError
+from oppcore._models import Opportunity
+
+from ._common import OPEN, PipelineLike, StageIndex, check_opportunity, iterate
+from ._funnel import _other_pipeline
+from ._results import Table, rows_to_records
+from ._velocity import _check_now
+
+__all__ = ["DataQualityReport", "Finding", "HealthReport", "data_quality", "health"]
+
+_COLUMNS = ("opportunity_id", "name", "owner", "stage", "issue", "detail")
+# Codes of violations about the move itself (not the stage's requirements): re-checking a
+# deal against its own stage always reports "same_stage", which is not a data problem.
+_POLICY_CODES = frozenset({
+    "same_stage", "transition_not_allowed", "terminal_stage", "reopen_not_allowed",
+    "skip_not_allowed", "backward_not_allowed", "out_of_order", "wrong_pipeline",
+    "unknown_stage", "unknown_current_stage",
+})
+
+
+@attrs.frozen(kw_only=True)
+class Finding:
+    """One problem found on one deal.
+
+    Attributes:
+        opportunity_id: The deal's id.
+        name: The deal's name.
+        owner: Its owner.
+        stage: Its current stage id.
+        issue: Stable code of the problem (see the function that reports it).
+        detail: A sentence saying what exactly is wrong.
+    """
+
+    opportunity_id: str
+    name: str
+    owner: str | None
+    stage: str
+    issue: str
+    detail: str
+
+
+def _finding(o: Opportunity, issue: str, detail: str) -> Finding:
+    return Finding(opportunity_id=o.id, name=o.name, owner=o.owner, stage=o.stage_id,
+                   issue=issue, detail=detail)
+
+
+class _Findings(Table):
+    __slots__ = ()
+    columns = _COLUMNS
+    findings: tuple[Finding, ...]
+
+    def count(self, issue: str) -> int:
+        """Return how many findings have the code ``issue``."""
+        return sum(1 for f in self.findings if f.issue == issue)
+
+    def issues(self) -> dict[str, int]:
+        """Return a new dict: issue code -> number of findings, most frequent first."""
+        counts: dict[str, int] = {}
+        for f in self.findings:
+            counts[f.issue] = counts.get(f.issue, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one flat dict per finding."""
+        return rows_to_records(self.findings, _COLUMNS)
+
+    def _notes(self) -> list[str]:
+        counts = self.issues()
+        if not counts:
+            return ["no findings"]
+        return ["; ".join(f"{issue}: {n}" for issue, n in counts.items())]
+
+
+@attrs.frozen(kw_only=True)
+class HealthReport(_Findings):
+    """Open deals that need attention.
+
+    Attributes:
+        as_of: The ``now`` the report was computed for.
+        deals: Open deals examined.
+        findings: One row per (deal, issue), in input order.
+    """
+
+    title = "Pipeline health"
+
+    as_of: datetime
+    deals: int
+    findings: tuple[Finding, ...]
+
+
+def health(
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike, *, now: datetime,
+    max_pushes: int = 2,
+) -> HealthReport:
+    """Find open deals that are rotting, overdue, past their close date or pushed too often.
+
+    Issue codes:
+
+    * ``stale``: in the current stage longer than its follow-up rule allows
+      (``pipeline.is_stale``).
+    * ``overdue_follow_up``: the stage's cadence says a follow-up was due before ``now``
+      (``pipeline.next_follow_up``, when the pipeline offers it), or the latest activity's
+      ``next_step_due`` is before today.
+    * ``past_close_date``: ``expected_close`` is before today (the day of ``now``).
+    * ``pushed``: the expected close date slipped more than ``max_pushes`` times.
+
+    Args:
+        opportunities: Any iterable of opportunities of ``pipeline`` (read once).
+        pipeline: Gives stage kinds and follow-up rules.
+        now: The moment to judge at (timezone-aware).
+        max_pushes: Pushes tolerated before a deal is flagged.
+
+    Returns:
+        The findings, one per (deal, issue).
+
+    Raises:
+        ValidationError: For a naive ``now``, a negative ``max_pushes``, an item that is not
+            an opportunity, a deal of another pipeline or an unknown stage.
+    """
+    _check_now(now)
+    if now is None:
+        raise ValidationError("'now' is required", field="now")
+    if type(max_pushes) is not int or max_pushes < 0:
+        raise ValidationError(f"max_pushes must be an integer >= 0, got {max_pushes!r}",
+                              field="max_pushes", value=max_pushes)
+    index = StageIndex(pipeline)
+    kind = index.kind
+    today = now.date()
+    next_follow_up = getattr(pipeline, "next_follow_up", None)
+    pipeline_id = pipeline.id
+    found: list[Finding] = []
+    deals = 0
+    o: Any = None
+    try:
+        for o in iterate(opportunities):
+            if o.pipeline_id != pipeline_id:
+                raise _other_pipeline(o, pipeline_id)
+            if kind[o.stage_id] != OPEN:
+                continue
+            deals += 1
+            if pipeline.is_stale(o, now=now):
+                found.append(_finding(o, "stale", f"in {o.stage_id!r} longer than the stage "
+                                      "allows"))
+            due = next_follow_up(o, now=now) if next_follow_up is not None else None
+            if due is not None and due < now:
+                found.append(_finding(o, "overdue_follow_up",
+                                      f"follow-up was due {due.date().isoformat()}"))
+            elif o.activities:
+                latest = max(o.activities, key=lambda a: a.at)
+                step_due = latest.next_step_due
+                if step_due is not None and step_due < today:
+                    found.append(_finding(o, "overdue_follow_up",
+                                          f"next step was due {step_due.isoformat()}"))
+            close = o.expected_close
+            if close is not None and close < today:
+                found.append(_finding(o, "past_close_date",
+                                      f"expected close {close.isoformat()} has passed"))
+            pushes = o.close_date_pushes
+            if pushes > max_pushes:
+                found.append(_finding(o, "pushed", f"close date pushed {pushes} times"))
+    except KeyError as exc:
+        check_opportunity(o)
+        raise index.unknown(o, exc.args[0]) from None
+    except AttributeError:
+        check_opportunity(o)
+        raise
+    return HealthReport(as_of=now, deals=deals, findings=tuple(found))
+
+
+@attrs.frozen(kw_only=True)
+class DataQualityReport(_Findings):
+    """Records that a team should fix (run it weekly).
+
+    Attributes:
+        as_of: The moment the stage requirements were checked at.
+        deals: Deals examined.
+        findings: One row per problem, in input order (duplicates at the end).
+        duplicates_checked: Whether probable duplicates were looked for.
+    """
+
+    title = "Data quality"
+
+    as_of: datetime
+    deals: int
+    findings: tuple[Finding, ...]
+    duplicates_checked: bool
+
+
+def data_quality(
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike, *, at: datetime,
+    currency: str | None = None, duplicates: bool = True, duplicate_threshold: float = 0.5,
+) -> DataQualityReport:
+    """Check records for what a team should fix: a weekly data-quality run.
+
+    Issue codes:
+
+    * ``missing_requirement``: an open deal does not meet its own stage's entry
+      requirements (``pipeline.check`` against the current stage, when the pipeline offers
+      it; one finding per unmet requirement, move-policy violations ignored).
+    * ``unreachable_contact``: a contact has neither e-mail nor phone.
+    * ``currency_mismatch``: a quote is in another currency than the deal's amount, or the
+      amount is not in ``currency`` when one is given.
+    * ``probable_duplicate``: another deal is probably the same one
+      (``oppcore.find_duplicates``, when available and ``duplicates`` is true).
+
+    Args:
+        opportunities: Any iterable of opportunities of ``pipeline``.
+        pipeline: Gives each stage's requirements.
+        at: The moment requirements are checked at (timezone-aware).
+        currency: The currency every amount should be in, if the team uses one.
+        duplicates: Look for probable duplicates (keeps the deals in memory).
+        duplicate_threshold: Minimum duplicate score reported, in [0, 1].
+
+    Returns:
+        The findings.
+
+    Raises:
+        ValidationError: For a naive ``at``, an item that is not an opportunity, a deal of
+            another pipeline or an unknown stage.
+    """
+    _check_now(at)
+    if at is None:
+        raise ValidationError("'at' is required", field="at")
+    index = StageIndex(pipeline)
+    kind = index.kind
+    check = getattr(pipeline, "check", None)
+    pipeline_id = pipeline.id
+    found: list[Finding] = []
+    kept: list[Opportunity] = []
+    deals = 0
+    o: Any = None
+    try:
+        for o in iterate(opportunities):
+            if o.pipeline_id != pipeline_id:
+                raise _other_pipeline(o, pipeline_id)
+            deals += 1
+            if duplicates:
+                kept.append(o)
+            if kind[o.stage_id] == OPEN and check is not None:
+                found.extend(
+                    _finding(o, "missing_requirement", str(getattr(v, "message", v)))
+                    for v in check(o, o.stage_id, at=at, reason=o.lost_reason)
+                    if getattr(v, "code", None) not in _POLICY_CODES
+                )
+            found.extend(
+                _finding(o, "unreachable_contact", f"contact {c.name!r} has no e-mail or phone")
+                for c in o.contacts if not c.reachable
+            )
+            amount = o.amount
+            if amount is not None:
+                if currency is not None and amount.currency != currency:
+                    found.append(_finding(o, "currency_mismatch",
+                                          f"amount is in {amount.currency}, not {currency}"))
+                found.extend(
+                    _finding(o, "currency_mismatch", f"quote {q.id!r} is in {q.currency}, "
+                             f"the amount in {amount.currency}")
+                    for q in o.quotes if q.currency != amount.currency
+                )
+    except KeyError as exc:
+        check_opportunity(o)
+        raise index.unknown(o, exc.args[0]) from None
+    except AttributeError:
+        check_opportunity(o)
+        raise
+    checked = False
+    if duplicates:
+        import oppcore
+
+        finder = getattr(oppcore, "find_duplicates", None)
+        if finder is not None:
+            checked = True
+            by_id = {x.id: x for x in kept}
+            for cand in finder(kept, threshold=duplicate_threshold):
+                first_id, second_id = cand.ids
+                reasons = ", ".join(sorted(cand.codes))
+                found.append(_finding(
+                    by_id[first_id], "probable_duplicate",
+                    f"probably the same deal as {second_id!r} (score {cand.score:.2f}: "
+                    f"{reasons})"))
+    return DataQualityReport(as_of=at, deals=deals, findings=tuple(found),
+                             duplicates_checked=checked)

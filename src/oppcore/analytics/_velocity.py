@@ -1,0 +1,415 @@
+"""Velocity: time in each stage, sales-cycle length, pipeline velocity.
+
+Percentiles use linear interpolation between closest ranks (Hyndman and Fan type 7, the
+default of numpy, pandas and spreadsheet ``PERCENTILE.INC``); see
+:func:`~oppcore.analytics._common.percentile`. Durations are reported in days (floats).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from oppcore._errors import ValidationError
+from oppcore._models import Opportunity
+from oppcore._money import Money
+
+from ._common import (
+    LOST,
+    OPEN,
+    WON,
+    PipelineLike,
+    StageIndex,
+    check_opportunity,
+    closed_at,
+    iterate,
+    percentile,
+)
+from ._funnel import _other_pipeline
+from ._results import Table, rows_to_records
+
+__all__ = [
+    "CycleRow",
+    "DurationRow",
+    "PipelineVelocity",
+    "SalesCycle",
+    "StageDurations",
+    "VelocityRow",
+    "pipeline_velocity",
+    "sales_cycle",
+    "stage_durations",
+]
+
+_DAY = 86400.0
+_STAT_COLUMNS = ("count", "mean_days", "median_days", "p75_days", "p90_days")
+
+
+@attrs.frozen(kw_only=True)
+class DurationRow:
+    """Distribution of days spent in one stage (per deal, summed over re-entries).
+
+    Attributes:
+        stage: Stage id.
+        count: Deals measured.
+        mean_days: Mean.
+        median_days: Median (50th percentile).
+        p75_days: 75th percentile.
+        p90_days: 90th percentile.
+    """
+
+    stage: str
+    count: int
+    mean_days: float | None
+    median_days: float | None
+    p75_days: float | None
+    p90_days: float | None
+
+
+def _stats(values: list[float]) -> dict[str, Any]:
+    values.sort()
+    n = len(values)
+    return {
+        "count": n,
+        "mean_days": sum(values) / n if n else None,
+        "median_days": percentile(values, 0.5),
+        "p75_days": percentile(values, 0.75),
+        "p90_days": percentile(values, 0.9),
+    }
+
+
+@attrs.frozen(kw_only=True)
+class StageDurations(Table):
+    """Time spent in each open stage.
+
+    Attributes:
+        stages: One row per open stage, in pipeline order.
+        skipped: Stays ignored because the history goes back in time (a data problem).
+    """
+
+    title = "Time in stage (days)"
+    columns = ("stage", *_STAT_COLUMNS)
+
+    stages: tuple[DurationRow, ...]
+    skipped: int = 0
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one flat dict per stage."""
+        return rows_to_records(self.stages, self.columns)
+
+
+def stage_durations(
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike, *,
+    now: datetime | None = None,
+) -> StageDurations:
+    """Measure how long deals stay in each open stage (median, p75, p90).
+
+    A stay runs from the history entry that entered a stage to the next entry. A deal that
+    entered a stage several times counts once, with the stays summed. Without ``now`` only
+    finished stays count; with ``now`` the current stay of each open deal counts up to
+    ``now`` too.
+
+    Args:
+        opportunities: Any iterable of opportunities of ``pipeline`` (read once).
+        pipeline: Gives the open stages and their order.
+        now: Count current stays up to this moment (timezone-aware), if given.
+
+    Returns:
+        Per open stage: count, mean, median, p75 and p90 in days.
+
+    Raises:
+        ValidationError: For a naive ``now``, an item that is not an opportunity, a deal of
+            another pipeline or a stage the pipeline does not have.
+    """
+    _check_now(now)
+    index = StageIndex(pipeline)
+    kind = index.kind
+    days: dict[str, list[float]] = {sid: [] for sid in index.open_ids}
+    pipeline_id = pipeline.id
+    skipped = 0
+    o: Any = None
+    try:
+        for o in iterate(opportunities):
+            if o.pipeline_id != pipeline_id:
+                raise _other_pipeline(o, pipeline_id)
+            history = o.stage_history
+            if o.stage_id not in kind:
+                raise index.unknown(o, o.stage_id)
+            per_deal: dict[str, float] = {}
+            last = len(history) - 1
+            for i, change in enumerate(history):
+                sid = change.to_stage
+                if kind[sid] != OPEN:
+                    continue
+                if i < last:
+                    end = history[i + 1].at
+                elif now is not None and sid == o.stage_id:
+                    end = now
+                else:
+                    continue
+                seconds = (end - change.at).total_seconds()
+                if seconds < 0:
+                    skipped += 1
+                    continue
+                per_deal[sid] = per_deal.get(sid, 0.0) + seconds / _DAY
+            for sid, d in per_deal.items():
+                days[sid].append(d)
+    except KeyError as exc:
+        check_opportunity(o)
+        raise index.unknown(o, exc.args[0]) from None
+    except AttributeError:
+        check_opportunity(o)
+        raise
+    rows = tuple(DurationRow(stage=sid, **_stats(days[sid])) for sid in index.open_ids)
+    return StageDurations(stages=rows, skipped=skipped)
+
+
+def _check_now(now: object) -> None:
+    if now is not None and (not isinstance(now, datetime) or now.utcoffset() is None):
+        raise ValidationError(
+            f"'now' must be a timezone-aware datetime, got {now!r}", field="now", value=now,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class CycleRow:
+    """Sales-cycle length (creation to close) of one outcome.
+
+    Attributes:
+        outcome: ``"won"``, ``"lost"`` or ``"closed"`` (both).
+        count: Deals measured.
+        mean_days: Mean.
+        median_days: Median.
+        p75_days: 75th percentile.
+        p90_days: 90th percentile.
+    """
+
+    outcome: str
+    count: int
+    mean_days: float | None
+    median_days: float | None
+    p75_days: float | None
+    p90_days: float | None
+
+
+@attrs.frozen(kw_only=True)
+class SalesCycle(Table):
+    """Sales-cycle length of won and lost deals.
+
+    Attributes:
+        rows: ``won``, ``lost`` and ``closed`` (all closed deals), in that order.
+        unmeasured: Closed deals whose history does not say when they closed.
+    """
+
+    title = "Sales cycle (days from creation to close)"
+    columns = ("outcome", *_STAT_COLUMNS)
+
+    rows: tuple[CycleRow, ...]
+    unmeasured: int = 0
+
+    def get(self, outcome: str) -> CycleRow:
+        """Return the row of ``"won"``, ``"lost"`` or ``"closed"``.
+
+        Raises:
+            KeyError: For another outcome.
+        """
+        for row in self.rows:
+            if row.outcome == outcome:
+                return row
+        raise KeyError(outcome)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one flat dict per outcome."""
+        return rows_to_records(self.rows, self.columns)
+
+
+def _cycle_days(
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike,
+) -> tuple[list[float], list[float], int, StageIndex]:
+    index = StageIndex(pipeline)
+    kind = index.kind
+    pipeline_id = pipeline.id
+    won: list[float] = []
+    lost: list[float] = []
+    add_won, add_lost = won.append, lost.append
+    unmeasured = 0
+    o: Any = None
+    try:
+        for o in iterate(opportunities):
+            if o.pipeline_id != pipeline_id:
+                raise _other_pipeline(o, pipeline_id)
+            sid = o.stage_id
+            k = kind[sid]
+            if k == OPEN:
+                continue
+            history = o.stage_history
+            if history and history[-1].to_stage == sid:
+                end = history[-1].at
+            else:
+                found = closed_at(o)
+                if found is None:
+                    unmeasured += 1
+                    continue
+                end = found
+            d = (end - o.created_at).total_seconds() / _DAY
+            if d < 0:
+                unmeasured += 1
+            elif k == WON:
+                add_won(d)
+            else:
+                add_lost(d)
+    except KeyError as exc:
+        check_opportunity(o)
+        raise index.unknown(o, exc.args[0]) from None
+    except AttributeError:
+        check_opportunity(o)
+        raise
+    return won, lost, unmeasured, index
+
+
+def sales_cycle(opportunities: Iterable[Opportunity], pipeline: PipelineLike) -> SalesCycle:
+    """Measure the sales cycle (creation to close) of won and lost deals.
+
+    A deal closes when its history enters its current (won or lost) stage; the cycle runs
+    from ``created_at`` to that moment.
+
+    Args:
+        opportunities: Any iterable of opportunities of ``pipeline`` (read once).
+        pipeline: Says which stages are won and lost.
+
+    Returns:
+        Count, mean, median, p75 and p90 in days, for won, lost and all closed deals.
+
+    Raises:
+        ValidationError: For an item that is not an opportunity, a deal of another pipeline
+            or a stage the pipeline does not have.
+    """
+    won, lost, unmeasured, _ = _cycle_days(opportunities, pipeline)
+    both = won + lost
+    rows = (
+        CycleRow(outcome=WON, **_stats(won)),
+        CycleRow(outcome=LOST, **_stats(lost)),
+        CycleRow(outcome="closed", **_stats(both)),
+    )
+    return SalesCycle(rows=rows, unmeasured=unmeasured)
+
+
+@attrs.frozen(kw_only=True)
+class VelocityRow:
+    """Pipeline velocity in one currency.
+
+    Attributes:
+        currency: ISO 4217 code.
+        open_deals: Open deals with an amount in this currency.
+        pipeline_value: Sum of their amounts.
+        average_amount: ``pipeline_value / open_deals``.
+        win_rate: Won / closed over all deals (every currency).
+        cycle_days: Mean sales cycle of won deals, in days.
+        per_day: ``open_deals x average_amount x win_rate / cycle_days``: expected value
+            won per day, rounded to the currency's minor unit; ``None`` when the win rate
+            or cycle is unknown.
+    """
+
+    currency: str
+    open_deals: int
+    pipeline_value: Decimal
+    average_amount: Decimal
+    win_rate: float | None
+    cycle_days: float | None
+    per_day: Decimal | None
+
+
+@attrs.frozen(kw_only=True)
+class PipelineVelocity(Table):
+    """Pipeline velocity per currency (currencies are never summed together).
+
+    Attributes:
+        rows: One row per currency, by code.
+        won: Won deals behind the win rate.
+        closed: Closed deals behind the win rate.
+    """
+
+    title = "Pipeline velocity (value per day)"
+    columns = ("currency", "open_deals", "pipeline_value", "average_amount", "win_rate",
+               "cycle_days", "per_day")
+
+    rows: tuple[VelocityRow, ...]
+    won: int
+    closed: int
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one flat dict per currency."""
+        return rows_to_records(self.rows, self.columns)
+
+
+def pipeline_velocity(
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike,
+) -> PipelineVelocity:
+    """Compute pipeline velocity: deals x average size x win rate / cycle length.
+
+    The deals and average size are those of the open deals with an amount, per currency.
+    The win rate (won / closed, by count) and the cycle length (mean days from creation to
+    close of won deals) come from the closed deals of every currency.
+
+    Args:
+        opportunities: Any iterable of opportunities of ``pipeline`` (read once).
+        pipeline: Says which stages are open, won and lost.
+
+    Returns:
+        One row per currency of the open pipeline.
+
+    Raises:
+        ValidationError: As :func:`sales_cycle`.
+    """
+    index = StageIndex(pipeline)
+    kind = index.kind
+    pipeline_id = pipeline.id
+    sums: dict[str, list[Any]] = {}
+    won = lost = 0
+    won_seconds = 0.0
+    measured = 0
+    o: Any = None
+    try:
+        for o in iterate(opportunities):
+            if o.pipeline_id != pipeline_id:
+                raise _other_pipeline(o, pipeline_id)
+            sid = o.stage_id
+            k = kind[sid]
+            if k == OPEN:
+                amount = o.amount
+                if amount is not None:
+                    acc = sums.get(amount.currency)
+                    if acc is None:
+                        acc = sums[amount.currency] = [0, Decimal(0)]
+                    acc[0] += 1
+                    acc[1] += amount.amount
+            elif k == WON:
+                won += 1
+                end = closed_at(o)
+                if end is not None and end >= o.created_at:
+                    won_seconds += (end - o.created_at).total_seconds()
+                    measured += 1
+            else:
+                lost += 1
+    except KeyError as exc:
+        check_opportunity(o)
+        raise index.unknown(o, exc.args[0]) from None
+    except AttributeError:
+        check_opportunity(o)
+        raise
+    closed = won + lost
+    rate = won / closed if closed else None
+    cycle = won_seconds / _DAY / measured if measured else None
+    rows = []
+    for currency in sorted(sums):
+        count, total = sums[currency]
+        per_day = None
+        if closed and cycle:
+            value = total * won / closed / Decimal(repr(cycle))
+            per_day = Money(amount=value, currency=currency).quantize().amount
+        rows.append(VelocityRow(
+            currency=currency, open_deals=count, pipeline_value=total,
+            average_amount=total / count, win_rate=rate, cycle_days=cycle, per_day=per_day,
+        ))
+    return PipelineVelocity(rows=tuple(rows), won=won, closed=closed)
