@@ -1,0 +1,55 @@
+"""Import and export of leads, opportunities and stage history (public namespace).
+
+* **Foreign CSV exports** (Salesforce, HubSpot, Odoo, any CRM): :func:`read_csv` streams
+  opportunities through a :class:`ColumnMapping` (build one from a dict/TOML or start from
+  :func:`preset`); :func:`import_csv` collects them into an :class:`ImportReport`.
+* **oppcore's flat CSV** (both directions): :func:`write_opportunities_csv`,
+  :func:`write_leads_csv`, :func:`write_stage_history_csv` and their readers.
+* **JSON** (full fidelity, the documented wire format with ``schema_version``):
+  :func:`write_json` / :func:`read_json` for one document, :func:`write_jsonl` /
+  :func:`read_jsonl` for streaming JSON Lines.
+
+Every reader streams (constant memory), reports bad rows as :class:`RowError` values with
+row, column and message, never yields a half-built record, and enforces :class:`Limits`.
+"""
+
+from ._csv import (
+    HISTORY_COLUMNS,
+    LEAD_COLUMNS,
+    OPPORTUNITY_COLUMNS,
+    import_csv,
+    read_csv,
+    read_leads_csv,
+    read_opportunities_csv,
+    read_stage_history_csv,
+    write_leads_csv,
+    write_opportunities_csv,
+    write_stage_history_csv,
+)
+from ._mapping import ColumnMapping
+from ._presets import PRESET_NAMES, preset
+from ._report import ErrorMode, ImportReport, Limits, RowError
+
+__all__ = [
+    # foreign CSV exports
+    "ColumnMapping",
+    "PRESET_NAMES",
+    "import_csv",
+    "preset",
+    "read_csv",
+    # oppcore flat CSV
+    "HISTORY_COLUMNS",
+    "LEAD_COLUMNS",
+    "OPPORTUNITY_COLUMNS",
+    "read_leads_csv",
+    "read_opportunities_csv",
+    "read_stage_history_csv",
+    "write_leads_csv",
+    "write_opportunities_csv",
+    "write_stage_history_csv",
+    # reports and limits
+    "ErrorMode",
+    "ImportReport",
+    "Limits",
+    "RowError",
+]

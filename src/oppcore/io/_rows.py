@@ -1,0 +1,253 @@
+"""Turning one CSV row into an :class:`~oppcore.Opportunity` according to a mapping."""
+
+import hashlib
+import re
+from collections.abc import Callable
+from datetime import date, datetime, tzinfo
+from functools import lru_cache
+from typing import Any
+
+from oppcore._errors import ImportDataError, ValidationError
+from oppcore._models import Account, Channel, Opportunity, Source
+from oppcore._money import CURRENCY_MINOR_UNITS, Money, to_decimal
+from oppcore._records import StageChange
+
+from ._mapping import _COLUMN_FIELDS, ColumnMapping
+from ._report import RowError, RowFailed, shown
+
+__all__ = ["OpportunityRows", "make_datetime_parser", "slug"]
+
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def slug(name: str) -> str:
+    """Return a stable id for a name: casefolded words joined by ``-`` (Unicode kept)."""
+    s = _NON_WORD.sub("-", name.casefold()).strip("-_")
+    return s or "x-" + hashlib.blake2b(name.encode(), digest_size=6).hexdigest()
+
+
+def make_datetime_parser(formats: tuple[str, ...], zone: tzinfo) -> Callable[[str], datetime]:
+    """Return a cached parser of date/datetime cells; naive values are put in ``zone``.
+
+    Raises ``ValueError`` with a readable message for an unparseable cell.
+    """
+
+    @lru_cache(maxsize=8192)  # exports repeat dates a lot; the cache lives per import
+    def parse(text: str) -> datetime:
+        value: datetime | None = None
+        if formats:
+            for fmt in formats:
+                try:
+                    value = datetime.strptime(text, fmt)
+                    break
+                except ValueError:
+                    continue
+            if value is None:
+                raise ValueError(f"invalid date {shown(text)}: expected one of "
+                                 f"{', '.join(formats)}")
+        else:
+            iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+            try:
+                value = datetime.fromisoformat(iso)
+            except ValueError:
+                raise ValueError(f"invalid date {shown(text)}: expected ISO 8601 such as "
+                                 "2017-03-01 or 2017-03-01T10:00:00+08:00") from None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zone)
+        return value
+
+    return parse
+
+
+def _missing_column(name: str, column: tuple[str, ...], header: tuple[str, ...]
+                    ) -> RowError:
+    wanted = " or ".join(repr(c) for c in column)
+    have = ", ".join(header[:20]) + (", ..." if len(header) > 20 else "")
+    return RowError(row=1, column=name, message=(
+        f"column {wanted} not found in the header (columns: {have}); fix the mapping or "
+        f"list {name!r} in its optional fields"))
+
+
+class OpportunityRows:
+    """A converter from CSV rows (lists of cells) to opportunities, for one header."""
+
+    def __init__(
+        self,
+        mapping: ColumnMapping,
+        header: tuple[str, ...],
+        *,
+        zone: tzinfo,
+        as_of: datetime | None,
+    ) -> None:
+        self.m = mapping
+        self.header = header
+        position = {name: i for i, name in enumerate(header)}
+        missing: list[RowError] = []
+        self.idx: dict[str, int | None] = {}
+        self.col: dict[str, str] = {}  # field -> header name actually used
+        wanted = [(f, getattr(mapping, f)) for f in _COLUMN_FIELDS]
+        wanted += [(f"custom.{k}", v) for k, v in mapping.custom.items()]
+        for field, candidates in wanted:
+            found = next((c for c in candidates if c in position), None)
+            if found is None:
+                if candidates and field not in mapping.optional:
+                    missing.append(_missing_column(field, candidates, header))
+                self.idx[field] = None
+            else:
+                self.idx[field] = position[found]
+                self.col[field] = found
+        if missing:
+            raise ImportDataError(missing)
+        if as_of is not None and (as_of.tzinfo is None or as_of.utcoffset() is None):
+            raise ValidationError("as_of must be a timezone-aware datetime", value=as_of)
+        self.as_of = as_of
+        self.parse = make_datetime_parser(mapping.date_formats, zone)
+        self.stage_fold = {k.casefold(): v for k, v in mapping.stage_values.items()}
+        self.custom = tuple((k, self.idx[f"custom.{k}"]) for k in mapping.custom)
+        self.closed = mapping.won_stages | mapping.lost_stages
+
+    def _cell(self, values: list[str], field: str) -> str:
+        i = self.idx[field]
+        return values[i].strip() if i is not None else ""
+
+    def __call__(self, row: int, values: list[str]) -> Opportunity:
+        """Convert one row; raise :class:`RowFailed` listing every problem in it."""
+        errors = getattr(values, "errors", None)
+        if errors:
+            raise RowFailed(errors)
+        m = self.m
+        cell = self._cell
+        problems: list[RowError] = []
+
+        def bad(field: str, message: str) -> None:
+            problems.append(RowError(row=row, column=self.col.get(field, field),
+                                     message=message))
+
+        def when(field: str) -> datetime | None:
+            text = cell(values, field)
+            if not text:
+                return None
+            try:
+                return self.parse(text)
+            except ValueError as exc:
+                bad(field, str(exc))
+                return None
+
+        # stage
+        label = cell(values, "stage")
+        stage = label
+        if not label:
+            bad("stage", "is empty")
+        elif m.stage_values:
+            found = m.stage_values.get(label) or self.stage_fold.get(label.casefold())
+            if found is None:
+                known = ", ".join(repr(k) for k in m.stage_values)
+                bad("stage", f"unknown stage {shown(label)} (known: {known})")
+            else:
+                stage = found
+
+        # money
+        amount = None
+        text = cell(values, "amount")
+        if text:
+            if m.thousands_separator:
+                text = text.replace(m.thousands_separator, "")
+            code = cell(values, "currency").upper() or m.default_currency
+            try:
+                number = to_decimal(text, what="amount")
+            except ValidationError as exc:
+                bad("amount", str(exc))
+            else:
+                if number < 0:
+                    bad("amount", f"must not be negative, got {shown(text)}")
+                elif code is None:
+                    bad("currency", "is empty and the mapping has no default_currency")
+                elif code not in CURRENCY_MINOR_UNITS:
+                    bad("currency", f"unknown ISO 4217 currency code {shown(code)}")
+                else:
+                    amount = Money(amount=number, currency=code)
+
+        # dates
+        created = when("created_at")
+        closed_at = when("closed_at")
+        updated = when("updated_at")
+        expected = when("expected_close")
+        if created is None and not any(p.column == self.col.get("created_at") for p in problems):
+            created = closed_at or self.as_of
+            if created is None:
+                bad("created_at", "is empty, with no close date to fall back on; pass "
+                    "as_of= (the export date) to date such rows")
+
+        if problems:
+            raise RowFailed(problems)
+        assert created is not None
+
+        owner = cell(values, "owner") or None
+        by = owner or m.history_by
+        lost_reason = cell(values, "lost_reason") or None
+        if stage in self.closed and m.closed_from_stage is not None:
+            closing = closed_at or created
+            if closing < created:
+                bad("closed_at", f"close date {closing.date()} is before the creation date "
+                    f"{created.date()}")
+                raise RowFailed(problems)
+            history: tuple[StageChange, ...] = (
+                StageChange(from_stage=None, to_stage=m.closed_from_stage, at=created, by=by),
+                StageChange(from_stage=m.closed_from_stage, to_stage=stage, at=closing, by=by,
+                            reason=lost_reason if stage in m.lost_stages else None),
+            )
+        else:
+            history = (StageChange(from_stage=None, to_stage=stage, at=created, by=by),)
+        last = history[-1].at
+        if updated is None or updated < last:
+            updated = last
+
+        # who and what
+        account_name = cell(values, "account")
+        account_id = cell(values, "account_id")
+        account = None
+        if account_name or account_id:
+            account = Account(id=account_id or slug(account_name),
+                              name=account_name or account_id)
+        source = None
+        label = cell(values, "source")
+        if label:
+            channel = m.source_values.get(label, Channel.OTHER.value)
+            source = Source(channel=Channel(channel), detail=label)
+        tags: set[str] = set()
+        text = cell(values, "tags")
+        if text:
+            tags.update(t.strip() for t in text.split(m.tags_separator) if t.strip())
+        custom: dict[str, Any] = {}
+        product = cell(values, "product")
+        if product:
+            product = m.product_values.get(product, product)
+            tags.add(product)
+            custom["product"] = product
+        for key, i in self.custom:
+            if i is not None and values[i].strip():
+                custom[key] = values[i].strip()
+
+        record_id = cell(values, "id")
+        if not record_id:
+            digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=8).hexdigest()
+            record_id = m.id_prefix + digest
+        name = cell(values, "name") or " ".join(
+            x for x in (account_name, product) if x) or record_id
+        try:
+            return Opportunity(
+                id=record_id, name=name, pipeline_id=m.pipeline_id, stage_id=stage,
+                created_at=created, updated_at=updated, account=account, owner=owner,
+                amount=amount, expected_close=expected.date() if expected else None,
+                source=source, stage_history=history, lost_reason=lost_reason,
+                tags=frozenset(tags), custom=custom,
+            )
+        except ValidationError as exc:
+            field = exc.field or ""
+            column = self.col.get(field, field or None)
+            raise RowFailed([RowError(row=row, column=column, message=str(exc))]) from None
+
+
+def as_date(value: datetime | date) -> date:
+    """Return the calendar date of a date or datetime."""
+    return value.date() if isinstance(value, datetime) else value

@@ -1,0 +1,173 @@
+"""Reading CSV rows safely: bounded lines, strict decoding that names the row, limits."""
+
+import codecs
+import csv
+import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+from oppcore._errors import ConfigError, ImportDataError
+
+from ._report import Limits, RowError
+
+__all__ = ["CsvRows", "InputSource", "check_encoding", "open_source"]
+
+InputSource = str | os.PathLike[str] | IO[bytes] | IO[str]
+"""A path, a binary file object (decoded with ``encoding``) or a text file object."""
+
+
+def check_encoding(encoding: str) -> str:
+    """Return the codec's canonical name, or raise :class:`~oppcore.ConfigError`."""
+    try:
+        return codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        raise ConfigError([("encoding", f"unknown text encoding {encoding!r}")],
+                          source="import") from None
+
+
+@contextmanager
+def open_source(source: InputSource) -> Iterator[tuple[IO[Any], bool]]:
+    """Yield ``(stream, is_text)``; a path is opened (binary) and closed afterwards."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as stream:
+            yield stream, False
+    elif isinstance(source, io.TextIOBase):
+        yield source, True
+    elif hasattr(source, "readline"):
+        yield source, isinstance(source.read(0), str)
+    else:
+        raise TypeError(f"expected a path or a file object, got {type(source).__name__}")
+
+
+def _fail(row: int, message: str, column: str | None = None) -> ImportDataError:
+    return ImportDataError([RowError(row=row, column=column, message=message)])
+
+
+class CsvRows:
+    """The rows of a CSV stream after its header, with their spreadsheet row numbers.
+
+    Decoding is strict and incremental (one physical line at a time), so undecodable bytes
+    are reported with the row they sit in; lines are read in bounded chunks.
+    """
+
+    def __init__(
+        self,
+        stream: IO[Any],
+        *,
+        is_text: bool,
+        encoding: str,
+        limits: Limits,
+        delimiter: str = ",",
+    ) -> None:
+        self._stream = stream
+        self._is_text = is_text
+        self._encoding = encoding
+        self._limits = limits
+        self.row = 0  # spreadsheet number of the last record read (the header is row 1)
+        self.rows_read = 0  # data rows read (blank lines not counted)
+        self._line = 0
+        self._reader = csv.reader(self._lines(), delimiter=delimiter, strict=True)
+        self.header = self._read_header()
+
+    def _lines(self) -> Iterator[str]:
+        limit = self._limits.max_line_bytes
+        readline = self._stream.readline
+        decoder = None if self._is_text else codecs.getincrementaldecoder(self._encoding)()
+        while True:
+            raw = readline(limit + 1)
+            if not raw:
+                break
+            self._line += 1
+            if len(raw) > limit:
+                raise _fail(self.row + 1, f"line {self._line} is longer than "
+                            f"{limit} bytes (Limits.max_line_bytes)")
+            if decoder is None:
+                yield raw
+                continue
+            try:
+                yield decoder.decode(raw)
+            except UnicodeDecodeError as exc:
+                raise _fail(self.row + 1, f"undecodable bytes on line {self._line} "
+                            f"for encoding {self._encoding!r} ({exc.reason}); pass the "
+                            "file's encoding= explicitly") from None
+        if decoder is not None:
+            try:
+                tail = decoder.decode(b"", final=True)
+            except UnicodeDecodeError as exc:
+                raise _fail(self.row + 1, f"truncated character at the end of the file for "
+                            f"encoding {self._encoding!r} ({exc.reason})") from None
+            if tail:
+                yield tail
+
+    def _next(self) -> list[str] | None:
+        try:
+            values = next(self._reader)
+        except StopIteration:
+            return None
+        except csv.Error as exc:
+            raise _fail(self.row + 1, f"malformed CSV: {exc}") from None
+        self.row += 1
+        return values
+
+    def _read_header(self) -> tuple[str, ...]:
+        while True:
+            values = self._next()
+            if values is None:
+                raise _fail(0, "empty file: no header row")
+            if values:
+                break
+        header = tuple(name.strip() for name in values)
+        seen: set[str] = set()
+        for name in header:
+            if len(name) > self._limits.max_field_size:
+                raise _fail(self.row, "header cell longer than Limits.max_field_size")
+            if name in seen:
+                raise _fail(self.row, f"duplicate column {name!r} in the header")
+            seen.add(name)
+        return header
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        """Yield ``(row_number, values)`` for each non-blank row, checking the limits."""
+        width = len(self.header)
+        max_rows = self._limits.max_rows
+        max_field = self._limits.max_field_size
+        next_row = self._next
+        while True:
+            values = next_row()
+            if values is None:
+                return
+            if not values:
+                continue  # a blank line: no data, not counted
+            self.rows_read += 1
+            if self.rows_read > max_rows:
+                raise _fail(self.row, f"more than {max_rows} rows (Limits.max_rows)")
+            if len(values) != width or max(map(len, values)) > max_field:
+                yield self.row, _shape_errors(self.row, values, self.header, max_field)
+                continue
+            yield self.row, values
+
+
+class BadShape(list[str]):
+    """Marker: a row whose shape is wrong; carries the errors instead of values."""
+
+    errors: list[RowError]
+
+
+def _shape_errors(row: int, values: list[str], header: tuple[str, ...],
+                  max_field: int) -> BadShape:
+    bad = BadShape()
+    bad.errors = []
+    if len(values) != len(header):
+        bad.errors.append(RowError(row=row, column=None, message=(
+            f"{len(values)} cell(s), the header has {len(header)}")))
+    for name, value in zip(header, values, strict=False):
+        if len(value) > max_field:
+            bad.errors.append(RowError(row=row, column=name, message=(
+                f"cell of {len(value)} characters exceeds Limits.max_field_size "
+                f"({max_field})")))
+    if not bad.errors:  # an extra cell beyond the header was too long
+        bad.errors.append(RowError(row=row, column=None, message="cell exceeds "
+                                   "Limits.max_field_size"))
+    return bad
