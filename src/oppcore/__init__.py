@@ -80,6 +80,7 @@ from .pipeline import (
     stage_entered_at,
     time_in_stage,
 )
+
 # --- scoring imports ---
 # --- storage, dedupe, audit, service imports ---
 
