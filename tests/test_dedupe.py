@@ -212,7 +212,8 @@ def test_match_keys_of_each_record_type() -> None:
 
 def test_find_duplicates_real_looking_data() -> None:
     records = [
-        lead("1", name="张伟", email="Zhang.Wei@Bytedance.com ", company="北京字节跳动科技有限公司"),
+        lead("1", name="张伟", email="Zhang.Wei@Bytedance.com ",
+             company="北京字节跳动科技有限公司"),
         lead("2", name="张 伟", email="zhang.wei@bytedance.com", company="北京字节跳动科技"),
         lead("3", name="王芳", phone="+86 138-0013-8000"),
         lead("4", name="Wang Fang", phone="13800138000"),

@@ -795,8 +795,7 @@ def _merge_custom(mine: Mapping[str, Any], theirs: Mapping[str, Any]
     outcomes = []
     for key in sorted(set(mine) | set(theirs)):
         outcome = _pick(f"custom.{key}", mine.get(key), theirs.get(key))
-        if key in mine or key in theirs:
-            merged[key] = outcome.kept
+        merged[key] = outcome.kept if key in mine else theirs[key]
         outcomes.append(outcome)
     return merged, outcomes
 
