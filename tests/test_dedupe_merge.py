@@ -37,7 +37,9 @@ def test_older_lead_survives_and_conflicts_go_to_notes() -> None:
     merged = result.record
     assert isinstance(merged, Lead)
     assert (result.survivor_id, result.merged_ids) == ("L1", ("L2",))
-    assert merged.id == "L1" and merged.captured_at == T0 and merged.updated_at == AT
+    assert merged.id == "L1"
+    assert merged.captured_at == T0
+    assert merged.updated_at == AT
     assert merged.phone == "13800138000"  # filled from the other record
     assert result.outcome("phone").source == "other"
     assert merged.company == "北京字节跳动科技有限公司"
@@ -73,7 +75,8 @@ def test_furthest_status_wins_and_disqualified_reason_follows_it() -> None:
     result = merge(disqualified, converted, at=AT, by="u")
     merged = result.record
     assert isinstance(merged, Lead)
-    assert merged.status is LeadStatus.CONVERTED and merged.opportunity_id == "o-1"
+    assert merged.status is LeadStatus.CONVERTED
+    assert merged.opportunity_id == "o-1"
     assert merged.disqualified_reason is None
     assert result.outcome("disqualified_reason").dropped == ("no budget",)
     assert "- disqualified_reason (not kept): no budget" in merged.notes
@@ -95,7 +98,8 @@ def test_merge_opportunities_unions_activities_and_records_conflicts_in_custom()
     assert isinstance(merged, Opportunity)
     assert [x.id for x in merged.activities] == ["x2", "x1"]
     assert [c.id for c in merged.contacts] == ["c1", "c2"]
-    assert merged.account == b.account and merged.stage_id == "solution"
+    assert merged.account == b.account
+    assert merged.stage_id == "solution"
     assert merged.amount == Money.of("120000", "CNY")
     assert merged.custom["merged:o2:amount"] == str(Money.of("150000", "CNY"))
     assert merged.custom["merged:o2:stage_id"] == "needs_analysis"

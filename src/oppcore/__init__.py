@@ -83,6 +83,23 @@ from .pipeline import (
 
 # --- scoring imports ---
 # --- storage, dedupe, audit, service imports ---
+from ._dedupe import (
+    COMPANY_SUFFIXES,
+    FREE_MAIL_DOMAINS,
+    DuplicateCandidate,
+    FieldOutcome,
+    MatchKeys,
+    MatchReason,
+    MergeResult,
+    company_key,
+    domain_key,
+    email_key,
+    external_key,
+    find_duplicates,
+    match_keys,
+    merge,
+    phone_key,
+)
 
 __all__ = [
     # money
@@ -163,6 +180,22 @@ __all__ = [
     "time_in_stage",
     # --- scoring names ---
     # --- storage, dedupe, audit, service names ---
+    # duplicates
+    "COMPANY_SUFFIXES",
+    "FREE_MAIL_DOMAINS",
+    "DuplicateCandidate",
+    "FieldOutcome",
+    "MatchKeys",
+    "MatchReason",
+    "MergeResult",
+    "company_key",
+    "domain_key",
+    "email_key",
+    "external_key",
+    "find_duplicates",
+    "match_keys",
+    "merge",
+    "phone_key",
     # metadata
     "__version__",
 ]
