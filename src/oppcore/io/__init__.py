@@ -6,8 +6,8 @@
 * **oppcore's flat CSV** (both directions): :func:`write_opportunities_csv`,
   :func:`write_leads_csv`, :func:`write_stage_history_csv` and their readers.
 * **JSON** (full fidelity, the documented wire format with ``schema_version``):
-  :func:`write_json` / :func:`read_json` for one document, :func:`write_jsonl` /
-  :func:`read_jsonl` for streaming JSON Lines.
+  :func:`write_json` / :func:`import_json` for one document, :func:`write_jsonl` /
+  :func:`read_jsonl` / :func:`import_jsonl` for streaming JSON Lines.
 
 Every reader streams (constant memory), reports bad rows as :class:`RowError` values with
 row, column and message, never yields a half-built record, and enforces :class:`Limits`.
@@ -26,6 +26,7 @@ from ._csv import (
     write_opportunities_csv,
     write_stage_history_csv,
 )
+from ._json import import_json, import_jsonl, read_jsonl, write_json, write_jsonl
 from ._mapping import ColumnMapping
 from ._presets import PRESET_NAMES, preset
 from ._report import ErrorMode, ImportReport, Limits, RowError
@@ -47,6 +48,12 @@ __all__ = [
     "write_leads_csv",
     "write_opportunities_csv",
     "write_stage_history_csv",
+    # JSON (wire format with schema_version)
+    "import_json",
+    "import_jsonl",
+    "read_jsonl",
+    "write_json",
+    "write_jsonl",
     # reports and limits
     "ErrorMode",
     "ImportReport",

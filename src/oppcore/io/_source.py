@@ -4,7 +4,7 @@ import codecs
 import csv
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
@@ -12,7 +12,7 @@ from oppcore._errors import ConfigError, ImportDataError
 
 from ._report import Limits, RowError
 
-__all__ = ["CsvRows", "InputSource", "check_encoding", "open_source"]
+__all__ = ["CsvRows", "InputSource", "check_encoding", "decoded_lines", "open_source"]
 
 InputSource = str | os.PathLike[str] | IO[bytes] | IO[str]
 """A path, a binary file object (decoded with ``encoding``) or a text file object."""
@@ -45,6 +45,45 @@ def _fail(row: int, message: str, column: str | None = None) -> ImportDataError:
     return ImportDataError([RowError(row=row, column=column, message=message)])
 
 
+def decoded_lines(
+    stream: IO[Any], *, is_text: bool, encoding: str, limits: Limits,
+    where: Callable[[], int],
+) -> Iterator[str]:
+    """Yield the text lines of ``stream``, bounded and strictly decoded.
+
+    ``where()`` gives the row number reported in errors (it is called only on failure).
+    """
+    limit = limits.max_line_bytes
+    readline = stream.readline
+    decoder = None if is_text else codecs.getincrementaldecoder(encoding)()
+    line = 0
+    while True:
+        raw = readline(limit + 1)
+        if not raw:
+            break
+        line += 1
+        if len(raw) > limit:
+            raise _fail(where(), f"line {line} is longer than {limit} bytes "
+                        "(Limits.max_line_bytes)")
+        if decoder is None:
+            yield raw
+            continue
+        try:
+            yield decoder.decode(raw)
+        except UnicodeDecodeError as exc:
+            raise _fail(where(), f"undecodable bytes on line {line} for encoding "
+                        f"{encoding!r} ({exc.reason}); pass the file's encoding= "
+                        "explicitly") from None
+    if decoder is not None:
+        try:
+            tail = decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise _fail(where(), f"truncated character at the end of the file for "
+                        f"encoding {encoding!r} ({exc.reason})") from None
+        if tail:
+            yield tail
+
+
 class CsvRows:
     """The rows of a CSV stream after its header, with their spreadsheet row numbers.
 
@@ -67,39 +106,12 @@ class CsvRows:
         self._limits = limits
         self.row = 0  # spreadsheet number of the last record read (the header is row 1)
         self.rows_read = 0  # data rows read (blank lines not counted)
-        self._line = 0
         self._reader = csv.reader(self._lines(), delimiter=delimiter, strict=True)
         self.header = self._read_header()
 
     def _lines(self) -> Iterator[str]:
-        limit = self._limits.max_line_bytes
-        readline = self._stream.readline
-        decoder = None if self._is_text else codecs.getincrementaldecoder(self._encoding)()
-        while True:
-            raw = readline(limit + 1)
-            if not raw:
-                break
-            self._line += 1
-            if len(raw) > limit:
-                raise _fail(self.row + 1, f"line {self._line} is longer than "
-                            f"{limit} bytes (Limits.max_line_bytes)")
-            if decoder is None:
-                yield raw
-                continue
-            try:
-                yield decoder.decode(raw)
-            except UnicodeDecodeError as exc:
-                raise _fail(self.row + 1, f"undecodable bytes on line {self._line} "
-                            f"for encoding {self._encoding!r} ({exc.reason}); pass the "
-                            "file's encoding= explicitly") from None
-        if decoder is not None:
-            try:
-                tail = decoder.decode(b"", final=True)
-            except UnicodeDecodeError as exc:
-                raise _fail(self.row + 1, f"truncated character at the end of the file for "
-                            f"encoding {self._encoding!r} ({exc.reason})") from None
-            if tail:
-                yield tail
+        return decoded_lines(self._stream, is_text=self._is_text, encoding=self._encoding,
+                             limits=self._limits, where=lambda: self.row + 1)
 
     def _next(self) -> list[str] | None:
         try:
