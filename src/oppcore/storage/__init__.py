@@ -7,6 +7,8 @@ from ._audit import AuditEntry, FieldChange, diff_fields
 from ._memory import InMemoryStore
 from ._policy import Action, AllowAll, OwnerTeamPolicy, Policy
 from ._protocol import Change, Page, Store, Write
+from ._sqlite import SQLiteStore
+from ._transfer import export_document, import_document
 
 __all__ = [
     "Action",
@@ -18,7 +20,10 @@ __all__ = [
     "OwnerTeamPolicy",
     "Page",
     "Policy",
+    "SQLiteStore",
     "Store",
     "Write",
     "diff_fields",
+    "export_document",
+    "import_document",
 ]
