@@ -1,0 +1,293 @@
+"""The scoring rule protocol, what a rule returns, and the adapter for plain functions.
+
+A rule reads one record (an :class:`~oppcore.Opportunity`, or a :class:`~oppcore.Lead` where
+the rule applies) and an injected :class:`ScoringContext` (the time, the host's currency, a
+currency converter, host settings). It returns a :class:`RuleResult`: a sub-score in [0, 1]
+or *unknown* (``None``: missing data is not zero), a confidence, and the reasons behind it.
+"""
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+
+import attrs
+
+from oppcore._errors import ValidationError
+from oppcore._models import Lead, Opportunity
+from oppcore._money import CURRENCY_MINOR_UNITS, Money
+from oppcore._validate import EMPTY_MAP, FrozenMap
+
+__all__ = [
+    "CurrencyConverter",
+    "FunctionRule",
+    "Reason",
+    "RuleResult",
+    "ScoringContext",
+    "ScoringRule",
+    "Subject",
+    "scoring_rule",
+]
+
+_T = TypeVar("_T")
+
+Subject = Opportunity | Lead
+"""What a rule scores: an opportunity, or a lead for rules that apply to leads."""
+
+CurrencyConverter = Callable[[Money, str], Money | None]
+"""``convert(money, to_currency)``: the amount in ``to_currency``, or ``None`` if no rate."""
+
+_set = object.__setattr__
+_new = object.__new__
+
+
+def build(cls: type[_T], fields: dict[str, Any]) -> _T:
+    """Make an instance of the dict-backed frozen class ``cls`` from already-valid fields.
+
+    Internal fast path for values oppcore itself computes on the scoring hot path: one
+    ``__dict__`` assignment instead of one ``object.__setattr__`` per field. Never used for
+    values coming from outside (plugins go through the validating ``__init__``).
+    """
+    inst = _new(cls)
+    _set(inst, "__dict__", fields)
+    return inst
+
+
+def _is_number(v: object) -> bool:
+    return type(v) is float or type(v) is int
+
+
+# Scoring results are made by the hundred thousand: these classes keep a __dict__ (not
+# slots) so the hot path can build them in one step with ``build``.
+@attrs.frozen(kw_only=True, slots=False)
+class Reason:
+    """One reason behind a sub-score.
+
+    Args:
+        code: Stable, machine-readable code (``"budget_confirmed"``); hosts may translate it.
+        message: Human-readable explanation.
+        effect: Signed change this reason made to the sub-score. For the built-in rules the
+            sub-score is ``0.5 + sum(effects)`` (a neutral start plus each reason's push).
+    """
+
+    code: str
+    message: str
+    effect: float = 0.0
+
+    def __attrs_post_init__(self) -> None:
+        if type(self.code) is not str or not self.code:
+            raise ValidationError("must be a non-empty string", model="Reason", field="code",
+                                  value=self.code)
+        if type(self.message) is not str:
+            raise ValidationError("must be a string", model="Reason", field="message",
+                                  value=self.message)
+        e = self.effect
+        if type(e) is not float:
+            if type(e) is not int:
+                raise ValidationError(f"must be a number, got {type(e).__name__}",
+                                      model="Reason", field="effect", value=e)
+            _set(self, "effect", float(e))
+        elif not -1.0 <= e <= 1.0:  # NaN fails too
+            raise ValidationError(f"must be within [-1, 1], got {e!r}", model="Reason",
+                                  field="effect", value=e)
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class RuleResult:
+    """What a rule says about one record.
+
+    Args:
+        value: Sub-score in [0, 1], or ``None`` when the rule cannot judge (missing data).
+        confidence: How much the rule trusts its own value, in [0, 1] (reported, not used to
+            weight points, so the total stays explainable).
+        reasons: Why, each with a stable code, a message and a signed effect.
+        veto: ``True`` for a hard disqualifier: the scorecard then forces the total to 0 and
+            the grade to the lowest tier, and records which rule vetoed.
+
+    Raises:
+        ValidationError: If ``value`` is not ``None`` or a finite number in [0, 1] (a bool
+            is refused), or ``confidence`` is outside [0, 1].
+    """
+
+    value: float | None
+    confidence: float = 1.0
+    reasons: tuple[Reason, ...] = ()
+    veto: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        v = self.value
+        if v is not None:
+            if type(v) is not float:
+                if type(v) is not int:
+                    raise ValidationError(
+                        f"must be a number in [0, 1] or None, got {type(v).__name__}",
+                        model="RuleResult", field="value", value=v)
+                v = float(v)
+                _set(self, "value", v)
+            if not 0.0 <= v <= 1.0:  # NaN fails this comparison too
+                raise ValidationError(f"must be within [0, 1], got {v!r}",
+                                      model="RuleResult", field="value", value=v)
+        c = self.confidence
+        if not _is_number(c) or not 0.0 <= c <= 1.0:
+            raise ValidationError(f"must be a number in [0, 1], got {c!r}",
+                                  model="RuleResult", field="confidence", value=c)
+        if type(self.reasons) is not tuple:
+            _set(self, "reasons", tuple(self.reasons))
+        for r in self.reasons:
+            if type(r) is not Reason:
+                raise ValidationError(f"must hold Reason values, got {type(r).__name__}",
+                                      model="RuleResult", field="reasons", value=r)
+        if type(self.veto) is not bool:
+            raise ValidationError("must be a bool", model="RuleResult", field="veto",
+                                  value=self.veto)
+
+    @classmethod
+    def unknown(cls, code: str, message: str) -> "RuleResult":
+        """Return an unknown result (missing data) with one reason saying what is missing."""
+        return cls(value=None, confidence=0.0, reasons=(Reason(code=code, message=message),))
+
+
+@attrs.frozen(kw_only=True)
+class ScoringContext:
+    """Everything a rule may read besides the record: injected, never global.
+
+    Args:
+        now: The moment of scoring (timezone-aware); rules derive "today" from it.
+        currency: The host's reporting currency (ISO 4217), if it has one.
+        convert: A currency converter ``convert(money, to_currency) -> Money | None``. Without
+            one, rules never compare amounts in different currencies.
+        settings: Host settings (read-only mapping) that rules may consult.
+
+    Attributes:
+        today: ``now.date()`` in ``now``'s own timezone.
+
+    Raises:
+        ValidationError: If ``now`` is naive or not a datetime, or the currency is unknown.
+    """
+
+    now: datetime
+    currency: str | None = None
+    convert: CurrencyConverter | None = attrs.field(default=None, eq=False)
+    settings: Mapping[str, Any] = EMPTY_MAP
+    today: date = attrs.field(init=False, default=date.min)
+
+    def __attrs_post_init__(self) -> None:
+        now = self.now
+        if not isinstance(now, datetime) or now.utcoffset() is None:
+            raise ValidationError("must be a timezone-aware datetime", model="ScoringContext",
+                                  field="now", value=now)
+        if self.currency is not None and self.currency not in CURRENCY_MINOR_UNITS:
+            raise ValidationError(f"unknown ISO 4217 currency code {self.currency!r}",
+                                  model="ScoringContext", field="currency",
+                                  value=self.currency)
+        if self.convert is not None and not callable(self.convert):
+            raise ValidationError("must be callable", model="ScoringContext", field="convert",
+                                  value=self.convert)
+        if not isinstance(self.settings, Mapping):
+            raise ValidationError("must be a mapping", model="ScoringContext",
+                                  field="settings", value=self.settings)
+        if type(self.settings) is not FrozenMap:
+            _set(self, "settings", FrozenMap(self.settings))
+        _set(self, "today", now.date())
+
+
+@runtime_checkable
+class ScoringRule(Protocol):
+    """A rule a :class:`~oppcore.Scorecard` can weigh.
+
+    Attributes:
+        rule_id: Stable id; scorecards, configs and results refer to the rule by it.
+        dimension: The criterion it measures (``"urgency"``, ``"budget"``...); scorecards cap
+            points per dimension.
+    """
+
+    @property
+    def rule_id(self) -> str:
+        """Stable id of the rule."""
+        ...
+
+    @property
+    def dimension(self) -> str:
+        """The criterion the rule measures."""
+        ...
+
+    def evaluate(self, subject: Subject, context: ScoringContext) -> RuleResult:
+        """Judge ``subject`` (an opportunity, or a lead where the rule applies)."""
+        ...
+
+
+def _coerce(rule_id: str, out: object) -> RuleResult:
+    if type(out) is RuleResult:
+        return out
+    if out is None:
+        return RuleResult.unknown("no_value", f"{rule_id} returned no value")
+    if _is_number(out) and math.isfinite(out):  # type: ignore[arg-type]
+        return RuleResult(value=float(out))  # type: ignore[arg-type]
+    raise ValidationError(f"rule {rule_id!r} returned {out!r}; expected a number in [0, 1], "
+                          "None or a RuleResult", value=out)
+
+
+@attrs.frozen(kw_only=True)
+class FunctionRule:
+    """A plain function used as a rule (see :func:`scoring_rule`).
+
+    Args:
+        rule_id: Stable id of the rule.
+        dimension: The criterion it measures; defaults to ``rule_id``.
+        function: ``function(subject, context)`` returning a number in [0, 1], ``None``
+            (unknown) or a :class:`RuleResult`.
+    """
+
+    rule_type: ClassVar[str] = "function"
+    rule_id: str
+    function: Callable[[Subject, ScoringContext], "float | RuleResult | None"] = attrs.field(
+        eq=False)
+    dimension: str = attrs.field(
+        default=attrs.Factory(lambda self: self.rule_id, takes_self=True))
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("rule_id", "dimension"):
+            value = getattr(self, name)
+            if type(value) is not str or not value:
+                raise ValidationError("must be a non-empty string", model="FunctionRule",
+                                      field=name, value=value)
+        if not callable(self.function):
+            raise ValidationError("must be callable", model="FunctionRule", field="function",
+                                  value=self.function)
+
+    def evaluate(self, subject: Subject, context: ScoringContext) -> RuleResult:
+        """Call the function and turn what it returns into a :class:`RuleResult`.
+
+        Raises:
+            ValidationError: If the function returns anything else than a number in [0, 1],
+                ``None`` or a :class:`RuleResult` (a scorecard records this as a failure).
+        """
+        return _coerce(self.rule_id, self.function(subject, context))
+
+
+def scoring_rule(
+    rule_id: str, *, dimension: str | None = None
+) -> Callable[[Callable[[Subject, ScoringContext], "float | RuleResult | None"]], FunctionRule]:
+    """Turn a plain function into a rule; use as a decorator.
+
+    Args:
+        rule_id: Stable id of the rule.
+        dimension: The criterion it measures; defaults to ``rule_id``.
+
+    Returns:
+        A decorator returning a :class:`FunctionRule`.
+
+    Example::
+
+        @scoring_rule("has_champion", dimension="decision")
+        def has_champion(opp, context):
+            return 1.0 if any(c.role == ContactRole.CHAMPION for c in opp.contacts) else 0.3
+    """
+
+    def wrap(
+        function: Callable[[Subject, ScoringContext], "float | RuleResult | None"],
+    ) -> FunctionRule:
+        return FunctionRule(rule_id=rule_id, function=function,
+                            dimension=dimension if dimension is not None else rule_id)
+
+    return wrap
