@@ -111,7 +111,9 @@ class ColumnMapping:
             ``product``, after ``product_values`` normalises spellings.
         product_values: Product spelling -> canonical name (``{"GTXPro": "GTX Pro"}``).
         created_at: Column with the creation date or datetime.
-        closed_at: Column with the date a won/lost deal closed.
+        closed_at: Column with the date a won/lost deal closed. When blank, the closing
+            entry of the synthesised history falls back to ``expected_close``, then to
+            the creation time.
         expected_close: Column with the expected close date (may be the same column as
             ``closed_at``, as in Salesforce's ``CloseDate``).
         updated_at: Column with the last-change datetime.

@@ -186,7 +186,9 @@ class OpportunityRows:
         by = owner or m.history_by
         lost_reason = cell(values, "lost_reason") or None
         if stage in self.closed and m.closed_from_stage is not None:
-            closing = closed_at or created
+            # When the export has no close date, the expected close date is the best
+            # record of when it closed; failing that, the deal closed when it was created.
+            closing = closed_at or expected or created
             if closing < created:
                 bad("closed_at", f"close date {closing.date()} is before the creation date "
                     f"{created.date()}")

@@ -57,6 +57,7 @@ def decoded_lines(
     readline = stream.readline
     decoder = None if is_text else codecs.getincrementaldecoder(encoding)()
     line = 0
+    pending = ""
     while True:
         raw = readline(limit + 1)
         if not raw:
@@ -69,19 +70,31 @@ def decoded_lines(
             yield raw
             continue
         try:
-            yield decoder.decode(raw)
+            text = decoder.decode(raw)
         except UnicodeDecodeError as exc:
             raise _fail(where(), f"undecodable bytes on line {line} for encoding "
                         f"{encoding!r} ({exc.reason}); pass the file's encoding= "
                         "explicitly") from None
+        if not pending and text.endswith("\n"):
+            yield text  # the common case: one whole line
+            continue
+        # Multi-byte encodings (UTF-16) split a newline across two byte chunks: re-cut the
+        # decoded text at newlines so the csv module always gets whole lines.
+        pending += text
+        *whole, pending = pending.split("\n")
+        for part in whole:
+            yield part + "\n"
+        if len(pending) > limit:
+            raise _fail(where(), f"line {line} is longer than {limit} bytes "
+                        "(Limits.max_line_bytes)")
     if decoder is not None:
         try:
-            tail = decoder.decode(b"", final=True)
+            pending += decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
             raise _fail(where(), f"truncated character at the end of the file for "
                         f"encoding {encoding!r} ({exc.reason})") from None
-        if tail:
-            yield tail
+        if pending:
+            yield pending
 
 
 class CsvRows:
