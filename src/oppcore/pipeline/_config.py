@@ -15,6 +15,7 @@ from typing import Any, Final
 from oppcore._errors import ConfigError, ValidationError
 from oppcore._records import ActivityKind, QuoteStatus
 
+from ._cadence import cadence_parts
 from ._pipeline import Pipeline
 from ._requirements import (
     GuardRegistry,
@@ -58,6 +59,9 @@ _DEFAULT_PROBABILITY: Final = {StageKind.WON: 1.0, StageKind.LOST: 0.0}
 _DEFAULT_CATEGORY: Final = {StageKind.OPEN: ForecastCategory.PIPELINE,
                             StageKind.WON: ForecastCategory.CLOSED,
                             StageKind.LOST: ForecastCategory.OMITTED}
+
+
+_PLACEHOLDER: Final = RequireFields(fields=())
 
 
 def _unknown_keys(data: Mapping[Any, Any], allowed: frozenset[str], path: str,
@@ -181,8 +185,15 @@ def _follow_up(data: Any, path: str, problems: Problems) -> FollowUp | None:
     _unknown_keys(data, _FOLLOW_UP_KEYS, path, problems)
     if len(problems) > before:
         return None
-    result: FollowUp | None = _build(FollowUp, path, problems, **dict(data))
-    return result
+    fields = dict(data)
+    if "cadence" in fields:  # checked apart from max_days so that both get reported
+        try:
+            cadence_parts(fields["cadence"])
+        except ValueError as exc:
+            problems.append((f"{path}.cadence", str(exc)))
+            del fields["cadence"]
+    result: FollowUp | None = _build(FollowUp, path, problems, **fields)
+    return None if len(problems) > before else result
 
 
 def _stage(data: Any, i: int, problems: Problems) -> Stage | None:
@@ -216,8 +227,8 @@ def _stage(data: Any, i: int, problems: Problems) -> Stage | None:
     else:
         for j, item in enumerate(raw):
             req = _requirement(item, f"{path}.requirements[{j}]", problems)
-            if req is not None:
-                requirements.append(req)
+            # A no-op stands in for a broken entry so later paths keep their index.
+            requirements.append(req if req is not None else _PLACEHOLDER)
     # Build a best-effort stage even after problems, so the pipeline-level checks
     # (duplicates, reachability, guard names) still run and report in the same pass.
     stage: Stage | None = _build(

@@ -18,13 +18,13 @@ __all__ = ["is_stale", "next_follow_up", "replay", "stage_entered_at", "time_in_
 
 def _aware(value: Any, name: str) -> None:
     if type(value) is not datetime or value.tzinfo is None:
-        raise ValidationError(f"must be a timezone-aware datetime, got {value!r}", field=name,
+        raise ValidationError(f"{name} must be a timezone-aware datetime, got {value!r}", field=name,
                               value=value)
 
 
 def _opp(value: Any) -> None:
     if not isinstance(value, Opportunity):
-        raise ValidationError(f"expected an Opportunity, got {type(value).__name__}",
+        raise ValidationError(f"opp must be an Opportunity, got {type(value).__name__}",
                               field="opp", value=value)
 
 
@@ -51,7 +51,7 @@ def replay(pipeline: Pipeline, history: Sequence[StageChange]) -> str:
     """
     given: object = history
     if isinstance(given, (str, bytes)) or not isinstance(given, Sequence):
-        raise ValidationError("must be a sequence of StageChange", field="history",
+        raise ValidationError("history must be a sequence of StageChange", field="history",
                               value=history)
     if not history:
         raise TransitionError("cannot replay an empty history", [Violation(

@@ -45,10 +45,10 @@ _NEXT: Final = {
 
 def _check_lead(lead: object, at: object) -> None:
     if not isinstance(lead, Lead):
-        raise ValidationError(f"expected a Lead, got {type(lead).__name__}", field="lead",
+        raise ValidationError(f"lead must be a Lead, got {type(lead).__name__}", field="lead",
                               value=lead)
     if type(at) is not datetime or at.tzinfo is None:
-        raise ValidationError(f"must be a timezone-aware datetime, got {at!r}", field="at",
+        raise ValidationError(f"at must be a timezone-aware datetime, got {at!r}", field="at",
                               value=at)
 
 
@@ -177,10 +177,10 @@ def convert(lead: Lead, *, pipeline: Pipeline, at: datetime, by: str,
     """
     _check_lead(lead, at)
     if not isinstance(pipeline, Pipeline):
-        raise ValidationError(f"expected a Pipeline, got {type(pipeline).__name__}",
+        raise ValidationError(f"pipeline must be a Pipeline, got {type(pipeline).__name__}",
                               field="pipeline", value=pipeline)
     if type(by) is not str or not by.strip():
-        raise ValidationError(f"must name who converts the lead, got {by!r}", field="by",
+        raise ValidationError(f"by must name who converts the lead, got {by!r}", field="by",
                               value=by)
     violations = status_violations(lead, LeadStatus.CONVERTED, at=at)
     if violations:

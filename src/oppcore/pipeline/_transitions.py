@@ -109,7 +109,7 @@ def move_violation(pipeline: "Pipeline", src: int, dst: int) -> Violation | None
 def _check_at(at: object) -> None:
     if type(at) is not datetime or at.tzinfo is None:
         shown = type(at).__name__ if not isinstance(at, datetime) else "a naive datetime"
-        raise ValidationError(f"must be a timezone-aware datetime, got {shown}", field="at",
+        raise ValidationError(f"at must be a timezone-aware datetime, got {shown}", field="at",
                               value=at)
 
 
@@ -118,7 +118,7 @@ def check(pipeline: "Pipeline", opp: Opportunity, to_stage: str, *, at: datetime
     """Return every reason moving ``opp`` to ``to_stage`` at ``at`` is refused (see Pipeline)."""
     _check_at(at)
     if not isinstance(opp, Opportunity):
-        raise ValidationError(f"expected an Opportunity, got {type(opp).__name__}",
+        raise ValidationError(f"opp must be an Opportunity, got {type(opp).__name__}",
                               field="opp", value=opp)
     index = pipeline._index
     if opp.pipeline_id != pipeline.id:
@@ -173,10 +173,10 @@ def advance(pipeline: "Pipeline", opp: Opportunity, to_stage: str, *, at: dateti
         raise ValidationError("an override needs a non-empty note saying why",
                               field="override", value=override)
     if type(by) is not str or not by.strip():
-        raise ValidationError(f"must name who moves the deal, got {by!r}", field="by",
+        raise ValidationError(f"by must name who moves the deal, got {by!r}", field="by",
                               value=by)
     if reason is not None and type(reason) is not str:
-        raise ValidationError("must be a string or None", field="reason", value=reason)
+        raise ValidationError("reason must be a string or None", field="reason", value=reason)
     violations = check(pipeline, opp, to_stage, at=at, reason=reason)
     bypassed = None
     if violations:
