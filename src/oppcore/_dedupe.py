@@ -234,9 +234,14 @@ def _is_cjk(ch: str) -> bool:
     return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uac00" <= ch <= "\ud7af"
 
 
+_ASCII_WORDS = re.compile(r"[a-z0-9]+")
+
+
 def _words(text: str) -> list[str]:
-    """Split folded text into words: punctuation and symbols become spaces, ``.`` vanishes
-    inside abbreviations, and CJK characters are never separated by spaces."""
+    """Split folded text into words: punctuation and symbols become spaces, and CJK
+    characters are never separated by spaces."""
+    if text.isascii():
+        return _ASCII_WORDS.findall(text)  # fast path: folded ASCII is lower case
     chars: list[str] = []
     for ch in text:
         category = unicodedata.category(ch)
@@ -264,13 +269,19 @@ _CJK_SUFFIXES: Final = tuple(
 )
 
 
+_LATIN_BY_LAST: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = FrozenMap({
+    last: tuple(sfx for sfx in _LATIN_SUFFIXES if sfx[-1] == last)
+    for last in {sfx[-1] for sfx in _LATIN_SUFFIXES}
+})
+
+
 def _strip_suffix(words: list[str]) -> bool:
     """Remove the longest legal suffix from the end of ``words``; return whether one was.
 
     Nothing is removed when the longest matching suffix is the whole name (``"Co., Ltd."``
     and ``"有限公司"`` stay as they are rather than shrink to a shorter suffix).
     """
-    for suffix in _LATIN_SUFFIXES:
+    for suffix in _LATIN_BY_LAST.get(words[-1], ()):
         n = len(suffix)
         if tuple(words[-n:]) == suffix:
             if len(words) == n:
@@ -448,43 +459,75 @@ def match_keys(record: Record, *, default_country: str = "86",
     Raises:
         ValidationError: ``record`` is not one of the four record types.
     """
-    free = frozenset(free_mail_domains)
-    if isinstance(record, Lead | Contact):
-        company = record.company if isinstance(record, Lead) else None
-        return MatchKeys(
-            kind="lead" if isinstance(record, Lead) else "contact",
-            email=email_key(record.email),
-            phone=phone_key(record.phone, default_country=default_country),
-            company=company_key(company),
-            domain=domain_key(record.email, free_mail_domains=free),
-            name=_name_key(record.name),
-            external=external_key(record.external_key) if isinstance(record, Lead) else None,
+    return _Keyer(default_country, frozenset(free_mail_domains)).keys(record)
+
+
+class _Keyer:
+    """Computes match keys with per-run memos: company names and e-mail domains repeat."""
+
+    def __init__(self, default_country: str, free: frozenset[str]) -> None:
+        phone_key("", default_country=default_country)  # validate the country code once
+        self.country = default_country
+        self.free = free
+        self.companies: dict[str | None, str | None] = {}
+        self.domains: dict[str | None, str | None] = {}
+
+    def company(self, name: str | None) -> str | None:
+        try:
+            return self.companies[name]
+        except (KeyError, TypeError):
+            key = self.companies[name] = company_key(name)
+            return key
+
+    def domain(self, value: str | None, email: str | None = None) -> str | None:
+        # For an e-mail, the memo is keyed by the (already normalised) domain part.
+        memo = ("@" + email.rpartition("@")[2]) if email else value
+        try:
+            return self.domains[memo]
+        except (KeyError, TypeError):
+            key = self.domains[memo] = domain_key(f"x{memo}" if email else value,
+                                                  free_mail_domains=self.free)
+            return key
+
+    def keys(self, record: "Record") -> MatchKeys:
+        if isinstance(record, Lead | Contact):
+            company = record.company if isinstance(record, Lead) else None
+            email = email_key(record.email)
+            return MatchKeys(
+                kind="lead" if isinstance(record, Lead) else "contact",
+                email=email,
+                phone=phone_key(record.phone, default_country=self.country),
+                company=self.company(company),
+                domain=self.domain(None, email),
+                name=_name_key(record.name),
+                external=external_key(record.external_key) if isinstance(record, Lead)
+                else None,
+            )
+        if isinstance(record, Account):
+            return MatchKeys(
+                kind="account",
+                company=self.company(record.name),
+                domain=self.domain(record.website),
+                external=external_key(record.external_key),
+            )
+        if isinstance(record, Opportunity):
+            contact, account = record.primary_contact, record.account
+            email = email_key(contact.email if contact else None)
+            return MatchKeys(
+                kind="opportunity",
+                email=email,
+                phone=phone_key(contact.phone if contact else None,
+                                default_country=self.country),
+                company=self.company(account.name) if account else None,
+                domain=self.domain(account.website if account else None)
+                or self.domain(None, email),
+                name=_name_key(record.name),
+                external=external_key(record.external_key),
+            )
+        raise ValidationError(
+            f"cannot compute match keys of a {type(record).__name__}: expected a Lead, "
+            "Contact, Account or Opportunity", value=record,
         )
-    if isinstance(record, Account):
-        return MatchKeys(
-            kind="account",
-            company=company_key(record.name),
-            domain=domain_key(record.website, free_mail_domains=free),
-            external=external_key(record.external_key),
-        )
-    if isinstance(record, Opportunity):
-        contact, account = record.primary_contact, record.account
-        email = contact.email if contact else None
-        website = account.website if account else None
-        return MatchKeys(
-            kind="opportunity",
-            email=email_key(email),
-            phone=phone_key(contact.phone if contact else None, default_country=default_country),
-            company=company_key(account.name) if account else None,
-            domain=domain_key(website, free_mail_domains=free)
-            or domain_key(email, free_mail_domains=free),
-            name=_name_key(record.name),
-            external=external_key(record.external_key),
-        )
-    raise ValidationError(
-        f"cannot compute match keys of a {type(record).__name__}: expected a Lead, Contact, "
-        "Account or Opportunity", value=record,
-    )
 
 
 # --- finding duplicates -----------------------------------------------------------------
@@ -652,10 +695,9 @@ def find_duplicates(
             or not 0.0 <= threshold <= 1.0:
         raise ValidationError(f"threshold must be a number in [0, 1], got {threshold!r}",
                               field="threshold", value=threshold)
-    free = frozenset(free_mail_domains)
     items = tuple(records)
-    keys = [match_keys(r, default_country=default_country, free_mail_domains=free)
-            for r in items]
+    keyer = _Keyer(default_country, frozenset(free_mail_domains))
+    keys = [keyer.keys(r) for r in items]
     groups: dict[tuple[str, ...], list[int]] = {}
     for index, record_keys in enumerate(keys):
         for block in _block_keys(record_keys):
