@@ -140,7 +140,7 @@ class PlainOpportunity:
 
     __slots__ = NAMES
 
-    def __init__(self, *, id: Any, name: Any, pipeline_id: Any, stage_id: Any,  # noqa: A002
+    def __init__(self, *, id: Any, name: Any, pipeline_id: Any, stage_id: Any,
                  created_at: Any, account: Any, contacts: Any, owner: Any, amount: Any,
                  expected_close: Any, expected_close_history: Any, probability: Any,
                  model_probability: Any, source: Any, qualification: Any, activities: Any,

@@ -16,7 +16,7 @@ import attrs
 from ._money import Money
 from ._qualification import UNKNOWN_QUALIFICATION, Qualification
 from ._records import Activity, Quote, StageChange
-from ._validate import EMPTY_MAP, Checks, CustomValue, evolve
+from ._validate import EMPTY_MAP, Checks, CustomValue, check_probability, evolve
 
 _NONE = type(None)
 
@@ -296,6 +296,7 @@ class Probability:
     note: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        check_probability(self, "value")
         _PROBABILITY.run(self)
 
 
