@@ -1,6 +1,24 @@
-"""Explainable scoring: rules, scorecards, plugins and calibration (re-exported by oppcore)."""
+"""Explainable scoring: rules, scorecards, plugins and calibration.
+
+Every public name here is also importable from :mod:`oppcore`; the implementation lives in
+private modules (``_rule``, ``_builtin``, ``_scorecard``, ``_config``, ``_plugins``,
+``_calibrate``).
+"""
 
 from ._builtin import BudgetRule, CompetitionRule, DecisionCycleRule, UrgencyRule
+from ._calibrate import (
+    WIN_MODEL_FIELDS,
+    CalibrationReport,
+    FieldEffect,
+    ModelProvenance,
+    ReliabilityBin,
+    WeightFit,
+    WinEstimate,
+    WinModel,
+    fit_weights,
+    fit_win_model,
+)
+from ._plugins import ENTRY_POINT_GROUP, LoadedPlugins, PluginInfo, load_plugins
 from ._rule import (
     CurrencyConverter,
     FunctionRule,
@@ -21,22 +39,40 @@ from ._scorecard import (
 )
 
 __all__ = [
-    "BudgetRule",
-    "CompetitionRule",
-    "Contribution",
-    "ContributionStatus",
+    # rules
     "CurrencyConverter",
-    "DecisionCycleRule",
-    "Factor",
     "FunctionRule",
-    "MissingDataPolicy",
     "Reason",
     "RuleResult",
-    "Score",
-    "Scorecard",
     "ScoringContext",
     "ScoringRule",
     "Subject",
-    "UrgencyRule",
     "scoring_rule",
+    "BudgetRule",
+    "CompetitionRule",
+    "DecisionCycleRule",
+    "UrgencyRule",
+    # scorecards and scores
+    "Contribution",
+    "ContributionStatus",
+    "Factor",
+    "MissingDataPolicy",
+    "Score",
+    "Scorecard",
+    # plugins
+    "ENTRY_POINT_GROUP",
+    "LoadedPlugins",
+    "PluginInfo",
+    "load_plugins",
+    # calibration
+    "WIN_MODEL_FIELDS",
+    "CalibrationReport",
+    "FieldEffect",
+    "ModelProvenance",
+    "ReliabilityBin",
+    "WeightFit",
+    "WinEstimate",
+    "WinModel",
+    "fit_weights",
+    "fit_win_model",
 ]
