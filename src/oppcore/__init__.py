@@ -130,6 +130,36 @@ from ._dedupe import (
     merge,
     phone_key,
 )
+from ._service import (
+    ActivityLogged,
+    Clock,
+    DomainEvent,
+    LeadConverted,
+    OpportunityCreated,
+    OpportunityLost,
+    OpportunityService,
+    OpportunityWon,
+    RecordsMerged,
+    Rescored,
+    StageChanged,
+)
+from .storage import (
+    AllowAll,
+    AuditEntry,
+    Change,
+    FieldChange,
+    InMemoryStore,
+    OwnerTeamPolicy,
+    Page,
+    Permission,
+    Policy,
+    SQLiteStore,
+    Store,
+    Write,
+    diff_fields,
+    export_document,
+    import_document,
+)
 
 __all__ = [
     # money
@@ -254,6 +284,34 @@ __all__ = [
     "match_keys",
     "merge",
     "phone_key",
+    # storage, audit and permissions
+    "AllowAll",
+    "AuditEntry",
+    "Change",
+    "FieldChange",
+    "InMemoryStore",
+    "OwnerTeamPolicy",
+    "Page",
+    "Permission",
+    "Policy",
+    "SQLiteStore",
+    "Store",
+    "Write",
+    "diff_fields",
+    "export_document",
+    "import_document",
+    # service and domain events
+    "ActivityLogged",
+    "Clock",
+    "DomainEvent",
+    "LeadConverted",
+    "OpportunityCreated",
+    "OpportunityLost",
+    "OpportunityService",
+    "OpportunityWon",
+    "RecordsMerged",
+    "Rescored",
+    "StageChanged",
     # metadata
     "__version__",
 ]

@@ -35,7 +35,7 @@ from oppcore._records import Activity
 from oppcore.pipeline import Pipeline, StageKind, convert
 from oppcore.scoring import Score, Scorecard
 from oppcore.storage._audit import AuditEntry
-from oppcore.storage._policy import Action, AllowAll, Policy
+from oppcore.storage._policy import Permission, AllowAll, Policy
 from oppcore.storage._protocol import R, Store, Write, kind_name
 
 __all__ = [
@@ -223,7 +223,7 @@ class OpportunityService:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _authorise(self, actor: str, action: Action, record: Lead | Opportunity) -> None:
+    def _authorise(self, actor: str, action: Permission, record: Lead | Opportunity) -> None:
         if type(actor) is not str or not actor.strip():
             raise ValidationError(f"the actor must be a non-blank user id, got {actor!r}",
                                   field="by", value=actor)
@@ -247,7 +247,7 @@ class OpportunityService:
             PermissionDeniedError: The policy refuses ``read``.
         """
         opp = self._store.get(Opportunity, opportunity_id)
-        self._authorise(by, Action.READ, opp)
+        self._authorise(by, Permission.READ, opp)
         return opp
 
     def convert(
@@ -274,7 +274,7 @@ class OpportunityService:
 
         def attempt() -> Events:
             lead = self._store.get(Lead, lead_id)
-            self._authorise(by, Action.EDIT, lead)
+            self._authorise(by, Permission.EDIT, lead)
             if lead.status is LeadStatus.CONVERTED and lead.opportunity_id:
                 return ()
             now = self._now()
@@ -317,7 +317,7 @@ class OpportunityService:
               override: str | None, closing: StageKind | None = None,
               stage: str | None = None) -> Events:
         opp = self._store.get(Opportunity, opportunity_id)
-        self._authorise(by, Action.MOVE, opp)
+        self._authorise(by, Permission.MOVE, opp)
         pipeline = self._pipeline(opp.pipeline_id)
         current = pipeline.stage(opp.stage_id)
         if closing is not None:
@@ -390,7 +390,7 @@ class OpportunityService:
 
         def attempt() -> Events:
             opp = self._store.get(Opportunity, opportunity_id)
-            self._authorise(by, Action.EDIT, opp)
+            self._authorise(by, Permission.EDIT, opp)
             if any(a.id == activity.id for a in opp.activities):
                 return ()
             now = self._now()
@@ -422,7 +422,7 @@ class OpportunityService:
 
         def attempt() -> Events:
             opp = self._store.get(Opportunity, opportunity_id)
-            self._authorise(by, Action.EDIT, opp)
+            self._authorise(by, Permission.EDIT, opp)
             now = self._now()
             score = card.score(opp, now=now)
             custom: dict[str, Any] = dict(opp.custom)
@@ -469,12 +469,12 @@ class OpportunityService:
             a = self._store.get(kind, first_id)
             b = self._store.get(kind, second_id)
             for record in (a, b):
-                self._authorise(by, Action.EDIT, record)
+                self._authorise(by, Permission.EDIT, record)
             now = self._now()
             result = merge(a, b, prefer=prefer, at=now, by=by)
             survivor = a if result.survivor_id == a.id else b
             other = b if survivor is a else a
-            self._authorise(by, Action.DELETE, other)
+            self._authorise(by, Permission.DELETE, other)
             merged = result.record
             assert isinstance(merged, (Lead, Opportunity))
             lost = "; ".join(f"{c.field}: kept {c.kept!r}, dropped {list(c.dropped)!r}"

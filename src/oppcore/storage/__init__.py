@@ -5,13 +5,13 @@ Everything public here is also importable from :mod:`oppcore`.
 
 from ._audit import AuditEntry, FieldChange, diff_fields
 from ._memory import InMemoryStore
-from ._policy import Action, AllowAll, OwnerTeamPolicy, Policy
+from ._policy import Permission, AllowAll, OwnerTeamPolicy, Policy
 from ._protocol import Change, Page, Store, Write
 from ._sqlite import SQLiteStore
 from ._transfer import export_document, import_document
 
 __all__ = [
-    "Action",
+    "Permission",
     "AllowAll",
     "AuditEntry",
     "Change",

@@ -15,10 +15,10 @@ from oppcore._errors import ValidationError
 from oppcore._models import Lead, Opportunity
 from oppcore._validate import FrozenMap
 
-__all__ = ["Action", "AllowAll", "OwnerTeamPolicy", "Policy"]
+__all__ = ["Permission", "AllowAll", "OwnerTeamPolicy", "Policy"]
 
 
-class Action(str, enum.Enum):
+class Permission(str, enum.Enum):
     """What an actor wants to do to a record."""
 
     READ = "read"
@@ -34,7 +34,7 @@ class Action(str, enum.Enum):
 class Policy(Protocol):
     """Decides whether ``actor`` may perform ``action`` on ``record``."""
 
-    def allows(self, actor: str, action: Action, record: Lead | Opportunity) -> bool:
+    def allows(self, actor: str, action: Permission, record: Lead | Opportunity) -> bool:
         """Return ``True`` if the action is permitted."""
         ...
 
@@ -43,7 +43,7 @@ class Policy(Protocol):
 class AllowAll:
     """The default policy: everything is permitted."""
 
-    def allows(self, actor: str, action: Action, record: Lead | Opportunity) -> bool:
+    def allows(self, actor: str, action: Permission, record: Lead | Opportunity) -> bool:
         """Return ``True``."""
         return True
 
@@ -76,17 +76,17 @@ class OwnerTeamPolicy:
                 raise ValidationError("teams must map user ids to team names",
                                       model="OwnerTeamPolicy", field="teams", value=user)
 
-    def allows(self, actor: str, action: Action, record: Lead | Opportunity) -> bool:
+    def allows(self, actor: str, action: Permission, record: Lead | Opportunity) -> bool:
         """Return whether ``actor`` may perform ``action`` on ``record`` (rules above)."""
         if actor in self.managers:
             return True
-        action = Action(action)
-        if action is Action.DELETE:
+        action = Permission(action)
+        if action is Permission.DELETE:
             return False
         owner = record.owner
         if owner is None or owner == actor:
             return True
-        if action in (Action.READ, Action.EXPORT):
+        if action in (Permission.READ, Permission.EXPORT):
             team = self.teams.get(actor)
             return team is not None and team == self.teams.get(owner)
         return False
