@@ -1,0 +1,240 @@
+"""Invariants of the analytics on generated deals, and hostile input."""
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import oppcore
+from oppcore import Opportunity, analytics
+from oppcore.testing.strategies import opportunities
+from test_analytics_fixture import NOW, STAND_IN, T0, deal, deals, usd
+
+STAGES = ("identification", "needs_analysis", "solution", "quote_contract", "won", "lost")
+# Fully random deals (arbitrary histories, times and fields) are expensive to generate:
+# few and small; the cheaper, plausible deals below carry most of the examples.
+any_deals = st.lists(opportunities(stage_ids=STAGES), max_size=4)
+FEW = settings(max_examples=20)  # each example generates several full opportunities
+
+
+@st.composite
+def plausible_deals(draw: st.DrawFn) -> list[Opportunity]:
+    """Deals with time-ordered histories along the standard stages (skips, loss, re-entry)."""
+    out = []
+    for i in range(draw(st.integers(0, 12))):
+        path = draw(st.lists(st.sampled_from(STAGES[:4]), min_size=1, max_size=5))
+        end = draw(st.sampled_from(["open", "won", "lost"]))
+        letters = {"identification": "I", "needs_analysis": "N", "solution": "S",
+                   "quote_contract": "Q"}
+        steps = [letters[s] for s in path] + ({"won": ["W"], "lost": ["L"]}.get(end, []))
+        days = sorted(draw(st.lists(st.integers(0, 90), min_size=len(steps),
+                                    max_size=len(steps))))
+        amount = draw(st.none() | st.decimals(0, 10**6, places=2).map(str))
+        currency = draw(st.sampled_from(["USD", "EUR", "JPY"]))
+        out.append(deal(
+            f"g{i}", " ".join(f"{s}{d}" for s, d in zip(steps, days, strict=True)),
+            owner=draw(st.sampled_from([None, "ann", "ben"])),
+            amount=None if amount is None else oppcore.Money.of(
+                amount if currency != "JPY" else str(int(Decimal(amount))), currency),
+            lost_reason=draw(st.none() | st.just("price")) if end == "lost" else None,
+        ))
+    return out
+
+
+@FEW
+@given(any_deals | plausible_deals())
+def test_funnel_counts_never_increase_down_the_stages(ds: list[Opportunity]) -> None:
+    f = analytics.funnel(ds, STAND_IN)
+    reached = [r.reached for r in f.stages]
+    strict = [r.in_order for r in f.stages]
+    assert reached == sorted(reached, reverse=True)
+    assert strict == sorted(strict, reverse=True)
+    for r in f.stages:
+        assert r.in_order <= r.reached <= f.deals
+        assert r.advanced <= r.entered <= f.deals
+        for x in (r.conversion, r.strict_conversion):
+            assert x is None or 0.0 <= x <= 1.0
+    assert f.won + f.lost + f.open == f.deals == len(ds)
+    assert sum(r.lost_here for r in f.stages) + f.unplaced_lost == f.lost
+
+
+@FEW
+@given(any_deals | plausible_deals(), st.sampled_from(["owner", "source", "stage", "tag"]))
+def test_group_counts_sum_to_the_total_and_rates_are_shares(
+    ds: list[Opportunity], by: str,
+) -> None:
+    w = analytics.win_rate(ds, STAND_IN, by=by)
+    for row in [*w.rows, w.overall]:
+        assert row.win_rate is None or 0.0 <= row.win_rate <= 1.0
+        assert row.deals == row.open + row.won + row.lost
+    if by != "tag":  # tags are multi-valued: a deal may count in several groups
+        assert sum(r.deals for r in w.rows) == w.overall.deals == len(ds)
+        assert sum(r.won for r in w.rows) == w.overall.won
+        assert sum(r.lost for r in w.rows) == w.overall.lost
+    owners = Counter(d.owner for d in ds)
+    reps = analytics.rep_performance(ds, STAND_IN)
+    assert {r.owner: r.deals for r in reps.rows} == dict(owners)
+    comp = analytics.compliance(ds, STAND_IN, now=NOW, cadence_days=7)
+    assert sum(r.deals for r in comp.rows) == comp.total.deals == len(ds)
+    for r in comp.rows:
+        for share in (r.skipped_share, r.override_share, r.inactive_share,
+                      r.no_lost_reason_share):
+            assert share is None or 0.0 <= share <= 1.0
+
+
+@FEW
+@given(any_deals | plausible_deals(), st.sampled_from(["month", "quarter", "year"]))
+def test_forecast_sums_per_currency_equal_the_per_deal_sums(
+    ds: list[Opportunity], period: str,
+) -> None:
+    f = analytics.forecast(ds, STAND_IN, period=period)
+    expected_amount: dict[str, Decimal] = {}
+    expected_deals: Counter[str] = Counter()
+    for d in ds:
+        if d.amount is not None and d.stage_id not in ("lost",):
+            cur = d.amount.currency
+            expected_amount[cur] = expected_amount.get(cur, Decimal(0)) + d.amount.amount
+            expected_deals[cur] += 1
+    got_amount: dict[str, Decimal] = {}
+    got_deals: Counter[str] = Counter()
+    for r in f.rows:
+        got_amount[r.currency] = got_amount.get(r.currency, Decimal(0)) + r.amount
+        got_deals[r.currency] += r.deals
+        assert Decimal(0) <= r.weighted <= r.amount
+    assert got_amount == expected_amount
+    assert got_deals == expected_deals
+    for t in f.totals.rows:
+        assert t.closed <= t.commit <= t.best_case
+        assert t.weighted <= t.pipeline
+
+
+@given(plausible_deals())
+def test_cycle_and_duration_statistics_are_ordered(ds: list[Opportunity]) -> None:
+    cycle = analytics.sales_cycle(ds, STAND_IN)
+    durations = analytics.stage_durations(ds, STAND_IN, now=NOW)
+    for row in [*cycle.rows, *durations.stages]:
+        if row.count:
+            assert row.median_days is not None and row.p75_days is not None
+            assert row.p90_days is not None
+            assert 0 <= row.median_days <= row.p75_days <= row.p90_days
+    assert cycle.get("closed").count == cycle.get("won").count + cycle.get("lost").count
+
+
+@given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=30), st.floats(0, 1))
+def test_percentile_matches_the_type_7_definition(values: list[float], p: float) -> None:
+    ordered = sorted(values)
+    got = analytics.percentile(ordered, p)
+    assert got is not None
+    assert ordered[0] <= got <= ordered[-1] or got == pytest.approx(ordered[0])
+    pandas = pytest.importorskip("pandas")
+    assert got == pytest.approx(float(pandas.Series(values).quantile(p)), abs=1e-6)
+
+
+def test_percentile_of_nothing_is_none() -> None:
+    assert analytics.percentile([], 0.5) is None
+
+
+def test_generators_are_read_once() -> None:
+    f = analytics.funnel((d for d in deals()), STAND_IN)
+    assert f.deals == 8
+
+
+# --- hostile input -----------------------------------------------------------------------
+
+
+def test_unknown_stage_names_the_deal() -> None:
+    bad = deals()[0].evolve(stage_id="nowhere")
+    for fn in (analytics.funnel, analytics.win_rate, analytics.sales_cycle,
+               analytics.stage_durations, analytics.pipeline_velocity, analytics.forecast,
+               analytics.rep_performance, analytics.account_tiers):
+        with pytest.raises(oppcore.ValidationError, match=r"'d1'.*'nowhere'"):
+            fn([bad], STAND_IN)  # type: ignore[operator]
+
+
+def test_other_pipeline_is_refused() -> None:
+    other = deals()[0].evolve(pipeline_id="simple")
+    with pytest.raises(oppcore.ValidationError, match="follows pipeline 'simple'"):
+        analytics.funnel([other], STAND_IN)
+
+
+@pytest.mark.parametrize("items", [[object()], ["deal"], [None]])
+def test_items_that_are_not_opportunities(items: list[object]) -> None:
+    with pytest.raises(oppcore.ValidationError, match="opportunities"):
+        analytics.win_rate(items, STAND_IN)  # type: ignore[arg-type]
+    with pytest.raises(oppcore.ValidationError, match="opportunities"):
+        analytics.funnel(items, STAND_IN)  # type: ignore[arg-type]
+
+
+def test_bad_arguments_raise_clear_errors() -> None:
+    ds = deals()
+    with pytest.raises(oppcore.ValidationError, match="iterable of opportunities"):
+        analytics.funnel(ds[0], STAND_IN)  # type: ignore[arg-type]
+    with pytest.raises(oppcore.ValidationError, match="unknown dimension 'colour'"):
+        analytics.win_rate(ds, STAND_IN, by="colour")
+    with pytest.raises(oppcore.ValidationError, match="by"):
+        analytics.win_rate(ds, STAND_IN, by=lambda o: [o.owner])
+    with pytest.raises(oppcore.ValidationError, match="period"):
+        analytics.forecast(ds, STAND_IN, period="week")
+    with pytest.raises(oppcore.ValidationError, match="target"):
+        analytics.forecast(ds, STAND_IN, target=Decimal(5))  # type: ignore[arg-type]
+    with pytest.raises(oppcore.ValidationError, match="start"):
+        analytics.forecast(ds, STAND_IN, start=NOW)  # type: ignore[arg-type]
+    with pytest.raises(oppcore.ValidationError, match="now"):
+        analytics.health(ds, STAND_IN, now=datetime(2026, 1, 1))
+    with pytest.raises(oppcore.ValidationError, match="max_pushes"):
+        analytics.health(ds, STAND_IN, now=NOW, max_pushes=-1)
+    with pytest.raises(oppcore.ValidationError, match="cadence_days"):
+        analytics.compliance(ds, STAND_IN, now=NOW, cadence_days=0)
+    with pytest.raises(oppcore.ValidationError, match="cutoffs"):
+        analytics.account_tiers(ds, STAND_IN, cutoffs=(0.9, 0.5))
+    with pytest.raises(oppcore.ValidationError, match="score of account 'x'"):
+        analytics.account_tiers(ds, STAND_IN, scores={"x": float("nan")})
+    with pytest.raises(oppcore.ValidationError, match="quota"):
+        analytics.rep_performance(ds, STAND_IN, quota=5)  # type: ignore[arg-type]
+    with pytest.raises(oppcore.ValidationError, match="pipeline"):
+        analytics.funnel(ds, object())  # type: ignore[arg-type]
+
+
+def test_empty_input_gives_empty_but_well_formed_results() -> None:
+    assert analytics.funnel([], STAND_IN).deals == 0
+    w = analytics.win_rate([], STAND_IN)
+    assert (w.rows, w.overall.win_rate) == ((), None)
+    assert "(no rows)" in str(w)
+    assert list(w.to_pandas().columns) == list(analytics.WinRates.columns)
+    assert analytics.sales_cycle([], STAND_IN).get("won").median_days is None
+    assert analytics.forecast([], STAND_IN, target=usd("10")).totals.get("USD") is not None
+    assert analytics.account_tiers([], STAND_IN).rows == ()
+
+
+def test_history_going_back_in_time_is_skipped_not_negative() -> None:
+    broken = deal("x", "I10 N2 S30")
+    s = analytics.stage_durations([broken], STAND_IN)
+    assert s.skipped == 1
+    assert {r.stage: r.count for r in s.stages}["needs_analysis"] == 1
+
+
+def test_to_polars_without_polars_names_the_extra() -> None:
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        with pytest.raises(ModuleNotFoundError, match=r"oppcore\[polars\]"):
+            analytics.funnel(deals(), STAND_IN).to_polars()
+    else:
+        frame = analytics.funnel(deals(), STAND_IN).to_polars()
+        assert frame["entered"].to_list() == [8, 5, 5, 3, 2]
+
+
+def test_huge_amounts_stay_exact() -> None:
+    big = deal("big", "I0 Q1", amount=oppcore.Money.of("100000000000000000.01", "USD"))
+    twin = big.evolve(id="big2")
+    f = analytics.forecast([big, twin], STAND_IN)
+    assert f.rows[0].amount == Decimal("200000000000000000.02")
+
+
+def test_timezones_are_respected() -> None:
+    shanghai = timezone(timedelta(hours=8))
+    d = deal("tz", "I0 W1").evolve(created_at=T0.astimezone(shanghai))
+    assert analytics.sales_cycle([d], STAND_IN).get("won").median_days == 1.0
