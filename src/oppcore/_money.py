@@ -77,14 +77,14 @@ def to_decimal(value: object, *, what: str = "amount") -> Decimal:
     return d
 
 
-def _amount(value: Any) -> Decimal:
+def _amount(value: Decimal | int | str) -> Decimal:
     try:
         return to_decimal(value)
     except ValidationError as exc:
         raise ValidationError(str(exc), model="Money", field="amount", value=value) from None
 
 
-def _currency(value: Any) -> str:
+def _currency(value: str) -> str:
     if type(value) is str and value in CURRENCY_MINOR_UNITS:
         return value
     code = value.strip().upper() if isinstance(value, str) else value

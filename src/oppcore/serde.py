@@ -327,7 +327,10 @@ def _locate(data: Any, tp: Any, path: str) -> tuple[str, BaseException] | None:
         if len(args) == 1:
             return _locate(data, args[0], path)
     if attrs.has(tp):
-        if tp is Money or not isinstance(data, dict):
+        if not isinstance(data, dict):
+            return (path, TypeError(f"expected an object ({tp.__name__}), "
+                                    f"got {type(data).__name__}"))
+        if tp is Money:
             return _try(data, tp, path)
         for field in attrs.fields(tp):
             if field.name not in data:

@@ -1,0 +1,215 @@
+"""The wire format: exact round trips, documented encodings, path-naming errors."""
+
+import json
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import cattrs
+import pytest
+from hypothesis import given
+
+from oppcore import (
+    Account,
+    Activity,
+    ActivityKind,
+    Budget,
+    Channel,
+    Competition,
+    Contact,
+    DecisionProcess,
+    Lead,
+    Money,
+    Opportunity,
+    Probability,
+    ProbabilitySource,
+    Qualification,
+    Quote,
+    QuoteLine,
+    Source,
+    StageChange,
+    StructureError,
+    Urgency,
+    serde,
+)
+from oppcore.testing import strategies as ost
+
+TZ8 = timezone(timedelta(hours=8))
+NOW = datetime(2026, 11, 27, 9, 30, 15, 250, tzinfo=TZ8)
+
+
+def deal(**changes: Any) -> Opportunity:
+    base: dict[str, Any] = {
+        "id": "o1", "name": "Deal", "pipeline_id": "standard", "stage_id": "solution",
+        "created_at": NOW, "amount": Money.of("120000.50", "CNY"),
+        "expected_close": date(2026, 12, 31), "tags": {"b", "a"},
+        "source": Source(channel=Channel.REFERRAL, detail="Customer X"),
+        "quotes": [Quote(id="q1", currency="CNY", lines=(QuoteLine(
+            product="p", quantity="1.5", unit_price=Money.of("10.10", "CNY"),
+            discount="0.05"),))],
+    }
+    base.update(changes)
+    return Opportunity(**base)
+
+
+def test_wire_format_is_as_documented() -> None:
+    data = serde.unstructure(deal())
+    assert data["created_at"] == "2026-11-27T09:30:15.000250+08:00"
+    assert data["expected_close"] == "2026-12-31"
+    assert data["amount"] == {"amount": "120000.50", "currency": "CNY"}
+    assert data["source"] == {"channel": "referral", "detail": "Customer X"}
+    assert data["tags"] == ["a", "b"]  # sorted: deterministic output
+    assert data["contacts"] == []
+    line = data["quotes"][0]["lines"][0]
+    assert line["quantity"] == "1.5" and line["discount"] == "0.05"
+    assert data["custom"] == {}
+    json.dumps(data)  # JSON-ready: only plain types
+
+
+def test_every_field_is_present_in_the_output() -> None:
+    import attrs
+
+    assert set(serde.unstructure(deal())) == {f.name for f in attrs.fields(Opportunity)}
+
+
+@given(ost.opportunities())
+def test_opportunities_round_trip_through_json_text(o: Opportunity) -> None:
+    text = serde.dumps(o)
+    back = serde.loads(text, Opportunity)
+    assert back == o
+    assert serde.dumps(back) == text  # stable: same value, same text
+
+
+@given(ost.leads())
+def test_leads_round_trip(lead: Lead) -> None:
+    assert serde.structure(json.loads(serde.dumps(lead)), Lead) == lead
+
+
+@pytest.mark.parametrize(("value", "cls"), [
+    (Money.of("0.001", "KWD"), Money),
+    (Account(id="a", name="北京字节跳动科技有限公司"), Account),
+    (Contact(id="c", name="李雷", email="li@example.cn"), Contact),
+    (Qualification(urgency=Urgency(deadline=date(2027, 1, 1)), budget=Budget(confirmed=True),
+                   decision=DecisionProcess(cycle_days=0), competition=Competition()),
+     Qualification),
+    (Probability(value=0.1 + 0.2, source=ProbabilitySource.MODEL), Probability),
+    (StageChange(from_stage=None, to_stage="a", at=NOW, by="u", override="manager ok"),
+     StageChange),
+])
+def test_every_model_round_trips(value: object, cls: type) -> None:
+    assert serde.loads(serde.dumps(value), cls) == value
+
+
+@given(ost.activities())
+def test_datetimes_keep_their_offset_and_microseconds(activity: Activity) -> None:
+    back = serde.loads(serde.dumps(activity), Activity)
+    assert back.at == activity.at
+    assert back.at.utcoffset() == activity.at.utcoffset()
+
+
+def test_decimal_digits_survive_exactly() -> None:
+    o = deal(amount=Money.of("12345678901234567.89", "CNY"))
+    assert serde.loads(serde.dumps(o), Opportunity).amount == o.amount
+    back = serde.loads(serde.dumps(o), Opportunity).amount
+    assert back is not None and o.amount is not None
+    assert back.amount.as_tuple() == o.amount.amount.as_tuple()
+
+
+def test_z_suffix_and_other_iso_forms_are_read() -> None:
+    data = serde.unstructure(deal())
+    data["created_at"] = "2026-11-27T01:30:15Z"
+    assert serde.structure(data, Opportunity).created_at == datetime(
+        2026, 11, 27, 1, 30, 15, tzinfo=timezone.utc)
+    data["created_at"] = "20261127T013015+0800"  # basic format: dateutil fallback
+    assert serde.structure(data, Opportunity).created_at.utcoffset() == timedelta(hours=8)
+
+
+def mutate(path: list[Any], value: Any) -> dict[str, Any]:
+    data = serde.unstructure(deal(contacts=[Contact(id="c1", name="Li")],
+                                  activities=[Activity(id="a", kind=ActivityKind.CALL,
+                                                       at=NOW, by="u")]))
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    if value is KeyError:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return dict(data)
+
+
+@pytest.mark.parametrize(("path", "value", "where", "message"), [
+    (["amount", "amount"], "abc", "opportunities[3].amount.amount", "invalid decimal 'abc'"),
+    (["amount", "amount"], 12.5, "opportunities[3].amount.amount", "float 12.5 refused"),
+    (["amount", "amount"], "NaN", "opportunities[3].amount.amount", "finite"),
+    (["amount", "currency"], "RMB", "opportunities[3].amount.currency", "unknown ISO 4217"),
+    (["created_at"], "2026-11-27T09:30:00", "opportunities[3].created_at", "naive"),
+    (["created_at"], "next tuesday", "opportunities[3].created_at", "invalid ISO 8601"),
+    (["expected_close"], "2026-13-01", "opportunities[3].expected_close", "invalid ISO 8601"),
+    (["contacts", 0, "name"], "", "opportunities[3].contacts[0].name", "non-empty"),
+    (["contacts"], {"id": "c"}, "opportunities[3].contacts", "expected an array"),
+    (["activities", 0, "kind"], "telepathy", "opportunities[3].activities[0].kind",
+     "not a valid ActivityKind"),
+    (["quotes", 0, "lines", 0, "discount"], "2", "opportunities[3].quotes[0].lines[0].discount",
+     "within [0, 1]"),
+    (["stage_id"], KeyError, "opportunities[3]", "missing required field 'stage_id'"),
+    (["custom"], {"x": 1.5}, "opportunities[3].custom", "float refused"),
+    (["version"], "7", "opportunities[3].version", "integer"),
+    (["tags"], "vip", "opportunities[3].tags", "array of strings"),
+])
+def test_bad_data_names_its_path(path: list[Any], value: Any, where: str, message: str) -> None:
+    with pytest.raises(StructureError) as info:
+        serde.structure(mutate(path, value), Opportunity, path="opportunities[3]")
+    assert info.value.path == where
+    assert message in str(info.value)
+    assert str(info.value).startswith(f"{where}: ")
+    assert info.value.__cause__ is not None  # the original error is chained
+
+
+def test_structure_error_is_a_value_error_and_non_dict_input_is_explained() -> None:
+    with pytest.raises(ValueError, match="expected"):
+        serde.structure(["not", "a", "deal"], Opportunity)
+
+
+def test_loads_refuses_invalid_json_and_non_standard_constants() -> None:
+    with pytest.raises(StructureError, match="invalid JSON"):
+        serde.loads("{not json", Opportunity)
+    text = serde.dumps(Probability(value=0.5, source=ProbabilitySource.STAGE))
+    with pytest.raises(StructureError, match="NaN"):
+        serde.loads(text.replace("0.5", "NaN"), Probability)
+
+
+class TestDocuments:
+    def test_round_trip_with_schema_version(self) -> None:
+        lead = Lead(id="l1", name="Li", captured_at=NOW)
+        doc = serde.document(leads=[lead], opportunities=[deal()])
+        assert doc["schema_version"] == serde.SCHEMA_VERSION == 1
+        leads, opps = serde.read_document(json.loads(json.dumps(doc)))
+        assert leads == (lead,) and opps == (deal(),)
+
+    def test_bad_record_is_named_by_its_index(self) -> None:
+        doc = serde.document(opportunities=[deal(), deal(id="o2")])
+        doc["opportunities"][1]["amount"]["amount"] = "12,5"
+        with pytest.raises(StructureError, match=r"^opportunities\[1\]\.amount\.amount: "
+                                                 r"invalid decimal '12,5'"):
+            serde.read_document(doc)
+
+    @pytest.mark.parametrize(("doc", "message"), [
+        ({}, "schema_version"),
+        ({"schema_version": "1"}, "schema_version"),
+        ({"schema_version": 99}, "schema version 99 is not supported"),
+        ({"schema_version": 1, "leads": {}}, "expected an array"),
+        ([], "document object"),
+    ])
+    def test_malformed_documents(self, doc: Any, message: str) -> None:
+        with pytest.raises(StructureError, match=message):
+            serde.read_document(doc)
+
+
+def test_configure_converter_installs_hooks_on_a_host_converter() -> None:
+    host = cattrs.Converter()
+    serde.configure_converter(host)
+    o = deal()
+    assert host.structure(host.unstructure(o), Opportunity) == o
+    assert host.unstructure(Decimal("1.10")) == "1.10"
+    assert serde.make_converter() is not serde.make_converter()
