@@ -69,7 +69,9 @@ def _param_names(rule: ScoringRule) -> frozenset[str] | None:
     cls = type(rule)
     if not attrs.has(cls):
         return None
-    return frozenset(f.name for f in attrs.fields(cls) if f.init and f.name != "rule_id")
+    # eq=False fields (a FunctionRule's function, caches) are not parameters a file can set.
+    return frozenset(f.name for f in attrs.fields(cls)
+                     if f.init and f.eq and f.name != "rule_id")
 
 
 def _build_rule(key: str, spec: Any, available: Mapping[str, ScoringRule],
@@ -167,6 +169,8 @@ def scorecard_from_dict(data: Mapping[str, Any], *, rules: Iterable[ScoringRule]
         seen = {p for p, _ in problems}
         for path, message in exc.problems:
             path = _config_path(path, built)
+            if path == "rules" and any(x.startswith("rules.") for x in seen):
+                continue  # every rule failed: already reported entry by entry
             if path not in seen:  # else already reported against the rule entry
                 problems.append((path, message))
         card = None
