@@ -18,8 +18,8 @@ __all__ = ["is_stale", "next_follow_up", "replay", "stage_entered_at", "time_in_
 
 def _aware(value: Any, name: str) -> None:
     if type(value) is not datetime or value.tzinfo is None:
-        raise ValidationError(f"{name} must be a timezone-aware datetime, got {value!r}", field=name,
-                              value=value)
+        raise ValidationError(f"{name} must be a timezone-aware datetime, got {value!r}",
+                              field=name, value=value)
 
 
 def _opp(value: Any) -> None:

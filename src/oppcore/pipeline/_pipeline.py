@@ -68,6 +68,8 @@ class Pipeline:
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _defaults: tuple[Probability, ...] = attrs.field(init=False, eq=False, repr=False)
     _next_open: tuple[int | None, ...] = attrs.field(init=False, eq=False, repr=False)
+    _moves: tuple[tuple[Violation | None, ...], ...] = attrs.field(init=False, eq=False,
+                                                                  repr=False)
 
     def __attrs_post_init__(self) -> None:
         stages = self.stages
@@ -86,6 +88,10 @@ class Pipeline:
         problems = structural_problems(self)
         if problems:
             raise ConfigError(problems, source=f"pipeline {self.id!r}")
+        # The policy is fixed, so every move's verdict is computed once, here: check()
+        # then costs one tuple lookup per move.
+        setattr_(self, "_moves", tuple(tuple(move_violation(self, i, j) for j in range(n))
+                                       for i in range(n)))
 
     # --- lookups -----------------------------------------------------------------------
 
@@ -356,4 +362,4 @@ class Pipeline:
         """
         src = self.index(stage_id)
         return tuple(s.id for j, s in enumerate(self.stages)
-                     if j != src and move_violation(self, src, j) is None)
+                     if j != src and self._moves[src][j] is None)

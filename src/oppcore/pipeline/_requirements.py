@@ -151,6 +151,9 @@ def field_problem(path: str) -> str | None:
     return None
 
 
+_SIZED: Final = frozenset({str, tuple, frozenset, FrozenMap})
+
+
 def _missing(value: Any) -> bool:
     if value is None:
         return True
@@ -296,56 +299,59 @@ REQUIREMENT_TYPES: Final = (RequireFields, RequireQualification, RequireActivity
                             RequireQuote, RequireLostReason, RequireGuard)
 
 
-def evaluate(req: Requirement, opp: Opportunity, stage: "Stage", *, at: datetime,
-             reason: str | None, guards: GuardRegistry) -> Iterator[Violation]:
-    """Yield every violation of ``req`` for moving ``opp`` into ``stage``."""
+def evaluate(req: Requirement, opp: Opportunity, stage: "Stage", at: datetime,
+             reason: str | None, guards: GuardRegistry, found: list[Violation]) -> None:
+    """Append to ``found`` every violation of ``req`` for moving ``opp`` into ``stage``.
+
+    (Appending to the caller's list instead of yielding keeps the hot path cheap.)
+    """
     sid = stage.id
     if type(req) is RequireFields:
         for path in req.fields:
-            if _missing(_read(opp, path)):
-                yield Violation(code="missing_field", stage_id=sid, field=path,
+            value = getattr(opp, path) if "." not in path else _read(opp, path)
+            if value is None or (type(value) in _SIZED and _missing(value)):
+                found.append(Violation(code="missing_field", stage_id=sid, field=path,
                                 requirement=req, overridable=True,
-                                message=f"fill in {path} before moving to {stage.label!r}")
+                                message=f"fill in {path} before moving to {stage.label!r}"))
     elif type(req) is RequireQualification:
         qual = opp.qualification
-        for part in req.parts:
-            if getattr(qual, part) is None:
-                yield Violation(code="missing_qualification", stage_id=sid,
-                                field=f"qualification.{part}", requirement=req,
-                                overridable=True, message=f"find out the customer's {part} "
-                                f"before moving to {stage.label!r}")
+        found.extend(Violation(code="missing_qualification", stage_id=sid,
+                               field=f"qualification.{part}", requirement=req,
+                               overridable=True, message=f"find out the customer's {part} "
+                               f"before moving to {stage.label!r}")
+                     for part in req.parts if getattr(qual, part) is None)
         if req.budget_confirmed and not (qual.budget is not None and qual.budget.confirmed):
-            yield Violation(code="budget_not_confirmed", stage_id=sid,
+            found.append(Violation(code="budget_not_confirmed", stage_id=sid,
                             field="qualification.budget", requirement=req, overridable=True,
                             message=f"get the budget confirmed before moving to "
-                            f"{stage.label!r}")
+                            f"{stage.label!r}"))
     elif type(req) is RequireActivity:
         count = sum(1 for a in opp.activities if a.kind is req.kind)
         if count < req.min_count:
             need = "a" if req.min_count == 1 else str(req.min_count)
-            yield Violation(code="missing_activity", stage_id=sid, field="activities",
+            found.append(Violation(code="missing_activity", stage_id=sid, field="activities",
                             requirement=req, overridable=True,
                             message=f"log {need} {req.kind.value.replace('_', ' ')} activity "
-                            f"(found {count}) before moving to {stage.label!r}")
+                            f"(found {count}) before moving to {stage.label!r}"))
     elif type(req) is RequireQuote:
         if not any(q.status in req.statuses for q in opp.quotes):
             wanted = " or ".join(s.value for s in req.statuses)
-            yield Violation(code="missing_quote", stage_id=sid, field="quotes",
+            found.append(Violation(code="missing_quote", stage_id=sid, field="quotes",
                             requirement=req, overridable=True,
                             message=f"a quote must be {wanted} before moving to "
-                            f"{stage.label!r}")
+                            f"{stage.label!r}"))
     elif type(req) is RequireLostReason:
         given = reason if reason is not None else opp.lost_reason
         if given is None or not given.strip():
             listed = f" (one of: {', '.join(req.reasons)})" if req.reasons else ""
-            yield Violation(code="missing_lost_reason", stage_id=sid, field="lost_reason",
+            found.append(Violation(code="missing_lost_reason", stage_id=sid, field="lost_reason",
                             requirement=req, overridable=True,
-                            message=f"give a lost reason{listed}")
+                            message=f"give a lost reason{listed}"))
         elif req.reasons and given not in req.reasons:
-            yield Violation(code="invalid_lost_reason", stage_id=sid, field="lost_reason",
+            found.append(Violation(code="invalid_lost_reason", stage_id=sid, field="lost_reason",
                             requirement=req, overridable=True,
                             message=f"lost reason {given!r} is not one of: "
-                            f"{', '.join(req.reasons)}")
+                            f"{', '.join(req.reasons)}"))
     elif isinstance(req, RequireGuard):
         guard = guards.get(req.name)
         outcome: object = (f"guard {req.name!r} is not registered with this pipeline"
@@ -354,5 +360,5 @@ def evaluate(req: Requirement, opp: Opportunity, stage: "Stage", *, at: datetime
             # A guard answers None (or True) to allow; a message (or False) to refuse.
             message = (outcome if isinstance(outcome, str) and outcome.strip()
                        else f"guard {req.name!r} refused the move to {stage.label!r}")
-            yield Violation(code="guard_failed", stage_id=sid, requirement=req,
-                            overridable=True, message=message)
+            found.append(Violation(code="guard_failed", stage_id=sid, requirement=req,
+                            overridable=True, message=message))

@@ -134,7 +134,7 @@ def check(pipeline: "Pipeline", opp: Opportunity, to_stage: str, *, at: datetime
                           message=f"deal {opp.id!r} is in stage {opp.stage_id!r}, which "
                           f"pipeline {pipeline.id!r} does not have"),)
     found: list[Violation] = []
-    illegal = move_violation(pipeline, src, dst)
+    illegal = pipeline._moves[src][dst]
     if illegal is not None:
         found.append(illegal)
     history = opp.stage_history
@@ -146,8 +146,8 @@ def check(pipeline: "Pipeline", opp: Opportunity, to_stage: str, *, at: datetime
     if stage.requirements:
         guards = pipeline.guards
         for req in stage.requirements:
-            found.extend(evaluate(req, opp, stage, at=at, reason=reason, guards=guards))
-    return tuple(found)
+            evaluate(req, opp, stage, at, reason, guards, found)
+    return tuple(found) if found else ()
 
 
 def _probabilities(pipeline: "Pipeline", opp: Opportunity, dst: int,
