@@ -3,6 +3,7 @@
 Run: python examples/score_pipeline.py
 """
 
+import itertools
 import random
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -104,7 +105,7 @@ for i in range(600):
     changes = [StageChange(from_stage=None, to_stage=reached[0], by="rep",
                            at=closed - timedelta(days=30))]
     changes += [StageChange(from_stage=a, to_stage=b, by="rep", at=closed - timedelta(days=20))
-                for a, b in zip(reached, reached[1:], strict=False)]
+                for a, b in itertools.pairwise(reached)]
     changes.append(StageChange(from_stage=reached[-1], to_stage="won" if won else "lost",
                                by="rep", at=closed))
     history.append(Opportunity(id=f"h{i}", name="past deal", pipeline_id="standard",

@@ -195,20 +195,18 @@ class ScoringContext:
 class ScoringRule(Protocol):
     """A rule a :class:`~oppcore.Scorecard` can weigh.
 
-    Attributes:
-        rule_id: Stable id; scorecards, configs and results refer to the rule by it.
-        dimension: The criterion it measures (``"urgency"``, ``"budget"``...); scorecards cap
-            points per dimension.
+    Any object with these members is a rule (no base class needed); an attrs class or a
+    frozen dataclass is the usual shape.
     """
 
     @property
     def rule_id(self) -> str:
-        """Stable id of the rule."""
+        """Stable id; scorecards, configs and results refer to the rule by it."""
         ...
 
     @property
     def dimension(self) -> str:
-        """The criterion the rule measures."""
+        """The criterion it measures (``"urgency"``...); scorecards cap points by it."""
         ...
 
     def evaluate(self, subject: Subject, context: ScoringContext) -> RuleResult:
