@@ -1,0 +1,290 @@
+"""Tests of the pipeline report value (``oppcore._report.build_report``).
+
+``sample_deals`` (a realistic, seeded sample in the ``standard`` pipeline) is shared by the
+other ``test_report*`` modules.
+"""
+
+import random
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oppcore import (
+    Account,
+    Budget,
+    Channel,
+    Competition,
+    CompetitivePosition,
+    Competitor,
+    Opportunity,
+    Pipeline,
+    Qualification,
+    Scorecard,
+    Source,
+    StageChange,
+    Urgency,
+    UrgencyLevel,
+    ValidationError,
+    analytics,
+)
+from oppcore._money import Money
+from oppcore._report import NO_DATE, NO_KEY, PipelineReport, build_report
+
+NOW = datetime(2026, 6, 15, 9, 0, tzinfo=timezone.utc)
+STANDARD = Pipeline.template("standard")
+OPEN_PATH = ("identification", "needs_analysis", "solution", "quote_contract")
+HOSTILE_OWNER = "<script>alert('x')</script> \"O'Brien\" & co"
+HOSTILE_ACCOUNT = "=HYPERLINK(\"http://evil\")<b>\x1b[31mred"
+OWNERS = ("ana.silva", "ben.okafor", "chen.wei", "dora.kim", "emil.novak", HOSTILE_OWNER)
+CHANNELS = tuple(Channel)
+
+
+def sample_deals(n: int = 300, *, seed: int = 7, now: datetime = NOW) -> list[Opportunity]:
+    """Return ``n`` realistic deals of the ``standard`` pipeline (same seed, same deals)."""
+    rnd = random.Random(seed)
+    accounts = [Account(id=f"acc-{i}", name=f"Account {i:03d}") for i in range(40)]
+    accounts.append(Account(id="acc-evil", name=HOSTILE_ACCOUNT))
+    return [_deal(rnd, i, now, accounts) for i in range(n)]
+
+
+def _deal(rnd: random.Random, i: int, now: datetime, accounts: list[Account]) -> Opportunity:
+    created = now - timedelta(days=rnd.randint(5, 240), hours=rnd.randint(0, 23))
+    depth = rnd.choices(range(1, 5), weights=(35, 30, 20, 15))[0]
+    outcome = rnd.choices(("open", "won", "lost"), weights=(50, 20, 30))[0]
+    at = created
+    history = [StageChange(from_stage=None, to_stage=OPEN_PATH[0], at=at, by="import")]
+    for stage in OPEN_PATH[1:depth]:
+        at += timedelta(days=rnd.randint(2, 25))
+        history.append(StageChange(from_stage=history[-1].to_stage, to_stage=stage, at=at,
+                                   by="rep"))
+    stage = history[-1].to_stage
+    lost_reason = None
+    if outcome != "open":
+        at += timedelta(days=rnd.randint(1, 20))
+        stage = outcome
+        lost_reason = "price" if outcome == "lost" else None
+        history.append(StageChange(from_stage=history[-1].to_stage, to_stage=stage, at=at,
+                                   by="rep", reason=lost_reason))
+    at = min(at, now)
+    history = [attrs.evolve(h, at=min(h.at, now)) for h in history]
+    currency = "USD" if i % 5 == 0 else "EUR"
+    amount = None if i % 23 == 0 else Money.of(rnd.randint(20, 900) * 100, currency)
+    close = (now + timedelta(days=rnd.randint(-20, 150))).date()
+    qualification = Qualification(
+        urgency=Urgency(level=rnd.choice(tuple(UrgencyLevel)),
+                        deadline=close if i % 3 else None),
+        budget=Budget(amount=Money.of(rnd.randint(10, 1000) * 100, currency),
+                      confirmed=bool(i % 2)) if i % 4 else None,
+        competition=Competition(competitors=(
+            Competitor(name="Rival", position=rnd.choice(tuple(CompetitivePosition))),
+        )) if i % 3 == 0 else None,
+    )
+    return Opportunity(
+        id=f"opp-{i:05d}", name=f"Deal {i} for {accounts[i % len(accounts)].name}",
+        pipeline_id="standard", stage_id=stage, created_at=created,
+        account=accounts[i % len(accounts)], owner=OWNERS[i % len(OWNERS)] if i % 17 else None,
+        amount=amount, expected_close=close if i % 11 else None,
+        source=Source(channel=CHANNELS[i % len(CHANNELS)]) if i % 13 else None,
+        qualification=qualification, stage_history=tuple(history), lost_reason=lost_reason,
+        updated_at=max(at, created),
+    )
+
+
+@pytest.fixture(scope="module")
+def deals() -> list[Opportunity]:
+    return sample_deals()
+
+
+@pytest.fixture(scope="module")
+def report(deals: list[Opportunity]) -> PipelineReport:
+    return build_report(deals, STANDARD, now=NOW, scorecard=Scorecard.default(), top=10)
+
+
+# ------------------------------------------------------------------ agrees with analytics
+
+
+def test_counts_agree_with_the_analytics(report: PipelineReport,
+                                         deals: list[Opportunity]) -> None:
+    funnel = analytics.funnel(deals, STANDARD)
+    c = report.counts
+    assert (c.deals, c.open, c.won, c.lost) == (funnel.deals, funnel.open, funnel.won,
+                                                funnel.lost)
+    assert c.deals == len(deals) == c.open + c.won + c.lost
+    assert [s.reached for s in report.funnel] == [s.reached for s in funnel.stages]
+    assert [s.stage_id for s in report.funnel] == [*OPEN_PATH, "won"]
+    assert report.funnel[0].label == "Lead identification"
+
+
+def test_funnel_never_increases_and_conversions_match(report: PipelineReport) -> None:
+    reached = [s.reached for s in report.funnel]
+    assert reached == sorted(reached, reverse=True)
+    assert len(report.conversions) == len(report.funnel) - 1
+    for conv, a, b in zip(report.conversions, report.funnel[:-1], report.funnel[1:],
+                          strict=True):
+        assert (conv.from_stage, conv.to_stage) == (a.stage_id, b.stage_id)
+        assert conv.rate == pytest.approx(b.reached / a.reached)
+        assert 0.0 <= (conv.strict_rate or 0.0) <= 1.0
+
+
+def test_win_rates_by_source_and_owner(report: PipelineReport,
+                                       deals: list[Opportunity]) -> None:
+    for rows, by in ((report.by_owner, "owner"), (report.by_source, "source")):
+        assert sum(r.deals for r in rows) == len(deals)
+        assert sum(r.won for r in rows) == report.counts.won
+        expected = analytics.win_rate(deals, STANDARD, by=by)
+        assert [r.win_rate for r in rows] == [r.win_rate for r in expected.rows]
+    owners = {r.key for r in report.by_owner}
+    assert NO_KEY in owners
+    assert HOSTILE_OWNER in owners
+    expected_rate = report.counts.won / (report.counts.won + report.counts.lost)
+    assert report.counts.win_rate == pytest.approx(expected_rate)
+
+
+def test_forecast_by_month_per_currency(report: PipelineReport,
+                                        deals: list[Opportunity]) -> None:
+    assert report.currencies == ("EUR", "USD")
+    periods = [m.period for m in report.forecast]
+    dated = [p for p in periods if p != NO_DATE]
+    assert dated == sorted(dated)
+    assert NO_DATE in periods
+    assert periods[-1] == NO_DATE
+    for total in report.totals:
+        months = [m for m in report.forecast if m.currency == total.currency]
+        assert sum(m.closed for m in months) == total.closed
+        assert sum(m.pipeline for m in months) == total.pipeline
+        assert sum(m.weighted for m in months) == total.weighted
+    won_eur = sum((d.amount.amount for d in deals if d.stage_id == "won" and d.amount
+                   and d.amount.currency == "EUR"), Decimal(0))
+    eur = next(t for t in report.totals if t.currency == "EUR")
+    assert eur.closed == won_eur
+
+
+def test_stale_deals_are_open_stale_and_sorted(report: PipelineReport,
+                                               deals: list[Opportunity]) -> None:
+    by_id = {d.id: d for d in deals}
+    expected = {d.id for d in deals if d.stage_id in OPEN_PATH
+                and STANDARD.is_stale(d, now=NOW)}
+    assert {s.opportunity_id for s in report.stale} == expected
+    assert report.counts.stale == len(expected) > 0
+    days = [s.days_in_stage for s in report.stale]
+    assert days == sorted(days, reverse=True)
+    for s in report.stale:
+        assert s.stage_id == by_id[s.opportunity_id].stage_id
+        assert s.max_days is not None
+        assert s.days_in_stage >= s.max_days  # business-day limits are looser, never tighter
+
+
+def test_top_deals_are_the_best_scored_open_deals(report: PipelineReport,
+                                                  deals: list[Opportunity]) -> None:
+    card = Scorecard.default()
+    scores = sorted((card.score(d, now=NOW).total for d in deals if d.stage_id in OPEN_PATH),
+                    reverse=True)
+    assert [t.score for t in report.top_deals] == scores[:10]
+    assert [t.rank for t in report.top_deals] == list(range(1, 11))
+    assert all(t.stage_id in OPEN_PATH for t in report.top_deals)
+    assert any(t.reasons for t in report.top_deals)
+    for t in report.top_deals:
+        assert len(t.reasons) <= 3
+        effects = [abs(r.points) for r in t.reasons]
+        assert effects == sorted(effects, reverse=True)
+    assert report.scorecard == "default"
+
+
+def test_without_scorecard_there_are_no_top_deals(deals: list[Opportunity]) -> None:
+    report = build_report(iter(deals), STANDARD, now=NOW)
+    assert report.top_deals == ()
+    assert report.scorecard is None
+    assert report.counts.deals == len(deals)  # a generator is read once, fully
+
+
+def test_top_zero_and_ties_are_stable(deals: list[Opportunity]) -> None:
+    card = Scorecard.default()
+    assert build_report(deals, STANDARD, now=NOW, scorecard=card, top=0).top_deals == ()
+    first = build_report(deals, STANDARD, now=NOW, scorecard=card, top=25)
+    again = build_report(list(deals), STANDARD, now=NOW, scorecard=card, top=25)
+    assert first == again
+
+
+def test_empty_input_gives_an_empty_report() -> None:
+    report = build_report([], STANDARD, now=NOW, scorecard=Scorecard.default())
+    assert report.counts.deals == 0
+    assert report.counts.win_rate is None
+    assert report.by_owner == report.by_source == report.forecast == report.totals == ()
+    assert report.stale == report.top_deals == ()
+    assert all(c.rate is None for c in report.conversions)
+
+
+def test_report_is_frozen(report: PipelineReport) -> None:
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        report.title = "x"  # type: ignore[misc]
+    assert isinstance(report.funnel, tuple)
+
+
+# ---------------------------------------------------------------------- hostile input
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"now": datetime(2026, 1, 1)}, "now"),
+    ({"now": "2026-01-01"}, "now"),
+    ({"top": -1}, "top"),
+    ({"top": 2.5}, "top"),
+    ({"top": True}, "top"),
+    ({"title": None}, "title"),
+    ({"scorecard": "default"}, "scorecard"),
+])
+def test_bad_arguments_are_refused(kwargs: dict[str, object], field: str) -> None:
+    args: dict[str, object] = {"now": NOW, **kwargs}
+    with pytest.raises(ValidationError) as info:
+        build_report([], STANDARD, **args)  # type: ignore[arg-type]
+    assert info.value.field == field
+
+
+def test_bad_inputs_are_refused(deals: list[Opportunity]) -> None:
+    with pytest.raises(ValidationError, match=r"expected an oppcore\.Pipeline"):
+        build_report([], {"id": "standard"}, now=NOW)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="iterable"):
+        build_report(deals[0], STANDARD, now=NOW)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="analytics take opportunities"):
+        build_report([*deals[:3], "x"], STANDARD, now=NOW)  # type: ignore[list-item]
+    other = deals[0].evolve(pipeline_id="other")
+    with pytest.raises(ValidationError, match="other"):
+        build_report([other], STANDARD, now=NOW)
+    unknown = deals[0].evolve(stage_id="nowhere")
+    with pytest.raises(ValidationError, match="nowhere"):
+        build_report([unknown], STANDARD, now=NOW)
+
+
+# -------------------------------------------------------------------------- properties
+
+
+def _stream(sample: list[Opportunity], picks: list[int]) -> Iterator[Opportunity]:
+    return (sample[i] for i in picks)
+
+
+SAMPLE = sample_deals(120, seed=11)
+
+
+@given(st.lists(st.integers(0, len(SAMPLE) - 1), max_size=60),
+       st.integers(0, 12))
+def test_report_invariants(picks: list[int], top: int) -> None:
+    chosen = [SAMPLE[i] for i in dict.fromkeys(picks)]
+    report = build_report(_stream(SAMPLE, list(dict.fromkeys(picks))), STANDARD, now=NOW,
+                          scorecard=Scorecard.default(), top=top)
+    c = report.counts
+    assert c.deals == len(chosen) == c.open + c.won + c.lost
+    assert sum(r.deals for r in report.by_owner) == c.deals
+    assert sum(r.deals for r in report.by_source) == c.deals
+    assert len(report.top_deals) == min(top, c.open)
+    totals = [t.score for t in report.top_deals]
+    assert totals == sorted(totals, reverse=True)
+    assert c.stale == len(report.stale) <= c.open
+    reached = [s.reached for s in report.funnel]
+    assert reached == sorted(reached, reverse=True)
+    assert sum(m.deals for m in report.forecast) <= c.open + c.won
+    assert report.funnel[0].reached <= c.deals
+    assert date.min < report.generated_at.date()
