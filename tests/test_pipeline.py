@@ -14,8 +14,8 @@ from oppcore import (
     ForecastCategory,
     GuardRegistry,
     Money,
-    Opportunity,
     OppcoreError,
+    Opportunity,
     Pipeline,
     Probability,
     ProbabilitySource,
@@ -224,7 +224,7 @@ def test_override_needs_a_note(standard: Pipeline, note: object) -> None:
                          override=note)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("at", [datetime(2026, 3, 3), "2026-03-03", None, 5])  # noqa: DTZ001
+@pytest.mark.parametrize("at", [datetime(2026, 3, 3), "2026-03-03", None, 5])
 def test_naive_or_wrong_time_is_a_validation_error(standard: Pipeline, at: object) -> None:
     with pytest.raises(ValidationError, match="at must be a timezone-aware datetime"):
         standard.check(deal(standard), "needs_analysis", at=at)  # type: ignore[arg-type]

@@ -261,9 +261,10 @@ def test_random_configs_load_or_list_their_problems(data: Any) -> None:
     try:
         p = Pipeline.from_dict(data, guards=guards)
     except ConfigError as exc:
-        assert exc.problems
-        for path, message in exc.problems:
-            assert isinstance(path, str) and isinstance(message, str) and message
+        problems = exc.problems
+        assert problems
+        assert all(isinstance(path, str) and isinstance(message, str) and message
+                   for path, message in problems)
     else:
         assert Pipeline.from_dict(p.to_dict(), guards=guards) == p
         assert all(0.0 <= s.probability <= 1.0 and not math.isnan(s.probability)

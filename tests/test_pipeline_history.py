@@ -109,7 +109,7 @@ def test_time_in_stage_without_history_and_before_entry() -> None:
     assert time_in_stage(opp, now=day(-1)) == {"solution": timedelta(0)}
     assert stage_entered_at(opp) is None
     with pytest.raises(ValidationError, match="now must be a timezone-aware"):
-        time_in_stage(opp, now=datetime(2026, 3, 3))  # noqa: DTZ001
+        time_in_stage(opp, now=datetime(2026, 3, 3))
 
 
 # --- staleness and follow-ups ----------------------------------------------------------
@@ -233,9 +233,10 @@ def test_any_sequence_of_moves_stays_legal_and_replays(p: Pipeline, attempts: li
             after = p.advance(before, to_stage, at=at, by="u", reason=reason,
                               override=override)
         except TransitionError as exc:
-            assert exc.violations
-            assert violations  # refused moves were announced by check
+            refused: tuple[object, ...] = exc.violations
             after = before
+            assert refused
+            assert violations  # refused moves were announced by check
         else:
             assert not violations or (override and all(v.overridable for v in violations))
             assert after.stage_history[:-1] == before.stage_history
