@@ -35,7 +35,7 @@ from oppcore._records import Activity
 from oppcore.pipeline import Pipeline, StageKind, convert
 from oppcore.scoring import Score, Scorecard
 from oppcore.storage._audit import AuditEntry
-from oppcore.storage._policy import Permission, AllowAll, Policy
+from oppcore.storage._policy import AllowAll, Permission, Policy
 from oppcore.storage._protocol import R, Store, Write, kind_name
 
 __all__ = [

@@ -5,7 +5,7 @@ Everything public here is also importable from :mod:`oppcore`.
 
 from ._audit import AuditEntry, FieldChange, diff_fields
 from ._memory import InMemoryStore
-from ._policy import Permission, AllowAll, OwnerTeamPolicy, Policy
+from ._policy import AllowAll, OwnerTeamPolicy, Permission, Policy
 from ._protocol import Change, Page, Store, Write
 from ._sqlite import SQLiteStore
 from ._transfer import export_document, import_document
