@@ -7,7 +7,7 @@ import oppcore
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "oppcore._cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "oppcore", *args], capture_output=True,
                           text=True, timeout=120)
 
 

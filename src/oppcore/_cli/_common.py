@@ -1,0 +1,117 @@
+"""Shared pieces of the CLI commands: opening the store, loading configs, reading records."""
+
+import sys
+import unicodedata
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TypeVar
+
+from oppcore._errors import ConfigError
+from oppcore._models import Lead, Opportunity
+from oppcore.pipeline import Pipeline
+from oppcore.pipeline._templates import TEMPLATES
+from oppcore.scoring import Scorecard
+from oppcore.storage import SQLiteStore
+
+_R = TypeVar("_R", Lead, Opportunity)
+
+
+class UsageError(Exception):
+    """A command-line mistake (exit code 2), reported in one line."""
+
+
+def open_store(db: str, *, must_exist: bool = True, synchronous: str = "FULL") -> SQLiteStore:
+    """Open the SQLite store ``db`` (refusing a missing file unless asked to create it)."""
+    if must_exist and not Path(db).exists():
+        raise UsageError(f"no database at {db!r} (create one with 'oppcore import' or "
+                         f"'oppcore demo --db {db}')")
+    return SQLiteStore(db, synchronous=synchronous)  # type: ignore[arg-type]
+
+
+def load_pipeline(spec: str) -> Pipeline:
+    """Return a template (``standard``, ``simple``) or the pipeline in a TOML/JSON file."""
+    if spec in TEMPLATES:
+        return Pipeline.template(spec)
+    path = Path(spec)
+    if not path.exists():
+        raise UsageError(f"pipeline {spec!r} is neither a template ({', '.join(TEMPLATES)}) "
+                         f"nor an existing file")
+    if path.suffix.lower() == ".json":
+        return Pipeline.from_json(path)
+    return Pipeline.from_toml(path)
+
+
+def load_scorecard(spec: str | None) -> Scorecard:
+    """Return the default scorecard, or the one in a TOML file."""
+    if spec is None:
+        return Scorecard.default()
+    path = Path(spec)
+    if not path.exists():
+        raise UsageError(f"no scorecard file at {spec!r}")
+    return Scorecard.from_toml(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def iter_records(store: SQLiteStore, kind: type[_R], *, page: int = 500,
+                 pipeline: str | None = None) -> Iterator[_R]:
+    """Yield every record of ``kind`` in the store, page by page (constant memory)."""
+    after: str | None = None
+    while True:
+        if kind is Opportunity and pipeline is not None:
+            result = store.query(kind, pipeline=pipeline, after=after, limit=page)
+        else:
+            result = store.query(kind, after=after, limit=page)
+        yield from result.items
+        if result.next_after is None:
+            return
+        after = result.next_after
+
+
+def pick_pipeline(store: SQLiteStore, spec: str | None) -> Pipeline:
+    """Return the pipeline named on the command line, or the one the stored deals follow."""
+    if spec is not None:
+        return load_pipeline(spec)
+    ids = {o.pipeline_id for o in iter_records(store, Opportunity)}
+    if not ids:
+        raise UsageError("the store holds no opportunities")
+    if len(ids) > 1:
+        raise UsageError(f"the store holds several pipelines ({', '.join(sorted(ids))}): "
+                         f"choose one with --pipeline")
+    (only,) = ids
+    if only in TEMPLATES:
+        return Pipeline.template(only)
+    raise UsageError(f"the deals follow pipeline {only!r}: give its file with --pipeline")
+
+
+def parse_now(text: str | None, *, option: str = "--now") -> datetime:
+    """Parse an ISO 8601 time with offset (``--now``), or return the current time in UTC."""
+    if text is None:
+        return datetime.now(timezone.utc)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option}: invalid ISO 8601 datetime {text!r}") from None
+    if value.tzinfo is None:
+        raise UsageError(f"{option}: give a UTC offset, e.g. {text}+08:00")
+    return value
+
+
+def fit(text: str, width: int) -> str:
+    """Cut or pad ``text`` to ``width`` terminal columns (CJK characters take two)."""
+    out, used = [], 0
+    for char in text:
+        w = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if used + w > width:
+            break
+        out.append(char)
+        used += w
+    return "".join(out) + " " * (width - used)
+
+
+def error(message: str) -> None:
+    """Print one readable error line to stderr."""
+    print(f"oppcore: error: {message}", file=sys.stderr)
+
+
+__all__ = ["ConfigError", "UsageError", "error", "iter_records", "load_pipeline",
+           "fit", "load_scorecard", "open_store", "parse_now", "pick_pipeline"]

@@ -1,0 +1,346 @@
+"""``oppcore demo``: a realistic sample pipeline, walked through the whole flow.
+
+A fixed seed generates a few hundred leads from three channels (with duplicates), which are
+captured into an embedded SQLite store, qualified and converted into deals in the
+``standard`` pipeline, moved through its stages (one refused move is explained), scored and
+ranked, won or lost, and finally reported on. Time is simulated: the demo's clock starts
+on 2026-06-01 and advances as the sales team works, so the output is the same every run.
+"""
+
+import random
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+from oppcore._dedupe import find_duplicates
+from oppcore._errors import DuplicateError, TransitionError
+from oppcore._models import Channel, CompanySize, Lead, Opportunity, Source
+from oppcore._money import Money
+from oppcore._qualification import (
+    Budget,
+    Competition,
+    CompetitivePosition,
+    Competitor,
+    DecisionProcess,
+    Qualification,
+    Urgency,
+    UrgencyLevel,
+)
+from oppcore._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus
+from oppcore._service import OpportunityService, Rescored
+from oppcore.pipeline import Pipeline, disqualify, mark_contacted, qualify
+from oppcore.scoring import Score, Scorecard
+from oppcore.storage import SQLiteStore
+
+from ._common import UsageError, fit, iter_records
+
+SEED = 2026
+START = datetime(2026, 6, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+REPORT_AT = START + timedelta(days=150)
+N_LEADS = 300
+
+_GIVEN = ("Wei", "Fang", "Lei", "Jing", "Min", "Hao", "Yan", "Tao", "Anna", "James", "Maria",
+          "David", "Sofia", "Lukas", "Emma", "Ravi", "Priya", "Kenji", "Yuki", "Omar")
+_FAMILY = ("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Smith", "Berg",
+           "Garcia", "Müller", "Rossi", "Sharma", "Tanaka", "Kim", "Haddad", "Novak")
+_COMPANIES = (
+    ("杭州茶叶有限公司", "teaco.cn", "food", CompanySize.MEDIUM),
+    ("Shenzhen Bright Robotics Co., Ltd.", "brightrobotics.cn", "manufacturing",
+     CompanySize.LARGE),
+    ("北京云帆科技股份有限公司", "yunfan-tech.cn", "software", CompanySize.ENTERPRISE),
+    ("Nordlicht GmbH", "nordlicht.de", "energy", CompanySize.MEDIUM),
+    ("Pacific Foods Inc.", "pacfoods.com", "food", CompanySize.LARGE),
+    ("Acme Logistics LLC", "acmelogistics.com", "logistics", CompanySize.LARGE),
+    ("上海新材料集团", "sh-newmat.cn", "chemicals", CompanySize.ENTERPRISE),
+    ("Medica Partners S.A.", "medica.es", "healthcare", CompanySize.MEDIUM),
+    ("Greenfield Farms Ltd.", "greenfield.co.uk", "agriculture", CompanySize.SMALL),
+    ("Sakura Components K.K.", "sakura-comp.jp", "electronics", CompanySize.LARGE),
+    ("成都天府医疗器械有限公司", "tianfu-med.cn", "healthcare", CompanySize.MEDIUM),
+    ("Atlas Retail Group", "atlasretail.com", "retail", CompanySize.ENTERPRISE),
+    ("Blue Harbor Shipping", "blueharbor.sg", "logistics", CompanySize.MEDIUM),
+    ("Vértice Construções Ltda.", "vertice.com.br", "construction", CompanySize.LARGE),
+    ("苏州精密机械有限公司", "szprecision.cn", "manufacturing", CompanySize.SMALL),
+    ("Helios Solar AG", "helios-solar.ch", "energy", CompanySize.MEDIUM),
+)
+_CHANNELS = ((Channel.EVENT, ("Industrial Expo 2026", "CIIE forum", "Hannover Messe")),
+             (Channel.REFERRAL, ("customer referral", "partner introduction")),
+             (Channel.ONLINE, ("SEO: pricing page", "SEM campaign Q2", "WeChat article",
+                               "LinkedIn ad")))
+_OWNERS = ("rep-zhang", "rep-li", "rep-berg", "rep-garcia", "rep-tanaka")
+_RIVALS = ("Rival Systems", "Incumbent Tech", "LowCost Co")
+_PRODUCTS = (("Automation cell A1", "185000"), ("Sensor kit S4", "12800"),
+             ("Control software (year)", "48000"), ("Installation", "15000"))
+
+
+class SimulatedClock:
+    """The service's clock: returns the simulated now, which the demo moves forward."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def _leads(rng: random.Random) -> tuple[list[Lead], int, int]:
+    """Generate leads: mostly distinct, some repeated with the same e-mail in another case
+    (stores refuse those at once), some re-entered with a private e-mail (found later by
+    duplicate detection)."""
+    leads: list[Lead] = []
+    exact = fuzzy = 0
+    for i in range(N_LEADS):
+        channel, details = rng.choice(_CHANNELS)
+        company, domain, industry, size = rng.choice(_COMPANIES)
+        given, family = rng.choice(_GIVEN), rng.choice(_FAMILY)
+        name = f"{given} {family}"
+        handle = f"{given}.{family}{i}".lower().replace("ü", "ue")
+        captured = START + timedelta(hours=7 * i + rng.randrange(7))
+        lead = Lead(id=f"lead-{i:04d}", name=name, company=company, industry=industry,
+                    size=size, email=f"{handle}@{domain}",
+                    phone=f"+86 13{rng.randrange(10**8, 10**9)}",
+                    source=Source(channel=channel, detail=rng.choice(details)),
+                    owner=rng.choice(_OWNERS), captured_at=captured, region="APAC")
+        leads.append(lead)
+        if i % 25 == 7:  # the same person submits a second form, e-mail typed in capitals
+            exact += 1
+            leads.append(lead.evolve(id=f"lead-{i:04d}-again", email=f" {lead.email.upper()} ",
+                                     captured_at=captured + timedelta(hours=2)))
+        if i % 30 == 11:  # a colleague re-enters the contact with a private e-mail
+            fuzzy += 1
+            leads.append(lead.evolve(id=f"lead-{i:04d}-b", email=f"{handle}@gmail.com",
+                                     company=company.upper(), phone=lead.phone,
+                                     captured_at=captured + timedelta(days=1)))
+    return leads, exact, fuzzy
+
+
+def _qualification(rng: random.Random) -> Qualification:
+    amount = Decimal(rng.randrange(50, 2000)) * 1000
+    urgency = Urgency(level=rng.choice(list(UrgencyLevel)),
+                      deadline=(START + timedelta(days=rng.randrange(60, 300))).date()
+                      if rng.random() < 0.6 else None)
+    budget = Budget(amount=Money(amount=amount * Decimal(rng.choice(("0.8", "1", "1.3"))),
+                                 currency="CNY"),
+                    confirmed=rng.random() < 0.5) if rng.random() < 0.8 else None
+    decision = DecisionProcess(
+        expected_decision=(START + timedelta(days=rng.randrange(45, 200))).date(),
+        cycle_days=rng.choice((30, 60, 90, 180)),
+        decision_maker_identified=rng.random() < 0.7, decision_maker_engaged=rng.random() < 0.4)
+    rivals = tuple(Competitor(name=n, position=rng.choice(list(CompetitivePosition)),
+                              incumbent=(n == "Incumbent Tech"))
+                   for n in rng.sample(_RIVALS, rng.randrange(0, 3)))
+    competition = Competition(competitors=rivals) if rng.random() < 0.85 else None
+    return Qualification(urgency=urgency, budget=budget, decision=decision,
+                         competition=competition)
+
+
+def _quote(opp: Opportunity, rng: random.Random, at: datetime) -> Quote:
+    lines = tuple(QuoteLine(product=p, quantity=Decimal(rng.randrange(1, 6)),
+                            unit_price=Money.of(price, "CNY"),
+                            discount=Decimal(rng.choice(("0", "0.05", "0.1"))),
+                            tax_rate=Decimal("0.13"))
+                  for p, price in rng.sample(_PRODUCTS, 2))
+    return Quote(id=f"Q-{opp.id}", currency="CNY", lines=lines, status=QuoteStatus.SENT,
+                 sent_at=at, valid_until=(at + timedelta(days=30)).date())
+
+
+@contextmanager
+def _store_at(db: str | None) -> Iterator[tuple[SQLiteStore, str]]:
+    if db is not None:
+        if Path(db).exists():
+            raise UsageError(f"--db {db!r} already exists: remove it or choose another path")
+        # The demo's data is synthetic: NORMAL synchronisation (the documented opt-in) keeps
+        # its thousands of small transactions fast.
+        store = SQLiteStore(db, synchronous="NORMAL")
+        try:
+            yield store, db
+        finally:
+            store.close()
+        return
+    with tempfile.TemporaryDirectory(prefix="oppcore-demo-") as tmp:
+        path = str(Path(tmp) / "demo.db")
+        store = SQLiteStore(path, synchronous="NORMAL")
+        try:
+            yield store, path
+        finally:
+            store.close()
+
+
+def run_demo(*, db: str | None, out: TextIO) -> int:
+    """Run the demo, printing each step and the final report to ``out``; return 0."""
+    started = time.perf_counter()
+    with _store_at(db) as (store, path):
+        _run(store, out)
+        say = out.write
+        say(f"\nDone in {time.perf_counter() - started:.1f} s. ")
+        if db:
+            say(f"The store is at {path}; try:\n"
+                f"  oppcore report --db {path} --now {REPORT_AT.isoformat()} --html report.html\n"
+                f"  oppcore score --db {path} --now {REPORT_AT.isoformat()}\n"
+                f"  oppcore dedupe --db {path}\n")
+        else:
+            say("Keep the store with --db demo.db to explore it with "
+                "'oppcore report', 'score' and 'dedupe'.\n")
+    return 0
+
+
+def _run(store: SQLiteStore, out: TextIO) -> None:
+    rng = random.Random(SEED)
+    say = out.write
+    pipeline = Pipeline.template("standard")
+    card = Scorecard.default()
+    clock = SimulatedClock(START)
+    service = OpportunityService(store=store, pipelines=pipeline, clock=clock, scorecard=card)
+    say("oppcore demo: a sales team's half year, on an embedded SQLite store\n")
+    say("=" * 68 + "\n")
+
+    # 1. Capture leads from three channels; the store refuses a repeated e-mail at once.
+    leads, exact, fuzzy = _leads(rng)
+    captured: list[Lead] = []
+    refused: list[DuplicateError] = []
+    for lead in leads:
+        try:
+            captured.append(store.add(lead))
+        except DuplicateError as exc:
+            refused.append(exc)
+    by_channel = Counter(lead.source.channel.value for lead in captured if lead.source)
+    say(f"\n1. Captured {len(captured)} leads "
+        f"({', '.join(f'{n} {c}' for c, n in sorted(by_channel.items()))}).\n")
+    say(f"   Refused {len(refused)} repeated entries at the door, e.g.: {refused[0]}\n")
+
+    # 2. Catch the duplicates that slipped through (private e-mail, same person) and merge.
+    pairs = find_duplicates(captured, threshold=0.6)
+    say(f"\n2. Duplicate check: {len(pairs)} probable duplicate pair(s) among the stored "
+        f"leads.\n")
+    merged = 0
+    for pair in pairs:
+        if pair.score < 0.8:
+            continue  # a person decides on the weaker matches
+        keys = ", ".join(r.code for r in pair.reasons)
+        if merged == 0:
+            say(f"   e.g. {pair.first.id} ~ {pair.second.id}, score {pair.score:.2f} "
+                f"(matched: {keys})\n")
+        service.merge_duplicates(Lead, pair.first.id, pair.second.id, by="ops-admin")
+        merged += 1
+    say(f"   Merged the {merged} confident pair(s) (score >= 0.8), leaving "
+        f"{len(pairs) - merged} for review; every dropped value is kept in the merged lead's "
+        f"notes and the audit trail.\n")
+
+    # 3. Qualify (the needs-analysis form), disqualify, convert.
+    live = [lead for lead in iter_records(store, Lead)]
+    converted = disqualified = 0
+    for lead in live:
+        clock.now = max(clock.now, lead.captured_at + timedelta(days=2))
+        lead = store.save(mark_contacted(lead, at=clock.now))
+        roll = rng.random()
+        if roll < 0.2:
+            store.save(disqualify(lead, at=clock.now, reason=rng.choice(
+                ("no budget", "student enquiry", "competitor's customer"))))
+            disqualified += 1
+        elif roll < 0.62:
+            store.save(qualify(lead, at=clock.now, qualification=_qualification(rng)))
+            service.convert(lead.id, by=lead.owner or "rep-zhang",
+                            amount=Money(amount=Decimal(rng.randrange(80, 1500)) * 1000,
+                                         currency="CNY"),
+                            expected_close=(clock.now + timedelta(
+                                days=rng.randrange(40, 160))).date())
+            converted += 1
+    say(f"\n3. Qualified and converted {converted} leads into deals; disqualified "
+        f"{disqualified}; the rest stay in follow-up.\n")
+
+    # 4. Work the deals through the standard process. A move the process refuses leaves the
+    #    deal where it is (stalled), as it would in real life.
+    deals = list(iter_records(store, Opportunity))
+    moves = stalled = 0
+    refusal: tuple[str, TransitionError] | None = None
+
+    def move(deal_id: str, stage: str, owner: str) -> bool:
+        nonlocal moves, stalled, refusal
+        try:
+            service.move_stage(deal_id, stage, by=owner)
+        except TransitionError as exc:
+            stalled += 1
+            if refusal is None:
+                refusal = (f"{deal_id} -> {stage}", exc)
+            return False
+        moves += 1
+        return True
+
+    for deal in deals:
+        clock.now = deal.created_at + timedelta(days=rng.randrange(3, 10))
+        owner = deal.owner or "rep-zhang"
+        depth = rng.choices((0, 1, 2, 3, 4), weights=(8, 10, 14, 30, 38))[0]
+        if depth >= 1 and not move(deal.id, "needs_analysis", owner):
+            continue
+        if depth >= 2:
+            clock.advance(days=rng.randrange(5, 15))
+            service.log_activity(deal.id, Activity(
+                id=f"{deal.id}-na", kind=ActivityKind.NEEDS_ANALYSIS, at=clock.now, by=owner,
+                summary="Needs-analysis workshop", next_step="Solution proposal",
+                next_step_due=(clock.now + timedelta(days=10)).date()), by=owner)
+            if not move(deal.id, "solution", owner):
+                continue
+        if depth >= 3:
+            clock.advance(days=rng.randrange(5, 20))
+            current = store.get(Opportunity, deal.id)
+            store.save(current.evolve(quotes=(_quote(current, rng, clock.now),),
+                                      updated_at=clock.now))
+            if not move(deal.id, "quote_contract", owner):
+                continue
+        if depth >= 4:
+            clock.advance(days=rng.randrange(5, 30))
+            if rng.random() < 0.6:
+                service.mark_won(deal.id, by=owner)
+            else:
+                service.mark_lost(deal.id, by=owner, reason=rng.choice(
+                    ("price", "competitor", "timing", "no_decision")))
+        elif depth in (1, 2) and rng.random() < 0.25:
+            clock.advance(days=rng.randrange(10, 40))
+            service.mark_lost(deal.id, by=owner, reason=rng.choice(("no_budget", "competitor")))
+    say(f"\n4. Worked the deals: {moves} stage moves recorded (who, when, why); {stalled} "
+        f"refused by the process.\n")
+    if refusal is not None:
+        what, exc = refusal
+        say(f"   A refused move, explained: {what}\n")
+        for violation in exc.violations:
+            say(f"   - [{violation.code}] {violation.message}\n")
+
+    # 5. Score and rank the open deals.
+    clock.now = REPORT_AT
+    open_ids = {s.id for s in pipeline.open_stages}
+    scores: list[tuple[Score, Opportunity]] = []
+    for deal in iter_records(store, Opportunity):
+        if deal.stage_id in open_ids:
+            for event in service.rescore(deal.id, by="ops-admin"):
+                if isinstance(event, Rescored):
+                    scores.append((event.score, deal))
+    scores.sort(key=lambda pair: (-pair[0].total, pair[1].id))
+    grades = Counter(score.grade for score, _ in scores)
+    say(f"\n5. Scored {len(scores)} open deals (grades: "
+        f"{', '.join(f'{g} {grades[g]}' for g in sorted(grades))}). Top 5:\n")
+    for score, deal in scores[:5]:
+        say(f"   {score.total:>6} {score.grade}  {deal.id}  {fit(deal.name, 38)} "
+            f"[{deal.stage_id}]\n")
+        for factor in (*score.top_positive(2), *score.top_negative(1)):
+            sign = "+" if factor.points > 0 else ""
+            say(f"          {sign}{factor.points:g}  {factor.message}\n")
+
+    # 6. Report.
+    from oppcore._report import build_report, render_text
+
+    report = build_report(iter_records(store, Opportunity), pipeline, now=REPORT_AT,
+                          scorecard=card, top=5)
+    say(f"\n6. Pipeline report as of {REPORT_AT.date().isoformat()}\n\n")
+    say(render_text(report))
+
+
+__all__ = ["run_demo"]
