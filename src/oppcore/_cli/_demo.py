@@ -92,12 +92,11 @@ class SimulatedClock:
         return self.now
 
 
-def _leads(rng: random.Random) -> tuple[list[Lead], int, int]:
+def _leads(rng: random.Random) -> list[Lead]:
     """Generate leads: mostly distinct, some repeated with the same e-mail in another case
     (stores refuse those at once), some re-entered with a private e-mail (found later by
     duplicate detection)."""
     leads: list[Lead] = []
-    exact = fuzzy = 0
     for i in range(N_LEADS):
         channel, details = rng.choice(_CHANNELS)
         company, domain, industry, size = rng.choice(_COMPANIES)
@@ -112,15 +111,13 @@ def _leads(rng: random.Random) -> tuple[list[Lead], int, int]:
                     owner=rng.choice(_OWNERS), captured_at=captured, region="APAC")
         leads.append(lead)
         if i % 25 == 7:  # the same person submits a second form, e-mail typed in capitals
-            exact += 1
             leads.append(lead.evolve(id=f"lead-{i:04d}-again", email=f" {lead.email.upper()} ",
                                      captured_at=captured + timedelta(hours=2)))
         if i % 30 == 11:  # a colleague re-enters the contact with a private e-mail
-            fuzzy += 1
             leads.append(lead.evolve(id=f"lead-{i:04d}-b", email=f"{handle}@gmail.com",
                                      company=company.upper(), phone=lead.phone,
                                      captured_at=captured + timedelta(days=1)))
-    return leads, exact, fuzzy
+    return leads
 
 
 def _qualification(rng: random.Random) -> Qualification:
@@ -151,6 +148,14 @@ def _quote(opp: Opportunity, rng: random.Random, at: datetime) -> Quote:
                   for p, price in rng.sample(_PRODUCTS, 2))
     return Quote(id=f"Q-{opp.id}", currency="CNY", lines=lines, status=QuoteStatus.SENT,
                  sent_at=at, valid_until=(at + timedelta(days=30)).date())
+
+
+def _capture(store: SQLiteStore, lead: Lead) -> Lead | DuplicateError:
+    """Add a lead; return the store's refusal instead of raising it."""
+    try:
+        return store.add(lead)
+    except DuplicateError as exc:
+        return exc
 
 
 @contextmanager
@@ -204,14 +209,14 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
     say("=" * 68 + "\n")
 
     # 1. Capture leads from three channels; the store refuses a repeated e-mail at once.
-    leads, exact, fuzzy = _leads(rng)
     captured: list[Lead] = []
     refused: list[DuplicateError] = []
-    for lead in leads:
-        try:
-            captured.append(store.add(lead))
-        except DuplicateError as exc:
-            refused.append(exc)
+    for lead in _leads(rng):
+        outcome = _capture(store, lead)
+        if isinstance(outcome, DuplicateError):
+            refused.append(outcome)
+        else:
+            captured.append(outcome)
     by_channel = Counter(lead.source.channel.value for lead in captured if lead.source)
     say(f"\n1. Captured {len(captured)} leads "
         f"({', '.join(f'{n} {c}' for c, n in sorted(by_channel.items()))}).\n")
@@ -236,7 +241,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         f"notes and the audit trail.\n")
 
     # 3. Qualify (the needs-analysis form), disqualify, convert.
-    live = [lead for lead in iter_records(store, Lead)]
+    live = list(iter_records(store, Lead))
     converted = disqualified = 0
     for lead in live:
         clock.now = max(clock.now, lead.captured_at + timedelta(days=2))
@@ -320,9 +325,8 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
     scores: list[tuple[Score, Opportunity]] = []
     for deal in iter_records(store, Opportunity):
         if deal.stage_id in open_ids:
-            for event in service.rescore(deal.id, by="ops-admin"):
-                if isinstance(event, Rescored):
-                    scores.append((event.score, deal))
+            scores.extend((event.score, deal) for event in service.rescore(deal.id, by="ops-admin")
+                          if isinstance(event, Rescored))
     scores.sort(key=lambda pair: (-pair[0].total, pair[1].id))
     grades = Counter(score.grade for score, _ in scores)
     say(f"\n5. Scored {len(scores)} open deals (grades: "
