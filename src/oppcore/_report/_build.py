@@ -387,23 +387,26 @@ def _walk(
     deals: tuple[Opportunity, ...], pipeline: Pipeline, now: datetime,
     scorecard: Scorecard | None, top: int,
 ) -> tuple[tuple[StaleDeal, ...], tuple[TopDeal, ...]]:
-    """Find stale deals and the best-scored open deals in one walk over the open deals."""
+    """Find the stale deals, then score the open deals and keep the best ``top``."""
     stages = {s.id: s for s in pipeline.stages}
     open_ids = {s.id for s in pipeline.stages if s.kind is StageKind.OPEN}
     limits = {sid: s.follow_up.max_days if s.follow_up is not None else None
               for sid, s in stages.items()}
     stale: list[tuple[int, str, Opportunity]] = []
-    ranked: list[tuple[Decimal, int, Opportunity, Score]] = []
-    scorer = None if scorecard is None or top == 0 else scorecard
-    for seq, o in enumerate(deals):
+    open_deals: list[Opportunity] = []
+    for o in deals:
         if o.stage_id not in open_ids:  # the analytics already refused unknown stages
             continue
+        open_deals.append(o)
         if limits[o.stage_id] is not None and pipeline.is_stale(o, now=now):
             entered = _entered(o)
             stale.append((max((now - entered).days, 0), o.id, o))
-        if scorer is not None:
-            score = scorer.score(o, now=now)
-            # A min-heap of the best ``top``: ties broken by input order (earlier first).
+    ranked: list[tuple[Decimal, int, Opportunity, Score]] = []
+    if scorecard is not None and top > 0:
+        # score_many shares one scoring context over the batch (cheaper than score()).
+        scores = scorecard.score_many(open_deals, now=now)
+        for seq, (o, score) in enumerate(zip(open_deals, scores, strict=True)):
+            # A min-heap of the best ``top``: ties go to the earlier deal in the input.
             item = (score.total, -seq, o, score)
             if len(ranked) < top:
                 heapq.heappush(ranked, item)

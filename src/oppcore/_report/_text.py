@@ -1,0 +1,160 @@
+"""The pipeline report as fixed-width text for a terminal."""
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from ._build import PipelineReport, RateRow
+from ._format import amount, money, percent, printable, shorten
+
+__all__ = ["render_text"]
+
+_LABEL = 24
+_BAR = 30
+
+
+def render_text(report: PipelineReport, *, max_rows: int = 15, unicode: bool = True) -> str:
+    """Render the report as plain fixed-width text (about 80 columns).
+
+    Control characters in names are replaced, so user data cannot move a terminal's
+    cursor or forge lines.
+
+    Args:
+        report: The report.
+        max_rows: Rows shown per table (stale deals, owners); the rest are counted.
+        unicode: Draw bars with block characters; ``False`` uses ``#`` (plain ASCII
+            output, for consoles without Unicode).
+
+    Returns:
+        The text, ending with a newline.
+    """
+    out = _Out(unicode=unicode)
+    _header(out, report)
+    _funnel(out, report)
+    _rates(out, "Win rate by source", report.by_source, max_rows)
+    _rates(out, "Win rate by owner", report.by_owner, max_rows)
+    _forecast(out, report)
+    _top(out, report)
+    _stale(out, report, max_rows)
+    return "\n".join(out.lines).rstrip() + "\n"
+
+
+class _Out:
+    def __init__(self, *, unicode: bool) -> None:
+        self.lines: list[str] = []
+        self.full = "\u2588" if unicode else "#"
+        self.ellipsis = "\u2026" if unicode else "..."
+        self.rule = "\u2500" if unicode else "-"
+
+    def add(self, line: str = "") -> None:
+        self.lines.append(line.rstrip())
+
+    def title(self, text: str) -> None:
+        self.add()
+        self.add(text)
+        self.add(self.rule * len(text))
+
+    def bar(self, share: float | None) -> str:
+        cells = 0 if share is None else round(max(0.0, min(1.0, share)) * _BAR)
+        return (self.full * cells).ljust(_BAR)
+
+    def cut(self, text: str | None, width: int) -> str:
+        return shorten(printable(text or "-"), width, ellipsis=self.ellipsis)
+
+
+def _header(out: _Out, report: PipelineReport) -> None:
+    c = report.counts
+    title = printable(report.title)
+    out.add(title)
+    out.add("=" * len(title))
+    out.add(f"Pipeline: {printable(report.pipeline_label)} ({printable(report.pipeline_id)})"
+            f"   as of {report.generated_at.isoformat(timespec='minutes')}")
+    out.add(f"{c.deals} deals: {c.open} open, {c.won} won, {c.lost} lost   "
+            f"win rate {percent(c.win_rate)}   stale {c.stale}")
+    for t in report.totals:
+        out.add(f"{t.currency}: open pipeline {amount(t.pipeline)} (weighted "
+                f"{amount(t.weighted)}), won {amount(t.closed)}")
+    if c.unpriced:
+        out.add(f"{c.unpriced} open or won deal(s) have no amount (left out of the forecast)")
+
+
+def _funnel(out: _Out, report: PipelineReport) -> None:
+    out.title("Funnel (deals that reached each stage)")
+    if not report.counts.deals:
+        out.add("No deals.")
+        return
+    top = max(report.funnel[0].reached, 1)
+    out.add(f"{'stage':<{_LABEL}} {'':<{_BAR}} {'reached':>7} {'next':>7} {'in order':>8}")
+    conv = {s.from_stage: s for s in report.conversions}
+    for step in report.funnel:
+        nxt = conv.get(step.stage_id)
+        rate = percent(nxt.rate) if nxt is not None else ""
+        out.add(f"{out.cut(step.label, _LABEL):<{_LABEL}} {out.bar(step.reached / top)} "
+                f"{step.reached:>7} {rate:>7} {step.in_order:>8}")
+    out.add("next: share that went on to reach the next stage; in order: reached it "
+            "without skipping")
+
+
+def _rates(out: _Out, title: str, rows: Sequence[RateRow], max_rows: int) -> None:
+    out.title(title)
+    if not rows:
+        out.add("No deals.")
+        return
+    out.add(f"{'':<{_LABEL}} {'':<{_BAR}} {'rate':>7} {'won/closed':>11} {'open':>5}")
+    for r in rows[:max_rows]:
+        out.add(f"{out.cut(r.key, _LABEL):<{_LABEL}} {out.bar(r.win_rate)} "
+                f"{percent(r.win_rate):>7} {f'{r.won}/{r.closed}':>11} {r.open:>5}")
+    if len(rows) > max_rows:
+        out.add(f"... {len(rows) - max_rows} more")
+
+
+def _forecast(out: _Out, report: PipelineReport) -> None:
+    out.title("Forecast by month")
+    if not report.forecast:
+        out.add("No open or won deals with an amount.")
+        return
+    for currency in report.currencies:
+        out.add(f"{currency:<10} {'deals':>6} {'won':>16} {'pipeline':>16} {'weighted':>16}")
+        for m in report.forecast:
+            if m.currency == currency:
+                out.add(f"{m.period:<10} {m.deals:>6} {_figure(m.closed):>16} "
+                        f"{_figure(m.pipeline):>16} {_figure(m.weighted):>16}")
+        out.add()
+    out.lines.pop()
+
+
+def _figure(value: Decimal) -> str:
+    return amount(value) if value else "-"
+
+
+def _top(out: _Out, report: PipelineReport) -> None:
+    out.title("Top-ranked open deals")
+    if report.scorecard is None:
+        out.add("No scorecard given: deals were not ranked.")
+        return
+    if not report.top_deals:
+        out.add("No open deals.")
+        return
+    out.add(f"{'#':>3} {'score':>6} {'grade':<5} {'deal':<28} {'stage':<16} {'amount':>18}")
+    for t in report.top_deals:
+        out.add(f"{t.rank:>3} {t.score:>6} {out.cut(t.grade, 5):<5} "
+                f"{out.cut(t.name, 28):<28} {out.cut(t.stage_label, 16):<16} "
+                f"{money(t.amount):>18}")
+        out.add(f"{'':10} owner {out.cut(t.owner, 30)}, account {out.cut(t.account, 30)}")
+        for reason in t.reasons:
+            out.add(f"{'':10} {reason.points:+6.1f}  {out.cut(reason.message, 58)}")
+
+
+def _stale(out: _Out, report: PipelineReport, max_rows: int) -> None:
+    out.title(f"Stale deals ({len(report.stale)})")
+    if not report.stale:
+        out.add("No stale deals.")
+        return
+    out.add(f"{'days':>5} {'limit':>5} {'stage':<16} {'owner':<14} {'deal':<20} "
+            f"{'amount':>15}")
+    for s in report.stale[:max_rows]:
+        limit = "-" if s.max_days is None else str(s.max_days)
+        out.add(f"{s.days_in_stage:>5} {limit:>5} {out.cut(s.stage_label, 16):<16} "
+                f"{out.cut(s.owner, 14):<14} {out.cut(s.name, 20):<20} "
+                f"{money(s.amount):>15}")
+    if len(report.stale) > max_rows:
+        out.add(f"... {len(report.stale) - max_rows} more")
