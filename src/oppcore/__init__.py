@@ -5,6 +5,23 @@ a storage contract with reference stores, and pipeline analytics. See the docume
 for the guides; every public name is importable from here.
 """
 
+from ._dedupe import (
+    COMPANY_SUFFIXES,
+    FREE_MAIL_DOMAINS,
+    DuplicateCandidate,
+    FieldOutcome,
+    MatchKeys,
+    MatchReason,
+    MergeResult,
+    company_key,
+    domain_key,
+    email_key,
+    external_key,
+    find_duplicates,
+    match_keys,
+    merge,
+    phone_key,
+)
 from ._errors import (
     CalibrationError,
     ConfigError,
@@ -19,6 +36,7 @@ from ._errors import (
     StoreError,
     StructureError,
     TransitionError,
+    UnknownStageError,
     ValidationError,
     VersionConflictError,
 )
@@ -47,10 +65,21 @@ from ._qualification import (
     UrgencyLevel,
 )
 from ._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus, StageChange
+from ._service import (
+    ActivityLogged,
+    Clock,
+    DomainEvent,
+    LeadConverted,
+    OpportunityCreated,
+    OpportunityLost,
+    OpportunityService,
+    OpportunityWon,
+    RecordsMerged,
+    Rescored,
+    StageChanged,
+)
 from ._validate import FrozenMap
 from ._version import __version__
-
-# --- pipeline (stage machine) imports ---
 from .pipeline import (
     Conversion,
     FollowUp,
@@ -70,7 +99,6 @@ from .pipeline import (
     Stage,
     StageKind,
     TransitionPolicy,
-    UnknownStageError,
     Violation,
     convert,
     disqualify,
@@ -80,8 +108,6 @@ from .pipeline import (
     stage_entered_at,
     time_in_stage,
 )
-
-# --- scoring imports ---
 from .scoring import (
     BudgetRule,
     CalibrationReport,
@@ -111,37 +137,6 @@ from .scoring import (
     fit_win_model,
     load_plugins,
     scoring_rule,
-)
-# --- storage, dedupe, audit, service imports ---
-from ._dedupe import (
-    COMPANY_SUFFIXES,
-    FREE_MAIL_DOMAINS,
-    DuplicateCandidate,
-    FieldOutcome,
-    MatchKeys,
-    MatchReason,
-    MergeResult,
-    company_key,
-    domain_key,
-    email_key,
-    external_key,
-    find_duplicates,
-    match_keys,
-    merge,
-    phone_key,
-)
-from ._service import (
-    ActivityLogged,
-    Clock,
-    DomainEvent,
-    LeadConverted,
-    OpportunityCreated,
-    OpportunityLost,
-    OpportunityService,
-    OpportunityWon,
-    RecordsMerged,
-    Rescored,
-    StageChanged,
 )
 from .storage import (
     AllowAll,
@@ -208,9 +203,10 @@ __all__ = [
     "StoreError",
     "StructureError",
     "TransitionError",
+    "UnknownStageError",
     "ValidationError",
     "VersionConflictError",
-    # --- pipeline (stage machine) names ---
+    # pipelines: stages as data, explained transitions, lead lifecycle
     "Conversion",
     "FollowUp",
     "ForecastCategory",
@@ -229,7 +225,6 @@ __all__ = [
     "Stage",
     "StageKind",
     "TransitionPolicy",
-    "UnknownStageError",
     "Violation",
     "convert",
     "disqualify",
@@ -238,7 +233,7 @@ __all__ = [
     "replay",
     "stage_entered_at",
     "time_in_stage",
-    # --- scoring names ---
+    # scoring: rules, scorecards, plugins, calibration
     "ScoringRule",
     "RuleResult",
     "Reason",
@@ -267,7 +262,6 @@ __all__ = [
     "CalibrationReport",
     "ReliabilityBin",
     "ModelProvenance",
-    # --- storage, dedupe, audit, service names ---
     # duplicates
     "COMPANY_SUFFIXES",
     "FREE_MAIL_DOMAINS",

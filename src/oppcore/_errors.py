@@ -13,6 +13,7 @@ of failure, the oppcore error also derives from it (``ValidationError`` is a ``V
     ├── CurrencyMismatchError (ValueError)  arithmetic or comparison across currencies
     ├── ConfigError (ValueError)            a pipeline/scorecard/mapping is invalid (.problems)
     ├── TransitionError                     a stage or status move is refused (.violations)
+    ├── UnknownStageError (KeyError)        a stage id not in the pipeline (.stage_id)
     ├── StoreError                          storage contract errors
     │   ├── NotFoundError (LookupError)     no record with that id (.record_id)
     │   ├── DuplicateError                  id or unique key taken (.existing_id, .key)
@@ -46,6 +47,7 @@ __all__ = [
     "StoreError",
     "StructureError",
     "TransitionError",
+    "UnknownStageError",
     "ValidationError",
     "VersionConflictError",
 ]
@@ -131,14 +133,47 @@ class TransitionError(OppcoreError):
 
     Attributes:
         violations: Every unmet requirement; each has a stable ``code`` and a ``message``.
+        record_id: The deal or lead that was to move, when known.
+        from_stage: Where it is (stage id or lead status), when known.
+        to_stage: Where it was to go, when known.
     """
 
-    def __init__(self, message: str, violations: Sequence[Any] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        violations: Sequence[Any] = (),
+        *,
+        record_id: str | None = None,
+        from_stage: str | None = None,
+        to_stage: str | None = None,
+    ) -> None:
         self.violations: tuple[Any, ...] = tuple(violations)
+        self.record_id = record_id
+        self.from_stage = from_stage
+        self.to_stage = to_stage
         if self.violations:
             details = "; ".join(str(getattr(v, "message", v)) for v in self.violations)
             message = f"{message}: {details}"
         super().__init__(message)
+
+
+class UnknownStageError(OppcoreError, KeyError):
+    """A stage id is not part of the pipeline (a ``KeyError`` as well).
+
+    Attributes:
+        stage_id: The id that was asked for.
+        pipeline_id: The pipeline that was asked.
+    """
+
+    def __init__(self, stage_id: object, pipeline_id: str) -> None:
+        self.message = f"pipeline {pipeline_id!r} has no stage {stage_id!r}"
+        super().__init__(self.message)
+        self.stage_id = stage_id
+        self.pipeline_id = pipeline_id
+
+    def __str__(self) -> str:
+        # KeyError would print the repr of its argument; the plain message reads better.
+        return self.message
 
 
 class StoreError(OppcoreError):

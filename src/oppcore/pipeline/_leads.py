@@ -71,7 +71,9 @@ def _move(lead: Lead, to: LeadStatus, *, at: datetime, **changes: object) -> Lea
     _check_lead(lead, at)
     violations = status_violations(lead, to, at=at)
     if violations:
-        raise TransitionError(f"cannot move lead {lead.id!r} to {to.value}", violations)
+        raise TransitionError(f"cannot move lead {lead.id!r} to {to.value}", violations,
+                              record_id=lead.id, from_stage=lead.status.value,
+                              to_stage=to.value)
     return lead.evolve(status=to, updated_at=at, **changes)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from oppcore._errors import OppcoreError, ValidationError
+from oppcore._errors import UnknownStageError, ValidationError
 
 from ._cadence import cadence_parts
 from ._requirements import Requirement
@@ -36,25 +36,6 @@ class ForecastCategory(str, enum.Enum):
     """Won."""
     OMITTED = "omitted"
     """Left out of the forecast (lost deals)."""
-
-
-class UnknownStageError(OppcoreError, KeyError):
-    """A stage id is not part of the pipeline (a ``KeyError`` as well).
-
-    Attributes:
-        stage_id: The id that was asked for.
-        pipeline_id: The pipeline that was asked.
-    """
-
-    def __init__(self, stage_id: object, pipeline_id: str) -> None:
-        self.message = f"pipeline {pipeline_id!r} has no stage {stage_id!r}"
-        super().__init__(self.message)
-        self.stage_id = stage_id
-        self.pipeline_id = pipeline_id
-
-    def __str__(self) -> str:
-        # KeyError would print the repr of its argument; the plain message reads better.
-        return self.message
 
 
 def _str_tuple(value: Any) -> tuple[str, ...]:

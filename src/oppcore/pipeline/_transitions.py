@@ -185,7 +185,8 @@ def advance(pipeline: "Pipeline", opp: Opportunity, to_stage: str, *, at: dateti
             raise TransitionError(
                 f"cannot move deal {opp.id!r} from {opp.stage_id!r} to {to_stage!r}"
                 + (" (an override does not bypass these)" if override and blocking else ""),
-                blocking if override is not None else violations)
+                blocking if override is not None else violations,
+                record_id=opp.id, from_stage=opp.stage_id, to_stage=to_stage)
         bypassed = override
     dst = pipeline._index[to_stage]
     stage = pipeline.stages[dst]
