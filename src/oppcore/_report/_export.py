@@ -1,0 +1,216 @@
+"""The pipeline report as a JSON document or one flat, spreadsheet-safe CSV table.
+
+JSON follows oppcore's wire conventions: ``Decimal`` as strings (exact), datetimes as
+ISO-8601 with offset, money as ``{"amount": "...", "currency": "..."}``, and a
+``schema_version`` at the top. CSV puts every table of the report in one sheet: a
+``section`` column says which table a row belongs to, and each section fills the columns it
+uses. Text cells that a spreadsheet would run as a formula are neutralised with
+:mod:`oppcore.io`'s rule (OWASP CSV injection); numbers written by the report are left as
+they are, so negative figures stay numbers.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from oppcore._money import Money
+from oppcore.io._csv import _safe as _neutralise  # the one CSV-injection rule of oppcore
+
+from ._build import PipelineReport, RateRow, TopDeal
+
+__all__ = ["CSV_COLUMNS", "REPORT_KIND", "REPORT_SCHEMA_VERSION", "render_csv",
+           "render_json", "report_to_dict"]
+
+REPORT_SCHEMA_VERSION = 1
+"""Version of the report's JSON and CSV layout; raised on any incompatible change."""
+REPORT_KIND = "oppcore.pipeline_report"
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "section", "key", "label", "value", "stage", "owner", "account", "period", "currency",
+    "rank", "deals", "open", "won", "lost", "entered", "reached", "in_order", "lost_here",
+    "open_here", "rate", "strict_rate", "amount", "closed", "commit", "best_case",
+    "pipeline", "weighted", "days_in_stage", "max_days", "score", "grade", "reasons",
+)
+"""Header of the report CSV (every section uses a subset)."""
+
+
+def _money(value: Money | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    return {"amount": str(value.amount), "currency": value.currency}
+
+
+def _rate(row: RateRow) -> dict[str, Any]:
+    return {"key": row.key, "deals": row.deals, "open": row.open, "won": row.won,
+            "lost": row.lost, "closed": row.closed, "win_rate": row.win_rate}
+
+
+def _top(d: TopDeal) -> dict[str, Any]:
+    return {
+        "rank": d.rank, "opportunity_id": d.opportunity_id, "name": d.name,
+        "account": d.account, "owner": d.owner, "stage_id": d.stage_id,
+        "stage_label": d.stage_label, "amount": _money(d.amount), "score": str(d.score),
+        "grade": d.grade,
+        "reasons": [{"rule_id": r.rule_id, "message": r.message, "points": r.points}
+                    for r in d.reasons],
+    }
+
+
+def report_to_dict(report: PipelineReport) -> dict[str, Any]:
+    """Return the report as a JSON-ready dict (str, int, float, bool, None, list, dict).
+
+    Args:
+        report: The report.
+
+    Returns:
+        A new dict with ``schema_version`` and ``kind`` at the top; ``Decimal`` values are
+        strings, datetimes ISO-8601 with offset.
+    """
+    c = report.counts
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "kind": REPORT_KIND,
+        "title": report.title,
+        "pipeline": {"id": report.pipeline_id, "label": report.pipeline_label},
+        "generated_at": report.generated_at.isoformat(),
+        "scorecard": report.scorecard,
+        "counts": {"deals": c.deals, "open": c.open, "won": c.won, "lost": c.lost,
+                   "stale": c.stale, "unpriced": c.unpriced, "win_rate": c.win_rate},
+        "funnel": [
+            {"stage_id": s.stage_id, "label": s.label, "entered": s.entered,
+             "reached": s.reached, "in_order": s.in_order, "lost_here": s.lost_here,
+             "open_here": s.open_here}
+            for s in report.funnel
+        ],
+        "conversions": [
+            {"from_stage": s.from_stage, "to_stage": s.to_stage, "from_label": s.from_label,
+             "to_label": s.to_label, "rate": s.rate, "strict_rate": s.strict_rate}
+            for s in report.conversions
+        ],
+        "win_rate_by_source": [_rate(r) for r in report.by_source],
+        "win_rate_by_owner": [_rate(r) for r in report.by_owner],
+        "forecast_by_month": [
+            {"period": m.period, "currency": m.currency, "deals": m.deals,
+             "closed": str(m.closed), "pipeline": str(m.pipeline),
+             "weighted": str(m.weighted)}
+            for m in report.forecast
+        ],
+        "forecast_totals": [
+            {"currency": t.currency, "closed": str(t.closed), "commit": str(t.commit),
+             "best_case": str(t.best_case), "pipeline": str(t.pipeline),
+             "weighted": str(t.weighted)}
+            for t in report.totals
+        ],
+        "top_deals": [_top(d) for d in report.top_deals],
+        "stale_deals": [
+            {"opportunity_id": s.opportunity_id, "name": s.name, "account": s.account,
+             "owner": s.owner, "stage_id": s.stage_id, "stage_label": s.stage_label,
+             "days_in_stage": s.days_in_stage, "max_days": s.max_days,
+             "amount": _money(s.amount)}
+            for s in report.stale
+        ],
+    }
+
+
+def render_json(report: PipelineReport, *, indent: int | None = 2) -> str:
+    """Return the report as a JSON document (see :func:`report_to_dict`).
+
+    Args:
+        report: The report.
+        indent: Indentation of the document, or ``None`` for one line.
+
+    Returns:
+        The JSON text (non-ASCII kept as is; encode it as UTF-8).
+    """
+    return json.dumps(report_to_dict(report), indent=indent, ensure_ascii=False,
+                      allow_nan=False)
+
+
+def _rows(report: PipelineReport) -> Iterator[dict[str, object]]:
+    c = report.counts
+    summary: tuple[tuple[str, object], ...] = (
+        ("schema_version", REPORT_SCHEMA_VERSION), ("title", report.title),
+        ("pipeline", report.pipeline_id), ("generated_at", report.generated_at.isoformat()),
+        ("scorecard", report.scorecard), ("deals", c.deals), ("open", c.open),
+        ("won", c.won), ("lost", c.lost), ("stale", c.stale), ("unpriced", c.unpriced),
+        ("win_rate", c.win_rate),
+    )
+    for key, value in summary:
+        yield {"section": "summary", "key": key, "value": value}
+    for s in report.funnel:
+        yield {"section": "funnel", "key": s.stage_id, "label": s.label, "stage": s.stage_id,
+               "entered": s.entered, "reached": s.reached, "in_order": s.in_order,
+               "lost_here": s.lost_here, "open_here": s.open_here}
+    for v in report.conversions:
+        yield {"section": "conversion", "key": f"{v.from_stage}>{v.to_stage}",
+               "label": f"{v.from_label} > {v.to_label}", "stage": v.from_stage,
+               "rate": v.rate, "strict_rate": v.strict_rate}
+    for section, rows in (("win_rate_by_source", report.by_source),
+                          ("win_rate_by_owner", report.by_owner)):
+        for r in rows:
+            yield {"section": section, "key": r.key, "deals": r.deals, "open": r.open,
+                   "won": r.won, "lost": r.lost, "rate": r.win_rate}
+    for m in report.forecast:
+        yield {"section": "forecast_month", "period": m.period, "currency": m.currency,
+               "deals": m.deals, "closed": m.closed, "pipeline": m.pipeline,
+               "weighted": m.weighted}
+    for t in report.totals:
+        yield {"section": "forecast_total", "currency": t.currency, "closed": t.closed,
+               "commit": t.commit, "best_case": t.best_case, "pipeline": t.pipeline,
+               "weighted": t.weighted}
+    for d in report.top_deals:
+        # Reasons as "message (+1.0)": a cell must not start with a sign (see module doc).
+        reasons = "; ".join(f"{r.message} ({r.points:+.1f})" for r in d.reasons)
+        yield {"section": "top_deal", "rank": d.rank, "key": d.opportunity_id,
+               "label": d.name, "stage": d.stage_id, "owner": d.owner, "account": d.account,
+               **_amount(d.amount), "score": d.score, "grade": d.grade, "reasons": reasons}
+    for st in report.stale:
+        yield {"section": "stale_deal", "key": st.opportunity_id, "label": st.name,
+               "stage": st.stage_id, "owner": st.owner, "account": st.account,
+               **_amount(st.amount), "days_in_stage": st.days_in_stage,
+               "max_days": st.max_days}
+
+
+def _amount(value: Money | None) -> dict[str, object]:
+    if value is None:
+        return {}
+    return {"currency": value.currency, "amount": value.amount}
+
+
+def _cell(value: object, safe: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        return repr(value) if isinstance(value, float) else str(value)
+    text = str(value)
+    return _neutralise(text) if safe else text
+
+
+def render_csv(report: PipelineReport, *, spreadsheet_safe: bool = True) -> str:
+    """Return the report's tables as one flat CSV (header :data:`CSV_COLUMNS`).
+
+    Sections, in order: ``summary`` (``key``/``value``), ``funnel``, ``conversion``,
+    ``win_rate_by_source``, ``win_rate_by_owner``, ``forecast_month``, ``forecast_total``,
+    ``top_deal``, ``stale_deal``. Rates are fractions in [0, 1]; amounts are exact
+    decimals; empty cells mean "not applicable" or "no data".
+
+    Args:
+        report: The report.
+        spreadsheet_safe: Prefix a single quote to text cells starting with ``=``, ``+``,
+            ``-``, ``@``, tab or carriage return, so spreadsheets show them as text
+            (OWASP CSV injection). ``False`` for machine consumers.
+
+    Returns:
+        The CSV text, with ``\\r\\n`` line ends (write it with ``newline=""``).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in _rows(report):
+        writer.writerow([_cell(row.get(name), spreadsheet_safe) for name in CSV_COLUMNS])
+    return buffer.getvalue()
