@@ -17,7 +17,6 @@ from oppcore import Scorecard
 from oppcore._report import (
     CSV_COLUMNS,
     REPORT_SCHEMA_VERSION,
-    PipelineReport,
     build_report,
     render_csv,
     render_html,
