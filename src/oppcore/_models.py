@@ -9,7 +9,7 @@ import enum
 from collections.abc import Mapping
 from datetime import date, datetime
 from itertools import pairwise
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -234,6 +234,8 @@ class Lead:
         version: Optimistic-concurrency version, managed by stores.
     """
 
+    __oppcore_checks__: ClassVar[Checks] = _LEAD
+
     id: str
     name: str
     captured_at: datetime
@@ -358,6 +360,8 @@ class Opportunity:
         updated_at: Last change; defaults to ``created_at``.
         version: Optimistic-concurrency version, managed by stores.
     """
+
+    __oppcore_checks__: ClassVar[Checks] = _OPPORTUNITY
 
     id: str
     name: str

@@ -8,7 +8,7 @@ as zero.
 
 import enum
 from datetime import date
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 
@@ -185,6 +185,8 @@ class Qualification:
         decision: The decision process (date or cycle length, decision maker).
         competition: Competitors and our position against them.
     """
+
+    __oppcore_checks__: ClassVar[Checks] = _QUALIFICATION
 
     urgency: Urgency | None = None
     budget: Budget | None = None

@@ -11,6 +11,7 @@ Lenient inputs are normalised once, here: a list becomes a tuple, a dict becomes
 :class:`FrozenMap`, a set becomes a frozenset, an int probability becomes a float.
 """
 
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -123,7 +124,7 @@ class Checks:
     __slots__ = (
         "_aware", "_bools", "_counts", "_custom", "_instances", "_money", "_optional",
         "_optional_aware", "_optional_counts", "_optional_date", "_optional_text",
-        "_string_sets", "_text", "_tuples",
+        "_spec", "_string_sets", "_subsets", "_text", "_tuples",
     )
 
     def __init__(
@@ -144,6 +145,14 @@ class Checks:
         bools: tuple[str, ...] = (),
         optional: frozenset[str] = frozenset(),
     ) -> None:
+        self._spec: dict[str, Any] = {
+            "text": text, "optional_text": optional_text, "aware": aware,
+            "optional_aware": optional_aware, "optional_date": optional_date,
+            "instances": instances, "tuples": tuples, "string_sets": string_sets,
+            "custom": custom, "counts": counts, "optional_counts": optional_counts,
+            "money": money, "bools": bools,
+        }
+        self._subsets: dict[frozenset[str], Checks] = {}
         # Each group is stored as (names, getter) so that run() reads all of a group's
         # values with one C call; empty groups are dropped so run() skips them for free.
         def group(names: tuple[str, ...]) -> tuple[tuple[str, ...], Any] | None:
@@ -163,6 +172,18 @@ class Checks:
         self._money = group(money)
         self._bools = group(bools)
         self._optional = optional
+
+    def only(self, names: frozenset[str]) -> "Checks":
+        """Return the checks of the fields ``names`` only (cached: changes repeat)."""
+        subset = self._subsets.get(names)
+        if subset is None:
+            spec = {key: tuple(item for item in value
+                               if (item[0] if isinstance(item, tuple) else item) in names)
+                    for key, value in self._spec.items()}
+            if len(self._subsets) >= 512:  # bound the cache; rebuilding a subset is cheap
+                self._subsets.clear()
+            subset = self._subsets[names] = Checks(optional=self._optional, **spec)
+        return subset
 
     def run(self, inst: Any) -> None:
         """Check (and where documented, normalise) the fields of ``inst``."""
@@ -331,15 +352,23 @@ def check_probability(inst: Any, name: str) -> None:
 _EVOLVERS: dict[type, tuple[tuple[str, ...], frozenset[str], Any]] = {}
 
 
+CHECKS_ATTRIBUTE: Final = "__oppcore_checks__"
+"""Class attribute naming a model's :class:`Checks` table when that table is its only
+validation (no cross-field rules): :func:`evolve` then re-checks the changed fields only."""
+
+
 def evolve(inst: _T, changes: dict[str, Any]) -> _T:
     """Return a copy of the attrs instance ``inst`` with ``changes`` applied, re-validated.
 
-    Same result as :func:`attrs.evolve`, about twice as fast: one C-level ``attrgetter``
-    reads every field, and the class's own ``__init__`` (with its checks) builds the copy.
+    Same result as :func:`attrs.evolve`, several times faster. The unchanged fields were
+    validated when ``inst`` was built and are values that cannot change, so for a class whose
+    only validation is its :class:`Checks` table (``__oppcore_checks__``) the copy takes them
+    as they are and checks (and normalises) the changed fields alone. Other classes are
+    rebuilt through their ``__init__``.
 
     Raises:
         TypeError: If a change names a field the class does not have.
-        ValidationError: If the new value is invalid.
+        ValidationError: If a new value is invalid.
     """
     cls = type(inst)
     plan = _EVOLVERS.get(cls)
@@ -350,6 +379,19 @@ def evolve(inst: _T, changes: dict[str, Any]) -> _T:
     if not allowed.issuperset(changes):
         unknown = ", ".join(sorted(set(changes) - allowed))
         raise TypeError(f"{cls.__name__} has no field(s) {unknown}")
-    kwargs = dict(zip(names, get(inst), strict=True))
-    kwargs.update(changes)
-    return cls(**kwargs)
+    checks: Checks | None = getattr(cls, CHECKS_ATTRIBUTE, None)
+    if checks is None:
+        kwargs = dict(zip(names, get(inst), strict=True))
+        kwargs.update(changes)
+        return cls(**kwargs)
+    new = object.__new__(cls)
+    # A bound setter driven by map() copies the slots in C, not in a Python loop.
+    setter = _set.__get__(new)
+    _consume(map(setter, names, get(inst)))
+    _consume(map(setter, changes.keys(), changes.values()))
+    checks.only(frozenset(changes)).run(new)
+    return new
+
+
+def _consume(iterator: Iterator[Any]) -> None:
+    deque(iterator, maxlen=0)

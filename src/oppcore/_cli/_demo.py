@@ -104,14 +104,15 @@ def _leads(rng: random.Random) -> list[Lead]:
         name = f"{given} {family}"
         handle = f"{given}.{family}{i}".lower().replace("ü", "ue")
         captured = START + timedelta(hours=7 * i + rng.randrange(7))
+        email = f"{handle}@{domain}"
         lead = Lead(id=f"lead-{i:04d}", name=name, company=company, industry=industry,
-                    size=size, email=f"{handle}@{domain}",
+                    size=size, email=email,
                     phone=f"+86 13{rng.randrange(10**8, 10**9)}",
                     source=Source(channel=channel, detail=rng.choice(details)),
                     owner=rng.choice(_OWNERS), captured_at=captured, region="APAC")
         leads.append(lead)
         if i % 25 == 7:  # the same person submits a second form, e-mail typed in capitals
-            leads.append(lead.evolve(id=f"lead-{i:04d}-again", email=f" {lead.email.upper()} ",
+            leads.append(lead.evolve(id=f"lead-{i:04d}-again", email=f" {email.upper()} ",
                                      captured_at=captured + timedelta(hours=2)))
         if i % 30 == 11:  # a colleague re-enters the contact with a private e-mail
             leads.append(lead.evolve(id=f"lead-{i:04d}-b", email=f"{handle}@gmail.com",
