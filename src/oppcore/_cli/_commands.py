@@ -16,13 +16,13 @@ from oppcore import io as oio
 from oppcore._dedupe import find_duplicates
 from oppcore._errors import DuplicateError
 from oppcore._models import Lead, Opportunity
+from oppcore._report._format import fit
 from oppcore.pipeline import Pipeline
 from oppcore.storage import SQLiteStore
 
 from ._common import (
     UsageError,
     error,
-    fit,
     iter_records,
     load_pipeline,
     load_scorecard,
@@ -226,9 +226,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.html:
         Path(args.html).write_text(render_html(report), encoding="utf-8")
         print(f"wrote {args.html}", file=sys.stderr)
-    renderers = {"text": render_text, "json": render_json, "csv": render_csv}
-    if args.format or not args.html:
-        sys.stdout.write(renderers[args.format or "text"](report))
+    if args.format == "json":
+        sys.stdout.write(render_json(report))
+    elif args.format == "csv":
+        sys.stdout.write(render_csv(report))
+    elif args.format == "text" or not args.html:
+        sys.stdout.write(render_text(report))
     return EXIT_OK
 
 

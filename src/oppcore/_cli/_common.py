@@ -1,7 +1,6 @@
 """Shared pieces of the CLI commands: opening the store, loading configs, reading records."""
 
 import sys
-import unicodedata
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -96,22 +95,10 @@ def parse_now(text: str | None, *, option: str = "--now") -> datetime:
     return value
 
 
-def fit(text: str, width: int) -> str:
-    """Cut or pad ``text`` to ``width`` terminal columns (CJK characters take two)."""
-    out, used = [], 0
-    for char in text:
-        w = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-        if used + w > width:
-            break
-        out.append(char)
-        used += w
-    return "".join(out) + " " * (width - used)
-
-
 def error(message: str) -> None:
     """Print one readable error line to stderr."""
     print(f"oppcore: error: {message}", file=sys.stderr)
 
 
 __all__ = ["ConfigError", "UsageError", "error", "iter_records", "load_pipeline",
-           "fit", "load_scorecard", "open_store", "parse_now", "pick_pipeline"]
+           "load_scorecard", "open_store", "parse_now", "pick_pipeline"]

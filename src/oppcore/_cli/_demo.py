@@ -33,12 +33,13 @@ from oppcore._qualification import (
     UrgencyLevel,
 )
 from oppcore._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus
+from oppcore._report._format import fit
 from oppcore._service import OpportunityService, Rescored
 from oppcore.pipeline import Pipeline, disqualify, mark_contacted, qualify
 from oppcore.scoring import Score, Scorecard
 from oppcore.storage import SQLiteStore
 
-from ._common import UsageError, fit, iter_records
+from ._common import UsageError, iter_records
 
 SEED = 2026
 START = datetime(2026, 6, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))

@@ -1,10 +1,11 @@
 """Number and text formatting shared by the report renderers."""
 
+import unicodedata
 from decimal import Decimal
 
 from oppcore._money import Money
 
-__all__ = ["amount", "compact", "money", "percent", "printable", "shorten"]
+__all__ = ["amount", "compact", "fit", "money", "percent", "printable", "shorten", "width"]
 
 
 def percent(value: float | None, *, digits: int = 1) -> str:
@@ -54,3 +55,30 @@ def shorten(text: str, width: int, *, ellipsis: str = "...") -> str:
     if width <= len(ellipsis):
         return text[:width]
     return text[: width - len(ellipsis)] + ellipsis
+
+
+def width(text: str) -> int:
+    """Return how many terminal columns ``text`` takes (CJK and other wide characters: 2)."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def fit(text: str, columns: int, *, ellipsis: str = "...") -> str:
+    """Cut or pad ``text`` to exactly ``columns`` terminal columns, marking a cut.
+
+    Unlike ``str.ljust``, this counts a wide (CJK) character as two columns, so tables with
+    Chinese or Japanese names stay aligned.
+    """
+    if width(text) <= columns:
+        return text + " " * (columns - width(text))
+    room = columns - width(ellipsis)
+    out, used = [], 0
+    for char in text:
+        w = width(char)
+        if used + w > room:
+            break
+        out.append(char)
+        used += w
+    cut = "".join(out) + (ellipsis if room >= 0 else "")
+    return cut + " " * (columns - width(cut))

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ._build import PipelineReport, RateRow
-from ._format import amount, money, percent, printable, shorten
+from ._format import amount, fit, money, percent, printable
 
 __all__ = ["render_text"]
 
@@ -57,8 +57,11 @@ class _Out:
         cells = 0 if share is None else round(max(0.0, min(1.0, share)) * _BAR)
         return (self.full * cells).ljust(_BAR)
 
-    def cut(self, text: str | None, width: int) -> str:
-        return shorten(printable(text or "-"), width, ellipsis=self.ellipsis)
+    def cut(self, text: str | None, columns: int, *, pad: bool = True) -> str:
+        """``text`` made printable and fitted to ``columns`` terminal columns (padded to
+        exactly that many unless ``pad`` is false)."""
+        fitted = fit(printable(text or "-"), columns, ellipsis=self.ellipsis)
+        return fitted if pad else fitted.rstrip(" ")
 
 
 def _header(out: _Out, report: PipelineReport) -> None:
@@ -88,7 +91,7 @@ def _funnel(out: _Out, report: PipelineReport) -> None:
     for step in report.funnel:
         nxt = conv.get(step.stage_id)
         rate = percent(nxt.rate) if nxt is not None else ""
-        out.add(f"{out.cut(step.label, _LABEL):<{_LABEL}} {out.bar(step.reached / top)} "
+        out.add(f"{out.cut(step.label, _LABEL)} {out.bar(step.reached / top)} "
                 f"{step.reached:>7} {rate:>7} {step.in_order:>8}")
     out.add("next: share that went on to reach the next stage; in order: reached it "
             "without skipping")
@@ -101,7 +104,7 @@ def _rates(out: _Out, title: str, rows: Sequence[RateRow], max_rows: int) -> Non
         return
     out.add(f"{'':<{_LABEL}} {'':<{_BAR}} {'rate':>7} {'won/closed':>11} {'open':>5}")
     for r in rows[:max_rows]:
-        out.add(f"{out.cut(r.key, _LABEL):<{_LABEL}} {out.bar(r.win_rate)} "
+        out.add(f"{out.cut(r.key, _LABEL)} {out.bar(r.win_rate)} "
                 f"{percent(r.win_rate):>7} {f'{r.won}/{r.closed}':>11} {r.open:>5}")
     if len(rows) > max_rows:
         out.add(f"... {len(rows) - max_rows} more")
@@ -136,10 +139,11 @@ def _top(out: _Out, report: PipelineReport) -> None:
         return
     out.add(f"{'#':>3} {'score':>6} {'grade':<5} {'deal':<28} {'stage':<16} {'amount':>18}")
     for t in report.top_deals:
-        out.add(f"{t.rank:>3} {t.score:>6} {out.cut(t.grade, 5):<5} "
-                f"{out.cut(t.name, 28):<28} {out.cut(t.stage_label, 16):<16} "
+        out.add(f"{t.rank:>3} {t.score:>6} {out.cut(t.grade, 5)} "
+                f"{out.cut(t.name, 28)} {out.cut(t.stage_label, 16)} "
                 f"{money(t.amount):>18}")
-        out.add(f"{'':10} owner {out.cut(t.owner, 30)}, account {out.cut(t.account, 30)}")
+        out.add(f"{'':10} owner {out.cut(t.owner, 30, pad=False)}, account "
+                    f"{out.cut(t.account, 30, pad=False)}")
         for reason in t.reasons:
             out.add(f"{'':10} {reason.points:+6.1f}  {out.cut(reason.message, 58)}")
 
@@ -153,8 +157,8 @@ def _stale(out: _Out, report: PipelineReport, max_rows: int) -> None:
             f"{'amount':>15}")
     for s in report.stale[:max_rows]:
         limit = "-" if s.max_days is None else str(s.max_days)
-        out.add(f"{s.days_in_stage:>5} {limit:>5} {out.cut(s.stage_label, 16):<16} "
-                f"{out.cut(s.owner, 14):<14} {out.cut(s.name, 20):<20} "
+        out.add(f"{s.days_in_stage:>5} {limit:>5} {out.cut(s.stage_label, 16)} "
+                f"{out.cut(s.owner, 14)} {out.cut(s.name, 20)} "
                 f"{money(s.amount):>15}")
     if len(report.stale) > max_rows:
         out.add(f"... {len(report.stale) - max_rows} more")
