@@ -1,14 +1,41 @@
-"""The ``oppcore`` command, run as a user runs it (a subprocess)."""
+"""The ``oppcore`` command, run as a user runs it: subprocesses against a temp directory.
 
+Each test asserts on the command's output and exit code and, where it writes, on what the
+SQLite store holds afterwards.
+"""
+
+import json
+import sqlite3
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import oppcore
+from oppcore import Lead, Opportunity, SQLiteStore
+
+FIXTURES = Path(__file__).parent / "fixtures" / "io"
+AS_OF = "2018-01-01T00:00:00+00:00"
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "oppcore", *args], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=300, cwd=cwd)
+
+
+def count(db: Path, kind: type[Lead] | type[Opportunity]) -> int:
+    store = SQLiteStore(db)
+    try:
+        total, after = 0, None
+        while True:
+            page = store.query(kind, after=after, limit=500)
+            total += len(page.items)
+            if page.next_after is None:
+                return total
+            after = page.next_after
+    finally:
+        store.close()
 
 
 def test_version() -> None:
@@ -23,13 +50,220 @@ def test_no_command_is_a_usage_error() -> None:
     assert "usage: oppcore" in result.stderr
 
 
-def test_unknown_command_is_a_usage_error() -> None:
-    result = run("frobnicate")
-    assert result.returncode == 2
-    assert "invalid choice" in result.stderr
+def test_unknown_command_and_bad_option_are_usage_errors() -> None:
+    assert run("frobnicate").returncode == 2
+    assert run("score").returncode == 2  # --db is required
+    assert "required: --db" in run("score").stderr
 
 
-def test_demo_help_shows_an_example() -> None:
-    result = run("demo", "--help")
+@pytest.mark.parametrize("command", [["demo"], ["import"], ["score"], ["report"],
+                                     ["pipeline", "validate"], ["pipeline", "show"],
+                                     ["dedupe"]])
+def test_every_command_has_help_with_an_example(command: list[str]) -> None:
+    result = run(*command, "--help")
     assert result.returncode == 0
-    assert "Example:" in result.stdout and "oppcore demo" in result.stdout
+    assert "Example:" in result.stdout
+    assert "oppcore " + command[0] in result.stdout
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    result = run("demo", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    return db, result.stdout
+
+
+class TestDemo:
+    def test_walks_the_whole_flow(self, demo_db: tuple[Path, str]) -> None:
+        _, out = demo_db
+        for step in ("1. Captured", "2. Duplicate check", "3. Qualified and converted",
+                     "4. Worked the deals", "5. Scored", "6. Pipeline report"):
+            assert step in out
+        assert "Refused" in out and "email already used by" in out
+        assert "A refused move, explained" in out and "[missing_" in out
+        for section in ("Funnel", "Top-ranked open deals", "Stale deals", "Forecast by month"):
+            assert section in out
+
+    def test_fills_the_store(self, demo_db: tuple[Path, str]) -> None:
+        db, out = demo_db
+        leads, deals = count(db, Lead), count(db, Opportunity)
+        assert 250 <= leads <= 320
+        assert 80 <= deals <= 200
+        store = SQLiteStore(db)
+        try:
+            page = store.query(Opportunity, stage="won", limit=500)
+            assert page.items, "some deals are won"
+            scored = store.query(Opportunity, stage="quote_contract", limit=500).items
+            assert any("score" in o.custom for o in scored)
+            assert store.integrity_check() == "ok"
+            assert store.audit_trail(Opportunity, page.items[0].id)
+        finally:
+            store.close()
+        assert f"Captured {leads + 10}" in out  # ten confident duplicates were merged away
+
+    def test_is_deterministic(self, demo_db: tuple[Path, str], tmp_path: Path) -> None:
+        _, first = demo_db
+        second = run("demo", "--db", str(tmp_path / "again.db")).stdout
+        strip = lambda text: [ln for ln in text.splitlines() if not ln.startswith("Done in")]  # noqa: E731
+        assert strip(first)[:60] == strip(second)[:60]
+
+    def test_without_db_uses_a_temporary_store(self) -> None:
+        result = run("demo")
+        assert result.returncode == 0
+        assert "Keep the store with --db" in result.stdout
+
+    def test_refuses_to_overwrite_an_existing_db(self, demo_db: tuple[Path, str]) -> None:
+        db, _ = demo_db
+        result = run("demo", "--db", str(db))
+        assert result.returncode == 2
+        assert "already exists" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+class TestImport:
+    def test_maven_export_with_preset(self, tmp_path: Path) -> None:
+        db = tmp_path / "crm.db"
+        rows = len((FIXTURES / "maven_sample.csv").read_text(encoding="utf-8").splitlines()) - 1
+        result = run("import", str(FIXTURES / "maven_sample.csv"), "--db", str(db),
+                     "--preset", "maven", "--pipeline", "simple", "--as-of", AS_OF)
+        assert result.returncode == 0, result.stderr
+        assert f"imported {rows} record(s)" in result.stdout
+        assert count(db, Opportunity) == rows
+
+    def test_reimport_skips_what_is_stored(self, tmp_path: Path) -> None:
+        db = tmp_path / "crm.db"
+        args = ("import", str(FIXTURES / "maven_sample.csv"), "--db", str(db), "--preset",
+                "maven", "--as-of", AS_OF)
+        run(*args)
+        again = run(*args)
+        assert again.returncode == 0
+        assert "imported 0 record(s)" in again.stdout and "already present" in again.stdout
+
+    def test_bad_rows_are_reported_one_per_line_and_good_rows_kept(self, tmp_path: Path) -> None:
+        db = tmp_path / "crm.db"
+        result = run("import", str(FIXTURES / "bad_rows.csv"), "--db", str(db), "--preset",
+                     "maven", "--as-of", AS_OF)
+        assert result.returncode == 1
+        errors = [ln for ln in result.stderr.splitlines() if ln.startswith("oppcore: error:")]
+        assert errors and all("row " in ln for ln in errors if "more problem" not in ln)
+        imported = int(result.stdout.split("imported ")[1].split(" ")[0])
+        assert count(db, Opportunity) == imported
+
+    def test_stage_check_against_another_pipeline(self, tmp_path: Path) -> None:
+        result = run("import", str(FIXTURES / "maven_sample.csv"), "--db",
+                     str(tmp_path / "x.db"), "--preset", "maven", "--pipeline", "standard",
+                     "--as-of", AS_OF)
+        assert result.returncode == 1
+        assert "not 'standard'" in result.stderr
+
+    def test_jsonl_round_trip_through_the_store(self, tmp_path: Path,
+                                                demo_db: tuple[Path, str]) -> None:
+        from oppcore import io as oio
+
+        source, _ = demo_db
+        store = SQLiteStore(source)
+        try:
+            deals = store.query(Opportunity, limit=50).items
+        finally:
+            store.close()
+        path = tmp_path / "deals.jsonl"
+        oio.write_jsonl(path, deals)
+        db = tmp_path / "copy.db"
+        result = run("import", str(path), "--db", str(db))
+        assert result.returncode == 0, result.stderr
+        copy = SQLiteStore(db)
+        try:
+            for deal in deals:
+                assert copy.get(Opportunity, deal.id).evolve(version=deal.version) == deal
+        finally:
+            copy.close()
+
+    def test_missing_file_and_conflicting_options(self, tmp_path: Path) -> None:
+        missing = run("import", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "a.db"))
+        assert missing.returncode == 2 and "no such file" in missing.stderr
+        both = run("import", str(FIXTURES / "maven_sample.csv"), "--db",
+                   str(tmp_path / "b.db"), "--preset", "maven", "--mapping", "m.toml")
+        assert both.returncode == 2 and "not both" in both.stderr
+
+
+class TestScoreReportDedupe:
+    NOW = "2026-10-29T09:00:00+08:00"
+
+    def test_score_ranks_open_deals_with_reasons(self, demo_db: tuple[Path, str]) -> None:
+        db, _ = demo_db
+        result = run("score", "--db", str(db), "--now", self.NOW, "--top", "3")
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0].startswith("Scored ") and "open deal(s)" in lines[0]
+        ranked = [ln for ln in lines if ln[:4].strip().rstrip(".").isdigit()]
+        assert len(ranked) == 3
+        totals = [float(ln.split()[1]) for ln in ranked]
+        assert totals == sorted(totals, reverse=True)
+
+    def test_report_text_json_csv_and_html(self, demo_db: tuple[Path, str],
+                                           tmp_path: Path) -> None:
+        db, _ = demo_db
+        text = run("report", "--db", str(db), "--now", self.NOW)
+        assert text.returncode == 0 and "Funnel" in text.stdout
+        data = json.loads(run("report", "--db", str(db), "--now", self.NOW, "--format",
+                              "json").stdout)
+        assert data["schema_version"] == 1
+        assert data["counts"]["deals"] == count(db, Opportunity)
+        csv_out = run("report", "--db", str(db), "--now", self.NOW, "--format", "csv").stdout
+        assert csv_out.startswith("section,")
+        html = tmp_path / "report.html"
+        result = run("report", "--db", str(db), "--now", self.NOW, "--html", str(html))
+        assert result.returncode == 0 and result.stdout == ""
+        page = html.read_text(encoding="utf-8")
+        assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<script" not in page
+
+    def test_dedupe_lists_pairs_and_signals_them(self, demo_db: tuple[Path, str]) -> None:
+        db, _ = demo_db
+        result = run("dedupe", "--db", str(db), "--threshold", "0.5")
+        assert result.returncode == 1  # duplicates found: a data finding
+        assert "probable duplicate pair(s)" in result.stdout
+        clean = run("dedupe", "--db", str(db), "--threshold", "1.0")
+        assert clean.returncode == 0 and " 0 probable" in clean.stdout
+
+    def test_commands_on_a_missing_db_are_usage_errors(self, tmp_path: Path) -> None:
+        for command in ("score", "report", "dedupe"):
+            result = run(command, "--db", str(tmp_path / "none.db"))
+            assert result.returncode == 2
+            assert "no database" in result.stderr
+            assert not (tmp_path / "none.db").exists()
+
+
+class TestPipelineCommands:
+    def test_show_prints_a_table_and_mermaid(self) -> None:
+        result = run("pipeline", "show", "standard")
+        assert result.returncode == 0
+        assert "needs_analysis" in result.stdout and "stateDiagram-v2" in result.stdout
+
+    def test_validate_ok_and_every_problem_listed(self, tmp_path: Path) -> None:
+        good = Path(__file__).parent.parent / "examples" / "pipelines" / "b2b.toml"
+        unknown_guard = run("pipeline", "validate", str(good))
+        assert unknown_guard.returncode == 1 and "unknown guard 'credit_checked'" in \
+            unknown_guard.stderr
+        ok = run("pipeline", "validate", str(good), "--guard", "credit_checked")
+        assert ok.returncode == 0 and ": ok (pipeline 'b2b_services'" in ok.stdout
+        bad = tmp_path / "bad.toml"
+        bad.write_text('id = "x"\nlabel = "X"\n\n[[stages]]\nid = "a"\n'
+                       'label = "A"\nprobability = 1.5\n', encoding="utf-8")
+        result = run("pipeline", "validate", str(bad))
+        assert result.returncode == 1
+        problems = result.stderr.strip().splitlines()
+        assert len(problems) >= 3  # header + several problems, one line each
+        assert any("probability" in ln for ln in problems)
+        assert any("won" in ln for ln in problems)
+
+    def test_show_unknown_file_is_a_usage_error(self) -> None:
+        result = run("pipeline", "show", "no-such.toml")
+        assert result.returncode == 2
+
+
+def test_store_file_is_a_real_sqlite_database(demo_db: tuple[Path, str]) -> None:
+    db, _ = demo_db
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -125,11 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate = _command(pipe_commands, "validate", "check a pipeline file; list every problem",
                         "oppcore pipeline validate my_pipeline.toml")
     validate.add_argument("file", help="TOML or JSON file, or a template name")
+    validate.add_argument("--guard", action="append", default=[], metavar="NAME",
+                          help="a custom guard your application registers (repeatable)")
     validate.set_defaults(handler=_lazy("cmd_pipeline_validate"))
     show = _command(pipe_commands, "show", "print a pipeline as a table and a Mermaid diagram",
                     "oppcore pipeline show my_pipeline.toml")
     show.add_argument("file", help="TOML or JSON file, or a template name")
     show.add_argument("--no-mermaid", action="store_true", help="table only")
+    show.add_argument("--guard", action="append", default=[], metavar="NAME",
+                      help="a custom guard your application registers (repeatable)")
     show.set_defaults(handler=_lazy("cmd_pipeline_show"))
     pipe.set_defaults(handler=None, subparser=pipe)
 

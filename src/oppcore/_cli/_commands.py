@@ -240,14 +240,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_pipeline_validate(args: argparse.Namespace) -> int:
     """Validate a pipeline file; print every problem (ConfigError handled by main)."""
-    pipeline = load_pipeline(args.file)
+    pipeline = load_pipeline(args.file, guards=args.guard)
     print(f"{args.file}: ok (pipeline {pipeline.id!r}, {len(pipeline.stages)} stages)")
     return EXIT_OK
 
 
 def cmd_pipeline_show(args: argparse.Namespace) -> int:
     """Print a pipeline as a table and as a Mermaid state diagram."""
-    pipeline = load_pipeline(args.file)
+    pipeline = load_pipeline(args.file, guards=args.guard)
     out = sys.stdout
     out.write(f"{pipeline.id}: {pipeline.label}\n\n")
     header = ("stage", "label", "kind", "prob", "forecast", "stale after", "requirements")

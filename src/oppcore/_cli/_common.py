@@ -1,14 +1,14 @@
 """Shared pieces of the CLI commands: opening the store, loading configs, reading records."""
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
 from oppcore._errors import ConfigError
 from oppcore._models import Lead, Opportunity
-from oppcore.pipeline import Pipeline
+from oppcore.pipeline import GuardRegistry, Pipeline
 from oppcore.pipeline._templates import TEMPLATES
 from oppcore.scoring import Scorecard
 from oppcore.storage import SQLiteStore
@@ -28,17 +28,29 @@ def open_store(db: str, *, must_exist: bool = True, synchronous: str = "FULL") -
     return SQLiteStore(db, synchronous=synchronous)  # type: ignore[arg-type]
 
 
-def load_pipeline(spec: str) -> Pipeline:
-    """Return a template (``standard``, ``simple``) or the pipeline in a TOML/JSON file."""
+def _declared(opp: object, stage: object, at: object) -> None:
+    """Stand-in for a guard the host application registers: the CLI cannot run it."""
+    return
+
+
+def load_pipeline(spec: str, *, guards: Sequence[str] = ()) -> Pipeline:
+    """Return a template (``standard``, ``simple``) or the pipeline in a TOML/JSON file.
+
+    ``guards`` names the custom guards the host application registers, so that a file
+    referring to them validates; the CLI never runs them.
+    """
     if spec in TEMPLATES:
         return Pipeline.template(spec)
     path = Path(spec)
     if not path.exists():
         raise UsageError(f"pipeline {spec!r} is neither a template ({', '.join(TEMPLATES)}) "
                          f"nor an existing file")
+    registry = GuardRegistry()
+    for name in guards:
+        registry = registry.with_guard(name, _declared)
     if path.suffix.lower() == ".json":
-        return Pipeline.from_json(path)
-    return Pipeline.from_toml(path)
+        return Pipeline.from_json(path, guards=registry)
+    return Pipeline.from_toml(path, guards=registry)
 
 
 def load_scorecard(spec: str | None) -> Scorecard:
