@@ -66,8 +66,8 @@ UTC = timezone.utc
 OPPORTUNITY_COLUMNS: tuple[str, ...] = (
     "id", "name", "pipeline_id", "stage_id", "created_at", "updated_at", "owner",
     "account_id", "account_name", "amount", "currency", "expected_close", "probability",
-    "probability_source", "source_channel", "source_detail", "lost_reason", "lead_id",
-    "external_key", "tags", "custom", "version",
+    "probability_source", "probability_note", "source_channel", "source_detail",
+    "lost_reason", "lead_id", "external_key", "tags", "custom", "version",
 )
 """Header of oppcore's flat opportunity CSV."""
 
@@ -254,6 +254,7 @@ def _opportunity_row(o: Opportunity) -> list[str]:
         str(o.amount.amount) if o.amount else "", o.amount.currency if o.amount else "",
         _iso(o.expected_close), repr(o.probability.value) if o.probability else "",
         o.probability.source.value if o.probability else "",
+        (o.probability.note or "") if o.probability else "",
         o.source.channel.value if o.source else "", (o.source.detail or "") if o.source else "",
         o.lost_reason or "", o.lead_id or "", o.external_key or "", _json_cell(o.tags),
         _json_cell(o.custom), str(o.version),
@@ -491,12 +492,14 @@ def _opportunity(row: int, values: dict[str, str], zone: tzinfo, unquote: bool,
         account = (aid, c.text("account_name") or aid)
     probability = None
     if c.text("probability") is not None:
+        text = c.text("probability") or ""
         try:
-            value = float(to_decimal(c.text("probability"), what="probability"))
+            value = float(text)  # written with repr(): exact round trip; range checked below
+        except ValueError:
+            c.bad("probability", f"invalid number {shown(text)}")
+        else:
             probability = (value, c.enum("probability_source", ProbabilitySource)
                            or ProbabilitySource.MANUAL)
-        except ValidationError as exc:
-            c.bad("probability", str(exc))
     channel = c.enum("source_channel", Channel)
     created = c.when("created_at", zone)
     updated = c.when("updated_at", zone, required=False)
@@ -516,7 +519,8 @@ def _opportunity(row: int, values: dict[str, str], zone: tzinfo, unquote: bool,
         if account is not None:
             fields["account"] = Account(id=account[0], name=account[1])
         if probability is not None:
-            fields["probability"] = Probability(value=probability[0], source=probability[1])
+            fields["probability"] = Probability(value=probability[0], source=probability[1],
+                                                note=c.text("probability_note"))
         if channel is not None:
             fields["source"] = Source(channel=channel, detail=c.text("source_detail"))
         return Opportunity(**fields)
