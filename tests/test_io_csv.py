@@ -145,13 +145,17 @@ def test_salesforce_report_fields() -> None:
     assert won.name == "Acme - 200 licences"
     assert won.stage_id == "won"
     assert won.amount == Money.of("12000.00", "USD")
-    assert won.source is not None and won.source.channel is Channel.ONLINE
+    assert won.source is not None
+    assert won.source.channel is Channel.ONLINE
     assert won.stage_history[-1].at == datetime(2024, 3, 15, tzinfo=UTC)
     assert open_deal.amount == Money.of("8500.50", "EUR")
-    assert open_deal.expected_close is not None and open_deal.expected_close.isoformat() == "2024-06-30"
-    assert lost.stage_id == "lost" and lost.source is not None
+    assert open_deal.expected_close is not None
+    assert open_deal.expected_close.isoformat() == "2024-06-30"
+    assert lost.stage_id == "lost"
+    assert lost.source is not None
     assert lost.source.channel is Channel.EVENT
-    assert prospect.amount is None and prospect.stage_id == "identification"
+    assert prospect.amount is None
+    assert prospect.stage_id == "identification"
     assert prospect.custom["type"] == "New Business"
 
 
@@ -163,7 +167,8 @@ def test_hubspot_export_fields() -> None:
     assert contract.stage_id == "quote_contract"
     assert contract.amount == Money.of("15000.5", "USD")
     assert lost.amount == Money.of(0, "USD")
-    assert first.owner is None and first.amount is None
+    assert first.owner is None
+    assert first.amount is None
     assert first.custom["hubspot_pipeline"] == "Sales Pipeline"
 
 
@@ -171,12 +176,14 @@ def test_odoo_export_fields() -> None:
     report = import_csv(FIXTURES / "odoo_pipeline.csv", preset("odoo", default_currency="EUR"))
     won, proposition, new, qualified = report.records
     assert won.tags == frozenset({"Product", "Furniture"})
-    assert won.account is not None and won.account.id == "deco-addict"
+    assert won.account is not None
+    assert won.account.id == "deco-addict"
     # no close-date column: the won deal closes at its expected closing date
     assert won.stage_history[-1].at == datetime(2024, 5, 31, tzinfo=UTC)
     assert proposition.stage_id == "quote_contract"
     assert new.amount is None
-    assert qualified.stage_id == "needs_analysis" and qualified.expected_close is None
+    assert qualified.stage_id == "needs_analysis"
+    assert qualified.expected_close is None
     assert won.id.startswith("odoo-")
 
 
@@ -295,7 +302,7 @@ def test_zone_must_be_a_tzinfo_and_as_of_aware() -> None:
     with pytest.raises(TypeError, match="zone must be a tzinfo"):
         _maven("", zone="Asia/Shanghai")
     with pytest.raises(ValueError, match="as_of must be a timezone-aware"):
-        _maven("Z1,Ann,X,A,Won,2017-01-02,2017-02-01,1\n", as_of=datetime(2017, 1, 1))  # noqa: DTZ001
+        _maven("Z1,Ann,X,A,Won,2017-01-02,2017-02-01,1\n", as_of=datetime(2017, 1, 1))
 
 
 # --------------------------------------------------------------------------- hostile files
@@ -393,7 +400,8 @@ def test_thousands_separator_is_opt_in() -> None:
     assert not _maven(row, errors="collect").ok
     mapping = preset("maven", thousands_separator=",")
     (o,) = import_csv(io.StringIO(HEADER + "\n" + row), mapping).records
-    assert o.amount is not None and o.amount.amount == Decimal("1234.50")
+    assert o.amount is not None
+    assert o.amount.amount == Decimal("1234.50")
 
 
 def test_mapping_type_is_checked() -> None:
@@ -407,9 +415,11 @@ def test_custom_columns_and_source_values() -> None:
                             created_at="created")
     text = "stage,origin,area,created\nengaging,Web form,North,2024-01-01\nwon,Fair,,2024-01-02\n"
     a, b = import_csv(io.StringIO(text), mapping).records
-    assert a.source is not None and a.source.channel is Channel.ONLINE
+    assert a.source is not None
+    assert a.source.channel is Channel.ONLINE
     assert a.custom == {"region": "North"}
-    assert b.source is not None and b.source.channel is Channel.OTHER
+    assert b.source is not None
+    assert b.source.channel is Channel.OTHER
     assert b.source.detail == "Fair"
     assert "region" not in b.custom
     assert [c.to_stage for c in b.stage_history] == ["won"]  # no closed_from_stage

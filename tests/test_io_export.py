@@ -248,7 +248,7 @@ def test_jsonl_errors_name_the_line() -> None:
     assert report.records == (lead,)
     assert [(e.row, e.column) for e in report.errors][:2] == [(3, None), (4, "kind")]
     assert report.errors[2].row == 5
-    with pytest.raises(ImportDataError, match="expected format 'oppcore.jsonl'"):
+    with pytest.raises(ImportDataError, match=r"expected format 'oppcore\.jsonl'"):
         list(read_jsonl(io.StringIO('{"schema_version": 1}\n')))
     with pytest.raises(ImportDataError, match="empty file"):
         list(read_jsonl(io.StringIO("")))

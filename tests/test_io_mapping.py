@@ -119,10 +119,28 @@ def test_mapping_is_frozen_and_hashable() -> None:
                                  st.dictionaries(st.text(max_size=3), st.text(max_size=3),
                                                  max_size=2))))
 def test_any_dict_gives_a_mapping_or_a_config_error(data: dict[str, object]) -> None:
+    problems: tuple[tuple[str, str], ...] = ()
     try:
         m = ColumnMapping.from_dict(data)
     except ConfigError as exc:
-        assert exc.problems
-        assert all(isinstance(p, str) and isinstance(msg, str) for p, msg in exc.problems)
+        problems = exc.problems
     else:
         assert ColumnMapping.from_dict(m.to_dict()) == m
+        return
+    assert problems
+    assert all(isinstance(p, str) and isinstance(msg, str) for p, msg in problems)
+
+
+def test_guide_mapping_examples_are_valid() -> None:
+    import re
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parent.parent / "docs" / "guides" / "import-your-crms-csv.md"
+    (toml_block,) = re.findall(r"```toml\n(.*?)```", guide.read_text(encoding="utf-8"), re.S)
+    m = ColumnMapping.from_toml(toml_block)
+    assert m.stage_values["In progress"] == "engaging"
+    assert m.optional == frozenset({"currency"})
+    hubspot = preset("hubspot", default_currency="CNY", stage_values={
+        "Discovery": "identification", "Demo": "solution", "Contract Sent": "quote_contract",
+        "Closed Won": "won", "Closed Lost": "lost"})
+    assert hubspot.stage_values["Demo"] == "solution"
