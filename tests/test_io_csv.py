@@ -423,3 +423,19 @@ def test_custom_columns_and_source_values() -> None:
     assert b.source.detail == "Fair"
     assert "region" not in b.custom
     assert [c.to_stage for c in b.stage_history] == ["won"]  # no closed_from_stage
+
+
+@pytest.mark.parametrize(("name", "filename", "template"), [
+    ("maven", "maven_sample.csv", "simple"),
+    ("salesforce", "salesforce_opportunities.csv", "standard"),
+    ("hubspot", "hubspot_deals.csv", "standard"),
+    ("odoo", "odoo_pipeline.csv", "standard"),
+])
+def test_synthesised_history_replays_legally(name: str, filename: str, template: str) -> None:
+    from oppcore import Pipeline, replay
+
+    pipeline = Pipeline.template(template)
+    report = import_csv(FIXTURES / filename, preset(name, default_currency="EUR"), as_of=AS_OF)
+    assert report.imported == report.rows_read
+    for o in report.records:
+        assert replay(pipeline, o.stage_history) == o.stage_id

@@ -25,6 +25,12 @@ different headers. Sources checked:
 * Maven Analytics "CRM Sales Opportunities" sample: ``opportunity_id, sales_agent, product,
   account, deal_stage, engage_date, close_date, close_value`` (its data dictionary).
 
+These exports carry no stage history, so the history is synthesised from the dates: a won
+or lost deal is recorded as created in the last open stage (``quote_contract`` for the
+``standard`` template, ``engaging`` for ``maven``) and closed at its close date. That path
+replays legally through the template (which forbids skipping stages), and the sales cycle
+(creation to close) is exact; the time a closed deal spent in earlier stages is unknown.
+
 Presets other than ``maven`` set no default currency: a row with an amount and no currency
 column is an error until you pass ``default_currency=`` (no currency is ever guessed).
 """
@@ -110,7 +116,7 @@ def _salesforce() -> dict[str, Any]:
         "name": ["Opportunity Name", "Name"],
         "stage": ["Stage", "StageName"],
         "stage_values": _SALESFORCE_STAGES,
-        "closed_from_stage": "identification",
+        "closed_from_stage": "quote_contract",
         "amount": ["Amount"],
         "currency": ["Opportunity Currency", "CurrencyIsoCode"],
         "owner": ["Opportunity Owner", "OwnerId"],
@@ -139,7 +145,7 @@ def _hubspot() -> dict[str, Any]:
         "name": ["Deal Name", "dealname"],
         "stage": ["Deal Stage", "dealstage"],
         "stage_values": _HUBSPOT_STAGES,
-        "closed_from_stage": "identification",
+        "closed_from_stage": "quote_contract",
         "amount": ["Amount", "amount"],
         "currency": ["Currency", "deal_currency_code"],
         "owner": ["Deal owner", "Deal Owner", "hubspot_owner_id"],
@@ -168,7 +174,7 @@ def _odoo() -> dict[str, Any]:
         "name": ["Opportunity", "name"],
         "stage": ["Stage", "stage_id"],
         "stage_values": _ODOO_STAGES,
-        "closed_from_stage": "identification",
+        "closed_from_stage": "quote_contract",
         "amount": ["Expected Revenue", "expected_revenue"],
         "currency": ["Currency", "company_currency"],
         "owner": ["Salesperson", "user_id"],
