@@ -43,6 +43,7 @@ from ._version import __version__
 
 __all__ = [
     "SCHEMA_VERSION",
+    "check_schema_version",
     "configure_converter",
     "document",
     "dumps",
@@ -262,7 +263,24 @@ def read_document(data: Any) -> tuple[tuple[Lead, ...], tuple[Opportunity, ...]]
     """
     if not isinstance(data, dict):
         raise StructureError(f"expected a document object, got {type(data).__name__}")
-    version = data.get("schema_version")
+    check_schema_version(data.get("schema_version"))
+    out: dict[str, Any] = {}
+    for key, cls in (("leads", Lead), ("opportunities", Opportunity)):
+        items = data.get(key, [])
+        if not isinstance(items, list):
+            raise StructureError(f"expected an array, got {type(items).__name__}", path=key)
+        out[key] = tuple(structure(item, cls, path=f"{key}[{i}]")
+                         for i, item in enumerate(items))
+    return out["leads"], out["opportunities"]
+
+
+def check_schema_version(version: Any) -> int:
+    """Return ``version`` if this release can read documents of that schema version.
+
+    Raises:
+        StructureError: If it is missing, not an integer, or newer than
+            :data:`SCHEMA_VERSION` (the message says to upgrade oppcore).
+    """
     if type(version) is not int:
         raise StructureError("missing or invalid schema_version", path="schema_version",
                              value=version)
@@ -272,14 +290,7 @@ def read_document(data: Any) -> tuple[tuple[Lead, ...], tuple[Opportunity, ...]]
             f"(supported: 1 to {SCHEMA_VERSION}); upgrade oppcore to read it",
             path="schema_version", value=version,
         )
-    out: dict[str, Any] = {}
-    for key, cls in (("leads", Lead), ("opportunities", Opportunity)):
-        items = data.get(key, [])
-        if not isinstance(items, list):
-            raise StructureError(f"expected an array, got {type(items).__name__}", path=key)
-        out[key] = tuple(structure(item, cls, path=f"{key}[{i}]")
-                         for i, item in enumerate(items))
-    return out["leads"], out["opportunities"]
+    return version
 
 
 # --- error explanation (slow path, only after a failure) -------------------------------

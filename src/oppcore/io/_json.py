@@ -179,7 +179,7 @@ def _check_version(data: Any, row: int) -> None:
         raise ImportDataError([RowError(row=row, column=None, message=(
             f"expected a JSON object with schema_version, got {type(data).__name__}"))])
     try:
-        serde.read_document({"schema_version": data.get("schema_version")})
+        serde.check_schema_version(data.get("schema_version"))
     except StructureError as exc:
         raise ImportDataError([RowError(row=row, column="schema_version", message=str(exc))]
                               ) from None
