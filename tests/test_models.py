@@ -2,7 +2,7 @@
 
 import copy
 import pickle
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -149,6 +149,21 @@ def test_naive_datetimes_are_always_refused(naive: datetime) -> None:
         StageChange(from_stage=None, to_stage="a", at=naive, by="u")
     with pytest.raises(ValidationError, match="naive"):
         Activity(id="a", kind=ActivityKind.CALL, at=naive, by="u")
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that knows no offset: datetimes using it are naive by Python's definition."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+def test_a_tzinfo_without_an_offset_counts_as_naive() -> None:
+    with pytest.raises(ValidationError, match="naive"):
+        opp(created_at=datetime(2026, 1, 1, tzinfo=_NoOffset()))
+    with pytest.raises(ValidationError, match="naive"):
+        Activity(id="a", kind=ActivityKind.CALL, at=datetime(2026, 1, 1, tzinfo=_NoOffset()),
+                 by="u")
 
 
 @pytest.mark.parametrize("value", [-0.01, 1.01, float("nan"), float("inf"), "0.5", None])

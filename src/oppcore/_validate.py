@@ -200,7 +200,9 @@ class Checks:
         if self._aware:
             names, get = self._aware
             for v in get(inst):
-                if type(v) is not datetime or v.tzinfo is None:
+                # utcoffset() is None for a naive datetime and for a tzinfo that gives no
+                # offset: both are "naive" in Python's definition.
+                if type(v) is not datetime or v.utcoffset() is None:
                     for name in names:
                         _check_aware(inst, name, getattr(inst, name))
         if self._optional_aware:
