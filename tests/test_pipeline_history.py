@@ -249,3 +249,18 @@ def test_any_sequence_of_moves_stays_legal_and_replays(p: Pipeline, attempts: li
     spent = time_in_stage(opp, now=at + timedelta(days=1))
     assert set(spent) <= {s.id for s in p.stages}
     assert sum(spent.values(), timedelta(0)) == max(at + timedelta(days=1) - T0, timedelta(0))
+
+
+# --- deals of another pipeline ----------------------------------------------------------
+
+def test_follow_up_rules_refuse_a_deal_of_another_pipeline() -> None:
+    # Both templates have a 'won' stage; the standard one has an after-sales cadence. A
+    # 'simple' deal must not silently get the standard pipeline's follow-up rules.
+    deal = opp_with((sc(None, "prospecting", T0), sc("prospecting", "won", day(1))), "won",
+                    pipeline="simple")
+    with pytest.raises(ValidationError, match=r"'o'.*pipeline 'simple'.*'standard'") as info:
+        STANDARD.next_follow_up(deal, now=day(2))
+    assert info.value.field == "pipeline_id"
+    with pytest.raises(ValidationError, match=r"'o'.*pipeline 'simple'"):
+        STANDARD.is_stale(deal, now=day(2))
+    assert Pipeline.template("simple").next_follow_up(deal, now=day(2)) is None

@@ -11,6 +11,7 @@ from oppcore._records import StageChange
 from ._cadence import business_days_between, step
 from ._pipeline import Pipeline
 from ._requirements import Violation
+from ._stage import FollowUp
 from ._transitions import move_violation
 
 __all__ = ["is_stale", "next_follow_up", "replay", "stage_entered_at", "time_in_stage"]
@@ -145,6 +146,19 @@ def _entered(opp: Opportunity) -> datetime:
     return opp.created_at if entered is None else entered
 
 
+def _follow_up(pipeline: Pipeline, opp: Opportunity, now: datetime) -> FollowUp | None:
+    """Check the arguments and return the follow-up rule of ``opp``'s current stage."""
+    _opp(opp)
+    _aware(now, "now")
+    if opp.pipeline_id != pipeline.id:
+        # Pipelines often share stage ids ('won', 'lost'): looking the stage up anyway would
+        # apply another pipeline's rules to the deal without a word.
+        raise ValidationError(
+            f"deal {opp.id!r} follows pipeline {opp.pipeline_id!r}, not {pipeline.id!r}",
+            model="Opportunity", field="pipeline_id", value=opp.pipeline_id)
+    return pipeline.stage(opp.stage_id).follow_up
+
+
 def is_stale(pipeline: Pipeline, opp: Opportunity, *, now: datetime) -> bool:
     """Return whether ``opp`` has outstayed its stage's ``follow_up.max_days``.
 
@@ -153,11 +167,10 @@ def is_stale(pipeline: Pipeline, opp: Opportunity, *, now: datetime) -> bool:
 
     Raises:
         UnknownStageError: If the deal's stage is not in the pipeline.
-        ValidationError: If ``now`` is not timezone-aware.
+        ValidationError: If ``now`` is not timezone-aware or the deal follows another
+            pipeline.
     """
-    _opp(opp)
-    _aware(now, "now")
-    follow = pipeline.stage(opp.stage_id).follow_up
+    follow = _follow_up(pipeline, opp, now)
     if follow is None or follow.max_days is None:
         return False
     entered = _entered(opp)
@@ -173,11 +186,10 @@ def next_follow_up(pipeline: Pipeline, opp: Opportunity, *, now: datetime) -> da
 
     Raises:
         UnknownStageError: If the deal's stage is not in the pipeline.
-        ValidationError: If ``now`` is not timezone-aware.
+        ValidationError: If ``now`` is not timezone-aware or the deal follows another
+            pipeline.
     """
-    _opp(opp)
-    _aware(now, "now")
-    follow = pipeline.stage(opp.stage_id).follow_up
+    follow = _follow_up(pipeline, opp, now)
     if follow is None or follow.cadence_parts is None:
         return None
     base = _entered(opp)

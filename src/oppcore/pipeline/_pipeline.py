@@ -253,7 +253,8 @@ class Pipeline:
 
         Raises:
             UnknownStageError: If the deal's stage is not in this pipeline.
-            ValidationError: If ``now`` is not timezone-aware.
+            ValidationError: If ``now`` is not timezone-aware or the deal follows another
+                pipeline.
         """
         from ._history import is_stale
 
@@ -268,7 +269,8 @@ class Pipeline:
 
         Raises:
             UnknownStageError: If the deal's stage is not in this pipeline.
-            ValidationError: If ``now`` is not timezone-aware.
+            ValidationError: If ``now`` is not timezone-aware or the deal follows another
+                pipeline.
         """
         from ._history import next_follow_up
 
