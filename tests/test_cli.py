@@ -201,6 +201,22 @@ class TestScoreReportDedupe:
         totals = [float(ln.split()[1]) for ln in ranked]
         assert totals == sorted(totals, reverse=True)
 
+    def test_score_save_keeps_scores_with_an_audit_entry(self, tmp_path: Path) -> None:
+        db = tmp_path / "crm.db"
+        run("import", str(FIXTURES / "maven_sample.csv"), "--db", str(db), "--preset", "maven",
+            "--as-of", AS_OF)
+        result = run("score", "--db", str(db), "--now", AS_OF, "--save", "--by", "analyst-1")
+        assert result.returncode == 0, result.stderr
+        store = SQLiteStore(db)
+        try:
+            open_deals = [o for o in store.query(Opportunity, limit=500).items
+                          if o.stage_id in ("prospecting", "engaging")]
+            assert open_deals and all("score" in o.custom for o in open_deals)
+            trail = store.audit_trail(Opportunity, open_deals[0].id)
+            assert trail[-1].action == "rescore" and trail[-1].by == "analyst-1"
+        finally:
+            store.close()
+
     def test_report_text_json_csv_and_html(self, demo_db: tuple[Path, str],
                                            tmp_path: Path) -> None:
         db, _ = demo_db

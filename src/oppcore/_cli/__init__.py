@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--now", help="score as of this ISO 8601 time (default: now)")
     score.add_argument("--top", type=int, default=20, help="how many to list (default 20)")
     score.add_argument("--save", action="store_true",
-                       help="keep score and grade in each deal's custom fields")
+                       help="keep score and grade in each deal's custom fields (audited)")
+    score.add_argument("--by", default="oppcore-cli", help="who to name in the audit trail "
+                                                          "for --save (default oppcore-cli)")
     score.set_defaults(handler=_lazy("cmd_score"))
 
     report = _command(commands, "report", "report on the pipeline in a store",

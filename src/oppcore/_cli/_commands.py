@@ -7,6 +7,7 @@ import argparse
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,7 +19,7 @@ from oppcore._errors import DuplicateError
 from oppcore._models import Lead, Opportunity
 from oppcore._report._format import fit
 from oppcore.pipeline import Pipeline
-from oppcore.storage import SQLiteStore
+from oppcore.storage import AuditEntry, SQLiteStore
 
 from ._common import (
     UsageError,
@@ -172,7 +173,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                 scored.append((score, opp))
                 bar.advance()
         if args.save:
-            _save_scores(store, scored)
+            _save_scores(store, scored, now=now, by=args.by)
     finally:
         store.close()
     scored.sort(key=lambda pair: (-pair[0].total, pair[1].id))
@@ -187,14 +188,17 @@ def cmd_score(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _save_scores(store: SQLiteStore, scored: list[Any]) -> None:
+def _save_scores(store: SQLiteStore, scored: list[Any], *, now: datetime, by: str) -> None:
+    """Keep each score and grade on its deal, audited like the service's ``rescore``."""
     from oppcore._service import GRADE_FIELD, SCORE_FIELD
 
     for score, opp in scored:
         custom = dict(opp.custom)
         custom[SCORE_FIELD], custom[GRADE_FIELD] = str(score.total), score.grade
         if custom != dict(opp.custom):
-            store.save(opp.evolve(custom=custom))
+            new = opp.evolve(custom=custom)
+            store.save(new, audit=AuditEntry.for_change(
+                opp, new, action="rescore", by=by, at=now, note=f"scorecard {score.scorecard}"))
 
 
 def _print_ranking(out: TextIO, scored: Iterable[Any]) -> None:
