@@ -377,3 +377,30 @@ def test_date_edges() -> None:
     assert s.contribution("urgency").value is not None
     zero = deal(Qualification(budget=Budget(amount=eur(5), confirmed=False)), amount=eur(0))
     assert BudgetRule().evaluate(zero, CTX).value is not None
+
+
+@pytest.mark.parametrize("missing", list(MissingDataPolicy))
+def test_a_zero_sub_score_is_weighed_with_the_share_its_rule_had(
+        missing: MissingDataPolicy) -> None:
+    # A rule at 0 gives no points, so its factors come from the points a sub-score of 1
+    # would have given: its weight over the weight the points were spread over. Under the
+    # "value" policy the unknown rule's weight is part of that spread.
+    @scoring_rule("zero", dimension="d1")
+    def zero(subject: Any, context: ScoringContext) -> RuleResult:
+        return RuleResult(value=0.0, reasons=(Reason(code="bad", message="m", effect=-0.5),))
+
+    @scoring_rule("half", dimension="d2")
+    def half(subject: Any, context: ScoringContext) -> RuleResult:
+        return RuleResult(value=0.5, reasons=(Reason(code="meh", message="m", effect=-0.25),))
+
+    @scoring_rule("unknown", dimension="d3")
+    def unknown(subject: Any, context: ScoringContext) -> RuleResult:
+        return RuleResult(value=None)
+
+    card = Scorecard(rules=(zero, half, unknown),
+                     weights={"zero": 1.0, "half": 1.0, "unknown": 2.0}, missing=missing)
+    score = card.score(deal(), now=NOW)
+    share = 100.0 * 1.0 / (2.0 if missing is MissingDataPolicy.EXCLUDE else 4.0)
+    assert score.contribution("half").points == Decimal(repr(share * 0.5))
+    points = {f.code: f.points for f in score.factors()}
+    assert points == {"bad": -0.5 * share, "meh": -0.25 * share}

@@ -137,6 +137,9 @@ class Score:
     contributions: tuple[Contribution, ...]
     coverage: float
     vetoed_by: tuple[str, ...] = ()
+    # The weight the points were spread over (the known weight, or every rule's under the
+    # "value" policy); set when a scorecard builds the score, 0.0 when built by hand.
+    _spread: float = attrs.field(init=False, eq=False, repr=False, default=0.0)
 
     @property
     def failures(self) -> tuple[Contribution, ...]:
@@ -172,12 +175,20 @@ class Score:
                 continue
             # The rule's points are its share times the sub-score; a reason moved the
             # sub-score by its effect, so it moved the points by share * effect.
-            share = float(c.points) / c.value if c.value else _share(self, c)
+            share = float(c.points) / c.value if c.value else self._share(c)
             out.extend(Factor(rule_id=c.rule_id, code=r.code, message=r.message,
                               points=round(share * r.effect, 2))
                        for r in c.reasons if r.effect)
         out.sort(key=lambda f: -abs(f.points))
         return tuple(out)
+
+    def _share(self, c: Contribution) -> float:
+        """Points a sub-score of 1 would have given ``c`` (used when its value is 0)."""
+        if self.vetoed:
+            return 0.0
+        spread = self._spread or sum(x.weight for x in self.contributions
+                                     if x.status is ContributionStatus.SCORED)
+        return 100.0 * c.weight / spread if spread else 0.0
 
     def top_positive(self, n: int = 3) -> tuple[Factor, ...]:
         """The ``n`` reasons that raised the total most."""
@@ -186,15 +197,6 @@ class Score:
     def top_negative(self, n: int = 3) -> tuple[Factor, ...]:
         """The ``n`` reasons that lowered the total most."""
         return tuple(f for f in self.factors() if f.points < 0)[:n]
-
-
-def _share(score: Score, c: Contribution) -> float:
-    """Points a sub-score of 1 would have given ``c`` (used when its value is 0)."""
-    if score.vetoed:
-        return 0.0
-    known = sum(x.weight for x in score.contributions
-                if x.status is ContributionStatus.SCORED)
-    return 100.0 * c.weight / known if known else 0.0
 
 
 def _round_exact(raw: list[float], total: float) -> list[int]:
@@ -472,7 +474,8 @@ class Scorecard:
             "subject_id": subject.id, "scorecard": self.name, "scored_at": ctx.now,
             "total": total_d, "grade": self._grade(total_d, bool(vetoes)),
             "contributions": tuple(contributions),
-            "coverage": known_w / all_w if all_w > 0 else 0.0, "vetoed_by": tuple(vetoes)})
+            "coverage": known_w / all_w if all_w > 0 else 0.0, "vetoed_by": tuple(vetoes),
+            "_spread": denom})
 
     def _apply_caps(self, results: list[tuple[Any, ...]], raw: list[float]) -> set[int]:
         capped: set[int] = set()
