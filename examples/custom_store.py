@@ -77,6 +77,10 @@ class JsonFileStore:
         name = KINDS[kind]
         if not isinstance(record_id, str) or not record_id.strip():
             raise ValidationError("record id must be a non-blank string")
+        try:
+            record_id.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("record id holds a lone surrogate") from None
         with self.lock:
             data = self.state[name].get(record_id)
         if data is None:

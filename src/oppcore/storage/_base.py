@@ -11,9 +11,9 @@ from oppcore._errors import ValidationError
 from oppcore._models import Lead, Opportunity
 
 from ._audit import AuditEntry
-from ._protocol import Kind, R, Record, Write, kind_name
+from ._protocol import Kind, R, Record, Write, check_id, check_unicode, kind_name
 
-__all__ = ["QueryFilter", "StoreBase", "check_batch", "check_id", "unique_keys"]
+__all__ = ["QueryFilter", "StoreBase", "check_batch", "check_feed", "check_id", "unique_keys"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MAX_LIMIT = 100_000
@@ -32,16 +32,17 @@ def unique_keys(record: Record) -> tuple[tuple[str, str], ...]:
     return tuple(keys)
 
 
-def check_id(record_id: object) -> str:
-    """Return ``record_id`` if it is a non-blank string.
+def check_feed(after: object, limit: object) -> tuple[int, int]:
+    """Return the checked ``after`` and ``limit`` arguments of ``Store.changes``.
 
     Raises:
-        ValidationError: Otherwise.
+        ValidationError: Either is not an int >= 0 (``bool`` is refused).
     """
-    if not isinstance(record_id, str) or not record_id.strip():
-        raise ValidationError(f"record id must be a non-blank string, got {record_id!r}",
-                              field="record_id", value=record_id)
-    return record_id
+    for name, value in (("after", after), ("limit", limit)):
+        if type(value) is not int or value < 0:
+            raise ValidationError(f"{name} must be an int >= 0, got {value!r}", field=name,
+                                  value=value)
+    return cast(int, after), cast(int, limit)
 
 
 def check_batch(writes: object, audit: Sequence[AuditEntry]) -> tuple[
@@ -94,14 +95,17 @@ class QueryFilter:
 
         Raises:
             ValidationError: Unknown kind, opportunity filters on leads, non-string filter
-                values, a naive ``updated_since`` or a limit outside [1, 100000].
+                values (or strings holding a lone surrogate), a naive ``updated_since`` or a
+                limit outside [1, 100000].
         """
         name = kind_name(kind)
         for field in ("stage", "owner", "account", "pipeline", "after"):
             value = args[field]
-            if value is not None and not isinstance(value, str):
-                raise ValidationError(f"{field} must be a string or None, got {value!r}",
-                                      field=field, value=value)
+            if value is not None:
+                if not isinstance(value, str):
+                    raise ValidationError(f"{field} must be a string or None, got {value!r}",
+                                          field=field, value=value)
+                check_unicode(value, field)
         if name == "lead":
             for field in ("stage", "account", "pipeline"):
                 if args[field] is not None:

@@ -7,7 +7,7 @@ from typing import Any, cast
 from oppcore._errors import DuplicateError, NotFoundError, VersionConflictError
 
 from ._audit import AuditEntry
-from ._base import QueryFilter, StoreBase, check_batch, check_id, unique_keys
+from ._base import QueryFilter, StoreBase, check_batch, check_feed, check_id, unique_keys
 from ._protocol import Change, Kind, Page, R, Record, Write, kind_name
 
 __all__ = ["InMemoryStore"]
@@ -185,13 +185,23 @@ class InMemoryStore(StoreBase):
         return Page(items=tuple(items), next_after=None)
 
     def changes(self, *, after: int = 0, limit: int = 1000) -> tuple[Change, ...]:
-        """Return up to ``limit`` history-feed entries with ``seq > after``, in order."""
+        """Return up to ``limit`` history-feed entries with ``seq > after``, in order.
+
+        Raises:
+            ValidationError: ``after`` or ``limit`` is not an int >= 0.
+        """
+        after, limit = check_feed(after, limit)
         with self._lock:
             start = max(after, 0)  # seq n sits at index n - 1
             return tuple(self._changes[start:start + max(limit, 0)])
 
     def audit_trail(self, kind: Kind, record_id: str) -> tuple[AuditEntry, ...]:
-        """Return the audit entries of one record, oldest first."""
+        """Return the audit entries of one record, oldest first.
+
+        Raises:
+            ValidationError: Unknown kind or a blank or invalid id.
+        """
+        check_id(record_id)
         name = kind_name(kind)
         with self._lock:
             return tuple(self._audit.get((name, record_id), ()))

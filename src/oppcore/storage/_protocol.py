@@ -45,7 +45,8 @@ from oppcore._models import Lead, Opportunity
 
 from ._audit import AuditEntry
 
-__all__ = ["Change", "Kind", "Page", "R", "Record", "Store", "Write", "kind_name"]
+__all__ = ["Change", "Kind", "Page", "R", "Record", "Store", "Write", "check_id",
+           "check_unicode", "kind_name"]
 
 Record = Lead | Opportunity
 """A stored record: a lead or an opportunity."""
@@ -71,6 +72,36 @@ def kind_name(kind: object) -> str:
         raise ValidationError(
             f"kind must be Lead or Opportunity, got {kind!r}", field="kind", value=kind
         ) from None
+
+
+def check_id(record_id: object, field: str = "record_id") -> str:
+    """Return ``record_id`` if it is a non-blank string that is valid Unicode.
+
+    Lone surrogates (``"\\ud800"``, e.g. from a bad decode) are refused: they cannot be
+    stored as UTF-8, so a database-backed store could not keep or even look them up.
+
+    Raises:
+        ValidationError: Otherwise.
+    """
+    if not isinstance(record_id, str) or not record_id.strip():
+        raise ValidationError(f"record id must be a non-blank string, got {record_id!r}",
+                              field=field, value=record_id)
+    check_unicode(record_id, field)
+    return record_id
+
+
+def check_unicode(text: str, field: str) -> None:
+    """Refuse a string that cannot be encoded as UTF-8 (it holds a lone surrogate).
+
+    Raises:
+        ValidationError: ``text`` holds a lone surrogate.
+    """
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(f"{field} is not valid Unicode (it holds a lone surrogate): "
+                                  f"{text!r}", field=field, value=text) from None
 
 
 def _check_version(value: object) -> int:
@@ -107,20 +138,22 @@ class Write:
         """Return a write that adds ``record``.
 
         Raises:
-            ValidationError: ``record`` is not a lead or an opportunity.
+            ValidationError: ``record`` is not a lead or an opportunity, or its id holds a
+                lone surrogate.
         """
         kind = _record_kind(record)
-        return cls(action="add", kind=kind, record_id=record.id, record=record)
+        return cls(action="add", kind=kind, record_id=check_id(record.id), record=record)
 
     @classmethod
     def save(cls, record: Record) -> "Write":
         """Return a write that saves ``record`` if the store still holds ``record.version``.
 
         Raises:
-            ValidationError: ``record`` is not a lead or an opportunity.
+            ValidationError: ``record`` is not a lead or an opportunity, or its id holds a
+                lone surrogate.
         """
         kind = _record_kind(record)
-        return cls(action="save", kind=kind, record_id=record.id, record=record,
+        return cls(action="save", kind=kind, record_id=check_id(record.id), record=record,
                    version=record.version)
 
     @classmethod
@@ -128,13 +161,10 @@ class Write:
         """Return a write that deletes a record if the store still holds ``version``.
 
         Raises:
-            ValidationError: Unknown kind, a blank id or a negative version.
+            ValidationError: Unknown kind, a blank or invalid id or a negative version.
         """
         kind_name(kind)
-        if not isinstance(record_id, str) or not record_id.strip():
-            raise ValidationError(f"record id must be a non-blank string, got {record_id!r}",
-                                  field="record_id", value=record_id)
-        return cls(action="delete", kind=kind, record_id=record_id,
+        return cls(action="delete", kind=kind, record_id=check_id(record_id),
                    version=_check_version(version))
 
 

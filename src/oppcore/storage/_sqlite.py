@@ -37,7 +37,15 @@ from oppcore._errors import (
 from oppcore._models import Lead, Opportunity
 
 from ._audit import AuditEntry
-from ._base import QueryFilter, StoreBase, check_batch, check_id, micros, unique_keys
+from ._base import (
+    QueryFilter,
+    StoreBase,
+    check_batch,
+    check_feed,
+    check_id,
+    micros,
+    unique_keys,
+)
 from ._protocol import Change, Kind, Page, R, Record, Write, kind_name
 
 __all__ = ["SQLiteStore"]
@@ -125,6 +133,12 @@ _HOLDER = {
     ("opportunity", "external_key"):
         "SELECT id FROM opportunities WHERE external_key = ? AND id != ?",
 }
+
+
+def _not_unicode(name: str, record: Record) -> ValidationError:
+    return ValidationError(f"{name} {record.id!r} holds text that is not valid Unicode (a lone "
+                           f"surrogate) and cannot be stored", model=type(record).__name__,
+                           value=record)
 
 
 class SQLiteStore(StoreBase):
@@ -321,7 +335,12 @@ class SQLiteStore(StoreBase):
         return Page(items=items, next_after=items[-1].id if len(rows) > limit else None)
 
     def changes(self, *, after: int = 0, limit: int = 1000) -> tuple[Change, ...]:
-        """Return up to ``limit`` history-feed entries with ``seq > after``, in order."""
+        """Return up to ``limit`` history-feed entries with ``seq > after``, in order.
+
+        Raises:
+            ValidationError: ``after`` or ``limit`` is not an int >= 0.
+        """
+        after, limit = check_feed(after, limit)
         rows = self._conn().execute(
             "SELECT seq, tx, kind, record_id, action, version FROM changes WHERE seq > ? "
             "ORDER BY seq LIMIT ?", (after, limit)).fetchall()
@@ -329,7 +348,12 @@ class SQLiteStore(StoreBase):
                             version=r[5]) for r in rows)
 
     def audit_trail(self, kind: Kind, record_id: str) -> tuple[AuditEntry, ...]:
-        """Return the audit entries of one record, oldest first."""
+        """Return the audit entries of one record, oldest first.
+
+        Raises:
+            ValidationError: Unknown kind or a blank or invalid id.
+        """
+        check_id(record_id)
         rows = self._conn().execute(
             "SELECT data FROM audit WHERE kind = ? AND record_id = ? ORDER BY seq",
             (kind_name(kind), record_id)).fetchall()
@@ -396,6 +420,8 @@ class SQLiteStore(StoreBase):
             conn.execute(sql, row)
         except sqlite3.IntegrityError as exc:
             raise self._duplicate(conn, name, record) from exc
+        except UnicodeEncodeError as exc:
+            raise _not_unicode(name, record) from exc
 
     def _duplicate(self, conn: sqlite3.Connection, name: str, record: Record) -> StoreError:
         for key_name, key in unique_keys(record):
@@ -467,10 +493,11 @@ class SQLiteStore(StoreBase):
 
         try:
             return cast(int, self._write(body))
-        except sqlite3.IntegrityError:
-            # The batch was rolled back; replay it as one checked batch to name the culprit.
-            self.apply(writes)
-            raise  # pragma: no cover - apply raises the DuplicateError
+        except (sqlite3.IntegrityError, UnicodeEncodeError):
+            # The batch was rolled back; replay it as one checked batch, which names the
+            # culprit (DuplicateError, ValidationError). If the replay succeeds (another
+            # writer removed the conflict meanwhile), the batch is now stored, so say so.
+            return len(self.apply(writes))
 
     def backup(self, path: str | os.PathLike[str]) -> None:
         """Copy the database to ``path`` while it stays in use (SQLite's online backup).

@@ -243,6 +243,11 @@ class StoreContract:
             store.query(Lead, stage="s1")
         with pytest.raises(ValidationError):
             store.delete(Opportunity, "x", version=-1)
+        # a lone surrogate (a bad decode) cannot be stored as UTF-8: refuse it clearly
+        with pytest.raises(ValidationError):
+            store.get(Opportunity, "o\ud800")
+        with pytest.raises(ValidationError):
+            store.add(opportunity("o\ud800"))
         assert store.changes(after=0, limit=10) == ()
 
     # --- queries and paging --------------------------------------------------------------
