@@ -4,6 +4,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -152,6 +153,20 @@ def test_unknown_stage_names_the_deal() -> None:
                analytics.rep_performance, analytics.account_tiers):
         with pytest.raises(oppcore.ValidationError, match=r"'d1'.*'nowhere'"):
             fn([bad], STAND_IN)  # type: ignore[operator]
+
+
+def test_unknown_stage_in_the_history_names_the_history() -> None:
+    # The current stage is fine; an old history entry is not: the error must point at the
+    # history, not at stage_id.
+    first = deals()[0]
+    entry = first.stage_history[0]
+    bad = first.evolve(stage_history=(attrs.evolve(entry, to_stage="nowhere"),
+                                      *first.stage_history[1:]))
+    for fn in (analytics.funnel, analytics.stage_durations):
+        with pytest.raises(oppcore.ValidationError,
+                           match=r"'d1'.*history.*'nowhere'") as info:
+            fn([bad], STAND_IN)  # type: ignore[operator]
+        assert info.value.field == "stage_history"
 
 
 def test_other_pipeline_is_refused() -> None:

@@ -117,12 +117,20 @@ class StageIndex:
                 self.position[sid] = -1
 
     def unknown(self, opp: object, stage_id: object) -> ValidationError:
-        """Return the error for a stage id the pipeline does not have."""
+        """Return the error for a stage id the pipeline does not have.
+
+        The error names ``stage_id`` when it is the deal's current stage, else
+        ``stage_history`` (an entry of the history went to that stage).
+        """
         oid = getattr(opp, "id", "?")
+        pid = getattr(self.pipeline, "id", "?")
+        if stage_id == getattr(opp, "stage_id", None):
+            where, field = "refers to stage", "stage_id"
+        else:
+            where, field = "has a history entry into stage", "stage_history"
         return ValidationError(
-            f"opportunity {oid!r} refers to stage {stage_id!r}, which pipeline "
-            f"{getattr(self.pipeline, 'id', '?')!r} does not have",
-            model="Opportunity", field="stage_id", value=stage_id,
+            f"opportunity {oid!r} {where} {stage_id!r}, which pipeline {pid!r} does not have",
+            model="Opportunity", field=field, value=stage_id,
         )
 
 
