@@ -135,6 +135,19 @@ _HOLDER = {
 }
 
 
+def _publish(partial: Path, target: Path) -> None:
+    """Give the finished copy its name without ever replacing an existing file."""
+    try:
+        os.link(partial, target)  # fails, rather than replaces, if the name was taken
+    except FileExistsError:
+        raise
+    except OSError:
+        # A filesystem without hard links: rename, after checking the name once more.
+        if target.exists():
+            raise FileExistsError(os.fspath(target)) from None
+        os.replace(partial, target)
+
+
 def _not_unicode(name: str, record: Record) -> ValidationError:
     return ValidationError(f"{name} {record.id!r} holds text that is not valid Unicode (a lone "
                            f"surrogate) and cannot be stored", model=type(record).__name__,
@@ -180,7 +193,11 @@ class SQLiteStore(StoreBase):
         self._synchronous = synchronous
         self._timeout = float(busy_timeout)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        # Every connection this store opened, with the thread and process that own it.
+        self._all: list[tuple[threading.Thread, int, sqlite3.Connection]] = []
+        # Connections inherited through fork(): never used, closed or freed in this process
+        # (SQLite forbids touching a connection carried across fork; freeing one closes it).
+        self._inherited: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._closed = False
         self._migrate(self._conn())
@@ -216,10 +233,29 @@ class SQLiteStore(StoreBase):
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite database {self._path!r}: {exc}") from exc
-        local.conn, local.pid = conn, os.getpid()
+        pid = os.getpid()
+        local.conn, local.pid = conn, pid
         with self._all_lock:
-            self._all.append(conn)
+            # Close the connections of threads that have finished (a host serving each
+            # request on a new thread would otherwise pile them up until close()), and set
+            # aside those inherited from a parent process.
+            kept = []
+            for owner, owner_pid, other in self._all:
+                if owner_pid != pid:
+                    self._inherited.append(other)
+                elif owner.is_alive():
+                    kept.append((owner, owner_pid, other))
+                else:
+                    other.close()
+            kept.append((threading.current_thread(), pid, conn))
+            self._all = kept
         return conn
+
+    def _open_connections(self) -> int:
+        """Return how many connections this process holds open for the store (for tests)."""
+        pid = os.getpid()
+        with self._all_lock:
+            return sum(1 for _, owner_pid, _ in self._all if owner_pid == pid)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         try:
@@ -251,12 +287,22 @@ class SQLiteStore(StoreBase):
             raise StoreError(f"cannot open {self._path!r} as an oppcore store: {exc}") from exc
 
     def close(self) -> None:
-        """Close every connection this store opened. Later calls raise ``StoreError``."""
+        """Close every connection this store opened in this process.
+
+        Closing twice is harmless; any other use afterwards, from any thread, raises
+        ``StoreError``. In a child process after ``fork``, the parent's connections are
+        left untouched (SQLite forbids using them in the child), so closing the store in
+        the child never disturbs the parent.
+        """
         self._closed = True
+        pid = os.getpid()
         with self._all_lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            conn.close()
+            entries, self._all = self._all, []
+        for _, owner_pid, conn in entries:
+            if owner_pid == pid:
+                conn.close()
+            else:
+                self._inherited.append(conn)
         self._local = threading.local()
 
     def _write(self, body: Callable[[sqlite3.Connection], Any]) -> Any:
@@ -500,21 +546,39 @@ class SQLiteStore(StoreBase):
             return len(self.apply(writes))
 
     def backup(self, path: str | os.PathLike[str]) -> None:
-        """Copy the database to ``path`` while it stays in use (SQLite's online backup).
+        """Copy the database to a new file ``path`` while it stays in use (online backup).
+
+        The copy is written under a temporary name beside ``path`` and appears under
+        ``path`` only once complete, so ``path`` never holds a partial copy. An existing
+        file is never overwritten (it could be another database, or this one): remove it
+        first, or pick a new name.
 
         Raises:
-            StoreError: The copy failed (the target is left incomplete and should be removed).
+            StoreError: ``path`` exists, or the copy failed (nothing is left behind).
         """
         target = Path(path)
+        if target.exists():
+            raise StoreError(f"backup target {os.fspath(target)!r} exists; a backup never "
+                             f"overwrites a file: remove it or choose a new path")
+        partial = target.with_name(
+            f".{target.name}.{os.getpid()}-{threading.get_ident()}.partial")
         try:
-            dest = sqlite3.connect(os.fspath(target))
+            dest = sqlite3.connect(os.fspath(partial))
             try:
                 self._conn().backup(dest)
             finally:
                 dest.close()
-        except sqlite3.Error as exc:
+            _publish(partial, target)
+        except FileExistsError as exc:
+            raise StoreError(f"backup target {os.fspath(target)!r} exists; a backup never "
+                             f"overwrites a file: remove it or choose a new path") from exc
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"backup of {self._path!r} to {os.fspath(target)!r} failed: "
                              f"{exc}") from exc
+        finally:
+            for leftover in (partial, *(partial.with_name(partial.name + suffix)
+                                        for suffix in ("-journal", "-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
 
     def integrity_check(self) -> str:
         """Return SQLite's ``PRAGMA integrity_check`` verdict (``"ok"`` when healthy)."""
