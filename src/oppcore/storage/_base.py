@@ -1,8 +1,13 @@
-"""Parts shared by the reference stores: argument checks, uniqueness keys, query filters."""
+"""Parts shared by the reference stores: argument checks, uniqueness keys, query filters.
+
+:class:`StoreBase` holds the public methods of the protocol once, with every argument check;
+a store implements only the storage-specific steps (``_get``, ``_apply``, ``_query``,
+``_changes``, ``_audit_trail``), which receive checked arguments.
+"""
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import attrs
 
@@ -11,9 +16,16 @@ from oppcore._errors import ValidationError
 from oppcore._models import Lead, Opportunity
 
 from ._audit import AuditEntry
-from ._protocol import Kind, R, Record, Write, check_id, check_unicode, kind_name
+from ._protocol import Change, Kind, Page, R, Record, Write, check_id, check_unicode, kind_name
 
-__all__ = ["QueryFilter", "StoreBase", "check_batch", "check_feed", "check_id", "unique_keys"]
+__all__ = ["ACTIONS", "FeedAction", "QueryFilter", "StoreBase", "check_batch", "check_feed",
+           "check_id", "unique_keys"]
+
+FeedAction = Literal["added", "saved", "deleted"]
+
+ACTIONS: dict[str, FeedAction] = {
+    "add": "added", "save": "saved", "delete": "deleted"}
+"""The history-feed action of each write action."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MAX_LIMIT = 100_000
@@ -140,13 +152,103 @@ class QueryFilter:
 
 
 class StoreBase:
-    """The single-record writes expressed as one-write batches of ``apply``."""
+    """The public store methods, with their argument checks, over a few store-specific steps.
+
+    Subclasses implement ``_get``, ``_apply``, ``_query``, ``_changes`` and ``_audit_trail``;
+    the single-record writes are one-write batches of ``apply``.
+    """
+
+    # --- the store-specific steps (arguments already checked) ----------------------------
+
+    def _get(self, kind: Kind, name: str, record_id: str) -> Record:
+        """Return the record or raise ``NotFoundError``."""
+        raise NotImplementedError
+
+    def _apply(
+        self, writes: tuple[Write, ...], entries: tuple[AuditEntry, ...]
+    ) -> tuple[Record | None, ...]:
+        """Apply a checked batch atomically."""
+        raise NotImplementedError
+
+    def _query(self, f: "QueryFilter") -> tuple[tuple[Record, ...], bool]:
+        """Return up to ``f.limit`` matching records after ``f.after`` and whether more follow."""
+        raise NotImplementedError
+
+    def _changes(self, after: int, limit: int) -> tuple[Change, ...]:
+        """Return the history-feed entries after ``after``."""
+        raise NotImplementedError
+
+    def _audit_trail(self, name: str, record_id: str) -> tuple[AuditEntry, ...]:
+        """Return one record's audit entries, oldest first."""
+        raise NotImplementedError
+
+    # --- the protocol --------------------------------------------------------------------
+
+    def get(self, kind: type[R], record_id: str) -> R:
+        """Return the stored record ``record_id`` of ``kind``.
+
+        Raises:
+            NotFoundError: No such record (never added, or deleted).
+            ValidationError: Unknown kind, or a blank or invalid id.
+        """
+        name = kind_name(kind)
+        return cast(R, self._get(kind, name, check_id(record_id)))
 
     def apply(
         self, writes: Sequence[Write], *, audit: Sequence[AuditEntry] = ()
     ) -> tuple[Record | None, ...]:
-        """Apply a batch atomically (implemented by each store)."""
-        raise NotImplementedError
+        """Apply ``writes`` in order, atomically, and append ``audit``; return what was stored.
+
+        Each result is the stored value (``None`` for a delete). Later writes see earlier
+        ones (an add then a save of version 1 is fine).
+
+        Raises:
+            NotFoundError: A save or delete names a missing record.
+            VersionConflictError: A save or delete carries a stale version.
+            DuplicateError: An add reuses an id, or a record takes another's key.
+            ValidationError: The batch contains something other than writes and entries.
+        """
+        return self._apply(*check_batch(writes, audit))
+
+    def query(
+        self,
+        kind: type[R],
+        *,
+        stage: str | None = None,
+        owner: str | None = None,
+        account: str | None = None,
+        pipeline: str | None = None,
+        updated_since: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> Page[R]:
+        """Return one page of matching records in ascending id order (see the protocol).
+
+        Raises:
+            ValidationError: Bad filters or limit.
+        """
+        f = QueryFilter.check(kind, stage=stage, owner=owner, account=account,
+                              pipeline=pipeline, updated_since=updated_since, after=after,
+                              limit=limit)
+        items, more = self._query(f)
+        page = cast(tuple[R, ...], items)
+        return Page(items=page, next_after=page[-1].id if more and page else None)
+
+    def changes(self, *, after: int = 0, limit: int = 1000) -> tuple[Change, ...]:
+        """Return up to ``limit`` history-feed entries with ``seq > after``, in order.
+
+        Raises:
+            ValidationError: ``after`` or ``limit`` is not an int >= 0.
+        """
+        return self._changes(*check_feed(after, limit))
+
+    def audit_trail(self, kind: Kind, record_id: str) -> tuple[AuditEntry, ...]:
+        """Return the audit entries of one record, oldest first (empty if none).
+
+        Raises:
+            ValidationError: Unknown kind, or a blank or invalid id.
+        """
+        return self._audit_trail(kind_name(kind), check_id(record_id))
 
     def add(self, record: R, *, audit: AuditEntry | None = None) -> R:
         """Store a new record; return it with the version the store assigned.

@@ -1,14 +1,13 @@
 """``InMemoryStore``: a complete, thread-safe store held in process memory."""
 
 import threading
-from collections.abc import Sequence
 from typing import Any, cast
 
 from oppcore._errors import DuplicateError, NotFoundError, VersionConflictError
 
 from ._audit import AuditEntry
-from ._base import QueryFilter, StoreBase, check_batch, check_feed, check_id, unique_keys
-from ._protocol import Change, Kind, Page, R, Record, Write, kind_name
+from ._base import ACTIONS, FeedAction, QueryFilter, StoreBase, unique_keys
+from ._protocol import Change, Kind, Record, Write, kind_name
 
 __all__ = ["InMemoryStore"]
 
@@ -30,7 +29,7 @@ class InMemoryStore(StoreBase):
         self._records: dict[str, dict[str, Record]] = {"lead": {}, "opportunity": {}}
         self._keys: dict[tuple[str, str, str], str] = {}
         self._tombstones: dict[tuple[str, str], int] = {}
-        self._changes: list[Change] = []
+        self._changes_list: list[Change] = []
         self._audit: dict[tuple[str, str], list[AuditEntry]] = {}
         self._tx = 0
 
@@ -38,32 +37,15 @@ class InMemoryStore(StoreBase):
         return (f"InMemoryStore(leads={len(self._records['lead'])}, "
                 f"opportunities={len(self._records['opportunity'])})")
 
-    def get(self, kind: type[R], record_id: str) -> R:
-        """Return the stored record ``record_id`` of ``kind``.
-
-        Raises:
-            NotFoundError: No such record.
-            ValidationError: Unknown kind or a blank id.
-        """
-        name = kind_name(kind)
-        check_id(record_id)
+    def _get(self, kind: Kind, name: str, record_id: str) -> Record:
         try:
-            return cast(R, self._records[name][record_id])
+            return self._records[name][record_id]
         except KeyError:
             raise NotFoundError(name, record_id) from None
 
-    def apply(
-        self, writes: Sequence[Write], *, audit: Sequence[AuditEntry] = ()
+    def _apply(
+        self, writes: tuple[Write, ...], entries: tuple[AuditEntry, ...]
     ) -> tuple[Record | None, ...]:
-        """Apply ``writes`` atomically and append ``audit``; return the stored values.
-
-        Raises:
-            NotFoundError: A save or delete names a missing record.
-            VersionConflictError: A save or delete carries a stale version.
-            DuplicateError: An add reuses an id, or a record takes another's key.
-            ValidationError: The batch contains something other than writes and entries.
-        """
-        writes, entries = check_batch(writes, audit)
         with self._lock:
             # Stage every effect in overlays first; touch the real state only once the
             # whole batch is known to succeed.
@@ -71,7 +53,7 @@ class InMemoryStore(StoreBase):
             keys: dict[tuple[str, str, str], str | None] = {}
             tombs: dict[tuple[str, str], int] = {}
             results: list[Record | None] = []
-            pending: list[tuple[str, str, str, int]] = []
+            pending: list[tuple[str, str, FeedAction, int]] = []
             for w in writes:
                 name = kind_name(w.kind)
                 slot = (name, w.record_id)
@@ -97,9 +79,8 @@ class InMemoryStore(StoreBase):
                 if new is None:
                     tombs[slot] = cast(Record, current).version
                 results.append(new)
-                action = {"add": "added", "save": "saved", "delete": "deleted"}[w.action]
                 version = new.version if new is not None else cast(Record, current).version
-                pending.append((name, w.record_id, action, version))
+                pending.append((name, w.record_id, ACTIONS[w.action], version))
             self._commit(records, keys, tombs, pending, entries)
         return tuple(results)
 
@@ -128,7 +109,7 @@ class InMemoryStore(StoreBase):
         records: dict[tuple[str, str], Record | None],
         keys: dict[tuple[str, str, str], str | None],
         tombs: dict[tuple[str, str], int],
-        pending: list[tuple[str, str, str, int]],
+        pending: list[tuple[str, str, FeedAction, int]],
         entries: tuple[AuditEntry, ...],
     ) -> None:
         for (name, record_id), record in records.items():
@@ -144,65 +125,31 @@ class InMemoryStore(StoreBase):
         self._tombstones.update(tombs)
         if pending:
             self._tx += 1
-        seq = len(self._changes)
+        seq = len(self._changes_list)
         for name, record_id, action, version in pending:
             seq += 1
-            self._changes.append(Change(seq=seq, tx=self._tx, kind=name, record_id=record_id,
-                                        action=action, version=version))  # type: ignore[arg-type]
+            self._changes_list.append(Change(seq=seq, tx=self._tx, kind=name, record_id=record_id,
+                                        action=action, version=version))
         for entry in entries:
             self._audit.setdefault((entry.kind, entry.record_id), []).append(entry)
 
-    def query(
-        self,
-        kind: type[R],
-        *,
-        stage: str | None = None,
-        owner: str | None = None,
-        account: str | None = None,
-        pipeline: str | None = None,
-        updated_since: Any = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> Page[R]:
-        """Return one page of matching records in ascending id order (see the protocol).
-
-        Raises:
-            ValidationError: Bad filters or limit.
-        """
-        f = QueryFilter.check(kind, stage=stage, owner=owner, account=account,
-                              pipeline=pipeline, updated_since=updated_since, after=after,
-                              limit=limit)
+    def _query(self, f: QueryFilter) -> tuple[tuple[Record, ...], bool]:
         with self._lock:
-            table = self._records[kind_name(kind)]
-            ids = sorted(i for i in table if after is None or i > after)
-            items: list[R] = []
+            table = self._records[kind_name(f.kind)]
+            ids = sorted(i for i in table if f.after is None or i > f.after)
+            items: list[Record] = []
             for record_id in ids:
                 record = table[record_id]
                 if f.matches(record):
-                    if len(items) == limit:
-                        return Page(items=tuple(items), next_after=items[-1].id)
-                    items.append(cast(R, record))
-        return Page(items=tuple(items), next_after=None)
+                    if len(items) == f.limit:
+                        return tuple(items), True
+                    items.append(record)
+        return tuple(items), False
 
-    def changes(self, *, after: int = 0, limit: int = 1000) -> tuple[Change, ...]:
-        """Return up to ``limit`` history-feed entries with ``seq > after``, in order.
-
-        Raises:
-            ValidationError: ``after`` or ``limit`` is not an int >= 0.
-        """
-        after, limit = check_feed(after, limit)
+    def _changes(self, after: int, limit: int) -> tuple[Change, ...]:
         with self._lock:
-            start = max(after, 0)  # seq n sits at index n - 1
-            return tuple(self._changes[start:start + max(limit, 0)])
+            return tuple(self._changes_list[after:after + limit])  # seq n is at index n - 1
 
-    def audit_trail(self, kind: Kind, record_id: str) -> tuple[AuditEntry, ...]:
-        """Return the audit entries of one record, oldest first.
-
-        Raises:
-            ValidationError: Unknown kind or a blank or invalid id.
-        """
-        check_id(record_id)
-        name = kind_name(kind)
+    def _audit_trail(self, name: str, record_id: str) -> tuple[AuditEntry, ...]:
         with self._lock:
             return tuple(self._audit.get((name, record_id), ()))
-

@@ -21,8 +21,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -37,22 +36,13 @@ from oppcore._errors import (
 from oppcore._models import Lead, Opportunity
 
 from ._audit import AuditEntry
-from ._base import (
-    QueryFilter,
-    StoreBase,
-    check_batch,
-    check_feed,
-    check_id,
-    micros,
-    unique_keys,
-)
-from ._protocol import Change, Kind, Page, R, Record, Write, kind_name
+from ._base import ACTIONS, FeedAction, QueryFilter, StoreBase, micros, unique_keys
+from ._protocol import Change, Kind, Record, Write, kind_name
 
 __all__ = ["SQLiteStore"]
 
 _TABLES = {"lead": "leads", "opportunity": "opportunities"}
 _CLASSES: dict[str, type[Record]] = {"lead": Lead, "opportunity": Opportunity}
-_ACTIONS = {"add": "added", "save": "saved", "delete": "deleted"}
 
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: records, tombstones, the history feed
@@ -323,40 +313,13 @@ class SQLiteStore(StoreBase):
 
     # --- reads ---------------------------------------------------------------------------
 
-    def get(self, kind: type[R], record_id: str) -> R:
-        """Return the stored record ``record_id`` of ``kind``.
-
-        Raises:
-            NotFoundError: No such record.
-            ValidationError: Unknown kind or a blank id.
-        """
-        name = kind_name(kind)
-        check_id(record_id)
+    def _get(self, kind: Kind, name: str, record_id: str) -> Record:
         row = self._conn().execute(_GET[name], (record_id,)).fetchone()
         if row is None:
             raise NotFoundError(name, record_id)
         return serde.loads(row[0], kind)
 
-    def query(
-        self,
-        kind: type[R],
-        *,
-        stage: str | None = None,
-        owner: str | None = None,
-        account: str | None = None,
-        pipeline: str | None = None,
-        updated_since: datetime | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> Page[R]:
-        """Return one page of matching records in ascending id order (see the protocol).
-
-        Raises:
-            ValidationError: Bad filters or limit.
-        """
-        f = QueryFilter.check(kind, stage=stage, owner=owner, account=account,
-                              pipeline=pipeline, updated_since=updated_since, after=after,
-                              limit=limit)
+    def _query(self, f: QueryFilter) -> tuple[tuple[Record, ...], bool]:
         where: list[str] = []
         args: list[Any] = []
         for column, value in (("stage_id", f.stage), ("owner", f.owner),
@@ -371,63 +334,42 @@ class SQLiteStore(StoreBase):
             where.append("id > ?")
             args.append(f.after)
         # Only fixed table and column names are spliced in; every value is a bound parameter.
-        sql = f"SELECT data FROM {_TABLES[kind_name(kind)]}"  # noqa: S608
+        sql = f"SELECT data FROM {_TABLES[kind_name(f.kind)]}"  # noqa: S608
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id LIMIT ?"
-        args.append(limit + 1)
+        args.append(f.limit + 1)
         rows = self._conn().execute(sql, args).fetchall()
-        items = tuple(serde.loads(row[0], kind) for row in rows[:limit])
-        return Page(items=items, next_after=items[-1].id if len(rows) > limit else None)
+        items = tuple(serde.loads(row[0], f.kind) for row in rows[:f.limit])
+        return items, len(rows) > f.limit
 
-    def changes(self, *, after: int = 0, limit: int = 1000) -> tuple[Change, ...]:
-        """Return up to ``limit`` history-feed entries with ``seq > after``, in order.
-
-        Raises:
-            ValidationError: ``after`` or ``limit`` is not an int >= 0.
-        """
-        after, limit = check_feed(after, limit)
+    def _changes(self, after: int, limit: int) -> tuple[Change, ...]:
         rows = self._conn().execute(
             "SELECT seq, tx, kind, record_id, action, version FROM changes WHERE seq > ? "
             "ORDER BY seq LIMIT ?", (after, limit)).fetchall()
         return tuple(Change(seq=r[0], tx=r[1], kind=r[2], record_id=r[3], action=r[4],
                             version=r[5]) for r in rows)
 
-    def audit_trail(self, kind: Kind, record_id: str) -> tuple[AuditEntry, ...]:
-        """Return the audit entries of one record, oldest first.
-
-        Raises:
-            ValidationError: Unknown kind or a blank or invalid id.
-        """
-        check_id(record_id)
+    def _audit_trail(self, name: str, record_id: str) -> tuple[AuditEntry, ...]:
         rows = self._conn().execute(
             "SELECT data FROM audit WHERE kind = ? AND record_id = ? ORDER BY seq",
-            (kind_name(kind), record_id)).fetchall()
+            (name, record_id)).fetchall()
         return tuple(serde.loads(row[0], AuditEntry) for row in rows)
 
     # --- writes --------------------------------------------------------------------------
 
-    def apply(
-        self, writes: Sequence[Write], *, audit: Sequence[AuditEntry] = ()
+    def _apply(
+        self, writes: tuple[Write, ...], entries: tuple[AuditEntry, ...]
     ) -> tuple[Record | None, ...]:
-        """Apply ``writes`` in one transaction and append ``audit``; return the stored values.
-
-        Raises:
-            NotFoundError: A save or delete names a missing record.
-            VersionConflictError: A save or delete carries a stale version.
-            DuplicateError: An add reuses an id, or a record takes another's key.
-            ValidationError: The batch contains something other than writes and entries.
-        """
-        batch, entries = check_batch(writes, audit)
         audit_rows = [(e.kind, e.record_id, serde.dumps(e)) for e in entries]
 
         def body(conn: sqlite3.Connection) -> tuple[Record | None, ...]:
             results: list[Record | None] = []
-            changes: list[tuple[str, str, str, int]] = []
-            for w in batch:
+            changes: list[tuple[str, str, FeedAction, int]] = []
+            for w in writes:
                 stored = self._write_one(conn, w)
                 results.append(stored[0])
-                changes.append((kind_name(w.kind), w.record_id, _ACTIONS[w.action], stored[1]))
+                changes.append((kind_name(w.kind), w.record_id, ACTIONS[w.action], stored[1]))
             self._log(conn, changes, audit_rows)
             return tuple(results)
 
@@ -477,7 +419,7 @@ class SQLiteStore(StoreBase):
         return DuplicateError(name, record.id, existing_id=record.id)
 
     @staticmethod
-    def _log(conn: sqlite3.Connection, changes: list[tuple[str, str, str, int]],
+    def _log(conn: sqlite3.Connection, changes: list[tuple[str, str, FeedAction, int]],
              audit_rows: list[tuple[str, str, str]]) -> None:
         if changes:
             last = conn.execute("SELECT tx FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
@@ -521,7 +463,7 @@ class SQLiteStore(StoreBase):
             by_kind[kind_name(w.kind)].append(cast(Record, w.record))
 
         def body(conn: sqlite3.Connection) -> int:
-            changes: list[tuple[str, str, str, int]] = []
+            changes: list[tuple[str, str, FeedAction, int]] = []
             for name, records in by_kind.items():
                 if not records:
                     continue
