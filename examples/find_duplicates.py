@@ -3,9 +3,11 @@
 Run: python examples/find_duplicates.py
 """
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from oppcore import Lead, find_duplicates, merge
+
+UTC = timezone.utc  # datetime.UTC needs Python 3.11
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -1,7 +1,7 @@
 """Match keys and duplicate finding (oppcore._dedupe)."""
 
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import given
@@ -18,6 +18,8 @@ from oppcore._dedupe import (
     match_keys,
     phone_key,
 )
+
+UTC = timezone.utc  # datetime.UTC needs Python 3.11
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -1,6 +1,6 @@
 """Merging two records (oppcore._dedupe.merge)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import attrs
@@ -20,6 +20,8 @@ from oppcore import (
     ValidationError,
 )
 from oppcore._dedupe import MergeResult, merge
+
+UTC = timezone.utc  # datetime.UTC needs Python 3.11
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 AT = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
