@@ -133,3 +133,35 @@ def test_retries_are_bounded_and_a_lost_race_writes_nothing(store: InMemoryStore
     # only the interfering writer's three saves were written, none by the service
     assert len(store.changes()) == len(feed) + 3
     assert [e.action for e in store.audit_trail(Opportunity, "D1")] == ["create"]
+
+
+def test_every_write_the_service_makes_is_audited_with_who_when_and_what(
+    store: InMemoryStore,
+) -> None:
+    store.add(qualified_lead("L2", email="dup@example.cn", captured_at=T0 - timedelta(days=1)))
+    store.add(qualified_lead("L3", email="l3@example.cn"))
+    ticks = iter(T0 + timedelta(minutes=i) for i in range(1000))
+    service = make(store, lambda: next(ticks))
+    start = len(store.changes())
+    service.convert("L1", by="ann", opportunity_id="D1")
+    service.move_stage("D1", "needs_analysis", by="ann")
+    service.log_activity("D1", Activity(id="A1", kind=ActivityKind.CALL, at=T0, by="ann",
+                                        summary="intro"), by="ann")
+    service.rescore("D1", by="ann")
+    service.mark_lost("D1", by="ann", reason="price")
+    service.convert("L3", by="bob", opportunity_id="D3")
+    service.mark_lost("D3", by="bob", reason="no_budget")
+    service.merge_duplicates(Lead, "L1", "L2", by="ann")
+    feed = store.changes(after=start)
+    assert len(feed) == 11
+    kinds = {"lead": Lead, "opportunity": Opportunity}
+    for record in {(c.kind, c.record_id) for c in feed}:
+        written = [c for c in feed if (c.kind, c.record_id) == record]
+        trail = store.audit_trail(kinds[record[0]], record[1])
+        assert len(trail) == len(written), record  # one entry per write, none missing
+        for entry in trail:
+            assert entry.by in {"ann", "bob"}
+            assert entry.at.utcoffset() is not None
+    move = next(e for e in store.audit_trail(Opportunity, "D1") if e.action == "move")
+    assert ("stage_id", "identification", "needs_analysis") in [
+        (c.field, c.old, c.new) for c in move.changes]

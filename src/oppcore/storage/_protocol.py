@@ -28,7 +28,12 @@ Error contract (the conformance kit in :mod:`oppcore.testing` checks every line)
 * ``changes`` is the append-only history feed: one :class:`Change` per written record, in
   one global order (``seq`` increasing); the changes of one transaction are contiguous.
 * ``audit_trail`` returns the :class:`~oppcore.AuditEntry` values written with a record's
-  writes, oldest first; they survive the record's deletion.
+  writes, oldest first; they survive the record's deletion. A store records exactly the
+  entries it is given and never invents one: a write without ``audit=`` appears in the
+  history feed (which record, what action, which version, which transaction) but adds no
+  audit entry, because a store knows neither who acts nor when (time enters as an
+  argument). :class:`~oppcore.OpportunityService` passes an entry with every write; code
+  that writes to a store directly passes its own (:meth:`~oppcore.AuditEntry.for_change`).
 
 Values passed in are never mutated (they are frozen); a store must be safe to use from
 several threads.
