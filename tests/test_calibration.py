@@ -30,6 +30,7 @@ from oppcore import (
     StageChange,
     Urgency,
     UrgencyLevel,
+    ValidationError,
     fit_weights,
     fit_win_model,
 )
@@ -202,3 +203,26 @@ def test_hostile_calibration_inputs() -> None:
         fit_win_model(["not a deal"], now=NOW, pipeline=PIPE)  # type: ignore[list-item]
     with pytest.raises(ValidationError):
         fit_weights(Scorecard.default(), [], now=NOW, l2=-1)
+
+
+@pytest.mark.parametrize("bad", [
+    {"min_outcomes": 0}, {"min_outcomes": -1}, {"min_outcomes": 1.5},
+    {"min_outcomes": True}, {"validation_share": "0.2"}, {"validation_share": math.nan},
+])
+def test_bad_split_arguments_are_refused_not_crashes(bad: dict[str, object]) -> None:
+    # min_outcomes=0 used to let an empty training period through to an IndexError.
+    name = next(iter(bad))
+    with pytest.raises(ValidationError, match=name) as info:
+        fit_win_model([], now=NOW, pipeline=PIPE, **bad)  # type: ignore[arg-type]
+    assert info.value.field == name
+    with pytest.raises(ValidationError, match=name):
+        fit_weights(Scorecard.default(), [], now=NOW, pipeline=PIPE,
+                    **bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("history", [None, 5, "deals"])
+def test_history_must_be_an_iterable_of_deals(history: object) -> None:
+    with pytest.raises(ValidationError, match="history"):
+        fit_win_model(history, now=NOW, pipeline=PIPE)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="history"):
+        fit_weights(Scorecard.default(), history, now=NOW)  # type: ignore[arg-type]

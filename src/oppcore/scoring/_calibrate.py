@@ -284,6 +284,9 @@ def _closed_at(opp: Opportunity) -> datetime:
 
 def _closed(history: Iterable[Opportunity], won: Collection[str], lost: Collection[str]
             ) -> list[tuple[datetime, Opportunity, bool]]:
+    if isinstance(history, (Opportunity, str, bytes)) or not isinstance(history, Iterable):
+        raise ValidationError(f"history must be an iterable of opportunities, got "
+                              f"{type(history).__name__}", field="history", value=history)
     out = []
     for i, opp in enumerate(history):
         if not isinstance(opp, Opportunity):
@@ -298,8 +301,13 @@ def _closed(history: Iterable[Opportunity], won: Collection[str], lost: Collecti
 
 def _split(closed: list[tuple[datetime, Opportunity, bool]], share: float,
            min_outcomes: int) -> tuple[list[Any], list[Any]]:
-    if not 0.0 <= share < 1.0:
-        raise ValidationError(f"validation_share must be in [0, 1), got {share!r}")
+    if type(share) not in (int, float) or not 0.0 <= share < 1.0:  # NaN fails too
+        raise ValidationError(f"validation_share must be a number in [0, 1), got {share!r}",
+                              field="validation_share", value=share)
+    if type(min_outcomes) is not int or min_outcomes < 1:
+        # At least one won and one lost deal: the fit needs both outcomes to train on.
+        raise ValidationError(f"min_outcomes must be an int >= 1, got {min_outcomes!r}",
+                              field="min_outcomes", value=min_outcomes)
     cut = len(closed) - int(len(closed) * share)
     train, valid = closed[:cut], closed[cut:]
     n_won = sum(1 for t in train if t[2])
@@ -416,7 +424,7 @@ def fit_win_model(
         smoothing: Laplace smoothing added to every count (> 0).
         min_count: Values seen on fewer closed deals are ignored (too little evidence).
         validation_share: Share of the latest-closing deals kept for validation.
-        min_outcomes: Least number of won and of lost deals needed for training.
+        min_outcomes: Least number of won and of lost deals needed for training (>= 1).
 
     Returns:
         The fitted model with its provenance and validation report.
@@ -619,7 +627,7 @@ def fit_weights(
         pipeline: An :class:`oppcore.Pipeline` supplying the won and lost stages.
         l2: Regularisation strength (>= 0) on the coefficients, not the intercept.
         validation_share: Share of the latest-closing deals kept for validation.
-        min_outcomes: Least number of won and of lost deals needed for training.
+        min_outcomes: Least number of won and of lost deals needed for training (>= 1).
         as_of: When to score each deal (default: its close time).
 
     Returns:
