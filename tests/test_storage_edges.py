@@ -146,3 +146,12 @@ def test_bulk_add_whose_conflict_vanished_reports_the_stored_batch(
         monkeypatch.setattr(store, "_write", flaky)
         assert store.bulk_add([opportunity("a"), opportunity("b")]) == 2
         assert [r.id for r in store.query(Opportunity).items] == ["a", "b"]
+
+
+def test_the_kit_is_importable_from_oppcore_testing() -> None:
+    import oppcore.testing
+    from oppcore.testing import contract
+
+    assert oppcore.testing.StoreContract is contract.StoreContract
+    with pytest.raises(AttributeError):
+        oppcore.testing.NoSuchThing  # noqa: B018 - the lazy lookup must still refuse

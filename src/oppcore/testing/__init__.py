@@ -8,7 +8,10 @@ These modules need pytest and hypothesis, which oppcore itself does not depend o
 imported only when you ask for them.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # type checkers see the real class; at run time it is imported lazily
+    from oppcore.testing.contract import StoreContract
 
 __all__ = ["StoreContract"]
 
