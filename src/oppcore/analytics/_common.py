@@ -9,7 +9,7 @@ import enum
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
@@ -132,6 +132,18 @@ class StageIndex:
             f"opportunity {oid!r} {where} {stage_id!r}, which pipeline {pid!r} does not have",
             model="Opportunity", field=field, value=stage_id,
         )
+
+    def reraise(self, opp: object, exc: KeyError | AttributeError) -> NoReturn:
+        """Raise what a failed lookup while reading ``opp`` means.
+
+        Every analytics loop shares this: an item that is not an opportunity gets a
+        :class:`ValidationError` saying so; a ``KeyError`` is a stage id the pipeline does
+        not have (:meth:`unknown`); anything else propagates unchanged.
+        """
+        check_opportunity(opp)
+        if isinstance(exc, KeyError) and exc.args:
+            raise self.unknown(opp, exc.args[0]) from None
+        raise exc
 
 
 def check_opportunity(opp: object) -> Opportunity:

@@ -9,7 +9,7 @@ import attrs
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
-from ._common import LOST, OPEN, PipelineLike, StageIndex, check_opportunity, iterate, ratio
+from ._common import LOST, OPEN, PipelineLike, StageIndex, iterate, ratio
 from ._funnel import _other_pipeline
 from ._results import Table, rows_to_records
 from ._velocity import _check_now
@@ -177,12 +177,8 @@ def compliance(
             c[4] += overridden
             c[5] += inactive
             c[6] += no_reason
-    except KeyError as exc:
-        check_opportunity(o)
-        raise index.unknown(o, exc.args[0]) from None
-    except AttributeError:
-        check_opportunity(o)
-        raise
+    except (KeyError, AttributeError) as exc:
+        index.reraise(o, exc)
     total = [sum(col) for col in zip(*owners.values(), strict=True)] or [0] * 7
     rows = tuple(_row(owner, owners[owner])
                  for owner in sorted(owners, key=lambda x: (x is None, x or "")))

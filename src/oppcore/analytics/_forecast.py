@@ -16,7 +16,6 @@ from ._common import (
     WON,
     PipelineLike,
     StageIndex,
-    check_opportunity,
     closed_at,
     decimal_ratio,
     iterate,
@@ -267,12 +266,8 @@ def forecast(
             cell[0] += 1
             cell[1] += amount.amount
             cell[2] += weighted
-    except KeyError as exc:
-        check_opportunity(o)
-        raise index.unknown(o, exc.args[0]) from None
-    except AttributeError:
-        check_opportunity(o)
-        raise
+    except (KeyError, AttributeError) as exc:
+        index.reraise(o, exc)
     rows = tuple(
         ForecastRow(period=p, category=c, currency=cur, deals=n, amount=a, weighted=w)
         for (p, c, cur), (n, a, w) in sorted(cells.items(), key=lambda kv: (

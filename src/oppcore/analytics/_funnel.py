@@ -8,7 +8,7 @@ import attrs
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
-from ._common import PipelineLike, StageIndex, check_opportunity, iterate, ratio
+from ._common import PipelineLike, StageIndex, iterate, ratio
 from ._results import Table, rows_to_records
 
 __all__ = ["Funnel", "FunnelStage", "funnel"]
@@ -151,12 +151,8 @@ def funnel(opportunities: Iterable[Opportunity], pipeline: PipelineLike) -> Funn
                     depth += 1
             key = (mask, furthest, depth, last_open if current < 0 else -2, current)
             shapes[key] = get(key, 0) + 1
-    except KeyError as exc:
-        check_opportunity(o)
-        raise index.unknown(o, exc.args[0]) from None
-    except AttributeError:
-        check_opportunity(o)
-        raise
+    except (KeyError, AttributeError) as exc:
+        index.reraise(o, exc)
     return _build(index, n, shapes, pipeline_id)
 
 

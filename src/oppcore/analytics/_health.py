@@ -9,7 +9,7 @@ import attrs
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
-from ._common import OPEN, PipelineLike, StageIndex, check_opportunity, iterate
+from ._common import OPEN, PipelineLike, StageIndex, iterate
 from ._funnel import _other_pipeline
 from ._results import Table, rows_to_records
 from ._velocity import _check_now
@@ -166,12 +166,8 @@ def health(
             pushes = o.close_date_pushes
             if pushes > max_pushes:
                 found.append(_finding(o, "pushed", f"close date pushed {pushes} times"))
-    except KeyError as exc:
-        check_opportunity(o)
-        raise index.unknown(o, exc.args[0]) from None
-    except AttributeError:
-        check_opportunity(o)
-        raise
+    except (KeyError, AttributeError) as exc:
+        index.reraise(o, exc)
     return HealthReport(as_of=now, deals=deals, findings=tuple(found))
 
 
@@ -264,12 +260,8 @@ def data_quality(
                              f"the amount in {amount.currency}")
                     for q in o.quotes if q.currency != amount.currency
                 )
-    except KeyError as exc:
-        check_opportunity(o)
-        raise index.unknown(o, exc.args[0]) from None
-    except AttributeError:
-        check_opportunity(o)
-        raise
+    except (KeyError, AttributeError) as exc:
+        index.reraise(o, exc)
     checked = False
     if duplicates:
         import oppcore

@@ -16,7 +16,6 @@ from ._common import (
     WON,
     PipelineLike,
     StageIndex,
-    check_opportunity,
     closed_at,
     decimal_ratio,
     iterate,
@@ -167,12 +166,8 @@ def rep_performance(
                     values = a[6]
                     cur = o.amount.currency
                     values[cur] = values.get(cur, Decimal(0)) + o.amount.amount
-    except KeyError as exc:
-        check_opportunity(o)
-        raise index.unknown(o, exc.args[0]) from None
-    except AttributeError:
-        check_opportunity(o)
-        raise
+    except (KeyError, AttributeError) as exc:
+        index.reraise(o, exc)
     rows = []
     for owner in sorted(acc, key=lambda x: (x is None, x or "")):
         deals, open_, won, lost, activities, cycles, values = acc[owner]

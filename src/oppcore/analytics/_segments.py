@@ -10,7 +10,7 @@ import attrs
 from oppcore._errors import CurrencyMismatchError, ValidationError
 from oppcore._models import Opportunity
 
-from ._common import WON, PipelineLike, StageIndex, check_opportunity, iterate
+from ._common import WON, PipelineLike, StageIndex, iterate
 from ._funnel import _other_pipeline
 from ._results import Table, rows_to_records
 
@@ -149,12 +149,8 @@ def account_tiers(
                 if o.amount is not None:
                     key = (aid, o.amount.currency)
                     values[key] = values.get(key, Decimal(0)) + o.amount.amount
-    except KeyError as exc:
-        check_opportunity(o)
-        raise index.unknown(o, exc.args[0]) from None
-    except AttributeError:
-        check_opportunity(o)
-        raise
+    except (KeyError, AttributeError) as exc:
+        index.reraise(o, exc)
     measured: dict[str, Decimal] = dict.fromkeys(names, Decimal(0))
     if scores is not None:
         if not isinstance(scores, Mapping):

@@ -22,7 +22,6 @@ from ._common import (
     WON,
     PipelineLike,
     StageIndex,
-    check_opportunity,
     closed_at,
     iterate,
     percentile,
@@ -155,12 +154,8 @@ def stage_durations(
                 per_deal[sid] = per_deal.get(sid, 0.0) + seconds / _DAY
             for sid, d in per_deal.items():
                 days[sid].append(d)
-    except KeyError as exc:
-        check_opportunity(o)
-        raise index.unknown(o, exc.args[0]) from None
-    except AttributeError:
-        check_opportunity(o)
-        raise
+    except (KeyError, AttributeError) as exc:
+        index.reraise(o, exc)
     rows = tuple(DurationRow(stage=sid, **_stats(days[sid])) for sid in index.open_ids)
     return StageDurations(stages=rows, skipped=skipped)
 
@@ -259,12 +254,8 @@ def _cycle_days(
                 add_won(d)
             else:
                 add_lost(d)
-    except KeyError as exc:
-        check_opportunity(o)
-        raise index.unknown(o, exc.args[0]) from None
-    except AttributeError:
-        check_opportunity(o)
-        raise
+    except (KeyError, AttributeError) as exc:
+        index.reraise(o, exc)
     return won, lost, unmeasured, index
 
 
@@ -392,12 +383,8 @@ def pipeline_velocity(
                     measured += 1
             else:
                 lost += 1
-    except KeyError as exc:
-        check_opportunity(o)
-        raise index.unknown(o, exc.args[0]) from None
-    except AttributeError:
-        check_opportunity(o)
-        raise
+    except (KeyError, AttributeError) as exc:
+        index.reraise(o, exc)
     closed = won + lost
     rate = won / closed if closed else None
     cycle = won_seconds / _DAY / measured if measured else None
