@@ -2,7 +2,7 @@
 
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import attrs
 import pytest
@@ -253,3 +253,34 @@ def test_timezones_are_respected() -> None:
     shanghai = timezone(timedelta(hours=8))
     d = deal("tz", "I0 W1").evolve(created_at=T0.astimezone(shanghai))
     assert analytics.sales_cycle([d], STAND_IN).get("won").median_days == 1.0
+
+
+def test_velocity_of_a_huge_pipeline_with_a_short_cycle() -> None:
+    # per_day can exceed what a Money holds (and 28 digits): it is a figure, not a Money,
+    # so it must be rounded to the minor unit without going through one.
+    from oppcore import Pipeline, StageChange
+
+    big = oppcore.Money(amount=Decimal("999999999999999999"), currency="USD")
+    std = Pipeline.template("standard")
+    deals = [
+        Opportunity(id=f"o{i}", name="n", pipeline_id="standard", stage_id="solution",
+                    created_at=T0, amount=big,
+                    stage_history=(StageChange(from_stage=None, to_stage="solution", at=T0,
+                                               by="x"),))
+        for i in range(1000)
+    ]
+    deals.append(Opportunity(
+        id="w", name="n", pipeline_id="standard", stage_id="won", created_at=T0,
+        stage_history=(StageChange(from_stage=None, to_stage="identification", at=T0, by="x"),
+                       StageChange(from_stage="identification", to_stage="won",
+                                   at=T0 + timedelta(seconds=1), by="x"))))
+    row = analytics.pipeline_velocity(deals, std).rows[0]
+    assert row.cycle_days == pytest.approx(1 / 86400)
+    assert row.per_day is not None
+    with localcontext() as ctx:
+        ctx.prec = 60
+        expected = (row.pipeline_value / Decimal(repr(row.cycle_days))).quantize(
+            Decimal("0.01"))
+    # The division keeps 28 significant digits; the rounding must not lose integer digits.
+    assert row.per_day == pytest.approx(expected, rel=Decimal("1e-26"))
+    assert row.per_day.as_tuple().exponent == -2
