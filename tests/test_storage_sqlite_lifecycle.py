@@ -124,3 +124,13 @@ def test_migration_from_schema_one_keeps_existing_records(tmp_path: Path) -> Non
         assert store.add(lead("l1", email="a@example.com")).version == 2
         assert [c.action for c in store.changes()] == ["added", "added", "deleted", "added"]
         assert store.audit_trail(Opportunity, "o1") == ()
+
+
+def test_a_path_that_is_not_a_text_path_is_a_validation_error(tmp_path: Path) -> None:
+    from oppcore import ValidationError
+
+    for bad in (str(tmp_path / "b.db").encode(), 5, None):
+        with pytest.raises(ValidationError):
+            SQLiteStore(bad)  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="cannot open"):
+        SQLiteStore(tmp_path)  # a directory

@@ -176,7 +176,11 @@ class SQLiteStore(StoreBase):
         ):
             raise ValidationError("busy_timeout must be seconds in [0, 3600]",
                                   field="busy_timeout", value=busy_timeout)
-        self._path = os.fspath(path)
+        raw = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+        if not isinstance(raw, str):
+            raise ValidationError(f"path must be a str or os.PathLike path, got {path!r}",
+                                  field="path", value=path)
+        self._path = raw
         if self._path in ("", ":memory:") or self._path.startswith("file::memory:"):
             raise ValidationError("SQLiteStore needs a file path; use InMemoryStore for an "
                                   "in-memory store", field="path", value=path)
@@ -218,10 +222,14 @@ class SQLiteStore(StoreBase):
         try:
             conn = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None,
                                    check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite database {self._path!r}: {exc}") from exc
+        try:
             conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         except sqlite3.Error as exc:
+            conn.close()  # not half-set-up and left open
             raise StoreError(f"cannot open SQLite database {self._path!r}: {exc}") from exc
         pid = os.getpid()
         local.conn, local.pid = conn, pid
