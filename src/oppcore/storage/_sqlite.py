@@ -194,7 +194,11 @@ class SQLiteStore(StoreBase):
         self._inherited: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._closed = False
-        self._migrate(self._conn())
+        try:
+            self._migrate(self._conn())
+        except BaseException:
+            self.close()  # the caller never gets the store, so it cannot close it
+            raise
 
     @property
     def path(self) -> str:
@@ -279,7 +283,8 @@ class SQLiteStore(StoreBase):
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # some errors end the transaction themselves
+                    conn.execute("ROLLBACK")
                 raise
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open {self._path!r} as an oppcore store: {exc}") from exc
