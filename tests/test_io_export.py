@@ -257,3 +257,14 @@ def test_jsonl_errors_name_the_line() -> None:
 def test_write_jsonl_refuses_other_objects() -> None:
     with pytest.raises(TypeError, match="record 1: expected a Lead or an Opportunity"):
         write_jsonl(io.StringIO(), [object()])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("name", ["'=x", "''=x", "'+1", "'x", "'", "'\tx"])
+def test_spreadsheet_safe_round_trip_keeps_a_leading_quote(name: str) -> None:
+    # A value that already starts with a quote before a formula character must not lose
+    # that quote on the way back (the reader strips exactly the quote the writer added).
+    lead = Lead(id="l1", name=name, captured_at=datetime(2024, 1, 1, tzinfo=UTC))
+    text = _csv_text(write_leads_csv, [lead])
+    assert [x.name for x in read_leads_csv(io.StringIO(text, newline=""))] == [name]
+    for row in csv.reader(io.StringIO(text, newline="")):
+        assert not row[1].startswith(("=", "+", "-", "@", "\t", "\r"))

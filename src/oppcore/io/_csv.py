@@ -89,6 +89,16 @@ HISTORY_COLUMNS: tuple[str, ...] = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _needs_quote(cell: str) -> bool:
+    """Whether a spreadsheet-safe export prefixes ``cell`` with a quote.
+
+    Cells of the form ``'*<formula char>...`` are prefixed, including those that already
+    start with quotes: the reader strips exactly one quote from ``'+<formula char>...``,
+    so a value such as ``'=x`` survives a round trip instead of losing its own quote.
+    """
+    return cell.lstrip("'").startswith(_FORMULA_START) if cell else False
+
+
 class _Stats:
     rows_read = 0
 
@@ -214,7 +224,7 @@ def _open_dest(dest: str | os.PathLike[str] | IO[str], encoding: str) -> tuple[I
 
 
 def _safe(cell: str) -> str:
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+    return "'" + cell if _needs_quote(cell) else cell
 
 
 def _write(
@@ -275,8 +285,10 @@ def write_opportunities_csv(
         dest: A path (created/overwritten) or a text file opened with ``newline=""``.
         spreadsheet_safe: Prefix a single quote to every cell starting with ``=``, ``+``,
             ``-``, ``@``, tab or carriage return, so spreadsheets show it as text instead of
-            running it as a formula (OWASP CSV injection). Pass ``False`` for machine
-            consumers; the oppcore readers undo the prefix when given the same flag.
+            running it as a formula (OWASP CSV injection); a cell whose text after its
+            own leading quotes starts so is prefixed too, so the round trip is exact.
+            Pass ``False`` for machine consumers; the oppcore readers undo the prefix
+            when given the same flag.
         encoding: Encoding when ``dest`` is a path (``"utf-8-sig"`` helps Excel).
 
     Returns:
@@ -361,7 +373,7 @@ class _Cells:
 
     def text(self, column: str) -> str | None:
         v = self.values.get(column, "")
-        if self.unquote and v[:1] == "'" and v[1:2] in _FORMULA_START and v[1:2]:
+        if self.unquote and v[:1] == "'" and _needs_quote(v):
             v = v[1:]
         return v or None
 
