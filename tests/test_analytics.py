@@ -267,3 +267,28 @@ def test_html_is_escaped(pipeline: analytics.PipelineLike) -> None:
     html = analytics.win_rate(ds, pipeline)._repr_html_()
     assert "<script>" not in html and "&lt;script&gt;" in html
 
+
+
+def test_data_quality_finds_probable_duplicate_deals_with_the_real_matcher() -> None:
+    from datetime import datetime, timezone
+
+    from oppcore import Account, Contact, Opportunity, Pipeline
+
+    t = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    deal = Opportunity(id="o1", name="Robots", pipeline_id="standard",
+                       stage_id="identification", created_at=t,
+                       account=Account(id="a1", name="Acme Co., Ltd."),
+                       contacts=(Contact(id="c1", name="Li Lei", email="li@acme.cn"),))
+    other = deal.evolve(id="o9", name="Unrelated",
+                        account=Account(id="a2", name="Other GmbH"),
+                        contacts=(Contact(id="c2", name="Anna Berg", email="a@other.de"),))
+    report = analytics.data_quality([deal, deal.evolve(id="o2"), other],
+                                    Pipeline.template("standard"), at=t)
+    assert report.duplicates_checked
+    found = [f for f in report.findings if f.issue == "probable_duplicate"]
+    assert len(found) == 1
+    assert "'o2'" in found[0].detail and "email" in found[0].detail
+    skipped = analytics.data_quality([deal, deal.evolve(id="o2")],
+                                     Pipeline.template("standard"), at=t, duplicates=False)
+    assert not skipped.duplicates_checked
+    assert not [f for f in skipped.findings if f.issue == "probable_duplicate"]

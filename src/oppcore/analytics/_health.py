@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from oppcore._dedupe import find_duplicates
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
@@ -205,7 +206,7 @@ def data_quality(
     * ``currency_mismatch``: a quote is in another currency than the deal's amount, or the
       amount is not in ``currency`` when one is given.
     * ``probable_duplicate``: another deal is probably the same one
-      (``oppcore.find_duplicates``, when available and ``duplicates`` is true).
+      (``oppcore.find_duplicates``, when ``duplicates`` is true).
 
     Args:
         opportunities: Any iterable of opportunities of ``pipeline``.
@@ -262,20 +263,14 @@ def data_quality(
                 )
     except (KeyError, AttributeError) as exc:
         index.reraise(o, exc)
-    checked = False
     if duplicates:
-        import oppcore
-
-        finder = getattr(oppcore, "find_duplicates", None)
-        if finder is not None:
-            checked = True
-            by_id = {x.id: x for x in kept}
-            for cand in finder(kept, threshold=duplicate_threshold):
-                first_id, second_id = cand.ids
-                reasons = ", ".join(sorted(cand.codes))
-                found.append(_finding(
-                    by_id[first_id], "probable_duplicate",
-                    f"probably the same deal as {second_id!r} (score {cand.score:.2f}: "
-                    f"{reasons})"))
+        by_id = {x.id: x for x in kept}
+        for cand in find_duplicates(kept, threshold=duplicate_threshold):
+            first_id, second_id = cand.ids
+            reasons = ", ".join(sorted(cand.codes))
+            found.append(_finding(
+                by_id[first_id], "probable_duplicate",
+                f"probably the same deal as {second_id!r} (score {cand.score:.2f}: "
+                f"{reasons})"))
     return DataQualityReport(as_of=at, deals=deals, findings=tuple(found),
-                             duplicates_checked=checked)
+                             duplicates_checked=duplicates)
