@@ -439,3 +439,33 @@ def test_synthesised_history_replays_legally(name: str, filename: str, template:
     assert report.imported == report.rows_read
     for o in report.records:
         assert replay(pipeline, o.stage_history) == o.stage_id
+
+
+_CR_ROWS = ("C1,Ann,X,A,Won,2017-01-02,2017-02-01,1",
+            'C2,"Bob\rJr",X,A,Won,2017-01-02,2017-02-01,2',
+            "C3,Cy,X,A,Won,2017-01-02,2017-02-01,x")
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_every_line_ending_imports_the_same_rows(newline: str, encoding: str) -> None:
+    # Old Mac exports ("CSV (Macintosh)") end lines with a bare CR.
+    data = newline.join((HEADER, *_CR_ROWS)).encode(encoding) + newline.encode(encoding)
+    report = import_csv(io.BytesIO(data), preset("maven"), encoding=encoding,
+                        errors="collect")
+    assert [o.id for o in report.records] == ["C1", "C2"]
+    assert report.records[1].owner == "Bob\rJr"
+    assert [(e.row, e.column) for e in report.errors] == [(4, "close_value")]
+    text = import_csv(io.StringIO(newline.join((HEADER, *_CR_ROWS)), newline=""),
+                      preset("maven"), errors="collect")
+    assert [o.id for o in text.records] == ["C1", "C2"]
+
+
+def test_cr_only_file_bigger_than_the_line_limit_streams() -> None:
+    rows = "\r".join(f"R{i},Ann,X,A,Won,2017-01-02,2017-02-01,1" for i in range(200))
+    data = (HEADER + "\r" + rows + "\r").encode()
+    report = import_csv(io.BytesIO(data), preset("maven"), limits=Limits(max_line_bytes=500))
+    assert report.imported == 200
+    with pytest.raises(ImportDataError, match="longer than 500 bytes"):
+        import_csv(io.BytesIO(data.replace(b"\r", b";")), preset("maven"),
+                   limits=Limits(max_line_bytes=500))

@@ -4,6 +4,7 @@ import codecs
 import csv
 import io
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
@@ -51,50 +52,63 @@ def decoded_lines(
 ) -> Iterator[str]:
     """Yield the text lines of ``stream``, bounded and strictly decoded.
 
-    ``where()`` gives the row number reported in errors (it is called only on failure).
+    Lines end with ``\\n``, ``\\r\\n`` or a bare ``\\r`` (old Mac exports); each keeps its
+    ending. ``where()`` gives the row number reported in errors (called only on failure).
     """
     limit = limits.max_line_bytes
     readline = stream.readline
     decoder = None if is_text else codecs.getincrementaldecoder(encoding)()
-    line = 0
+    line = 1  # the physical line being read, for messages
     pending = ""
     while True:
         raw = readline(limit + 1)
         if not raw:
             break
-        line += 1
-        if len(raw) > limit:
-            raise _fail(where(), f"line {line} is longer than {limit} bytes "
-                        "(Limits.max_line_bytes)")
         if decoder is None:
-            yield raw
+            text = raw
+        else:
+            try:
+                text = decoder.decode(raw)
+            except UnicodeDecodeError as exc:
+                raise _fail(where(), f"undecodable bytes on line {line} for encoding "
+                            f"{encoding!r} ({exc.reason}); pass the file's encoding= "
+                            "explicitly") from None
+        if not pending and text.endswith("\n") and text.find("\r") in (-1, len(text) - 2):
+            # The common case: one whole line, no bare CR inside.
+            if len(raw) > limit:
+                raise _too_long(where(), line, limit)
+            line += 1
+            yield text
             continue
-        try:
-            text = decoder.decode(raw)
-        except UnicodeDecodeError as exc:
-            raise _fail(where(), f"undecodable bytes on line {line} for encoding "
-                        f"{encoding!r} ({exc.reason}); pass the file's encoding= "
-                        "explicitly") from None
-        if not pending and text.endswith("\n"):
-            yield text  # the common case: one whole line
-            continue
-        # Multi-byte encodings (UTF-16) split a newline across two byte chunks: re-cut the
-        # decoded text at newlines so the csv module always gets whole lines.
+        # A bare CR ends a line too, and multi-byte encodings (UTF-16) split a newline
+        # across two byte chunks: re-cut the decoded text so the csv module always gets
+        # whole lines. A trailing CR waits for the next chunk (it may start with LF).
         pending += text
-        *whole, pending = pending.split("\n")
-        for part in whole:
-            yield part + "\n"
+        cut = 0
+        for match in _LINE_END.finditer(pending):
+            if match.end() == len(pending) and match.group() == "\r":
+                break
+            yield pending[cut:match.end()]
+            cut = match.end()
+            line += 1
+        pending = pending[cut:]
         if len(pending) > limit:
-            raise _fail(where(), f"line {line} is longer than {limit} bytes "
-                        "(Limits.max_line_bytes)")
+            raise _too_long(where(), line, limit)
     if decoder is not None:
         try:
             pending += decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
             raise _fail(where(), f"truncated character at the end of the file for "
                         f"encoding {encoding!r} ({exc.reason})") from None
-        if pending:
-            yield pending
+    if pending:
+        yield pending
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _too_long(row: int, line: int, limit: int) -> ImportDataError:
+    return _fail(row, f"line {line} is longer than {limit} bytes (Limits.max_line_bytes)")
 
 
 class CsvRows:
