@@ -469,3 +469,23 @@ def test_cr_only_file_bigger_than_the_line_limit_streams() -> None:
     with pytest.raises(ImportDataError, match="longer than 500 bytes"):
         import_csv(io.BytesIO(data.replace(b"\r", b";")), preset("maven"),
                    limits=Limits(max_line_bytes=500))
+
+
+@pytest.mark.parametrize(("cell", "amount"), [
+    ("1,234.50", "1234.50"), ("1,234,567", "1234567"), ("999", "999"), ("12,345.6", "12345.6"),
+    ("12,5", None), ("1,23", None), (",500", None), ("1,2345", None), ("1,,234", None),
+    ("1,234,5", None), ("1.234,50", None),
+])
+def test_thousands_separator_only_removes_real_grouping(cell: str, amount: str | None) -> None:
+    # '12,5' is a decimal comma, not a grouped 125: refuse it instead of guessing.
+    row = f'T1,Ann,X,A,Won,2017-01-02,2017-02-01,"{cell}"\n'
+    report = import_csv(io.StringIO(HEADER + "\n" + row),
+                        preset("maven", thousands_separator=","), errors="collect")
+    if amount is None:
+        assert not report.records
+        (error,) = report.errors
+        assert (error.row, error.column) == (2, "close_value")
+        assert repr(cell) in error.message
+    else:
+        (o,) = report.records
+        assert o.amount == Money.of(amount, "USD")

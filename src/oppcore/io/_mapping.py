@@ -94,8 +94,10 @@ class ColumnMapping:
         default_currency: Currency for rows without one (required when ``amount`` is
             mapped and ``currency`` is not).
         thousands_separator: A grouping character to remove from amounts (``","``);
-            ``None`` (the default) refuses grouped amounts such as ``12,5`` rather than
-            guess whether the comma is a decimal point.
+            only real grouping by three digits is accepted (``1,234,567.89``), so a
+            decimal comma such as ``12,5`` is still a row error, never 125. ``None`` (the
+            default) refuses every grouped amount rather than guess whether the comma is
+            a decimal point.
         owner: Column with the owner (a user id or name).
         account: Column with the account name; the account id is a slug of the name unless
             ``account_id`` is mapped.

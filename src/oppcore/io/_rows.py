@@ -105,6 +105,11 @@ class OpportunityRows:
         self.stage_fold = {k.casefold(): v for k, v in mapping.stage_values.items()}
         self.custom = tuple((k, self.idx[f"custom.{k}"]) for k in mapping.custom)
         self.closed = mapping.won_stages | mapping.lost_stages
+        # With a thousands separator, only real grouping (1,234,567.89) is accepted: a
+        # cell such as "12,5" uses a decimal comma and must not become 125.
+        self.sep = mapping.thousands_separator or ""
+        self.grouped = re.compile(
+            rf"[+-]?\d{{1,3}}(?:{re.escape(self.sep or ',')}\d{{3}})+(?:\.\d*)?")
 
     def _cell(self, values: list[str], field: str) -> str:
         i = self.idx[field]
@@ -150,15 +155,21 @@ class OpportunityRows:
         amount = None
         text = cell(values, "amount")
         if text:
-            if m.thousands_separator:
-                text = text.replace(m.thousands_separator, "")
+            if self.sep and self.sep in text:
+                if self.grouped.fullmatch(text) is None:
+                    bad("amount", f"invalid decimal {shown(text)}: the separator "
+                        f"{self.sep!r} must group digits by three, as in 1,234.50")
+                    text = ""
+                text = text.replace(self.sep, "")
             code = cell(values, "currency").upper() or m.default_currency
             try:
-                number = to_decimal(text, what="amount")
+                number = to_decimal(text, what="amount") if text else None
             except ValidationError as exc:
                 bad("amount", str(exc))
             else:
-                if number < 0:
+                if number is None:
+                    pass  # already reported
+                elif number < 0:
                     bad("amount", f"must not be negative, got {shown(text)}")
                 elif code is None:
                     bad("currency", "is empty and the mapping has no default_currency")
