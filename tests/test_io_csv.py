@@ -489,3 +489,12 @@ def test_thousands_separator_only_removes_real_grouping(cell: str, amount: str |
     else:
         (o,) = report.records
         assert o.amount == Money.of(amount, "USD")
+
+
+def test_a_cell_mapped_to_two_fields_is_reported_once() -> None:
+    # Salesforce's "Close Date" serves as both closed_at and expected_close.
+    text = "Opportunity Name,Stage,Amount,Close Date,Created Date\nBig,Closed Won,1,31/12/2017,\n"
+    report = import_csv(io.StringIO(text), preset("salesforce", default_currency="USD"),
+                        errors="collect", as_of=AS_OF)
+    assert [(e.row, e.column) for e in report.errors] == [(2, "Close Date")]
+    assert report.rejected == 1

@@ -125,8 +125,9 @@ class OpportunityRows:
         problems: list[RowError] = []
 
         def bad(field: str, message: str) -> None:
-            problems.append(RowError(row=row, column=self.col.get(field, field),
-                                     message=message))
+            error = RowError(row=row, column=self.col.get(field, field), message=message)
+            if error not in problems:  # one column may serve two fields (CloseDate)
+                problems.append(error)
 
         def when(field: str) -> datetime | None:
             text = cell(values, field)
