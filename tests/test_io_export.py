@@ -268,3 +268,16 @@ def test_spreadsheet_safe_round_trip_keeps_a_leading_quote(name: str) -> None:
     assert [x.name for x in read_leads_csv(io.StringIO(text, newline=""))] == [name]
     for row in csv.reader(io.StringIO(text, newline="")):
         assert not row[1].startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_json_error_messages_name_the_path_once() -> None:
+    good = serde.unstructure(Opportunity(id="o1", name="Deal", pipeline_id="simple",
+                                         stage_id="won", created_at=datetime(2024, 1, 1,
+                                                                             tzinfo=UTC)))
+    bad = dict(good, amount={"amount": "NaN", "currency": "USD"})
+    (error,) = import_json(io.StringIO(_doc(opportunities=[bad])), errors="collect").errors
+    assert str(error).count("opportunities[0].amount.amount") == 1
+    assert error.message.startswith("amount must be finite")
+    with pytest.raises(ImportDataError) as info:
+        import_json(io.StringIO('{"schema_version": 99}'))
+    assert str(info.value).count("schema_version") == 1

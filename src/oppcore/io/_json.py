@@ -181,16 +181,22 @@ def _check_version(data: Any, row: int) -> None:
     try:
         serde.check_schema_version(data.get("schema_version"))
     except StructureError as exc:
-        raise ImportDataError([RowError(row=row, column="schema_version", message=str(exc))]
-                              ) from None
+        raise ImportDataError([_path_error(row, exc)]) from None
+
+
+def _path_error(row: int, exc: StructureError) -> RowError:
+    """A row error whose column is the path and whose message does not repeat it."""
+    message = str(exc)
+    if exc.path and message.startswith(exc.path + ": "):
+        message = message[len(exc.path) + 2:]
+    return RowError(row=row, column=exc.path or None, message=message)
 
 
 def _structure(item: Any, cls: type[_Record], row: int, path: str) -> _Record:
     try:
         return serde.structure(item, cls, path=path)
     except StructureError as exc:
-        raise RowFailed([RowError(row=row, column=exc.path or None, message=str(exc))]
-                        ) from None
+        raise RowFailed([_path_error(row, exc)]) from None
 
 
 def _jsonl_records(
