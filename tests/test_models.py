@@ -56,6 +56,8 @@ def test_defaults_fill_an_empty_deal() -> None:
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("id", "", "non-empty"),
     ("id", "   ", "non-empty"),
+    ("id", "o\ud800", "valid Unicode"),
+    ("name", "Deal \udfff", "valid Unicode"),
     ("name", None, "non-empty"),
     ("stage_id", 3, "non-empty"),
     ("created_at", datetime(2026, 1, 1), "naive"),

@@ -190,8 +190,10 @@ class Checks:
         if self._text:
             names, get = self._text
             for v in get(inst):
-                if type(v) is not str or not v or v.isspace():
-                    _fail_first(inst, names, get, _bad_text, "must be a non-empty string")
+                if type(v) is not str or not v or v.isspace() or not (
+                        v.isascii() or _encodable(v)):
+                    _fail_first(inst, names, get, _bad_text,
+                                "must be a non-empty string of valid Unicode")
         if self._optional_text:
             names, get = self._optional_text
             for v in get(inst):
@@ -272,8 +274,18 @@ class Checks:
                     fail(inst, name, f"must be True or False, got {v!r}", v)
 
 
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogates), so it can be stored as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _bad_text(v: Any) -> bool:
-    return type(v) is not str or not v or v.isspace()
+    return (type(v) is not str or not v or v.isspace()
+            or not (v.isascii() or _encodable(v)))
 
 
 def _bad_optional_text(v: Any) -> bool:
