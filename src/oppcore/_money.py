@@ -5,7 +5,7 @@ never mix; an operation across currencies raises :class:`~oppcore.CurrencyMismat
 """
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Final
+from typing import Final
 
 import attrs
 
