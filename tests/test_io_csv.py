@@ -498,3 +498,23 @@ def test_a_cell_mapped_to_two_fields_is_reported_once() -> None:
                         errors="collect", as_of=AS_OF)
     assert [(e.row, e.column) for e in report.errors] == [(2, "Close Date")]
     assert report.rejected == 1
+
+
+def test_presets_accept_the_documented_field_labels() -> None:
+    # HubSpot's property labels are sentence case ("Deal name", "Create date"); the
+    # Salesforce field labels are "Opportunity Type" and "Owner ID".
+    hubspot = ("Record ID,Deal name,Deal stage,Amount,Close date,Create date,Deal owner,"
+               "Deal type,Closed lost reason,Last modified date\n"
+               "1,Deal,Closed Lost,5,2024-03-01,2024-01-01,Ann,newbusiness,Budget,2024-03-02\n")
+    (h,) = import_csv(io.StringIO(hubspot), preset("hubspot", default_currency="USD")).records
+    assert (h.name, h.stage_id, h.lost_reason, h.custom["deal_type"]) == (
+        "Deal", "lost", "Budget", "newbusiness")
+    assert h.created_at == datetime(2024, 1, 1, tzinfo=UTC)
+    salesforce = ("Name,Stage,Amount,Close Date,Created Date,Opportunity Type,Owner ID\n"
+                  "Deal,Closed Won,,2024-03-01,2024-01-01,New Business,005A\n")
+    (s,) = import_csv(io.StringIO(salesforce), preset("salesforce")).records
+    assert (s.owner, s.custom["type"]) == ("005A", "New Business")
+    odoo = ("name,stage_id,planned_revenue,date_deadline,create_date\n"
+            "Deal,Won,7,2024-03-01,2024-01-01\n")
+    (o,) = import_csv(io.StringIO(odoo), preset("odoo", default_currency="EUR")).records
+    assert o.amount == Money.of(7, "EUR")

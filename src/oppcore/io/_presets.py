@@ -15,13 +15,15 @@ different headers. Sources checked:
   API guide, https://developers.hubspot.com/docs/api/crm/deals (internal names
   ``dealname``, ``dealstage``, ``pipeline``, ``amount``, ``closedate``, ``createdate``,
   ``hubspot_owner_id``; default-pipeline stage ids ``appointmentscheduled`` ...
-  ``closedwon``/``closedlost``).
+  ``closedwon``/``closedlost``). The knowledge base writes the labels in sentence case
+  ("Deal name", "Create date", "Closed lost reason"), older exports in title case; the
+  preset accepts both.
 * Odoo: the ``crm.lead`` model (``addons/crm/models/crm_lead.py`` in odoo/odoo): field
   labels "Opportunity" (``name``), "Salesperson" (``user_id``), "Stage" (``stage_id``),
   "Tags" (``tag_ids``), "Expected Revenue" (``expected_revenue``), "Expected Closing"
   (``date_deadline``), "Closed Date" (``date_closed``), "Customer" (``partner_id``),
   "Lost Reason" (``lost_reason_id``), "Sales Team" (``team_id``); default stages New,
-  Qualified, Proposition, Won.
+  Qualified, Proposition, Won. Odoo 13 and older call the revenue ``planned_revenue``.
 * Maven Analytics "CRM Sales Opportunities" sample: ``opportunity_id, sales_agent, product,
   account, deal_stage, engage_date, close_date, close_value`` (its data dictionary).
 
@@ -119,7 +121,7 @@ def _salesforce() -> dict[str, Any]:
         "closed_from_stage": "quote_contract",
         "amount": ["Amount"],
         "currency": ["Opportunity Currency", "CurrencyIsoCode"],
-        "owner": ["Opportunity Owner", "OwnerId"],
+        "owner": ["Opportunity Owner", "Owner ID", "OwnerId"],
         "account": ["Account Name"],
         "account_id": ["Account ID", "AccountId"],
         "source": ["Lead Source", "LeadSource"],
@@ -128,7 +130,10 @@ def _salesforce() -> dict[str, Any]:
         "closed_at": ["Close Date", "CloseDate"],
         "expected_close": ["Close Date", "CloseDate"],
         "updated_at": ["Last Modified Date", "LastModifiedDate"],
-        "custom": {"type": ["Type"], "next_step": ["Next Step", "NextStep"]},
+        # Field labels per the Opportunity field reference: Type is "Opportunity Type",
+        # OwnerId is "Owner ID" (reports show "Type" and "Opportunity Owner").
+        "custom": {"type": ["Type", "Opportunity Type"],
+                   "next_step": ["Next Step", "NextStep"]},
         # Report exports use the user's locale (US shown); the API uses ISO 8601.
         "date_formats": ["%m/%d/%Y", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%Y-%m-%d",
                          "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"],
@@ -142,8 +147,10 @@ def _hubspot() -> dict[str, Any]:
     return {
         "pipeline_id": "standard",
         "id": ["Record ID", "Deal ID", "hs_object_id"],
-        "name": ["Deal Name", "dealname"],
-        "stage": ["Deal Stage", "dealstage"],
+        # HubSpot labels are sentence case in its knowledge base ("Deal name", "Create
+        # date", ...); older exports title-case them. Both spellings are listed.
+        "name": ["Deal Name", "Deal name", "dealname"],
+        "stage": ["Deal Stage", "Deal stage", "dealstage"],
         "stage_values": _HUBSPOT_STAGES,
         "closed_from_stage": "quote_contract",
         "amount": ["Amount", "amount"],
@@ -152,13 +159,13 @@ def _hubspot() -> dict[str, Any]:
         "account": ["Associated Company", "Company name"],
         "source": ["Original Traffic Source", "Original Source Type", "hs_analytics_source"],
         "source_values": _HUBSPOT_SOURCES,
-        "lost_reason": ["Closed Lost Reason", "closed_lost_reason"],
-        "created_at": ["Create Date", "createdate"],
-        "closed_at": ["Close Date", "closedate"],
-        "expected_close": ["Close Date", "closedate"],
-        "updated_at": ["Last Modified Date", "hs_lastmodifieddate"],
+        "lost_reason": ["Closed Lost Reason", "Closed lost reason", "closed_lost_reason"],
+        "created_at": ["Create Date", "Create date", "createdate"],
+        "closed_at": ["Close Date", "Close date", "closedate"],
+        "expected_close": ["Close Date", "Close date", "closedate"],
+        "updated_at": ["Last Modified Date", "Last modified date", "hs_lastmodifieddate"],
         "custom": {"hubspot_pipeline": ["Pipeline", "pipeline"],
-                   "deal_type": ["Deal Type", "dealtype"]},
+                   "deal_type": ["Deal Type", "Deal type", "dealtype"]},
         "date_formats": ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d",
                          "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"],
         "id_prefix": "hs-",
@@ -175,7 +182,8 @@ def _odoo() -> dict[str, Any]:
         "stage": ["Stage", "stage_id"],
         "stage_values": _ODOO_STAGES,
         "closed_from_stage": "quote_contract",
-        "amount": ["Expected Revenue", "expected_revenue"],
+        # Odoo 13 and older name the "Expected Revenue" field planned_revenue.
+        "amount": ["Expected Revenue", "expected_revenue", "planned_revenue"],
         "currency": ["Currency", "company_currency"],
         "owner": ["Salesperson", "user_id"],
         "account": ["Customer", "partner_id", "Company Name", "partner_name"],
