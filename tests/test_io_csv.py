@@ -518,3 +518,14 @@ def test_presets_accept_the_documented_field_labels() -> None:
             "Deal,Won,7,2024-03-01,2024-01-01\n")
     (o,) = import_csv(io.StringIO(odoo), preset("odoo", default_currency="EUR")).records
     assert o.amount == Money.of(7, "EUR")
+
+
+@pytest.mark.parametrize("cell", ["-0", "-0.00", "0", "+0"])
+def test_a_zero_amount_is_never_negative_zero(cell: str) -> None:
+    # Decimal keeps the sign of zero: '-0' would print as '-0 USD' and be exported as
+    # a formula-looking cell.
+    (o,) = _maven(f"Z1,Ann,X,A,Lost,2017-01-02,2017-02-01,{cell}\n").records
+    assert o.amount is not None
+    assert o.amount.amount == 0
+    assert not o.amount.amount.is_signed()
+    assert not str(o.amount).startswith("-")

@@ -177,6 +177,8 @@ class OpportunityRows:
                 elif code not in CURRENCY_MINOR_UNITS:
                     bad("currency", f"unknown ISO 4217 currency code {shown(code)}")
                 else:
+                    if number.is_signed():  # -0: Decimal keeps the sign of zero
+                        number = number.copy_abs()
                     amount = Money(amount=number, currency=code)
 
         # dates
