@@ -11,10 +11,9 @@ compact JSON in one cell each, so a round trip is lossless for every flat field;
 
 import csv
 import json
-import os
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timezone, tzinfo
-from typing import IO, Any
+from typing import Any
 
 from oppcore._errors import ImportDataError, ValidationError
 from oppcore._models import (
@@ -45,7 +44,15 @@ from ._report import (
     shown,
 )
 from ._rows import OpportunityRows
-from ._source import CsvRows, InputSource, check_encoding, open_source
+from ._source import (
+    CsvRows,
+    InputSource,
+    OutputTarget,
+    check_encoding,
+    open_dest,
+    open_source,
+    refuse_constant,
+)
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -217,22 +224,15 @@ def import_csv(
 # --------------------------------------------------------------------- flat format: write
 
 
-def _open_dest(dest: str | os.PathLike[str] | IO[str], encoding: str) -> tuple[IO[str], bool]:
-    if isinstance(dest, (str, os.PathLike)):
-        return open(dest, "w", encoding=encoding, newline=""), True
-    return dest, False
-
-
 def _safe(cell: str) -> str:
     return "'" + cell if _needs_quote(cell) else cell
 
 
 def _write(
-    dest: str | os.PathLike[str] | IO[str], header: tuple[str, ...],
+    dest: OutputTarget, header: tuple[str, ...],
     rows: Iterable[list[str]], *, spreadsheet_safe: bool, encoding: str,
 ) -> int:
-    stream, owned = _open_dest(dest, encoding)
-    try:
+    with open_dest(dest, encoding=encoding, newline="") as stream:
         writer = csv.writer(stream, lineterminator="\r\n")
         writer.writerow(header)
         count = 0
@@ -240,9 +240,6 @@ def _write(
             writer.writerow([_safe(c) for c in row] if spreadsheet_safe else row)
             count += 1
         return count
-    finally:
-        if owned:
-            stream.close()
 
 
 def _iso(value: datetime | date | None) -> str:
@@ -273,7 +270,7 @@ def _opportunity_row(o: Opportunity) -> list[str]:
 
 def write_opportunities_csv(
     opportunities: Iterable[Opportunity],
-    dest: str | os.PathLike[str] | IO[str],
+    dest: OutputTarget,
     *,
     spreadsheet_safe: bool = True,
     encoding: str = "utf-8",
@@ -311,7 +308,7 @@ def _lead_row(x: Lead) -> list[str]:
 
 def write_leads_csv(
     leads: Iterable[Lead],
-    dest: str | os.PathLike[str] | IO[str],
+    dest: OutputTarget,
     *,
     spreadsheet_safe: bool = True,
     encoding: str = "utf-8",
@@ -337,7 +334,7 @@ def _history_rows(opportunities: Iterable[Opportunity]) -> Iterator[list[str]]:
 
 def write_stage_history_csv(
     opportunities: Iterable[Opportunity],
-    dest: str | os.PathLike[str] | IO[str],
+    dest: OutputTarget,
     *,
     spreadsheet_safe: bool = True,
     encoding: str = "utf-8",
@@ -412,7 +409,7 @@ class _Cells:
         if v is None:
             return kind()
         try:
-            data = json.loads(v, parse_float=str, parse_constant=_refuse_constant)
+            data = json.loads(v, parse_float=str, parse_constant=refuse_constant)
         except (ValueError, RecursionError) as exc:
             self.bad(column, f"invalid JSON cell: {exc}")
             return kind()
@@ -438,10 +435,6 @@ class _Cells:
             self.bad(column, f"unknown value {shown(v)}; expected one of "
                      f"{', '.join(e.value for e in cls)}")
             return None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
 
 
 def _build(cells: _Cells, make: Callable[[], Any]) -> Any:

@@ -14,9 +14,8 @@ of each record):
 """
 
 import json
-import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import Any
 
 from oppcore import serde
 from oppcore._errors import ImportDataError, StructureError
@@ -34,7 +33,15 @@ from ._report import (
     collect,
     drive,
 )
-from ._source import InputSource, check_encoding, decoded_lines, open_source
+from ._source import (
+    InputSource,
+    OutputTarget,
+    check_encoding,
+    decoded_lines,
+    open_dest,
+    open_source,
+    refuse_constant,
+)
 
 __all__ = ["import_json", "import_jsonl", "read_jsonl", "write_json", "write_jsonl"]
 
@@ -43,18 +50,12 @@ _KINDS: dict[str, type[Lead] | type[Opportunity]] = {"lead": Lead, "opportunity"
 _Record = Lead | Opportunity
 
 
-def _open_dest(dest: str | os.PathLike[str] | IO[str]) -> tuple[IO[str], bool]:
-    if isinstance(dest, (str, os.PathLike)):
-        return open(dest, "w", encoding="utf-8", newline="\n"), True
-    return dest, False
-
-
 def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def write_json(
-    dest: str | os.PathLike[str] | IO[str],
+    dest: OutputTarget,
     *,
     leads: Iterable[Lead] = (),
     opportunities: Iterable[Opportunity] = (),
@@ -73,9 +74,8 @@ def write_json(
     Returns:
         The number of records written.
     """
-    stream, owned = _open_dest(dest)
     count = 0
-    try:
+    with open_dest(dest, encoding="utf-8", newline="\n") as stream:
         head = {"schema_version": serde.SCHEMA_VERSION, "generator": f"oppcore {__version__}"}
         stream.write(_compact(head)[:-1])
         for key, records in (("leads", leads), ("opportunities", opportunities)):
@@ -87,14 +87,11 @@ def write_json(
                 count += 1
             stream.write("]")
         stream.write("}\n")
-        return count
-    finally:
-        if owned:
-            stream.close()
+    return count
 
 
 def write_jsonl(
-    dest: str | os.PathLike[str] | IO[str],
+    dest: OutputTarget,
     records: Iterable[_Record],
 ) -> int:
     """Write JSON Lines: a header line with ``schema_version``, then one line per record.
@@ -110,9 +107,8 @@ def write_jsonl(
         TypeError: For a record that is neither a Lead nor an Opportunity (nothing after it
             is written).
     """
-    stream, owned = _open_dest(dest)
     count = 0
-    try:
+    with open_dest(dest, encoding="utf-8", newline="\n") as stream:
         stream.write(_compact({"schema_version": serde.SCHEMA_VERSION,
                                "generator": f"oppcore {__version__}",
                                "format": JSONL_FORMAT}) + "\n")
@@ -126,22 +122,15 @@ def write_jsonl(
                                 f"{type(record).__name__}")
             stream.write(_compact({"kind": kind, "record": serde.unstructure(record)}) + "\n")
             count += 1
-        return count
-    finally:
-        if owned:
-            stream.close()
+    return count
 
 
 # ------------------------------------------------------------------------------- reading
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
-
-
 def _parse(text: str, row: int, limits: Limits) -> Any:
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(text, parse_constant=refuse_constant)
     except RecursionError:
         raise RowFailed([RowError(row=row, column=None, message=(
             "JSON nested too deeply"))]) from None

@@ -13,10 +13,16 @@ from oppcore._errors import ConfigError, ImportDataError
 
 from ._report import Limits, RowError
 
-__all__ = ["CsvRows", "InputSource", "check_encoding", "decoded_lines", "open_source"]
+__all__ = [
+    "CsvRows", "InputSource", "OutputTarget", "check_encoding", "decoded_lines", "open_dest",
+    "open_source", "refuse_constant",
+]
 
 InputSource = str | os.PathLike[str] | IO[bytes] | IO[str]
 """A path, a binary file object (decoded with ``encoding``) or a text file object."""
+
+OutputTarget = str | os.PathLike[str] | IO[str]
+"""A path (created or overwritten) or a text file object (left open)."""
 
 
 def check_encoding(encoding: str) -> str:
@@ -40,6 +46,21 @@ def open_source(source: InputSource) -> Iterator[tuple[IO[Any], bool]]:
         yield source, isinstance(source.read(0), str)
     else:
         raise TypeError(f"expected a path or a file object, got {type(source).__name__}")
+
+
+@contextmanager
+def open_dest(dest: OutputTarget, *, encoding: str, newline: str) -> Iterator[IO[str]]:
+    """Yield a text stream for ``dest``; a path is opened for writing and closed afterwards."""
+    if isinstance(dest, (str, os.PathLike)):
+        with open(dest, "w", encoding=encoding, newline=newline) as stream:
+            yield stream
+    else:
+        yield dest
+
+
+def refuse_constant(name: str) -> Any:
+    """``json.loads(parse_constant=...)`` hook: NaN and Infinity are not data."""
+    raise ValueError(f"{name} is not allowed")
 
 
 def _fail(row: int, message: str, column: str | None = None) -> ImportDataError:
