@@ -17,7 +17,7 @@ from oppcore import io as oio
 from oppcore._dedupe import find_duplicates
 from oppcore._errors import DuplicateError
 from oppcore._models import Lead, Opportunity
-from oppcore._report._format import fit
+from oppcore._report._format import fit, money
 from oppcore.pipeline import Pipeline
 from oppcore.storage import AuditEntry, SQLiteStore
 
@@ -203,7 +203,7 @@ def _save_scores(store: SQLiteStore, scored: list[Any], *, now: datetime, by: st
 
 def _print_ranking(out: TextIO, scored: Iterable[Any]) -> None:
     for rank, (score, opp) in enumerate(scored, 1):
-        amount = str(opp.amount) if opp.amount else "-"
+        amount = money(opp.amount)
         out.write(f"{rank:3}. {score.total:>6} {score.grade}  {opp.id}  {fit(opp.name, 32)}  "
                   f"[{opp.stage_id}] {amount}  coverage {score.coverage:.0%}\n")
         for factor in (*score.top_positive(2), *score.top_negative(1)):

@@ -128,7 +128,7 @@ def _qualification(rng: random.Random) -> Qualification:
                       deadline=(START + timedelta(days=rng.randrange(60, 300))).date()
                       if rng.random() < 0.6 else None)
     budget = Budget(amount=Money(amount=amount * Decimal(rng.choice(("0.8", "1", "1.3"))),
-                                 currency="CNY"),
+                                 currency="CNY").quantize(),
                     confirmed=rng.random() < 0.5) if rng.random() < 0.8 else None
     decision = DecisionProcess(
         expected_decision=(START + timedelta(days=rng.randrange(45, 200))).date(),
@@ -257,7 +257,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
             store.save(qualify(lead, at=clock.now, qualification=_qualification(rng)))
             service.convert(lead.id, by=lead.owner or "rep-zhang",
                             amount=Money(amount=Decimal(rng.randrange(80, 1500)) * 1000,
-                                         currency="CNY"),
+                                         currency="CNY").quantize(),
                             expected_close=(clock.now + timedelta(
                                 days=rng.randrange(40, 160))).date())
             converted += 1
