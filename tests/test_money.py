@@ -31,7 +31,8 @@ def test_float_error_explains_what_to_pass() -> None:
         Money(amount=0.1, currency="CNY")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("bad", ["abc", "", "12,5", "NaN", "Infinity", "-inf", "1e999999",
+@pytest.mark.parametrize("bad", ["abc", "", "12,5", "1_000", "１２", "١٢", "NaN", "Infinity",
+                                 "-inf", "1e999999",
                                  "1e-999999", Decimal("NaN"), Decimal("sNaN")])
 def test_refuses_invalid_non_finite_and_absurd_decimals(bad: object) -> None:
     with pytest.raises(ValidationError):

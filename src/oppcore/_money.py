@@ -61,8 +61,13 @@ def to_decimal(value: object, *, what: str = "amount") -> Decimal:
     elif isinstance(value, (int, Decimal)):
         d = Decimal(value)
     elif isinstance(value, str):
+        text = value.strip()
+        # Decimal() also reads "1_000" and non-ASCII digits ("１２"); money takes plain ASCII
+        # decimals only, so what was typed is what is stored.
+        if not text.isascii() or "_" in text:
+            raise ValidationError(f"invalid decimal {value!r}", value=value)
         try:
-            d = Decimal(value.strip())
+            d = Decimal(text)
         except InvalidOperation:
             raise ValidationError(f"invalid decimal {value!r}", value=value) from None
     else:
