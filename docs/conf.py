@@ -4,7 +4,7 @@ import oppcore
 
 project = "oppcore"
 author = "oppcore developers"
-copyright = "2026, oppcore developers"  # noqa: A001 - Sphinx's configuration name
+copyright = "2026, oppcore developers"
 release = oppcore.__version__
 version = ".".join(release.split(".")[:2])
 

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-
 GUIDES = Path(__file__).resolve().parent.parent / "docs" / "guides"
 
 
