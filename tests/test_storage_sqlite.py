@@ -64,7 +64,9 @@ def test_forward_migration_keeps_data(tmp_path: Path) -> None:
 
 def test_newer_schema_and_foreign_databases_are_refused(tmp_path: Path) -> None:
     newer = tmp_path / "newer.db"
-    sqlite3.connect(newer).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn = sqlite3.connect(newer)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
     with pytest.raises(StoreError, match="upgrade oppcore"):
         SQLiteStore(newer)
     foreign = tmp_path / "foreign.db"
@@ -142,6 +144,8 @@ def test_export_import_round_trip_between_stores(tmp_path: Path) -> None:
         assert len(target.query(Opportunity, limit=100).items) == 7
         with pytest.raises(DuplicateError):
             import_document(target, doc)
+        if isinstance(target, SQLiteStore):
+            target.close()
     with pytest.raises(StructureError):
         import_document(InMemoryStore(), {"schema_version": 1, "opportunities": [{"id": 1}]})
     source.close()

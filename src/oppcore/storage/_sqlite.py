@@ -236,8 +236,11 @@ class SQLiteStore(StoreBase):
             conn.close()  # not half-set-up and left open
             raise StoreError(f"cannot open SQLite database {self._path!r}: {exc}") from exc
         pid = os.getpid()
-        local.conn, local.pid = conn, pid
         with self._all_lock:
+            if self._is_closed():  # close() ran while this thread was connecting
+                conn.close()
+                raise StoreError(f"SQLiteStore {self._path!r} is closed")
+            local.conn, local.pid = conn, pid
             # Close the connections of threads that have finished (a host serving each
             # request on a new thread would otherwise pile them up until close()), and set
             # aside those inherited from a parent process.
@@ -252,6 +255,10 @@ class SQLiteStore(StoreBase):
             kept.append((threading.current_thread(), pid, conn))
             self._all = kept
         return conn
+
+    def _is_closed(self) -> bool:
+        # A call, so that type checkers do not narrow the flag across the connect above.
+        return self._closed
 
     def _open_connections(self) -> int:
         """Return how many connections this process holds open for the store (for tests)."""
@@ -297,9 +304,10 @@ class SQLiteStore(StoreBase):
         left untouched (SQLite forbids using them in the child), so closing the store in
         the child never disturbs the parent.
         """
-        self._closed = True
         pid = os.getpid()
         with self._all_lock:
+            # Under the lock that registers connections: none can slip in after this.
+            self._closed = True
             entries, self._all = self._all, []
         for _, owner_pid, conn in entries:
             if owner_pid == pid:
