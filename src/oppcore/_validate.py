@@ -11,7 +11,6 @@ Lenient inputs are normalised once, here: a list becomes a tuple, a dict becomes
 :class:`FrozenMap`, a set becomes a frozenset, an int probability becomes a float.
 """
 
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -99,6 +98,12 @@ def _getter(names: tuple[str, ...]) -> Any:
     return get
 
 
+_KINDS: Final = ("text", "optional_text", "aware", "optional_aware", "optional_date",
+                  "instances", "tuples", "string_sets", "custom", "counts", "optional_counts",
+                  "money", "bools")
+"""The kinds of check, in the order a table runs them."""
+
+
 class Checks:
     """What to check on a model instance, grouped by kind of check.
 
@@ -124,7 +129,7 @@ class Checks:
     __slots__ = (
         "_aware", "_bools", "_counts", "_custom", "_instances", "_money", "_optional",
         "_optional_aware", "_optional_counts", "_optional_date", "_optional_text",
-        "_spec", "_string_sets", "_subsets", "_text", "_tuples",
+        "_spec", "_steps", "_string_sets", "_subsets", "_text", "_tuples",
     )
 
     def __init__(
@@ -152,29 +157,33 @@ class Checks:
             "custom": custom, "counts": counts, "optional_counts": optional_counts,
             "money": money, "bools": bools,
         }
-        self._subsets: dict[frozenset[str], Checks] = {}
-        # Each group is stored as (names, getter) so that run() reads all of a group's
-        # values with one C call; empty groups are dropped so run() skips them for free.
-        def group(names: tuple[str, ...]) -> tuple[tuple[str, ...], Any] | None:
-            return (names, _getter(names)) if names else None
+        self._subsets: dict[tuple[str, ...], Checks] = {}
+        # Each group is stored as (names, getter) so that a step reads all of a group's
+        # values with one C call.
+        def group(names: tuple[str, ...]) -> tuple[tuple[str, ...], Any]:
+            return (names, _getter(names))
 
         self._text = group(text)
         self._optional_text = group(optional_text)
         self._aware = group(aware)
         self._optional_aware = group(optional_aware)
         self._optional_date = group(optional_date)
-        self._instances = instances or None
-        self._tuples = tuples or None
-        self._string_sets = string_sets or None
-        self._custom = custom or None
+        self._instances = instances
+        self._tuples = tuples
+        self._string_sets = string_sets
+        self._custom = custom
         self._counts = group(counts)
         self._optional_counts = group(optional_counts)
         self._money = group(money)
         self._bools = group(bools)
         self._optional = optional
+        # Only the groups that have fields run: a table (or a subset of one, for evolve)
+        # pays for the checks it has, not for all fourteen kinds.
+        self._steps = tuple(getattr(self, f"_step_{kind}") for kind in _KINDS if self._spec[kind])
 
-    def only(self, names: frozenset[str]) -> "Checks":
-        """Return the checks of the fields ``names`` only (cached: changes repeat)."""
+    def only(self, names: tuple[str, ...]) -> "Checks":
+        """Return the checks of the fields ``names`` only (cached: the same call sites
+        change the same fields, in the same order, again and again)."""
         subset = self._subsets.get(names)
         if subset is None:
             spec = {key: tuple(item for item in value
@@ -187,92 +196,106 @@ class Checks:
 
     def run(self, inst: Any) -> None:
         """Check (and where documented, normalise) the fields of ``inst``."""
-        if self._text:
-            names, get = self._text
-            for v in get(inst):
-                if type(v) is not str or not v or v.isspace() or not (
-                        v.isascii() or _encodable(v)):
-                    _fail_first(inst, names, get, _bad_text,
-                                "must be a non-empty string of valid Unicode")
-        if self._optional_text:
-            names, get = self._optional_text
-            for v in get(inst):
-                if v is not None and type(v) is not str:
-                    _fail_first(inst, names, get, _bad_optional_text, "must be a string or None")
-        if self._aware:
-            names, get = self._aware
-            for v in get(inst):
-                # utcoffset() is None for a naive datetime and for a tzinfo that gives no
-                # offset: both are "naive" in Python's definition.
-                if type(v) is not datetime or v.utcoffset() is None:
-                    for name in names:
-                        _check_aware(inst, name, getattr(inst, name))
-        if self._optional_aware:
-            for name in self._optional_aware[0]:
-                v = getattr(inst, name)
-                if v is not None:
-                    _check_aware(inst, name, v)
-        if self._optional_date:
-            names, get = self._optional_date
-            for v in get(inst):
-                if v is not None and type(v) is not date:
-                    _fail_first(inst, names, get, _bad_date, "must be a date")
-        if self._instances:
-            for name, types in self._instances:
-                v = getattr(inst, name)
-                if v is not None and type(v) is not types[0] and not isinstance(v, types):
-                    fail(inst, name, f"must be {_type_names(types)}, got {type(v).__name__}", v)
-                if v is None and _NONE not in types:
-                    fail(inst, name, f"must be {_type_names(types)}, got None", v)
-        if self._tuples:
-            for name, types in self._tuples:
-                v = getattr(inst, name)
-                if type(v) is not tuple:
-                    v = _to_tuple(inst, name, v)
-                    _set(inst, name, v)
-                first = types[0]
-                for item in v:
-                    if type(item) is not first and not isinstance(item, types):
-                        fail(inst, name, f"item {v.index(item)} must be {_type_names(types)}, "
-                             f"got {type(item).__name__}", item)
-        if self._string_sets:
-            for name in self._string_sets:
-                v = getattr(inst, name)
-                if type(v) is not frozenset:
-                    v = _to_string_set(inst, name, v)
-                for item in v:
-                    if type(item) is not str or not item:
-                        fail(inst, name, f"items must be non-empty strings, got {item!r}", item)
-        if self._custom:
-            for name in self._custom:
-                v = getattr(inst, name)
-                if v is not EMPTY_MAP:
-                    _set(inst, name, _to_custom(inst, name, v))
-        if self._counts:
-            names, get = self._counts
-            for v in get(inst):
-                if type(v) is not int or v < 0:
-                    _fail_first(inst, names, get, _bad_count, "must be an integer >= 0")
-        if self._optional_counts:
-            names, get = self._optional_counts
-            for v in get(inst):
-                if v is not None and (type(v) is not int or v < 0):
-                    _fail_first(inst, names, get, _bad_optional_count,
-                                "must be an integer >= 0 or None")
-        if self._money:
-            for name in self._money[0]:
-                v = getattr(inst, name)
-                if v is not None:
-                    if type(v) is not Money:
-                        fail(inst, name, f"must be Money or None, got {type(v).__name__}", v)
-                    if v.amount < 0:
-                        fail(inst, name, f"must not be negative, got {v}", v)
-        if self._bools:
-            names, get = self._bools
-            for name, v in zip(names, get(inst), strict=True):
-                if type(v) is not bool and not (v is None and name in self._optional):
-                    fail(inst, name, f"must be True or False, got {v!r}", v)
+        for step in self._steps:
+            step(inst)
 
+    def _step_text(self, inst: Any) -> None:
+        names, get = self._text
+        for v in get(inst):
+            if type(v) is not str or not v or v.isspace() or not (
+                    v.isascii() or _encodable(v)):
+                _fail_first(inst, names, get, bad_text,
+                            "must be a non-empty string of valid Unicode")
+
+    def _step_optional_text(self, inst: Any) -> None:
+        names, get = self._optional_text
+        for v in get(inst):
+            if v is not None and type(v) is not str:
+                _fail_first(inst, names, get, _bad_optional_text, "must be a string or None")
+
+    def _step_aware(self, inst: Any) -> None:
+        names, get = self._aware
+        for v in get(inst):
+            # utcoffset() is None for a naive datetime and for a tzinfo that gives no
+            # offset: both are "naive" in Python's definition.
+            if type(v) is not datetime or v.utcoffset() is None:
+                for name in names:
+                    _check_aware(inst, name, getattr(inst, name))
+
+    def _step_optional_aware(self, inst: Any) -> None:
+        for name in self._optional_aware[0]:
+            v = getattr(inst, name)
+            if v is not None:
+                _check_aware(inst, name, v)
+
+    def _step_optional_date(self, inst: Any) -> None:
+        names, get = self._optional_date
+        for v in get(inst):
+            if v is not None and type(v) is not date:
+                _fail_first(inst, names, get, _bad_date, "must be a date")
+
+    def _step_instances(self, inst: Any) -> None:
+        for name, types in self._instances:
+            v = getattr(inst, name)
+            if v is not None and type(v) is not types[0] and not isinstance(v, types):
+                fail(inst, name, f"must be {_type_names(types)}, got {type(v).__name__}", v)
+            if v is None and _NONE not in types:
+                fail(inst, name, f"must be {_type_names(types)}, got None", v)
+
+    def _step_tuples(self, inst: Any) -> None:
+        for name, types in self._tuples:
+            v = getattr(inst, name)
+            if type(v) is not tuple:
+                v = _to_tuple(inst, name, v)
+                _set(inst, name, v)
+            first = types[0]
+            for item in v:
+                if type(item) is not first and not isinstance(item, types):
+                    fail(inst, name, f"item {v.index(item)} must be {_type_names(types)}, "
+                         f"got {type(item).__name__}", item)
+
+    def _step_string_sets(self, inst: Any) -> None:
+        for name in self._string_sets:
+            v = getattr(inst, name)
+            if type(v) is not frozenset:
+                v = _to_string_set(inst, name, v)
+            for item in v:
+                if type(item) is not str or not item:
+                    fail(inst, name, f"items must be non-empty strings, got {item!r}", item)
+
+    def _step_custom(self, inst: Any) -> None:
+        for name in self._custom:
+            v = getattr(inst, name)
+            if v is not EMPTY_MAP:
+                _set(inst, name, _to_custom(inst, name, v))
+
+    def _step_counts(self, inst: Any) -> None:
+        names, get = self._counts
+        for v in get(inst):
+            if type(v) is not int or v < 0:
+                _fail_first(inst, names, get, _bad_count, "must be an integer >= 0")
+
+    def _step_optional_counts(self, inst: Any) -> None:
+        names, get = self._optional_counts
+        for v in get(inst):
+            if v is not None and (type(v) is not int or v < 0):
+                _fail_first(inst, names, get, _bad_optional_count,
+                            "must be an integer >= 0 or None")
+
+    def _step_money(self, inst: Any) -> None:
+        for name in self._money[0]:
+            v = getattr(inst, name)
+            if v is not None:
+                if type(v) is not Money:
+                    fail(inst, name, f"must be Money or None, got {type(v).__name__}", v)
+                if v.amount < 0:
+                    fail(inst, name, f"must not be negative, got {v}", v)
+
+    def _step_bools(self, inst: Any) -> None:
+        names, get = self._bools
+        for name, v in zip(names, get(inst), strict=True):
+            if type(v) is not bool and not (v is None and name in self._optional):
+                fail(inst, name, f"must be True or False, got {v!r}", v)
 
 def _encodable(text: str) -> bool:
     """Whether ``text`` is valid Unicode (no lone surrogates), so it can be stored as UTF-8."""
@@ -283,7 +306,8 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _bad_text(v: Any) -> bool:
+def bad_text(v: Any) -> bool:
+    """Whether ``v`` fails the rule for required text (ids, names, actors)."""
     return (type(v) is not str or not v or v.isspace()
             or not (v.isascii() or _encodable(v)))
 
@@ -363,7 +387,37 @@ def check_probability(inst: Any, name: str) -> None:
         fail(inst, name, f"must be within [0, 1], got {v!r}", v)
 
 
-_EVOLVERS: dict[type, tuple[tuple[str, ...], frozenset[str], Any]] = {}
+_EVOLVERS: dict[type, tuple[tuple[str, ...], frozenset[str], Any, tuple[Any, ...]]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[str, ...], frozenset[str], Any, tuple[Any, ...]]:
+    plan = _EVOLVERS.get(cls)
+    if plan is None:
+        names = tuple(a.name for a in attrs.fields(cls))
+        # The slot descriptors' setters, bound once: setting through them skips the
+        # attribute lookup that object.__setattr__ does on every call.
+        slots = tuple(getattr(cls, name).__set__ for name in names)
+        plan = _EVOLVERS[cls] = (names, frozenset(names), _getter(names), slots)
+    return plan
+
+
+def trusted(cls: type[_T], **values: Any) -> _T:
+    """Build an attrs instance from values the caller has already validated, unchecked.
+
+    Only for oppcore's own hot paths where every field was checked just before (a stage
+    move builds its history entry from a validated deal, stage ids of the pipeline and
+    arguments it has checked). Every field must be given, in any order.
+
+    Raises:
+        TypeError: If a field is missing or unknown (a programming error, not bad data).
+    """
+    names, allowed, _, slots = _plan(cls)
+    if len(values) != len(names) or not allowed.issuperset(values):
+        raise TypeError(f"trusted({cls.__name__}) needs exactly the fields {names}")
+    new = object.__new__(cls)
+    for set_slot, name in zip(slots, names, strict=True):
+        set_slot(new, values[name])
+    return new
 
 
 CHECKS_ATTRIBUTE: Final = "__oppcore_checks__"
@@ -385,11 +439,7 @@ def evolve(inst: _T, changes: dict[str, Any]) -> _T:
         ValidationError: If a new value is invalid.
     """
     cls = type(inst)
-    plan = _EVOLVERS.get(cls)
-    if plan is None:
-        names = tuple(a.name for a in attrs.fields(cls))  # type: ignore[arg-type]
-        plan = _EVOLVERS[cls] = (names, frozenset(names), _getter(names))
-    names, allowed, get = plan
+    names, allowed, get, slots = _plan(cls)
     if not allowed.issuperset(changes):
         unknown = ", ".join(sorted(set(changes) - allowed))
         raise TypeError(f"{cls.__name__} has no field(s) {unknown}")
@@ -399,13 +449,11 @@ def evolve(inst: _T, changes: dict[str, Any]) -> _T:
         kwargs.update(changes)
         return cls(**kwargs)
     new = object.__new__(cls)
-    # A bound setter driven by map() copies the slots in C, not in a Python loop.
+    for set_slot, value in zip(slots, get(inst), strict=True):
+        set_slot(new, value)
     setter = _set.__get__(new)
-    _consume(map(setter, names, get(inst)))
-    _consume(map(setter, changes.keys(), changes.values()))
-    checks.only(frozenset(changes)).run(new)
+    for name, value in changes.items():
+        setter(name, value)
+    checks.only(tuple(changes)).run(new)
     return new
 
-
-def _consume(iterator: Iterator[Any]) -> None:
-    deque(iterator, maxlen=0)

@@ -9,7 +9,7 @@ import attrs
 from oppcore._errors import TransitionError, ValidationError
 from oppcore._models import Opportunity, Probability, ProbabilitySource
 from oppcore._records import StageChange
-from oppcore._validate import FrozenMap
+from oppcore._validate import FrozenMap, bad_text, trusted
 
 from ._requirements import Violation, evaluate
 from ._stage import StageKind
@@ -107,7 +107,7 @@ def move_violation(pipeline: "Pipeline", src: int, dst: int) -> Violation | None
 
 
 def _check_at(at: object) -> None:
-    if type(at) is not datetime or at.tzinfo is None:
+    if type(at) is not datetime or at.utcoffset() is None:
         shown = type(at).__name__ if not isinstance(at, datetime) else "a naive datetime"
         raise ValidationError(f"at must be a timezone-aware datetime, got {shown}", field="at",
                               value=at)
@@ -172,7 +172,7 @@ def advance(pipeline: "Pipeline", opp: Opportunity, to_stage: str, *, at: dateti
     if override is not None and (type(override) is not str or not override.strip()):
         raise ValidationError("an override needs a non-empty note saying why",
                               field="override", value=override)
-    if type(by) is not str or not by.strip():
+    if bad_text(by):  # the same rule as every model's required text
         raise ValidationError(f"by must name who moves the deal, got {by!r}", field="by",
                               value=by)
     if reason is not None and type(reason) is not str:
@@ -191,12 +191,22 @@ def advance(pipeline: "Pipeline", opp: Opportunity, to_stage: str, *, at: dateti
     dst = pipeline._index[to_stage]
     stage = pipeline.stages[dst]
     probability, model = _probabilities(pipeline, opp, dst)
-    entry = StageChange(from_stage=opp.stage_id, to_stage=to_stage, at=at, by=by,
-                        reason=reason, override=bypassed)
+    # Every field is already valid: the deal's stage, a stage of the pipeline, and the
+    # arguments checked above and in check(). Skip re-validating them on this hot path.
+    entry = trusted(StageChange, from_stage=opp.stage_id, to_stage=to_stage, at=at, by=by,
+                    reason=reason, override=bypassed)
     if stage.kind is StageKind.LOST:
         lost_reason = reason if reason is not None else opp.lost_reason
     else:
         lost_reason = None
-    return opp.evolve(stage_id=to_stage, stage_history=(*opp.stage_history, entry),
-                      probability=probability, model_probability=model, updated_at=at,
-                      lost_reason=lost_reason)
+    changes: dict[str, object] = {"stage_id": to_stage,
+                                  "stage_history": (*opp.stage_history, entry),
+                                  "updated_at": at}
+    # Pass only what changes: evolve re-checks exactly the fields it is given.
+    if probability is not opp.probability:
+        changes["probability"] = probability
+    if model is not opp.model_probability:
+        changes["model_probability"] = model
+    if lost_reason != opp.lost_reason:
+        changes["lost_reason"] = lost_reason
+    return opp.evolve(**changes)
