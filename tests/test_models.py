@@ -31,6 +31,7 @@ from oppcore import (
     StageChange,
     ValidationError,
 )
+from oppcore._validate import trusted, trusted_evolve
 from oppcore.testing import strategies as ost
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -139,6 +140,21 @@ def test_evolve_revalidates_and_names_unknown_fields() -> None:
     with pytest.raises(TypeError, match="no field"):
         o.evolve(stage="won")
     assert Qualification().evolve(budget=Budget()).budget == Budget()
+
+
+def test_internal_trusted_copies_refuse_misuse() -> None:
+    # trusted()/trusted_evolve() skip validation on oppcore's own hot paths; what they
+    # refuse are programming errors, which must stay loud.
+    o = opp()
+    moved = trusted_evolve(o, {"stage_id": "won"})
+    assert moved.stage_id == "won" and o.stage_id != "won"
+    assert attrs.evolve(moved) == moved  # every other field copied as it was
+    with pytest.raises(TypeError, match="stage"):
+        trusted_evolve(o, {"stage": "won"})
+    with pytest.raises(TypeError, match="Money"):  # Money has rules beyond a Checks table
+        trusted_evolve(Money(amount=1, currency="EUR"), {"currency": "USD"})
+    with pytest.raises(TypeError, match="exactly the fields"):
+        trusted(StageChange, from_stage=None, to_stage="a")
 
 
 @given(st.datetimes())

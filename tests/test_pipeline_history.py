@@ -3,6 +3,7 @@
 import copy
 from datetime import datetime, timedelta, timezone
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -242,6 +243,10 @@ def test_any_sequence_of_moves_stays_legal_and_replays(p: Pipeline, attempts: li
             assert after.stage_history[:-1] == before.stage_history
             assert after.stage_history[-1].to_stage == to_stage
             assert (after.stage_history[-1].override is not None) == bool(violations)
+            # advance skips re-validation on its hot path: the full constructor (which
+            # attrs.evolve runs) must accept what it built, unchanged.
+            assert attrs.evolve(after) == after
+            assert attrs.evolve(after.stage_history[-1]) == after.stage_history[-1]
         assert before == snapshot  # the input never changes
         assert after.stage_id in p
         opp = after

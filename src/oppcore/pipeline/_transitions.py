@@ -9,7 +9,7 @@ import attrs
 from oppcore._errors import TransitionError, ValidationError
 from oppcore._models import Opportunity, Probability, ProbabilitySource
 from oppcore._records import StageChange
-from oppcore._validate import FrozenMap, bad_text, trusted
+from oppcore._validate import FrozenMap, bad_text, trusted, trusted_evolve
 
 from ._requirements import Violation, evaluate
 from ._stage import StageKind
@@ -193,20 +193,23 @@ def advance(pipeline: "Pipeline", opp: Opportunity, to_stage: str, *, at: dateti
     probability, model = _probabilities(pipeline, opp, dst)
     # Every field is already valid: the deal's stage, a stage of the pipeline, and the
     # arguments checked above and in check(). Skip re-validating them on this hot path.
-    entry = trusted(StageChange, from_stage=opp.stage_id, to_stage=to_stage, at=at, by=by,
+    # (The stage's own id, not ``to_stage``: an equal str subclass must not get stored.)
+    entry = trusted(StageChange, from_stage=opp.stage_id, to_stage=stage.id, at=at, by=by,
                     reason=reason, override=bypassed)
     if stage.kind is StageKind.LOST:
         lost_reason = reason if reason is not None else opp.lost_reason
     else:
         lost_reason = None
-    changes: dict[str, object] = {"stage_id": to_stage,
+    changes: dict[str, object] = {"stage_id": stage.id,
                                   "stage_history": (*opp.stage_history, entry),
                                   "updated_at": at}
-    # Pass only what changes: evolve re-checks exactly the fields it is given.
     if probability is not opp.probability:
         changes["probability"] = probability
     if model is not opp.model_probability:
         changes["model_probability"] = model
     if lost_reason != opp.lost_reason:
         changes["lost_reason"] = lost_reason
-    return opp.evolve(**changes)
+    # Every new value is valid by the rules Opportunity's table would apply: a stage id
+    # of this (validated) pipeline, a tuple of StageChange, ``at`` checked as aware by
+    # check(), probabilities from the pipeline or the deal, a str-or-None reason.
+    return trusted_evolve(opp, changes)
