@@ -114,6 +114,53 @@ def test_builtin_subscore_is_half_plus_effects(opp: Opportunity) -> None:
                                 abs_tol=1e-9)
 
 
+@given(opps=st.lists(opportunities(), min_size=1, max_size=5),
+       lead=leads(), days=st.integers(-400, 400))
+def test_scorecard_reads_builtin_rules_exactly_as_evaluate_reports(
+        opps: list[Opportunity], lead: Lead, days: int) -> None:
+    # A Scorecard reads a built-in rule's finding directly and the rules remember reasons
+    # they made before: neither may change what a record gets. Fresh rules (empty memo),
+    # warm rules and the public evaluate() must agree field for field.
+    now = NOW + timedelta(days=days)
+    warm = Scorecard.default()
+    for subject in (*opps, lead, *opps):
+        got = warm.score(subject, now=now)
+        fresh = Scorecard.default().score(subject, now=now)
+        assert got == fresh
+        for rule, c in zip(Scorecard.default().rules, got.contributions, strict=True):
+            r = rule.evaluate(subject, ScoringContext(now=now))
+            assert type(r) is RuleResult
+            assert (c.value, c.confidence, c.reasons, c.veto) == (
+                r.value, r.confidence, r.reasons, r.veto and r.value is not None)
+
+
+def test_a_subclass_of_a_builtin_rule_is_called_through_evaluate() -> None:
+    # The direct read is for the exact built-in classes only: a subclass that overrides
+    # evaluate() must be the one that scores.
+    @attrs.frozen(kw_only=True)
+    class Pessimist(UrgencyRule):
+        def evaluate(self, subject: Any, context: ScoringContext) -> RuleResult:
+            return RuleResult(value=0.0, reasons=(Reason(code="gloom", message="no"),))
+
+    card = Scorecard(rules=(Pessimist(),), weights={"urgency": 1})
+    c = card.score(full_deal(), now=NOW).contribution("urgency")
+    assert (c.value, [r.code for r in c.reasons]) == (0.0, ["gloom"])
+
+
+def test_rules_remember_a_bounded_number_of_reasons() -> None:
+    from oppcore.scoring._builtin import _MEMO_SIZE
+
+    rule = UrgencyRule()
+    ctx = ScoringContext(now=NOW)
+    first = rule.evaluate(deal(Qualification(urgency=Urgency(deadline=TODAY))), ctx)
+    for days in range(_MEMO_SIZE + 10):  # more distinct deadlines than the memo holds
+        q = Qualification(urgency=Urgency(deadline=TODAY + timedelta(days=days)))
+        rule.evaluate(deal(q), ctx)
+        assert len(rule._memo) <= _MEMO_SIZE
+    again = rule.evaluate(deal(Qualification(urgency=Urgency(deadline=TODAY))), ctx)
+    assert again == first
+
+
 @given(opp=opportunities(), bad=st.sampled_from(["raise", "nan", "big", "text", "none_obj"]))
 def test_failing_rule_never_changes_other_rules(opp: Opportunity, bad: str) -> None:
     def broken(subject: Any, context: Any) -> Any:

@@ -409,5 +409,7 @@ class Opportunity:
     @property
     def close_date_pushes(self) -> int:
         """How many times the expected close date moved later."""
+        if not self.expected_close_history:  # the common case, on the scoring hot path
+            return 0
         dates = [d for d in (*self.expected_close_history, self.expected_close) if d is not None]
         return sum(1 for a, b in pairwise(dates) if b > a)

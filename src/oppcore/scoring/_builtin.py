@@ -13,7 +13,7 @@ every problem.
 import itertools
 import math
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, TypeAlias
 
 import attrs
 
@@ -24,7 +24,8 @@ from oppcore._validate import FrozenMap
 
 from ._rule import Reason, RuleResult, ScoringContext, Subject, build
 
-__all__ = ["BudgetRule", "CompetitionRule", "DecisionCycleRule", "UrgencyRule"]
+__all__ = ["BUILTIN_RULES", "BudgetRule", "CompetitionRule", "DecisionCycleRule", "Finding",
+           "UrgencyRule", "as_result"]
 
 _set = object.__setattr__
 
@@ -34,8 +35,22 @@ def _reason(code: str, message: str, effect: float) -> Reason:
     return build(Reason, {"code": code, "message": message, "effect": effect})
 
 
-def _result(reasons: list[Reason], confidence: float, veto: bool = False) -> RuleResult:
-    """Build a result whose value is 0.5 + sum of the reasons' effects, within [0, 1]."""
+Finding: TypeAlias = tuple[float | None, float, tuple[Reason, ...], bool]
+"""What a built-in rule finds: ``(value, confidence, reasons, veto)``, the fields of a
+:class:`RuleResult`. Built-in rules compute findings; their public ``evaluate`` wraps one in
+a RuleResult, while a :class:`Scorecard` reads the finding directly (one object fewer per
+rule and record, on the hot path of scoring a pipeline)."""
+
+
+def as_result(finding: Finding) -> RuleResult:
+    """Return ``finding`` (already valid: a built-in rule made it) as a RuleResult."""
+    value, confidence, reasons, veto = finding
+    return build(RuleResult, {"value": value, "confidence": confidence, "reasons": reasons,
+                              "veto": veto})
+
+
+def _result(reasons: list[Reason], confidence: float, veto: bool = False) -> Finding:
+    """Return a finding whose value is 0.5 + sum of the reasons' effects, within [0, 1]."""
     value = 0.5
     for r in reasons:
         value += r.effect
@@ -45,20 +60,35 @@ def _result(reasons: list[Reason], confidence: float, veto: bool = False) -> Rul
     elif value < 0.0:
         reasons.append(_reason("floor", "raised to the minimum sub-score", -value))
         value = 0.0
-    return build(RuleResult, {"value": value, "confidence": confidence,
-                              "reasons": tuple(reasons), "veto": veto})
+    return (value, confidence, tuple(reasons), veto)
 
 
-_UNKNOWN: dict[str, RuleResult] = {}
+_MEMO_SIZE: Final = 4096
 
 
-def _unknown(code: str, message: str) -> RuleResult:
-    # Results are immutable, so one shared value per code serves every record.
-    res = _UNKNOWN.get(code)
-    if res is None:
-        res = _UNKNOWN[code] = RuleResult(value=None, confidence=0.0,
-                                          reasons=(Reason(code=code, message=message),))
-    return res
+def _keep(memo: dict[Any, Reason], key: Any, reason: Reason) -> Reason:
+    """Remember ``reason`` under ``key`` in a rule's memo, and return it.
+
+    A built-in reason is a pure function of a few small inputs (a number of days, a
+    competitor's name...) and the rule's parameters, which never change; reasons are
+    immutable, so one value serves every record with the same inputs. The memo is bounded:
+    when full it starts over.
+    """
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = reason
+    return reason
+
+
+_UNKNOWN: dict[str, Finding] = {}
+
+
+def _unknown(code: str, message: str) -> Finding:
+    # Findings are immutable, so one shared value per code serves every record.
+    found = _UNKNOWN.get(code)
+    if found is None:
+        found = _UNKNOWN[code] = (None, 0.0, (Reason(code=code, message=message),), False)
+    return found
 
 
 def _static(rule: Any, table: tuple[tuple[str, str, float], ...]) -> None:
@@ -77,6 +107,7 @@ _LEVEL_DEFAULTS: Final = {"low": 0.2, "medium": 0.5, "high": 0.8, "critical": 1.
 _POSITIONS: Final = tuple(p.value for p in CompetitivePosition)
 _POSITION_ORDER: Final = ("trailing", "unknown", "even", "leading")
 _POSITION_DEFAULTS: Final = {"leading": 0.8, "even": 0.5, "unknown": 0.4, "trailing": 0.2}
+_UNKNOWN_POSITION: Final = CompetitivePosition.UNKNOWN
 
 
 def _merged(v: Any, defaults: Mapping[str, float]) -> Any:
@@ -172,6 +203,7 @@ class UrgencyRule:
     close_weight: float = attrs.field(default=0.2, converter=_num)
     push_penalty: float = attrs.field(default=0.1, converter=_num)
     max_push_penalty: float = attrs.field(default=0.3, converter=_num)
+    _memo: dict[Any, Reason] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         p: list[tuple[str, str]] = []
@@ -190,43 +222,81 @@ class UrgencyRule:
 
     def evaluate(self, subject: Subject, context: ScoringContext) -> RuleResult:
         """Score the urgency of ``subject`` as of ``context.today``."""
+        return as_result(self._find(subject, context))
+
+    def _find(self, subject: Subject, context: ScoringContext) -> Finding:
+        """:meth:`evaluate`'s finding as a plain tuple (what a Scorecard reads)."""
         u = subject.qualification.urgency
-        parts: list[tuple[float, float, str, str]] = []  # (score, weight, code, message)
-        if u is not None and u.level is not None:
-            level = u.level.value
-            parts.append((self.level_scores[level], self.level_weight, f"urgency_{level}",
-                          f"customer states {level} urgency"))
-        if u is not None and u.deadline is not None:
-            days = (u.deadline - context.today).days
-            if days < 0:
-                parts.append((0.5, self.deadline_weight, "deadline_passed",
-                              f"customer deadline passed {-days} day(s) ago"))
-            else:
-                score = max(0.0, 1.0 - days / self.deadline_horizon_days)
-                parts.append((score, self.deadline_weight, "customer_deadline",
-                              f"customer deadline in {days} day(s)"))
-        pushes = 0
-        if type(subject) is Opportunity:
-            if subject.expected_close is not None:
-                days = (subject.expected_close - context.today).days
-                if days < 0:
-                    parts.append((self.overdue_close_score, self.close_weight, "close_overdue",
-                                  f"expected close date passed {-days} day(s) ago"))
-                else:
-                    score = max(0.0, 1.0 - days / self.close_horizon_days)
-                    parts.append((score, self.close_weight, "close_soon" if score >= 0.5
-                                  else "close_far", f"expected close in {days} day(s)"))
-            pushes = subject.close_date_pushes
-        if not parts:
+        level = deadline = close = None
+        if u is not None:
+            level = u.level
+            deadline = u.deadline
+        is_opp = type(subject) is Opportunity
+        if is_opp:
+            close = subject.expected_close  # type: ignore[union-attr]
+        # The findings are averaged by weight over those that are known.
+        known = total_w = 0.0
+        if level is not None:
+            known += 1
+            total_w += self.level_weight
+        if deadline is not None:
+            known += 1
+            total_w += self.deadline_weight
+        if close is not None:
+            known += 1
+            total_w += self.close_weight
+        if not known:
             return _unknown("urgency_unknown",
                             "no urgency level, deadline or expected close date known")
-        total_w = sum(w for _, w, _, _ in parts) or 1.0
-        reasons = [_reason(code, msg, w / total_w * (s - 0.5)) for s, w, code, msg in parts]
-        if pushes:
-            cost = min(pushes * self.push_penalty, self.max_push_penalty)
-            reasons.append(_reason("close_slipped",
-                                   f"expected close date slipped {pushes} time(s)", -cost))
-        return _result(reasons, len(parts) / 3)
+        total_w = total_w or 1.0
+        reasons = []
+        today = context.today
+        memo = self._memo
+        if level is not None:
+            key: tuple[Any, ...] = ("level", level, total_w)
+            r = memo.get(key)
+            if r is None:
+                name = level.value
+                r = _keep(memo, key, _reason(
+                    f"urgency_{name}", f"customer states {name} urgency",
+                    self.level_weight / total_w * (self.level_scores[name] - 0.5)))
+            reasons.append(r)
+        if deadline is not None:
+            days = (deadline - today).days
+            key = ("deadline", days, total_w)
+            r = memo.get(key)
+            if r is None:
+                if days < 0:
+                    r = _reason("deadline_passed",
+                                f"customer deadline passed {-days} day(s) ago", 0.0)
+                else:
+                    score = max(0.0, 1.0 - days / self.deadline_horizon_days)
+                    r = _reason("customer_deadline", f"customer deadline in {days} day(s)",
+                                self.deadline_weight / total_w * (score - 0.5))
+                _keep(memo, key, r)
+            reasons.append(r)
+        if close is not None:
+            days = (close - today).days
+            key = ("close", days, total_w)
+            r = memo.get(key)
+            if r is None:
+                w = self.close_weight / total_w
+                if days < 0:
+                    r = _reason("close_overdue", f"expected close date passed {-days} day(s) "
+                                "ago", w * (self.overdue_close_score - 0.5))
+                else:
+                    score = max(0.0, 1.0 - days / self.close_horizon_days)
+                    r = _reason("close_soon" if score >= 0.5 else "close_far",
+                                f"expected close in {days} day(s)", w * (score - 0.5))
+                _keep(memo, key, r)
+            reasons.append(r)
+        if is_opp:
+            pushes = subject.close_date_pushes  # type: ignore[union-attr]
+            if pushes:
+                cost = min(pushes * self.push_penalty, self.max_push_penalty)
+                reasons.append(_reason("close_slipped",
+                                       f"expected close date slipped {pushes} time(s)", -cost))
+        return _result(reasons, known / 3)
 
 
 @attrs.frozen(kw_only=True)
@@ -297,6 +367,10 @@ class BudgetRule:
 
     def evaluate(self, subject: Subject, context: ScoringContext) -> RuleResult:
         """Score the budget of ``subject``."""
+        return as_result(self._find(subject, context))
+
+    def _find(self, subject: Subject, context: ScoringContext) -> Finding:
+        """:meth:`evaluate`'s finding as a plain tuple (what a Scorecard reads)."""
         b = subject.qualification.budget
         if b is None:
             return _unknown("budget_unknown", "no budget information")
@@ -375,6 +449,7 @@ class DecisionCycleRule:
     engaged_effect: float = attrs.field(default=0.15, converter=_num)
     not_engaged_effect: float = attrs.field(default=-0.05, converter=_num)
     _reasons: dict[str, Reason] = attrs.field(init=False, factory=dict, eq=False, repr=False)
+    _memo: dict[Any, Reason] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         p: list[tuple[str, str]] = []
@@ -401,6 +476,10 @@ class DecisionCycleRule:
 
     def evaluate(self, subject: Subject, context: ScoringContext) -> RuleResult:
         """Score the decision process of ``subject`` as of ``context.today``."""
+        return as_result(self._find(subject, context))
+
+    def _find(self, subject: Subject, context: ScoringContext) -> Finding:
+        """:meth:`evaluate`'s finding as a plain tuple (what a Scorecard reads)."""
         d = subject.qualification.decision
         if d is None:
             return _unknown("decision_unknown", "no decision process information")
@@ -415,17 +494,21 @@ class DecisionCycleRule:
             what = "customer's buying cycle"
         if days is not None:
             known += 1
-            if days < 0:
-                reasons.append(_reason("decision_overdue", f"expected decision passed "
-                                       f"{-days} day(s) ago",
-                                       self.timing_weight * (self.overdue_score - 0.5)))
-            else:
-                score = max(0.0, 1.0 - days / (2 * self.norm_days))
-                code = "decision_soon" if days <= self.norm_days else "decision_slow"
-                message = (f"decision in {days} day(s)" if what == "expected decision"
-                           else f"buying cycle of {days} day(s)")
-                reasons.append(_reason(code, f"{message} (norm {self.norm_days})",
-                                       self.timing_weight * (score - 0.5)))
+            key = (days, what)
+            r = self._memo.get(key)
+            if r is None:
+                if days < 0:
+                    r = _reason("decision_overdue", f"expected decision passed {-days} day(s) "
+                                "ago", self.timing_weight * (self.overdue_score - 0.5))
+                else:
+                    score = max(0.0, 1.0 - days / (2 * self.norm_days))
+                    code = "decision_soon" if days <= self.norm_days else "decision_slow"
+                    message = (f"decision in {days} day(s)" if what == "expected decision"
+                               else f"buying cycle of {days} day(s)")
+                    r = _reason(code, f"{message} (norm {self.norm_days})",
+                                self.timing_weight * (score - 0.5))
+                _keep(self._memo, key, r)
+            reasons.append(r)
         fixed = self._reasons
         if d.decision_maker_identified is not None:
             known += 1
@@ -477,6 +560,9 @@ class CompetitionRule:
     per_extra_competitor: float = attrs.field(default=0.05, converter=_num)
     max_count_penalty: float = attrs.field(default=0.2, converter=_num)
     incumbent_penalty: float = attrs.field(default=0.15, converter=_num)
+    _by_position: dict[CompetitivePosition, float] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False)
+    _memo: dict[Any, Reason] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         p: list[tuple[str, str]] = []
@@ -493,30 +579,67 @@ class CompetitionRule:
         for name in ("per_extra_competitor", "max_count_penalty", "incumbent_penalty"):
             _unit(p, name, getattr(self, name))
         _raise(p, self)
+        # Looked up by member on the hot path (an enum's .value is a slow property).
+        self._by_position.update((m, self.position_scores[m.value]) for m in CompetitivePosition)
 
     def evaluate(self, subject: Subject, context: ScoringContext) -> RuleResult:
         """Score the competitive situation of ``subject``."""
+        return as_result(self._find(subject, context))
+
+    def _find(self, subject: Subject, context: ScoringContext) -> Finding:
+        """:meth:`evaluate`'s finding as a plain tuple (what a Scorecard reads)."""
         c = subject.qualification.competition
         if c is None:
             return _unknown("competition_unknown", "competition not assessed")
         competitors = c.competitors
+        memo = self._memo
         if not competitors:
-            return _result([_reason("no_competition", "no competitor in the deal",
-                                    self.no_competitor_score - 0.5)], 1.0)
-        scores = self.position_scores
-        worst = min(competitors, key=lambda x: scores[x.position.value])
-        score = scores[worst.position.value]
-        reasons = [_reason(f"position_{worst.position.value}",
-                           f"our position against {worst.name}: {worst.position.value}",
-                           score - 0.5)]
+            r = memo.get("none")
+            if r is None:
+                r = _keep(memo, "none", _reason("no_competition", "no competitor in the deal",
+                                                self.no_competitor_score - 0.5))
+            return _result([r], 1.0)
+        # One pass: our weakest position (the first, if several tie), the first incumbent,
+        # and how many positions are known.
+        by_position = self._by_position
+        worst = competitors[0]
+        score = by_position[worst.position]
+        incumbent = None
+        known = 0
+        for x in competitors:
+            position = x.position
+            s = by_position[position]
+            if s < score:
+                worst, score = x, s
+            if x.incumbent and incumbent is None:
+                incumbent = x
+            if position is not _UNKNOWN_POSITION:
+                known += 1
+        key: tuple[Any, ...] = ("position", worst.position, worst.name)
+        r = memo.get(key)
+        if r is None:
+            value = worst.position.value
+            r = _keep(memo, key, _reason(f"position_{value}", f"our position against "
+                                         f"{worst.name}: {value}", score - 0.5))
+        reasons = [r]
         extra = len(competitors) - 1
         if extra:
-            reasons.append(_reason("many_competitors", f"{len(competitors)} competitors",
-                                   -min(extra * self.per_extra_competitor,
-                                        self.max_count_penalty)))
-        incumbent = c.incumbent
+            key = ("count", extra)
+            r = memo.get(key)
+            if r is None:
+                r = _keep(memo, key, _reason(
+                    "many_competitors", f"{len(competitors)} competitors",
+                    -min(extra * self.per_extra_competitor, self.max_count_penalty)))
+            reasons.append(r)
         if incumbent is not None:
-            reasons.append(_reason("incumbent", f"incumbent {incumbent.name} is in the deal",
-                                   -self.incumbent_penalty))
-        known = sum(1 for x in competitors if x.position is not CompetitivePosition.UNKNOWN)
+            key = ("incumbent", incumbent.name)
+            r = memo.get(key)
+            if r is None:
+                r = _keep(memo, key, _reason("incumbent", f"incumbent {incumbent.name} is in "
+                                             "the deal", -self.incumbent_penalty))
+            reasons.append(r)
         return _result(reasons, 0.5 + 0.5 * known / len(competitors))
+
+
+BUILTIN_RULES: Final = (UrgencyRule, BudgetRule, DecisionCycleRule, CompetitionRule)
+"""The built-in rule classes: a Scorecard reads their findings directly (see Finding)."""

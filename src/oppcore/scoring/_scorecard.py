@@ -31,14 +31,34 @@ from oppcore._errors import ConfigError, ScoringError, ValidationError
 from oppcore._models import Lead, Opportunity
 from oppcore._validate import EMPTY_MAP, FrozenMap
 
-from ._builtin import BudgetRule, CompetitionRule, DecisionCycleRule, UrgencyRule
+from ._builtin import (
+    BUILTIN_RULES,
+    BudgetRule,
+    CompetitionRule,
+    DecisionCycleRule,
+    Finding,
+    UrgencyRule,
+)
 from ._rule import Reason, RuleResult, ScoringContext, ScoringRule, Subject, build
 
 __all__ = ["Contribution", "ContributionStatus", "Factor", "MissingDataPolicy", "Score",
            "Scorecard"]
 
 _set = object.__setattr__
-_ZERO: Final = Decimal("0.00")
+# Points values (0.00 to 100.00, by their number of hundredths), each made once: building
+# a Decimal per contribution is a measurable share of scoring a record. Bounded: at most
+# 10,001 entries.
+_POINTS: Final[dict[int, Decimal]] = {0: Decimal("0.00")}
+
+
+def _points(cents: int) -> Decimal:
+    """Return ``cents`` hundredths as a Decimal with two places (``1234`` -> ``12.34``)."""
+    value = _POINTS.get(cents)
+    if value is None:
+        value = Decimal(cents).scaleb(-2)
+        if 0 < cents <= 10_000:
+            _POINTS[cents] = value
+    return value
 
 
 class MissingDataPolicy(str, enum.Enum):
@@ -199,19 +219,18 @@ class Score:
         return tuple(f for f in self.factors() if f.points < 0)[:n]
 
 
-def _round_exact(raw: list[float], total: float) -> list[int]:
-    """Round ``raw`` points to hundredths so that they sum to ``round(total)`` exactly."""
-    cents = [round(x * 100) for x in raw]
-    diff = round(total * 100) - sum(cents)
-    if diff:
-        # Largest remainder: give the missing cents to the entries rounded down the most
-        # (or take the surplus from those rounded up the most).
-        order = sorted(range(len(raw)), key=lambda i: raw[i] * 100 - cents[i],
-                       reverse=diff > 0)
-        step = 1 if diff > 0 else -1
-        for i in order[:abs(diff)]:
-            cents[i] += step
-    return cents
+def _share_rounding(raw: list[float], cents: list[int], total_c: int) -> None:
+    """Adjust ``cents`` (``raw`` points rounded to hundredths) to sum to ``total_c``.
+
+    Largest remainder: the missing hundredths go to the entries rounded down the most (a
+    surplus is taken from those rounded up the most), so the total is exactly the sum of
+    the contributions and each moves by at most 0.01.
+    """
+    diff = total_c - sum(cents)
+    order = sorted(range(len(raw)), key=lambda i: raw[i] * 100 - cents[i], reverse=diff > 0)
+    step = 1 if diff > 0 else -1
+    for i in order[:abs(diff)]:
+        cents[i] += step
 
 
 _DEFAULT_GRADES: Final = (("A", 75.0), ("B", 50.0), ("C", 25.0), ("D", 0.0))
@@ -285,13 +304,21 @@ class Scorecard:
     missing_value: float = attrs.field(default=0.5, converter=_float)
     name: str = "default"
     _plan: tuple[Any, ...] = attrs.field(init=False, eq=False, repr=False, default=())
+    _all_weight: float = attrs.field(init=False, eq=False, repr=False, default=0.0)
 
     def __attrs_post_init__(self) -> None:
         problems = _problems(self)
         if problems:
             raise ConfigError(problems, source=f"scorecard {self.name!r}")
+        # Per rule: (id, dimension, weight, what to call, whether it returns a Finding). A
+        # built-in rule's finding is read directly (exact types only: a subclass may
+        # override evaluate); any other rule's evaluate is called and its result checked.
         _set(self, "_plan", tuple(
-            (r.rule_id, r.dimension, self.weights[r.rule_id], r.evaluate) for r in self.rules))
+            (r.rule_id, r.dimension, self.weights[r.rule_id], r._find, True)
+            if isinstance(r, BUILTIN_RULES) and type(r) in BUILTIN_RULES else
+            (r.rule_id, r.dimension, self.weights[r.rule_id], r.evaluate, False)
+            for r in self.rules))
+        _set(self, "_all_weight", sum(entry[2] for entry in self._plan))
 
     @classmethod
     def default(cls) -> "Scorecard":
@@ -412,75 +439,96 @@ class Scorecard:
                 subject, (Opportunity, Lead)):
             raise ValidationError(f"can only score an Opportunity or a Lead, got "
                                   f"{cls.__name__}", value=subject)
-        results: list[tuple[Any, ...]] = []
-        known_w = all_w = 0.0
-        vetoes: list[str] = []
-        for rule_id, dimension, weight, evaluate in self._plan:
+        # One pass runs the rules: ``found`` holds each rule's finding, None if it failed.
+        found: list[Finding | None] = []
+        errors: dict[int, str] | None = None
+        known_w = 0.0
+        vetoes: list[str] | None = None
+        for rule_id, _, weight, evaluate, builtin in self._plan:
             try:
-                res = evaluate(subject, ctx)
-                if type(res) is not RuleResult:
-                    raise ValidationError(f"returned {type(res).__name__}, expected RuleResult")
-                v = res.value
-                if v is not None and not 0.0 <= v <= 1.0:
-                    raise ValidationError(f"returned sub-score {v!r}, outside [0, 1]")
+                if builtin:
+                    finding = evaluate(subject, ctx)
+                    v = finding[0]
+                else:
+                    res = evaluate(subject, ctx)
+                    if type(res) is not RuleResult:
+                        raise ValidationError(f"returned {type(res).__name__}, "
+                                              f"expected RuleResult")
+                    v = res.value
+                    if v is not None and not 0.0 <= v <= 1.0:
+                        raise ValidationError(f"returned sub-score {v!r}, outside [0, 1]")
+                    finding = (v, res.confidence, res.reasons, res.veto)
             except Exception as exc:
                 if strict:
                     raise ScoringError(rule_id, f"failed on {subject.id!r}: {exc}") from exc
-                results.append((rule_id, dimension, weight, None,
-                                f"{type(exc).__name__}: {exc}"))
-                all_w += weight
+                if errors is None:
+                    errors = {}
+                errors[len(found)] = f"{type(exc).__name__}: {exc}"
+                found.append(None)
                 continue
-            results.append((rule_id, dimension, weight, res, None))
-            all_w += weight
+            found.append(finding)
             if v is not None:
                 known_w += weight
-                if res.veto:
+                if finding[3]:
+                    if vetoes is None:
+                        vetoes = []
                     vetoes.append(rule_id)
-        exclude = self.missing is MissingDataPolicy.EXCLUDE
-        denom = known_w if exclude else all_w
-        scale = 100.0 / denom if denom > 0 else 0.0
-        fill = self.missing_value
-        raw: list[float] = []
-        for _, _, weight, res, _ in results:
-            v = res.value if res is not None else None
-            if v is None:
-                raw.append(0.0 if exclude else scale * weight * fill)
-            else:
-                raw.append(scale * weight * v)
-        capped = self._apply_caps(results, raw) if self.caps else None
+        all_w = self._all_weight
+        if self.missing is MissingDataPolicy.EXCLUDE:
+            denom = known_w
+            scale = 100.0 / denom if denom > 0 else 0.0
+            raw = [0.0 if f is None or f[0] is None else scale * entry[2] * f[0]
+                   for entry, f in zip(self._plan, found, strict=True)]
+        else:
+            denom = all_w
+            scale = 100.0 / denom if denom > 0 else 0.0
+            fill = self.missing_value
+            raw = [scale * entry[2] * (fill if f is None or f[0] is None else f[0])
+                   for entry, f in zip(self._plan, found, strict=True)]
+        capped = self._apply_caps(raw) if self.caps else None
         if vetoes:
             raw = [0.0] * len(raw)
         total = math.fsum(raw)
-        cents = _round_exact(raw, total)
+        cents = [round(x * 100) for x in raw]
+        total_c = round(total * 100)
+        if total_c != sum(cents):
+            _share_rounding(raw, cents, total_c)
         contributions = []
-        for i, (rule_id, dimension, weight, res, error) in enumerate(results):
-            c = cents[i]
-            points = Decimal(c).scaleb(-2) if c else _ZERO
-            if res is None:
+        points_of = _POINTS.get
+        for i, ((rule_id, dimension, weight, _, _), f, c) in enumerate(
+                zip(self._plan, found, cents, strict=True)):
+            points = points_of(c)
+            if points is None:
+                points = _points(c)
+            if f is None:
+                assert errors is not None
                 contributions.append(build(Contribution, {
                     "rule_id": rule_id, "dimension": dimension, "weight": weight,
                     "status": _FAILED, "value": None, "confidence": 0.0, "points": points,
-                    "reasons": (), "capped": False, "veto": False, "error": error}))
+                    "reasons": (), "capped": False, "veto": False, "error": errors[i]}))
             else:
-                v = res.value
+                v, confidence, reasons, veto = f
                 contributions.append(build(Contribution, {
                     "rule_id": rule_id, "dimension": dimension, "weight": weight,
                     "status": _UNKNOWN if v is None else _SCORED, "value": v,
-                    "confidence": res.confidence, "points": points, "reasons": res.reasons,
+                    "confidence": confidence, "points": points, "reasons": reasons,
                     "capped": capped is not None and i in capped,
-                    "veto": res.veto and v is not None, "error": None}))
-        total_d = Decimal(sum(cents)).scaleb(-2)
+                    "veto": veto and v is not None, "error": None}))
+        total_d = points_of(total_c)
+        if total_d is None:
+            total_d = _points(total_c)
         return build(Score, {
             "subject_id": subject.id, "scorecard": self.name, "scored_at": ctx.now,
-            "total": total_d, "grade": self._grade(total_d, bool(vetoes)),
+            "total": total_d, "grade": self._grade(total_c / 100, vetoes is not None),
             "contributions": tuple(contributions),
-            "coverage": known_w / all_w if all_w > 0 else 0.0, "vetoed_by": tuple(vetoes),
-            "_spread": denom})
+            "coverage": known_w / all_w if all_w > 0 else 0.0,
+            "vetoed_by": tuple(vetoes) if vetoes else (), "_spread": denom})
 
-    def _apply_caps(self, results: list[tuple[Any, ...]], raw: list[float]) -> set[int]:
+    def _apply_caps(self, raw: list[float]) -> set[int]:
         capped: set[int] = set()
+        plan = self._plan
         for dimension, cap in self.caps.items():
-            idx = [i for i, r in enumerate(results) if r[1] == dimension]
+            idx = [i for i, r in enumerate(plan) if r[1] == dimension]
             got = sum(raw[i] for i in idx)
             if got > cap:
                 factor = cap / got
@@ -490,11 +538,10 @@ class Scorecard:
                         capped.add(i)
         return capped
 
-    def _grade(self, total: Decimal, vetoed: bool) -> str:
+    def _grade(self, t: float, vetoed: bool) -> str:
         grades = self.grades
         if vetoed:
             return grades[-1][0]
-        t = float(total)
         for name, threshold in grades:
             if t >= threshold:
                 return name
