@@ -113,6 +113,7 @@ class Contribution:
 
 
 _SCORED: Final = ContributionStatus.SCORED
+_EXCLUDE: Final = MissingDataPolicy.EXCLUDE
 _UNKNOWN: Final = ContributionStatus.UNKNOWN
 _FAILED: Final = ContributionStatus.FAILED
 
@@ -305,6 +306,8 @@ class Scorecard:
     name: str = "default"
     _plan: tuple[Any, ...] = attrs.field(init=False, eq=False, repr=False, default=())
     _all_weight: float = attrs.field(init=False, eq=False, repr=False, default=0.0)
+    _templates: tuple[dict[str, Any], ...] = attrs.field(init=False, eq=False, repr=False,
+                                                         default=())
 
     def __attrs_post_init__(self) -> None:
         problems = _problems(self)
@@ -319,6 +322,13 @@ class Scorecard:
             (r.rule_id, r.dimension, self.weights[r.rule_id], r.evaluate, False)
             for r in self.rules))
         _set(self, "_all_weight", sum(entry[2] for entry in self._plan))
+        # A contribution's fields before the record is known: an unknown rule's (copied per
+        # record, never handed out).
+        _set(self, "_templates", tuple(
+            {"rule_id": rule_id, "dimension": dimension, "weight": weight, "status": _UNKNOWN,
+             "value": None, "confidence": 0.0, "points": _POINTS[0], "reasons": (),
+             "capped": False, "veto": False, "error": None}
+            for rule_id, dimension, weight, _, _ in self._plan))
 
     @classmethod
     def default(cls) -> "Scorecard":
@@ -474,46 +484,65 @@ class Scorecard:
                         vetoes = []
                     vetoes.append(rule_id)
         all_w = self._all_weight
-        if self.missing is MissingDataPolicy.EXCLUDE:
+        # Points: each known rule's share of 100 (``scale * weight * value``) and the same
+        # rounded to hundredths, in one pass; an unknown or failed rule gets nothing under
+        # "exclude" and the configured value under "value".
+        if self.missing is _EXCLUDE:
             denom = known_w
-            scale = 100.0 / denom if denom > 0 else 0.0
-            raw = [0.0 if f is None or f[0] is None else scale * entry[2] * f[0]
-                   for entry, f in zip(self._plan, found, strict=True)]
+            fill = None
         else:
             denom = all_w
-            scale = 100.0 / denom if denom > 0 else 0.0
             fill = self.missing_value
-            raw = [scale * entry[2] * (fill if f is None or f[0] is None else f[0])
-                   for entry, f in zip(self._plan, found, strict=True)]
-        capped = self._apply_caps(raw) if self.caps else None
-        if vetoes:
-            raw = [0.0] * len(raw)
-        total = math.fsum(raw)
-        cents = [round(x * 100) for x in raw]
-        total_c = round(total * 100)
+        scale = 100.0 / denom if denom > 0 else 0.0
+        raw: list[float] = []
+        cents: list[int] = []
+        for entry, f in zip(self._plan, found, strict=True):
+            v = None if f is None else f[0]
+            if v is None:
+                if fill is None:
+                    raw.append(0.0)
+                    cents.append(0)
+                    continue
+                v = fill
+            x = scale * entry[2] * v
+            raw.append(x)
+            cents.append(round(x * 100))
+        capped = None
+        if self.caps or vetoes:
+            if self.caps:
+                capped = self._apply_caps(raw)
+            if vetoes:
+                raw = [0.0] * len(raw)
+            cents = [round(x * 100) for x in raw]
+        total_c = round(math.fsum(raw) * 100)
         if total_c != sum(cents):
             _share_rounding(raw, cents, total_c)
         contributions = []
         points_of = _POINTS.get
-        for i, ((rule_id, dimension, weight, _, _), f, c) in enumerate(
-                zip(self._plan, found, cents, strict=True)):
+        # Each contribution starts as a copy of its rule's template (the fields that do not
+        # depend on the record), which is cheaper than building the whole mapping.
+        for i, (template, f, c) in enumerate(zip(self._templates, found, cents, strict=True)):
             points = points_of(c)
             if points is None:
                 points = _points(c)
+            fields = template.copy()
+            fields["points"] = points
             if f is None:
                 assert errors is not None
-                contributions.append(build(Contribution, {
-                    "rule_id": rule_id, "dimension": dimension, "weight": weight,
-                    "status": _FAILED, "value": None, "confidence": 0.0, "points": points,
-                    "reasons": (), "capped": False, "veto": False, "error": errors[i]}))
+                fields["status"] = _FAILED
+                fields["error"] = errors[i]
             else:
                 v, confidence, reasons, veto = f
-                contributions.append(build(Contribution, {
-                    "rule_id": rule_id, "dimension": dimension, "weight": weight,
-                    "status": _UNKNOWN if v is None else _SCORED, "value": v,
-                    "confidence": confidence, "points": points, "reasons": reasons,
-                    "capped": capped is not None and i in capped,
-                    "veto": veto and v is not None, "error": None}))
+                if v is not None:
+                    fields["status"] = _SCORED
+                    fields["value"] = v
+                    if veto:
+                        fields["veto"] = True
+                fields["confidence"] = confidence
+                fields["reasons"] = reasons
+                if capped is not None and i in capped:
+                    fields["capped"] = True
+            contributions.append(build(Contribution, fields))
         total_d = points_of(total_c)
         if total_d is None:
             total_d = _points(total_c)
