@@ -15,8 +15,9 @@ fields):
     module (the floor), and pydantic v2 / msgspec models of the same shape as peers when they
     are installed (``pip install -e '.[bench]'``).
 
-Each figure is the best of several repeats, in microseconds per record, with its ratio to the
-floor measured in the same run. Targets (issue 2): (a) <= 4x, (b) <= 6x, (c) <= 1.5x.
+Each figure is the best of several repeats (ours and the floor interleaved), in microseconds
+per record, with its ratio to the floor measured in the same run. Targets (issue 2):
+(a) <= 4x, (b) <= 6x, (c) <= 1.5x.
 """
 
 import argparse
@@ -646,8 +647,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def measure(label: str, fn: Callable[[], object], floor: Callable[[], object],
                 target: float) -> None:
-        ours = best(fn, args.repeats) / n * 1e6
-        base = best(floor, args.repeats) / n * 1e6
+        # Interleaved repeats (ours, floor, ours, ...): a burst of load on a shared machine
+        # hits both sides alike; the best of each is kept.
+        ours = base = float("inf")
+        for _ in range(args.repeats):
+            ours = min(ours, best(fn, 1) / n * 1e6)
+            base = min(base, best(floor, 1) / n * 1e6)
         rows.append((label, ours, base, target))
 
     measure("(a) construct Opportunity",

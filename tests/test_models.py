@@ -111,6 +111,20 @@ def test_lists_sets_and_dicts_are_copied_into_immutable_collections() -> None:
         o.custom["region"] = "west"  # type: ignore[index]
 
 
+def test_custom_fields_in_a_frozen_map_are_checked_until_they_pass() -> None:
+    # A FrozenMap that passed the custom-fields check is taken as it is by the next model
+    # (it cannot change); one that failed, or was never checked, is checked every time.
+    bad = FrozenMap({"score": 1.5})
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="float refused"):
+            opp(custom=bad)
+    good = opp(custom={"region": "east"}).custom
+    again = opp(custom=good)
+    assert again.custom is good and Lead(id="l", name="L", captured_at=NOW,
+                                         custom=good).custom is good
+    assert opp(custom=FrozenMap()).custom == {}
+
+
 @given(ost.opportunities())
 def test_no_model_can_be_mutated(o: Opportunity) -> None:
     for field in attrs.fields(Opportunity):

@@ -38,11 +38,14 @@ class FrozenMap(Mapping[_K, _V]):
     It copies what it is given, so no caller keeps a handle that could mutate a model.
     """
 
-    __slots__ = ("_data", "_hash")
+    __slots__ = ("_data", "_hash", "_scalars")
 
     def __init__(self, data: Mapping[_K, _V] | Iterable[tuple[_K, _V]] = ()) -> None:
         self._data: dict[_K, _V] = dict(data)
         self._hash: int | None = None
+        # Set once the map has passed the custom-fields check (it cannot change after), so
+        # a model built from another model's custom fields does not check them again.
+        self._scalars = False
 
     def __getitem__(self, key: _K) -> _V:
         return self._data[key]
@@ -268,7 +271,7 @@ class Checks:
     def _step_custom(self, inst: Any) -> None:
         for name in self._custom:
             v = getattr(inst, name)
-            if v is not EMPTY_MAP:
+            if v is not EMPTY_MAP and not (type(v) is FrozenMap and v._scalars):
                 _set(inst, name, _to_custom(inst, name, v))
 
     def _step_counts(self, inst: Any) -> None:
@@ -371,9 +374,11 @@ def _to_custom(inst: Any, name: str, v: Any) -> FrozenMap[str, CustomValue]:
             hint = " (store decimals as strings)" if isinstance(item, (float, Decimal)) else ""
             fail(inst, name, f"{key!r}: {type(item).__name__} refused; values are str, int, "
                  f"bool or None{hint}", item)
-    if type(v) is FrozenMap:
-        return v
-    return FrozenMap(v) if v else EMPTY_MAP
+    if not v:
+        return EMPTY_MAP
+    checked = v if type(v) is FrozenMap else FrozenMap(v)
+    checked._scalars = True
+    return checked
 
 
 def check_probability(inst: Any, name: str) -> None:
