@@ -151,7 +151,7 @@ def mutate(path: list[Any], value: Any) -> dict[str, Any]:
     (["activities", 0, "kind"], "telepathy", "opportunities[3].activities[0].kind",
      "not a valid ActivityKind"),
     (["quotes", 0, "lines", 0, "discount"], "2", "opportunities[3].quotes[0].lines[0].discount",
-     "within [0, 1]"),
+     "in [0, 1]"),
     (["stage_id"], KeyError, "opportunities[3]", "missing required field 'stage_id'"),
     (["custom"], {"x": 1.5}, "opportunities[3].custom", "float refused"),
     (["version"], "7", "opportunities[3].version", "integer"),

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from ._checks import COUNT, UNIT, in_bounds
 from ._money import Money
 from ._qualification import UNKNOWN_QUALIFICATION, Qualification
 from ._records import Activity, Quote, StageChange
@@ -167,7 +168,7 @@ class Account:
     name: str
     industry: str | None = None
     size: CompanySize | None = None
-    employees: int | None = None
+    employees: int | None = attrs.field(metadata=in_bounds(COUNT), default=None)
     region: str | None = None
     tier: str | None = None
     website: str | None = None
@@ -259,7 +260,7 @@ class Lead:
     updated_at: datetime = attrs.field(
         default=attrs.Factory(lambda self: self.captured_at, takes_self=True)
     )
-    version: int = 0
+    version: int = attrs.field(metadata=in_bounds(COUNT), default=0)
 
     def __attrs_post_init__(self) -> None:
         _LEAD.run(self)
@@ -293,7 +294,7 @@ class Probability:
         note: Optional provenance detail (model name and version, who set it).
     """
 
-    value: float
+    value: float = attrs.field(metadata=in_bounds(UNIT))
     source: ProbabilitySource
     note: str | None = None
 
@@ -389,7 +390,7 @@ class Opportunity:
     updated_at: datetime = attrs.field(
         default=attrs.Factory(lambda self: self.created_at, takes_self=True)
     )
-    version: int = 0
+    version: int = attrs.field(metadata=in_bounds(COUNT), default=0)
 
     def __attrs_post_init__(self) -> None:
         _OPPORTUNITY.run(self)

@@ -2,16 +2,35 @@
 
 Floats are refused everywhere: ``0.1 + 0.2`` is not a price. Amounts in different currencies
 never mix; an operation across currencies raises :class:`~oppcore.CurrencyMismatchError`.
+
+Exactness: an amount has at most 37 significant digits (its magnitude is between 10**-18
+and 10**18), and every sum, difference and product oppcore computes with amounts runs in
+one wide context (:data:`EXACT`, 80 digits, inexact results trapped), so arithmetic never
+rounds silently: Python's default context keeps only 28 digits. A result that Money cannot
+hold (beyond 10**18) is refused with a :class:`~oppcore.ValidationError`. Rounding to a
+currency's minor unit is one function, :func:`round_minor`, used by :meth:`Money.quantize`,
+quote lines and the analytics.
 """
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from collections.abc import Iterable
+from decimal import (
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+)
 from typing import Final
 
 import attrs
 
+from ._checks import Bounds, in_bounds
 from ._errors import CurrencyMismatchError, ValidationError
 
-__all__ = ["CURRENCY_MINOR_UNITS", "Money", "to_decimal"]
+__all__ = ["CURRENCY_MINOR_UNITS", "EXACT", "Money", "exact_add", "exact_mul", "exact_sum",
+           "round_minor", "to_decimal"]
 
 # Minor units (digits after the decimal point) of the active ISO 4217 codes, as published by
 # the ISO 4217 maintenance agency (list one). Codes not listed here are refused.
@@ -39,6 +58,77 @@ CURRENCY_MINOR_UNITS: Final[dict[str, int]] = {
 # small enough that a hostile "1e999999999" cannot make arithmetic or quantize explode.
 _MAX_EXPONENT = 18
 _QUANTUM: Final[dict[int, Decimal]] = {n: Decimal(1).scaleb(-n) for n in range(5)}
+
+_LARGEST: Final = Decimal(10) ** 19 - Decimal("1e-18")
+AMOUNT: Final = Bounds(-_LARGEST, _LARGEST, kind=Decimal)
+"""The range of a Money amount (below 10**19 in magnitude; see :func:`to_decimal` for the
+precision rule: no more than 18 decimal places)."""
+
+EXACT: Final = Context(prec=80, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
+"""The decimal context of money arithmetic: 80 digits, any rounding trapped.
+
+Two amounts of at most 37 significant digits add, subtract and multiply exactly in it (and
+so do sums of up to 10**40 amounts); ``Inexact`` is trapped so that an exact result is a
+checked promise, not a hope."""
+
+
+def _exact(operation: str, a: Decimal, b: Decimal) -> Decimal:
+    try:
+        result: Decimal = getattr(EXACT, operation)(a, b)
+    except ArithmeticError as exc:  # Inexact / Overflow: the inputs were out of range
+        raise ValidationError(f"cannot {operation} {a} and {b} exactly: {exc!r}",
+                              value=(a, b)) from exc
+    return result
+
+
+def exact_add(a: Decimal, b: Decimal) -> Decimal:
+    """Return ``a + b`` computed exactly (in :data:`EXACT`).
+
+    Raises:
+        ValidationError: The exact sum needs more than 80 digits (inputs out of range).
+    """
+    return _exact("add", a, b)
+
+
+def exact_mul(a: Decimal, b: Decimal) -> Decimal:
+    """Return ``a * b`` computed exactly (in :data:`EXACT`).
+
+    Raises:
+        ValidationError: The exact product needs more than 80 digits.
+    """
+    return _exact("multiply", a, b)
+
+
+def exact_sum(values: Iterable[Decimal], start: Decimal = Decimal(0)) -> Decimal:
+    """Return the exact sum of ``values`` (``sum()`` would round to 28 digits).
+
+    Raises:
+        ValidationError: The exact sum needs more than 80 digits.
+    """
+    total = start
+    add = EXACT.add
+    try:
+        for value in values:
+            total = add(total, value)
+    except ArithmeticError as exc:
+        raise ValidationError(f"cannot add exactly: {exc!r}", value=total) from exc
+    return total
+
+
+def round_minor(value: Decimal, currency: str, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """Round ``value`` to ``currency``'s minor unit (half-up by default, as on invoices).
+
+    The one rounding rule of the library: money, quote lines and analytics use it. It
+    works for values of any size (the context is widened as needed), so a large total is
+    never rounded to 28 digits first.
+
+    Raises:
+        KeyError: ``currency`` is not an ISO 4217 code oppcore knows.
+    """
+    places = CURRENCY_MINOR_UNITS[currency]
+    context = Context(prec=max(EXACT.prec, value.adjusted() + places + 2), rounding=rounding,
+                      traps=[InvalidOperation])
+    return value.quantize(_QUANTUM[places], context=context)
 
 
 def to_decimal(value: object, *, what: str = "amount") -> Decimal:
@@ -112,14 +202,15 @@ class Money:
     Money compares, adds and subtracts only within one currency; anything else raises
     :class:`~oppcore.CurrencyMismatchError`. Multiplying by a rate (``Decimal``, ``int`` or
     decimal string) keeps full precision; call :meth:`quantize` to round to the currency's
-    minor unit.
+    minor unit. Arithmetic is exact (see the module notes): a result is never rounded
+    behind your back, and one Money cannot hold is refused with ``ValidationError``.
 
     Example:
         >>> Money(amount="19.99", currency="CNY") * 3
         Money(amount=Decimal('59.97'), currency='CNY')
     """
 
-    amount: Decimal = attrs.field(converter=_amount)
+    amount: Decimal = attrs.field(metadata=in_bounds(AMOUNT), converter=_amount)
     currency: str = attrs.field(converter=_currency)
 
     @classmethod
@@ -139,8 +230,8 @@ class Money:
 
     def quantize(self, rounding: str = ROUND_HALF_UP) -> "Money":
         """Round to the currency's minor unit (half-up by default, as on invoices)."""
-        q = _QUANTUM[CURRENCY_MINOR_UNITS[self.currency]]
-        return Money(amount=self.amount.quantize(q, rounding=rounding), currency=self.currency)
+        return Money(amount=round_minor(self.amount, self.currency, rounding),
+                     currency=self.currency)
 
     def is_zero(self) -> bool:
         """Return whether the amount is zero."""
@@ -155,7 +246,7 @@ class Money:
 
     def __add__(self, other: "Money") -> "Money":
         o = self._check(other, "add")
-        return Money(amount=self.amount + o.amount, currency=self.currency)
+        return Money(amount=exact_add(self.amount, o.amount), currency=self.currency)
 
     def __radd__(self, other: object) -> "Money":
         # Lets ``sum(moneys)`` work: sum() starts from the int 0.
@@ -165,13 +256,14 @@ class Money:
 
     def __sub__(self, other: "Money") -> "Money":
         o = self._check(other, "subtract")
-        return Money(amount=self.amount - o.amount, currency=self.currency)
+        return Money(amount=_exact("subtract", self.amount, o.amount), currency=self.currency)
 
     def __neg__(self) -> "Money":
-        return Money(amount=-self.amount, currency=self.currency)
+        return Money(amount=self.amount.copy_negate(), currency=self.currency)  # exact
 
     def __mul__(self, rate: Decimal | int | str) -> "Money":
-        return Money(amount=self.amount * to_decimal(rate, what="rate"), currency=self.currency)
+        return Money(amount=exact_mul(self.amount, to_decimal(rate, what="rate")),
+                     currency=self.currency)
 
     __rmul__ = __mul__
 

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
+from ._checks import COUNT, in_bounds
 from ._money import Money
 from ._validate import Checks, evolve
 
@@ -115,7 +116,7 @@ class DecisionProcess:
     """
 
     expected_decision: date | None = None
-    cycle_days: int | None = None
+    cycle_days: int | None = attrs.field(metadata=in_bounds(COUNT), default=None)
     decision_maker_identified: bool | None = None
     decision_maker_engaged: bool | None = None
 

@@ -2,14 +2,15 @@
 
 import enum
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from decimal import Decimal
+from typing import Any, Final
 
 import attrs
 
+from ._checks import Bounds, check_bounds, fail, in_bounds
 from ._errors import ValidationError
-from ._money import CURRENCY_MINOR_UNITS, Money, to_decimal
-from ._validate import Checks, fail
+from ._money import CURRENCY_MINOR_UNITS, Money, exact_mul, round_minor, to_decimal
+from ._validate import Checks
 
 __all__ = [
     "Activity",
@@ -84,28 +85,15 @@ def _to_decimal(value: Decimal | int | str) -> Any:
     return value
 
 
-def _check_decimal(inst: Any, name: str, low: Decimal, high: Decimal | None = None) -> None:
-    value = getattr(inst, name)
-    try:
-        d = to_decimal(value, what=name)
-    except ValidationError as exc:
-        fail(inst, name, str(exc), value)
-    if d < low or (high is not None and d > high):
-        bound = f"within [{low}, {high}]" if high is not None else f">= {low}"
-        fail(inst, name, f"must be {bound}, got {d}", value)
-
-
-_HALF_UP = ROUND_HALF_UP
-_QUANT = {n: Decimal(1).scaleb(-n) for n in range(5)}
-
-
 def _round(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(_QUANT[CURRENCY_MINOR_UNITS[currency]], rounding=_HALF_UP)
+    return round_minor(amount, currency)
 
 
 _ZERO = Decimal(0)
-_ONE = Decimal(1)
 _QUOTE_LINE = Checks(text=("product",), money=("unit_price",))
+_QUANTITY: Final = Bounds(0, 1e18, kind=Decimal, low_exclusive=True)
+_DISCOUNT: Final = Bounds(0, 1, kind=Decimal)
+_TAX_RATE: Final = Bounds(0, 1e18, kind=Decimal)
 
 
 @attrs.frozen(kw_only=True)
@@ -126,18 +114,25 @@ class QuoteLine:
     """
 
     product: str
-    quantity: Decimal = attrs.field(converter=_to_decimal)
+    quantity: Decimal = attrs.field(metadata=in_bounds(_QUANTITY), converter=_to_decimal)
     unit_price: Money
-    discount: Decimal = attrs.field(default=_ZERO, converter=_to_decimal)
-    tax_rate: Decimal = attrs.field(default=_ZERO, converter=_to_decimal)
+    discount: Decimal = attrs.field(metadata=in_bounds(_DISCOUNT), default=_ZERO,
+                                    converter=_to_decimal)
+    tax_rate: Decimal = attrs.field(metadata=in_bounds(_TAX_RATE), default=_ZERO,
+                                    converter=_to_decimal)
 
     def __attrs_post_init__(self) -> None:
         _QUOTE_LINE.run(self)
         if self.unit_price is None:
             fail(self, "unit_price", "is required", None)
-        _check_decimal(self, "quantity", _ZERO)
-        _check_decimal(self, "discount", _ZERO, _ONE)
-        _check_decimal(self, "tax_rate", _ZERO)
+        for name in ("quantity", "discount", "tax_rate"):  # the decimal rules (range 10**18)
+            value = getattr(self, name)
+            if isinstance(value, (Decimal, str, int)) and type(value) is not bool:
+                try:
+                    to_decimal(value, what=name)
+                except ValidationError as exc:
+                    fail(self, name, str(exc), value)
+        check_bounds(self)
 
     @property
     def currency(self) -> str:
@@ -147,13 +142,14 @@ class QuoteLine:
     @property
     def gross(self) -> Money:
         """Quantity x unit price, rounded to the minor unit."""
-        return Money(amount=_round(self.quantity * self.unit_price.amount, self.currency),
+        return Money(amount=_round(exact_mul(self.quantity, self.unit_price.amount),
+                                   self.currency),
                      currency=self.currency)
 
     @property
     def discount_amount(self) -> Money:
         """The line's discount, rounded to the minor unit."""
-        return Money(amount=_round(self.gross.amount * self.discount, self.currency),
+        return Money(amount=_round(exact_mul(self.gross.amount, self.discount), self.currency),
                      currency=self.currency)
 
     @property
@@ -164,7 +160,7 @@ class QuoteLine:
     @property
     def tax(self) -> Money:
         """Tax on the net amount, rounded to the minor unit."""
-        return Money(amount=_round(self.net.amount * self.tax_rate, self.currency),
+        return Money(amount=_round(exact_mul(self.net.amount, self.tax_rate), self.currency),
                      currency=self.currency)
 
     @property

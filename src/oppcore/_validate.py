@@ -17,11 +17,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from itertools import repeat
 from operator import attrgetter
-from typing import Any, Final, NoReturn, TypeVar
+from typing import Any, Final, TypeVar
 
 import attrs
 
-from ._errors import ValidationError
+from ._checks import UNIT, aware, fail, is_aware, is_text, number, text
 from ._money import Money
 
 CustomValue = str | int | bool | None
@@ -82,11 +82,6 @@ EMPTY_MAP: Final[FrozenMap[Any, Any]] = FrozenMap()
 
 _set = object.__setattr__
 _NONE = type(None)
-
-
-def fail(inst: Any, field: str, message: str, value: Any) -> NoReturn:
-    """Raise a :class:`ValidationError` for ``field`` of ``inst``."""
-    raise ValidationError(message, model=type(inst).__name__, field=field, value=value)
 
 
 def _type_names(types: tuple[type, ...]) -> str:
@@ -208,9 +203,9 @@ class Checks:
         names, get = self._text
         for v in get(inst):
             if type(v) is not str or not v or v.isspace() or not (
-                    v.isascii() or _encodable(v)):
-                _fail_first(inst, names, get, bad_text,
-                            "must be a non-empty string of valid Unicode")
+                    v.isascii() or is_text(v)):
+                for name in names:  # the slow path: explain the first bad field
+                    text(getattr(inst, name), name, model=type(inst).__name__)
 
     def _step_optional_text(self, inst: Any) -> None:
         names, get = self._optional_text
@@ -221,17 +216,17 @@ class Checks:
     def _step_aware(self, inst: Any) -> None:
         names, get = self._aware
         for v in get(inst):
-            # utcoffset() is None for a naive datetime and for a tzinfo that gives no
-            # offset: both are "naive" in Python's definition.
-            if type(v) is not datetime or v.utcoffset() is None:
+            # The inline test is the fast path; is_aware() is the definition (it also
+            # refuses a tzinfo whose utcoffset() raises).
+            if type(v) is not datetime or not is_aware(v):
                 for name in names:
-                    _check_aware(inst, name, getattr(inst, name))
+                    aware(getattr(inst, name), name, model=type(inst).__name__)
 
     def _step_optional_aware(self, inst: Any) -> None:
         for name in self._optional_aware[0]:
             v = getattr(inst, name)
             if v is not None:
-                _check_aware(inst, name, v)
+                aware(v, name, model=type(inst).__name__)
 
     def _step_optional_date(self, inst: Any) -> None:
         names, get = self._optional_date
@@ -302,19 +297,9 @@ class Checks:
             if type(v) is not bool and not (v is None and name in self._optional):
                 fail(inst, name, f"must be True or False, got {v!r}", v)
 
-def _encodable(text: str) -> bool:
-    """Whether ``text`` is valid Unicode (no lone surrogates), so it can be stored as UTF-8."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def bad_text(v: Any) -> bool:
-    """Whether ``v`` fails the rule for required text (ids, names, actors)."""
-    return (type(v) is not str or not v or v.isspace()
-            or not (v.isascii() or _encodable(v)))
+    """Whether ``v`` fails the rule for required text (see :func:`oppcore._checks.is_text`)."""
+    return not is_text(v)
 
 
 def _bad_optional_text(v: Any) -> bool:
@@ -349,13 +334,6 @@ def _to_string_set(inst: Any, name: str, v: Any) -> frozenset[Any]:
     return result
 
 
-def _check_aware(inst: Any, name: str, v: Any) -> None:
-    if not isinstance(v, datetime):
-        fail(inst, name, f"must be a timezone-aware datetime, got {type(v).__name__}", v)
-    if v.tzinfo is None or v.utcoffset() is None:
-        fail(inst, name, f"naive datetime {v.isoformat()} refused: give it a tzinfo", v)
-
-
 def _to_tuple(inst: Any, name: str, v: Any) -> tuple[Any, ...]:
     if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
         fail(inst, name, f"expected a sequence, got {type(v).__name__}", v)
@@ -384,14 +362,8 @@ def _to_custom(inst: Any, name: str, v: Any) -> FrozenMap[str, CustomValue]:
 def check_probability(inst: Any, name: str) -> None:
     """Check a probability field: a number in [0, 1]; an int or Decimal becomes a float."""
     v = getattr(inst, name)
-    if type(v) is not float:
-        if type(v) is int or type(v) is Decimal:
-            v = float(v)
-            _set(inst, name, v)
-        else:
-            fail(inst, name, f"must be a number in [0, 1], got {type(v).__name__}", v)
-    if not (0.0 <= v <= 1.0):  # NaN fails this comparison too
-        fail(inst, name, f"must be within [0, 1], got {v!r}", v)
+    if type(v) is not float or not 0.0 <= v <= 1.0:  # NaN fails the comparison too
+        _set(inst, name, number(v, UNIT, name, model=type(inst).__name__))
 
 
 if sys.version_info >= (3, 11):
