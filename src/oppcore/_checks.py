@@ -55,7 +55,9 @@ def fail(inst: Any, field: str, message: str, value: Any) -> NoReturn:
 
 
 def _raise(message: str, name: str, model: str | None, value: Any) -> NoReturn:
-    raise ValidationError(message, model=model, field=name, value=value)
+    # With a model the error reads "Model.field: ..."; a function argument names itself.
+    raise ValidationError(message if model else f"{name}: {message}", model=model, field=name,
+                          value=value)
 
 
 # --- aware time -----------------------------------------------------------------------
@@ -71,7 +73,7 @@ def is_aware(value: object) -> bool:
         return False
     try:
         return value.utcoffset() is not None
-    except (TypeError, ValueError, ArithmeticError):
+    except Exception:  # a host's tzinfo may raise anything: not a usable offset
         return False
 
 
