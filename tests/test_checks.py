@@ -246,3 +246,35 @@ def test_in_range_values_keep_their_value(cls: type, field: Any) -> None:
         kept = getattr(made, field.name)
         assert kept == value
         assert type(kept) is bounds.kind or (bounds.kind is Decimal and type(kept) is Decimal)
+
+
+# --- cross-field rules run on every construction and every evolve -------------------------
+
+
+def test_a_disqualified_lead_needs_a_reason() -> None:
+    from oppcore import LeadStatus
+
+    with pytest.raises(ValidationError, match="Lead.disqualified_reason"):
+        Lead(id="l", name="L", captured_at=T0, status=LeadStatus.DISQUALIFIED)
+    with pytest.raises(ValidationError, match="Lead.disqualified_reason"):
+        Lead(id="l", name="L", captured_at=T0, status=LeadStatus.DISQUALIFIED,
+             disqualified_reason="  ")
+    done = Lead(id="l", name="L", captured_at=T0, status=LeadStatus.DISQUALIFIED,
+                disqualified_reason="no budget")
+    # A partial re-check (evolve changes one field) never skips the rule...
+    for evolve in (done.evolve, lambda **kw: attrs.evolve(done, **kw)):
+        with pytest.raises(ValidationError, match="disqualified_reason"):
+            evolve(disqualified_reason=None)
+    # ... even when the change touches only an unrelated field of an invalid combination.
+    fresh = Lead(id="l", name="L", captured_at=T0)
+    with pytest.raises(ValidationError, match="disqualified_reason"):
+        fresh.evolve(status=LeadStatus.DISQUALIFIED)
+
+
+def test_partial_checks_keep_every_rule() -> None:
+    from oppcore._validate import Checks
+
+    table: Checks = Lead.__oppcore_checks__  # type: ignore[attr-defined]
+    assert table._rules
+    assert table.only(("name",))._rules == table._rules
+    assert table.only(())._rules == table._rules

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from ._checks import COUNT, UNIT, in_bounds
+from ._checks import COUNT, UNIT, fail, in_bounds, is_text
 from ._money import Money
 from ._qualification import UNKNOWN_QUALIFICATION, Qualification
 from ._records import Activity, Quote, StageChange
@@ -188,7 +188,14 @@ class LeadStatus(str, enum.Enum):
     CONVERTED = "converted"
 
 
+def _disqualified_needs_reason(lead: Any) -> None:
+    if lead.status is LeadStatus.DISQUALIFIED and not is_text(lead.disqualified_reason):
+        fail(lead, "disqualified_reason", "a disqualified lead needs a reason (a non-blank "
+             "disqualified_reason)", lead.disqualified_reason)
+
+
 _LEAD = Checks(
+    rules=(_disqualified_needs_reason,),
     text=("id", "name"),
     aware=("captured_at", "updated_at"),
     optional_text=("email", "phone", "title", "company", "industry", "region", "owner",
@@ -266,8 +273,8 @@ class Lead:
         _LEAD.run(self)
 
     def evolve(self, **changes: Any) -> "Lead":
-        """Return a copy with ``changes`` applied, validated again."""
-        return attrs.evolve(self, **changes)
+        """Return a copy with ``changes`` applied, validated again (fields and rules)."""
+        return evolve(self, changes)
 
 
 class ProbabilitySource(str, enum.Enum):

@@ -124,12 +124,16 @@ class Checks:
         money: ``None`` or non-negative ``Money``.
         bools: ``bool`` values; those also in ``optional`` may be ``None``.
         optional: See ``bools``.
+        rules: Cross-field rules, ``rule(inst)`` raising ``ValidationError``; they run
+            after the field checks on every construction and on every :func:`evolve`,
+            whatever fields changed (a partial re-check may skip unchanged fields, never
+            a rule that relates several).
     """
 
     __slots__ = (
         "_aware", "_bools", "_counts", "_custom", "_instances", "_money", "_optional",
         "_optional_aware", "_optional_counts", "_optional_date", "_optional_text",
-        "_spec", "_steps", "_string_sets", "_subsets", "_text", "_tuples",
+        "_rules", "_spec", "_steps", "_string_sets", "_subsets", "_text", "_tuples",
     )
 
     def __init__(
@@ -149,6 +153,7 @@ class Checks:
         money: tuple[str, ...] = (),
         bools: tuple[str, ...] = (),
         optional: frozenset[str] = frozenset(),
+        rules: tuple[Callable[[Any], None], ...] = (),
     ) -> None:
         self._spec: dict[str, Any] = {
             "text": text, "optional_text": optional_text, "aware": aware,
@@ -177,9 +182,11 @@ class Checks:
         self._money = group(money)
         self._bools = group(bools)
         self._optional = optional
+        self._rules = rules
         # Only the groups that have fields run: a table (or a subset of one, for evolve)
         # pays for the checks it has, not for all fourteen kinds.
-        self._steps = tuple(getattr(self, f"_step_{kind}") for kind in _KINDS if self._spec[kind])
+        self._steps = (*(getattr(self, f"_step_{kind}") for kind in _KINDS if self._spec[kind]),
+                       *rules)
 
     def only(self, names: tuple[str, ...]) -> "Checks":
         """Return the checks of the fields ``names`` only (cached: the same call sites
@@ -191,7 +198,8 @@ class Checks:
                     for key, value in self._spec.items()}
             if len(self._subsets) >= 512:  # bound the cache; rebuilding a subset is cheap
                 self._subsets.clear()
-            subset = self._subsets[names] = Checks(optional=self._optional, **spec)
+            subset = self._subsets[names] = Checks(optional=self._optional, rules=self._rules,
+                                                   **spec)
         return subset
 
     def run(self, inst: Any) -> None:
