@@ -254,9 +254,9 @@ def test_in_range_values_keep_their_value(cls: type, field: Any) -> None:
 def test_a_disqualified_lead_needs_a_reason() -> None:
     from oppcore import LeadStatus
 
-    with pytest.raises(ValidationError, match="Lead.disqualified_reason"):
+    with pytest.raises(ValidationError, match=r"Lead\.disqualified_reason"):
         Lead(id="l", name="L", captured_at=T0, status=LeadStatus.DISQUALIFIED)
-    with pytest.raises(ValidationError, match="Lead.disqualified_reason"):
+    with pytest.raises(ValidationError, match=r"Lead\.disqualified_reason"):
         Lead(id="l", name="L", captured_at=T0, status=LeadStatus.DISQUALIFIED,
              disqualified_reason="  ")
     done = Lead(id="l", name="L", captured_at=T0, status=LeadStatus.DISQUALIFIED,
