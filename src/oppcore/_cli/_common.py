@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from oppcore._errors import ConfigError
+from oppcore._iso import parse_datetime
 from oppcore._models import Lead, Opportunity
 from oppcore.pipeline import GuardRegistry, Pipeline
 from oppcore.pipeline._templates import TEMPLATES
@@ -99,7 +100,7 @@ def parse_now(text: str | None, *, option: str = "--now") -> datetime:
     if text is None:
         return datetime.now(timezone.utc)
     try:
-        value = datetime.fromisoformat(text)
+        value = parse_datetime(text)
     except ValueError:
         raise UsageError(f"{option}: invalid ISO 8601 datetime {text!r}") from None
     if value.tzinfo is None:
