@@ -133,3 +133,44 @@ def test_quantized_values_sit_on_the_minor_unit_grid(m: Money, factor: int) -> N
 def test_any_float_is_refused(value: float) -> None:
     with pytest.raises(ValidationError):
         Money(amount=value, currency="USD")  # type: ignore[arg-type]
+
+
+# --- exact arithmetic: nothing is rounded behind the caller's back ------------------------
+
+from oppcore._money import exact_sum, round_minor  # noqa: E402
+
+_WIDE = st.decimals(min_value=Decimal("-1e17"), max_value=Decimal("1e17"), places=18,
+                    allow_nan=False, allow_infinity=False)
+
+
+@given(_WIDE, _WIDE)
+def test_money_adds_and_subtracts_exactly(a: Decimal, b: Decimal) -> None:
+    x, y = Money.of(a, "USD"), Money.of(b, "USD")
+    assert (x + y - y).amount == a
+    assert (x - y + y) == x
+    assert (-(-x)) == x
+
+
+def test_a_sum_beyond_28_digits_is_exact() -> None:
+    big = Money.of("99999999999999999.999999999999999999", "USD")  # 35 digits
+    tiny = Money.of("0.000000000000000001", "USD")
+    total = big + tiny
+    assert total.amount == Decimal("100000000000000000.000000000000000000")
+    assert total - tiny == big  # Python's default context (28 digits) loses the tiny part
+    assert (big + tiny).amount != big.amount + tiny.amount  # ... as plain Decimals show
+    assert exact_sum([big.amount, tiny.amount, big.amount.copy_negate()]) == tiny.amount
+
+
+def test_a_result_money_cannot_hold_is_refused_not_rounded() -> None:
+    top = Money.of("9999999999999999999", "USD")
+    with pytest.raises(ValidationError, match="out of range"):
+        top + Money.of("1", "USD")
+
+
+def test_one_rounding_rule_for_money_quotes_and_analytics() -> None:
+    assert round_minor(Decimal("2.345"), "USD") == Decimal("2.35")  # half-up, as invoices
+    assert round_minor(Decimal("2.5"), "JPY") == Decimal("3")
+    assert round_minor(Decimal("1.0005"), "KWD") == Decimal("1.001")
+    huge = Decimal("123456789012345678901234567890.125")  # beyond 28 digits
+    assert round_minor(huge, "USD") == Decimal("123456789012345678901234567890.13")
+    assert Money.of("2.345", "USD").quantize().amount == round_minor(Decimal("2.345"), "USD")

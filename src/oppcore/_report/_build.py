@@ -21,7 +21,7 @@ import attrs
 from oppcore import analytics
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
-from oppcore._money import Money
+from oppcore._money import Money, exact_add
 from oppcore.pipeline import Pipeline, StageKind
 from oppcore.scoring import Score, Scorecard
 
@@ -495,10 +495,10 @@ def _months(forecast: analytics.Forecast) -> tuple[MonthForecast, ...]:
         counts[key] = counts.get(key, 0) + row.deals
         acc = sums.setdefault(key, [zero, zero, zero])
         if row.category == "closed":
-            acc[0] += row.amount
+            acc[0] = exact_add(acc[0], row.amount)
         else:
-            acc[1] += row.amount
-            acc[2] += row.weighted
+            acc[1] = exact_add(acc[1], row.amount)
+            acc[2] = exact_add(acc[2], row.weighted)
     ordered = sorted(sums, key=lambda k: (k[0] is None, k[0] or "", k[1]))
     return tuple(
         MonthForecast(period=NO_DATE if key[0] is None else key[0], currency=key[1],

@@ -9,7 +9,7 @@ import attrs
 
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
-from oppcore._money import Money
+from oppcore._money import Money, exact_add, exact_mul
 
 from ._common import (
     OPEN,
@@ -244,12 +244,12 @@ def forecast(
                 cat = category[sid]
                 prob = o.probability
                 if prob is None:
-                    weighted = amount.amount * default_p[sid]
+                    weighted = exact_mul(amount.amount, default_p[sid])
                 else:
                     p = probabilities.get(prob.value)
                     if p is None:
                         p = probabilities[prob.value] = _decimal(prob.value)
-                    weighted = amount.amount * p
+                    weighted = exact_mul(amount.amount, p)
             if windowed and (day is None or (start is not None and day < start)
                              or (end is not None and day > end)):
                 outside += 1
@@ -264,8 +264,8 @@ def forecast(
             if cell is None:
                 cell = cells[key] = [0, Decimal(0), Decimal(0)]
             cell[0] += 1
-            cell[1] += amount.amount
-            cell[2] += weighted
+            cell[1] = exact_add(cell[1], amount.amount)
+            cell[2] = exact_add(cell[2], weighted)
     except (KeyError, AttributeError) as exc:
         index.reraise(o, exc)
     rows = tuple(
@@ -292,10 +292,10 @@ def _totals(rows: tuple[ForecastRow, ...], targets: dict[str, Decimal]) -> Forec
         acc = sums.setdefault(row.currency, {})
         if row.category == _OMITTED:
             continue
-        acc[row.category] = acc.get(row.category, zero) + row.amount
+        acc[row.category] = exact_add(acc.get(row.category, zero), row.amount)
         if row.category != CLOSED:
-            acc["open"] = acc.get("open", zero) + row.amount
-            acc["weighted"] = acc.get("weighted", zero) + row.weighted
+            acc["open"] = exact_add(acc.get("open", zero), row.amount)
+            acc["weighted"] = exact_add(acc.get("weighted", zero), row.weighted)
     out = []
     for currency in sorted(sums):
         acc = sums[currency]

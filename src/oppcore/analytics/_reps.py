@@ -8,7 +8,7 @@ import attrs
 
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
-from oppcore._money import Money
+from oppcore._money import Money, exact_add
 
 from ._common import (
     LOST,
@@ -165,7 +165,7 @@ def rep_performance(
                 if o.amount is not None:
                     values = a[6]
                     cur = o.amount.currency
-                    values[cur] = values.get(cur, Decimal(0)) + o.amount.amount
+                    values[cur] = exact_add(values.get(cur, Decimal(0)), o.amount.amount)
     except (KeyError, AttributeError) as exc:
         index.reraise(o, exc)
     rows = []

@@ -9,6 +9,7 @@ import attrs
 
 from oppcore._errors import CurrencyMismatchError, ValidationError
 from oppcore._models import Opportunity
+from oppcore._money import exact_add, exact_sum
 
 from ._common import WON, PipelineLike, StageIndex, iterate
 from ._funnel import _other_pipeline
@@ -148,7 +149,7 @@ def account_tiers(
                 won_count[aid] = won_count.get(aid, 0) + 1
                 if o.amount is not None:
                     key = (aid, o.amount.currency)
-                    values[key] = values.get(key, Decimal(0)) + o.amount.amount
+                    values[key] = exact_add(values.get(key, Decimal(0)), o.amount.amount)
     except (KeyError, AttributeError) as exc:
         index.reraise(o, exc)
     measured: dict[str, Decimal] = dict.fromkeys(names, Decimal(0))
@@ -167,7 +168,7 @@ def account_tiers(
         unit = currency or (currencies[0] if currencies else None)
         for (aid, cur), amount in values.items():
             if cur == unit:
-                measured[aid] += amount
+                measured[aid] = exact_add(measured[aid], amount)
         measure = "value_won"
     return AccountTiers(measure=measure, currency=unit, cutoffs=cutoffs,
                         rows=_rank(measured, names, won_count, cutoffs))
@@ -177,7 +178,7 @@ def _rank(
     measured: dict[str, Decimal], names: dict[str, str], won: dict[str, int],
     cutoffs: tuple[float, float],
 ) -> tuple[AccountTier, ...]:
-    total = sum(measured.values(), Decimal(0))
+    total = exact_sum(measured.values())
     ordered = sorted(measured.items(), key=lambda kv: (-kv[1], kv[0]))
     a_cut, b_cut = Decimal(repr(float(cutoffs[0]))), Decimal(repr(float(cutoffs[1])))
     rows = []

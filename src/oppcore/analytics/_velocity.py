@@ -7,14 +7,14 @@ default of numpy, pandas and spreadsheet ``PERCENTILE.INC``); see
 
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
-from oppcore._money import CURRENCY_MINOR_UNITS
+from oppcore._money import exact_add, round_minor
 
 from ._common import (
     LOST,
@@ -334,18 +334,6 @@ class PipelineVelocity(Table):
         return rows_to_records(self.rows, self.columns)
 
 
-def _minor_units(value: Decimal, currency: str) -> Decimal:
-    """Round ``value`` half-up to ``currency``'s minor unit, however large it is.
-
-    Not through :class:`Money`: a value per day can exceed what a Money holds (a large
-    pipeline over a cycle of seconds), and quantising needs more than the default 28 digits.
-    """
-    places = CURRENCY_MINOR_UNITS.get(currency, 2)
-    with localcontext() as ctx:
-        ctx.prec = max(ctx.prec, value.adjusted() + places + 2)
-        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
 def pipeline_velocity(
     opportunities: Iterable[Opportunity], pipeline: PipelineLike,
 ) -> PipelineVelocity:
@@ -386,7 +374,7 @@ def pipeline_velocity(
                     if acc is None:
                         acc = sums[amount.currency] = [0, Decimal(0)]
                     acc[0] += 1
-                    acc[1] += amount.amount
+                    acc[1] = exact_add(acc[1], amount.amount)
             elif k == WON:
                 won += 1
                 end = closed_at(o)
@@ -405,7 +393,7 @@ def pipeline_velocity(
         count, total = sums[currency]
         per_day = None
         if closed and cycle:
-            per_day = _minor_units(total * won / closed / Decimal(repr(cycle)), currency)
+            per_day = round_minor(total * won / closed / Decimal(repr(cycle)), currency)
         rows.append(VelocityRow(
             currency=currency, open_deals=count, pipeline_value=total,
             average_amount=total / count, win_rate=rate, cycle_days=cycle, per_day=per_day,
