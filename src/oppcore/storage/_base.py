@@ -1,25 +1,26 @@
-"""Parts shared by the reference stores: argument checks, uniqueness keys, query filters.
+"""``BaseStore``: everything a store must do the same way, over a few storage hooks.
 
-:class:`StoreBase` holds the public methods of the protocol once, with every argument check;
-a store implements only the storage-specific steps (``_get``, ``_apply``, ``_query``,
-``_changes``, ``_audit_trail``), which receive checked arguments.
+:class:`BaseStore` holds the public methods of the store protocol once, with every argument
+check, and :func:`plan_batch` holds the rules of a write batch once (version checks,
+versions after a delete, uniqueness keys, what the history feed records). A store, ours or
+a host's, implements only the storage-specific hooks, which receive checked arguments.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import attrs
 
 from oppcore._dedupe import email_key, external_key
-from oppcore._errors import ValidationError
+from oppcore._errors import DuplicateError, NotFoundError, ValidationError, VersionConflictError
 from oppcore._models import Lead, Opportunity
 
 from ._audit import AuditEntry
 from ._protocol import Change, Kind, Page, R, Record, Write, check_id, check_unicode, kind_name
 
-__all__ = ["ACTIONS", "FeedAction", "QueryFilter", "StoreBase", "check_batch", "check_feed",
-           "check_id", "unique_keys"]
+__all__ = ["ACTIONS", "BaseStore", "BatchPlan", "FeedAction", "PlannedWrite", "QueryFilter",
+           "Stored", "check_batch", "check_feed", "check_id", "plan_batch", "unique_keys"]
 
 FeedAction = Literal["added", "saved", "deleted"]
 
@@ -151,36 +152,197 @@ class QueryFilter:
         return True
 
 
-class StoreBase:
-    """The public store methods, with their argument checks, over a few store-specific steps.
+class Stored(NamedTuple):
+    """What :func:`plan_batch` needs to know of a record a store holds.
 
-    Subclasses implement ``_get``, ``_apply``, ``_query``, ``_changes`` and ``_audit_trail``;
-    the single-record writes are one-write batches of ``apply``.
+    Attributes:
+        version: Its stored version.
+        keys: Its uniqueness keys (:func:`unique_keys`), so a save can release them.
     """
 
-    # --- the store-specific steps (arguments already checked) ----------------------------
+    version: int
+    keys: tuple[tuple[str, str], ...]
+
+
+class PlannedWrite(NamedTuple):
+    """One write of a checked batch, as the store must persist it.
+
+    Attributes:
+        kind: ``"lead"`` or ``"opportunity"``.
+        record_id: The record written.
+        action: The history-feed action: ``"added"``, ``"saved"`` or ``"deleted"``.
+        record: The value to store, with its new version (``None`` for a delete).
+        version: The version after the write (the deleted version for a delete: a later
+            add of the same id starts at ``version + 1``).
+        keys: The uniqueness keys the stored value holds (empty for a delete).
+    """
+
+    kind: str
+    record_id: str
+    action: FeedAction
+    record: Record | None
+    version: int
+    keys: tuple[tuple[str, str], ...]
+
+
+class BatchPlan(NamedTuple):
+    """The outcome of a batch that passed every check: what to persist, in order.
+
+    Attributes:
+        writes: The planned writes, in the order given.
+        audit: The audit entries to append with them.
+        keys: ``(kind, key name, key) -> holder id`` after the batch, ``None`` for a key
+            the batch released; only for stores that keep key ownership themselves (a store
+            with unique indexes may ignore it).
+    """
+
+    writes: tuple[PlannedWrite, ...]
+    audit: tuple[AuditEntry, ...]
+    keys: Mapping[tuple[str, str, str], str | None]
+
+    def results(self) -> tuple[Record | None, ...]:
+        """What ``apply`` returns: each stored value, ``None`` for a delete."""
+        return tuple(w.record for w in self.writes)
+
+    def feed(self, *, tx: int, first_seq: int) -> tuple[Change, ...]:
+        """The history-feed entries of the batch, numbered from ``first_seq`` in ``tx``."""
+        return tuple(Change(seq=first_seq + i, tx=tx, kind=w.kind, record_id=w.record_id,
+                            action=w.action, version=w.version)
+                     for i, w in enumerate(self.writes))
+
+
+_MISSING: Any = object()
+
+
+def plan_batch(
+    writes: Iterable[Write],
+    audit: Sequence[AuditEntry] = (),
+    *,
+    stored: Callable[[str, str], Stored | None],
+    tombstone: Callable[[str, str], int],
+    key_holder: Callable[[str, str, str], str | None],
+) -> BatchPlan:
+    """Check a batch against what a store holds and return what to persist.
+
+    The rules of the store contract, in one place: an add needs a free id and starts one
+    version after a deleted predecessor; a save or delete needs the stored version to be
+    the one the caller read; no two records of a kind hold one uniqueness key; later writes
+    see earlier ones of the same batch. Call it inside the store's transaction, with
+    readers of that transaction, and persist the plan only if it returns.
+
+    Args:
+        writes: The checked writes, in order.
+        audit: The audit entries to append with them.
+        stored: ``stored(kind, record_id)``: the stored record's version and keys, or
+            ``None`` if there is none.
+        tombstone: ``tombstone(kind, record_id)``: the last version of a deleted record
+            with that id, 0 if none was ever deleted.
+        key_holder: ``key_holder(kind, key_name, key)``: the id of the record holding a
+            uniqueness key, or ``None``.
+
+    Returns:
+        The plan: planned writes, audit entries and key ownership after the batch.
+
+    Raises:
+        NotFoundError: A save or delete names a missing record.
+        VersionConflictError: A save or delete carries a stale version.
+        DuplicateError: An add reuses an id, or a record takes another's key.
+    """
+    state: dict[tuple[str, str], Stored | None] = {}
+    tombs: dict[tuple[str, str], int] = {}
+    keys: dict[tuple[str, str, str], str | None] = {}
+    planned: list[PlannedWrite] = []
+    for w in writes:
+        name = kind_name(w.kind)
+        slot = (name, w.record_id)
+        current = state.get(slot, _MISSING)
+        if current is _MISSING:
+            current = stored(name, w.record_id)
+        if w.action == "add":
+            if current is not None:
+                raise DuplicateError(name, w.record_id, existing_id=w.record_id)
+            previous = tombs.get(slot)
+            version = (previous if previous is not None else tombstone(name, w.record_id)) + 1
+        else:
+            if current is None:
+                raise NotFoundError(name, w.record_id)
+            expected = cast(int, w.version)
+            if current.version != expected:
+                raise VersionConflictError(name, w.record_id, expected=expected,
+                                           actual=current.version)
+            version = expected if w.action == "delete" else expected + 1
+        record = None if w.action == "delete" else cast(Record, w.record).evolve(
+            version=version)
+        new_keys = unique_keys(record) if record is not None else ()
+        for key_name, key in (current.keys if current is not None else ()):
+            if (key_name, key) not in new_keys:
+                keys[(name, key_name, key)] = None
+        for key_name, key in new_keys:
+            kslot = (name, key_name, key)
+            holder = keys[kslot] if kslot in keys else key_holder(name, key_name, key)
+            if holder is not None and holder != w.record_id:
+                raise DuplicateError(name, w.record_id, existing_id=holder, key=key_name)
+            keys[kslot] = w.record_id
+        if record is None:
+            state[slot] = None
+            tombs[slot] = version
+        else:
+            state[slot] = Stored(version, new_keys)
+        planned.append(PlannedWrite(name, w.record_id, ACTIONS[w.action], record, version,
+                                    new_keys))
+    return BatchPlan(tuple(planned), tuple(audit), keys)
+
+
+class BaseStore:
+    """The public store methods, with every argument check, over five storage hooks.
+
+    Subclass it to build a store over any database: the base class checks arguments,
+    builds single writes as one-write batches, pages queries and offers :func:`plan_batch`
+    for the rules of a batch, so a store implements only these hooks (each receives checked
+    arguments and is called by the base class, never by users):
+
+    * ``_get(kind, name, record_id) -> Record``: the stored record, or raise
+      :class:`~oppcore.NotFoundError` (``name`` is ``"lead"`` or ``"opportunity"``).
+    * ``_apply(writes, entries) -> tuple[Record | None, ...]``: in ONE atomic transaction,
+      call :func:`plan_batch` with readers of that transaction, persist the planned writes,
+      their history-feed entries (:meth:`BatchPlan.feed`) and the audit entries, and return
+      :meth:`BatchPlan.results`; on any error persist nothing.
+    * ``_query(f) -> (records, more)``: up to ``f.limit`` records of ``f.kind`` with
+      ``id > f.after`` matching the filters (:meth:`QueryFilter.matches` tells), in
+      ascending code-point id order, and whether more follow.
+    * ``_changes(after, limit) -> tuple[Change, ...]``: history-feed entries with
+      ``seq > after``, oldest first.
+    * ``_audit_trail(name, record_id) -> tuple[AuditEntry, ...]``: one record's audit
+      entries, oldest first.
+
+    ``bulk_add`` has a default (atomic batches of ``apply``); a store with a faster path
+    overrides it. The conformance kit (``oppcore.testing.contract.StoreContract``, extra
+    ``oppcore[testing]``) proves the result keeps the whole contract.
+    """
+
+    # --- the store-specific hooks (arguments already checked) ----------------------------
 
     def _get(self, kind: Kind, name: str, record_id: str) -> Record:
         """Return the record or raise ``NotFoundError``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _get")
 
     def _apply(
         self, writes: tuple[Write, ...], entries: tuple[AuditEntry, ...]
     ) -> tuple[Record | None, ...]:
-        """Apply a checked batch atomically."""
-        raise NotImplementedError
+        """Apply a checked batch atomically (see the class documentation)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _apply")
 
     def _query(self, f: "QueryFilter") -> tuple[tuple[Record, ...], bool]:
-        """Return up to ``f.limit`` matching records after ``f.after`` and whether more follow."""
-        raise NotImplementedError
+        """Return up to ``f.limit`` matching records after ``f.after``, and if more follow."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _query")
 
     def _changes(self, after: int, limit: int) -> tuple[Change, ...]:
         """Return the history-feed entries after ``after``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _changes")
 
     def _audit_trail(self, name: str, record_id: str) -> tuple[AuditEntry, ...]:
         """Return one record's audit entries, oldest first."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _audit_trail")
 
     # --- the protocol --------------------------------------------------------------------
 
@@ -279,6 +441,31 @@ class StoreBase:
             VersionConflictError: The stored version differs; nothing was deleted.
         """
         self.apply((Write.delete(kind, record_id, version=version),), audit=_one(audit))
+
+    def bulk_add(self, records: Iterable[Record], *, batch_size: int = 1000) -> int:
+        """Add many new records, ``batch_size`` per atomic batch; return how many were added.
+
+        If a batch holds a duplicate, that batch is not written and the error is raised;
+        the batches before it stay written, so an interrupted import can resume from the
+        first record not stored.
+
+        Raises:
+            DuplicateError: A record's id or uniqueness key is taken.
+            ValidationError: A value is not a lead or an opportunity, or a bad batch size.
+        """
+        if type(batch_size) is not int or batch_size < 1:
+            raise ValidationError("batch_size must be a positive int", field="batch_size",
+                                  value=batch_size)
+        total = 0
+        batch: list[Write] = []
+        for record in records:
+            batch.append(Write.add(record))
+            if len(batch) == batch_size:
+                total += len(self.apply(batch))
+                batch = []
+        if batch:
+            total += len(self.apply(batch))
+        return total
 
 
 def _one(audit: AuditEntry | None) -> tuple[AuditEntry, ...]:

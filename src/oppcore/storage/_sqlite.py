@@ -36,7 +36,7 @@ from oppcore._errors import (
 from oppcore._models import Lead, Opportunity
 
 from ._audit import AuditEntry
-from ._base import ACTIONS, FeedAction, QueryFilter, StoreBase, micros, unique_keys
+from ._base import ACTIONS, BaseStore, FeedAction, QueryFilter, micros, unique_keys
 from ._protocol import Change, Kind, Record, Write, kind_name
 
 __all__ = ["SQLiteStore"]
@@ -144,7 +144,7 @@ def _not_unicode(name: str, record: Record) -> ValidationError:
                            value=record)
 
 
-class SQLiteStore(StoreBase):
+class SQLiteStore(BaseStore):
     """A store in one SQLite database file, safe across threads and processes.
 
     Args:

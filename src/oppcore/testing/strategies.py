@@ -17,7 +17,7 @@ with a mix of offsets. Requires ``hypothesis`` (a test dependency, not a runtime
 
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
@@ -236,9 +236,9 @@ def stage_changes(stage_ids: tuple[str, ...] = ("a", "b", "c")) -> st.SearchStra
 
 
 def leads() -> st.SearchStrategy[Lead]:
-    """Leads in every status."""
+    """Leads in every status (a disqualified one always has its reason)."""
     return st.builds(
-        Lead, id=ids("lead-"), name=_text(), captured_at=aware_datetimes(),
+        _build_lead, id=ids("lead-"), name=_text(), captured_at=aware_datetimes(),
         email=_opt(st.emails()), phone=_opt(st.from_regex(r"\+?[0-9 -]{7,16}", fullmatch=True)),
         title=_opt(_text()), company=_opt(_text()), industry=_opt(_text()),
         size=_opt(st.sampled_from(CompanySize)), region=_opt(_text()), source=_opt(sources()),
@@ -248,6 +248,14 @@ def leads() -> st.SearchStrategy[Lead]:
         tags=st.frozensets(ids(), max_size=3), custom=custom_fields(),
         external_key=_opt(ids()), version=st.integers(0, 1000),
     )
+
+
+def _build_lead(**fields: Any) -> Lead:
+    status = fields["status"]
+    reason = fields["disqualified_reason"]
+    if status is LeadStatus.DISQUALIFIED and not (reason and reason.strip()):
+        fields["disqualified_reason"] = "not a fit"
+    return Lead(**fields)
 
 
 def opportunities(
