@@ -5,8 +5,8 @@ a storage contract with reference stores, and pipeline analytics. See the docume
 for the guides; every public name is importable from here.
 """
 
+import typing
 import warnings
-from typing import TYPE_CHECKING
 
 from . import dedupe
 from ._errors import (
@@ -312,7 +312,7 @@ _DEPRECATED: dict[str, tuple[str, object]] = {
     "phone_key": ("oppcore.dedupe.phone_key", dedupe.phone_key),
 }
 
-if not TYPE_CHECKING:
+if not typing.TYPE_CHECKING:
     # Hidden from type checkers: a module __getattr__ would make every misspelt
     # ``oppcore.X`` type-check as ``object``. Checkers report a deprecated name as missing.
 
