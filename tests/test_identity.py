@@ -1,10 +1,13 @@
 """Identity keys at the model layer (oppcore._identity): what a store holds unique."""
 
+import ast
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 
+import oppcore
 from oppcore import (
     Account,
     Contact,
@@ -70,3 +73,22 @@ def test_the_reference_store_refuses_a_second_lead_with_the_same_key() -> None:
     with pytest.raises(DuplicateError) as info:
         store.add(Lead(id="L2", name="Li", captured_at=T0, email=" LI@ACME.com"))
     assert (info.value.existing_id, info.value.key) == ("L1", "email")
+
+
+def test_identity_sits_at_the_model_layer() -> None:
+    # Models import nothing above them: identity is defined here, storage and the duplicate
+    # finder import it, and storage borrows nothing from the duplicate finder.
+    src = Path(oppcore.__file__).parent
+    tree = ast.parse((src / "_identity.py").read_text(encoding="utf-8"))
+    ours = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                ours.add(node.module)
+            else:
+                assert not (node.module or "").startswith("oppcore"), node.module
+        elif isinstance(node, ast.Import):
+            assert not any(a.name.startswith("oppcore") for a in node.names)
+    assert ours <= {"_errors", "_models"}
+    for module in (src / "storage").glob("*.py"):
+        assert "dedupe" not in module.read_text(encoding="utf-8"), module.name

@@ -295,7 +295,7 @@ __all__ = [
 # and __all__ above and add "old name": ("its replacement, as users write it", the object).
 # tests/test_public_api.py checks that every entry warns, names its replacement and resolves
 # to the object that replacement names.
-_DEPRECATED: dict[str, tuple[str, object]] = {
+_DEPRECATED: typing.Final[dict[str, tuple[str, object]]] = {
     # 0.1: the merge of two duplicate records has a name that says so
     "merge": ("oppcore.merge_records", merge_records),
     # 0.1: match keys and the parts of a duplicate result live in oppcore.dedupe

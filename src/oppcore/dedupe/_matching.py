@@ -17,6 +17,7 @@ from ._record_keys import MatchKeys, Record, RecordKeyer
 
 __all__ = ["WEIGHTS", "DuplicateCandidate", "MatchReason", "find_duplicates"]
 
+
 @attrs.frozen(kw_only=True)
 class MatchReason:
     """One key two records share, and what it adds to their score.

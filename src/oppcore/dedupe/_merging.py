@@ -20,6 +20,7 @@ from ._record_keys import Record
 
 __all__ = ["FieldOutcome", "MergeResult", "Prefer", "merge_records"]
 
+
 @attrs.frozen(kw_only=True)
 class FieldOutcome:
     """What a merge did with one field.

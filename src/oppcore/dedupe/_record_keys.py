@@ -99,7 +99,7 @@ class RecordKeyer:
                                                   free_mail_domains=self.free)
             return key
 
-    def keys(self, record: "Record") -> MatchKeys:
+    def keys(self, record: Record) -> MatchKeys:
         if isinstance(record, Lead | Contact):
             company = record.company if isinstance(record, Lead) else None
             email = email_key(record.email)
