@@ -20,8 +20,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from oppcore import Account, Money, Opportunity, SQLiteStore, serde
-from oppcore.storage._base import micros, unique_keys
+from oppcore import Account, Money, Opportunity, SQLiteStore, serde, unique_keys
+from oppcore.storage._base import micros
 from oppcore.storage._sqlite import _INSERT, _MIGRATIONS
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=8)))

@@ -30,9 +30,8 @@ from oppcore import (
     ValidationError,
     VersionConflictError,
     Write,
-    email_key,
-    external_key,
     serde,
+    unique_keys,
 )
 from oppcore.testing.contract import StoreContract
 
@@ -50,14 +49,9 @@ class _Kinds:
 KINDS = _Kinds()
 
 
-def keys(data: dict[str, Any]) -> set[tuple[str, str]]:
-    """The uniqueness keys of a stored record: a lead's e-mail, any external key."""
-    found = set()
-    if email_key(data.get("email")):  # only leads have a top-level e-mail
-        found.add(("email", email_key(data["email"])))
-    if external_key(data["external_key"]):
-        found.add(("external_key", external_key(data["external_key"])))
-    return found
+def keys(stored: list[list[str]]) -> set[tuple[str, str]]:
+    """The uniqueness keys kept with a record, as pairs (JSON has no tuples)."""
+    return {(name, key) for name, key in stored}
 
 
 class JsonFileStore:
@@ -69,8 +63,9 @@ class JsonFileStore:
         if path.exists():
             self.state = json.loads(path.read_text(encoding="utf-8"))
         else:
-            self.state = {"lead": {}, "opportunity": {}, "tombstones": {}, "changes": [],
-                          "audit": [], "tx": 0}
+            # "keys": each record's oppcore.unique_keys, by "kind:id", kept at write time.
+            self.state = {"lead": {}, "opportunity": {}, "tombstones": {}, "keys": {},
+                          "changes": [], "audit": [], "tx": 0}
 
     # -- reads --
     def get(self, kind: Any, record_id: str) -> Any:
@@ -148,17 +143,19 @@ class JsonFileStore:
                     version = current["version"] + (0 if w.action == "delete" else 1)
                 if w.action == "delete":
                     del table[w.record_id]
+                    del new["keys"][f"{name}:{w.record_id}"]
                     new["tombstones"][f"{name}:{w.record_id}"] = version
                     results.append(None)
                 else:
                     record = w.record.evolve(version=version)
-                    data = serde.unstructure(record)
-                    for other_id, other in table.items():
-                        clash = keys(data) & keys(other)
+                    mine = set(unique_keys(record))  # what the store must hold unique
+                    for other_id in table:
+                        clash = mine & keys(new["keys"][f"{name}:{other_id}"])
                         if other_id != record.id and clash:
                             raise DuplicateError(name, record.id, existing_id=other_id,
                                                  key=sorted(clash)[0][0])
-                    table[record.id] = data
+                    table[record.id] = serde.unstructure(record)
+                    new["keys"][f"{name}:{record.id}"] = [list(pair) for pair in sorted(mine)]
                     results.append(record)
                 action = {"add": "added", "save": "saved", "delete": "deleted"}[w.action]
                 new["changes"].append({"seq": len(new["changes"]) + 1, "tx": tx, "kind": name,

@@ -5,7 +5,7 @@ Run: python examples/find_duplicates.py
 
 from datetime import datetime, timezone
 
-from oppcore import Lead, find_duplicates, merge
+from oppcore import Lead, find_duplicates, merge_records
 
 UTC = timezone.utc  # datetime.UTC needs Python 3.11
 
@@ -29,8 +29,8 @@ for candidate in find_duplicates(leads):
         print(f"  {reason.code} (+{reason.weight}): {reason.message}")
 
 best = find_duplicates(leads)[0]
-result = merge(best.first, best.second, at=datetime(2026, 3, 6, 10, 0, tzinfo=UTC),
-               by="sales-admin")
+result = merge_records(best.first, best.second, at=datetime(2026, 3, 6, 10, 0, tzinfo=UTC),
+                       by="sales-admin")
 print(f"kept {result.survivor_id}, merged {', '.join(result.merged_ids)}")
 for outcome in result.conflicts:
     print(f"  {outcome.field}: kept {outcome.kept!s:.40}, dropped {outcome.dropped}")

@@ -1,4 +1,4 @@
-"""Match keys and duplicate finding (oppcore._dedupe)."""
+"""Match keys and duplicate finding (oppcore.dedupe)."""
 
 import unicodedata
 from datetime import datetime, timezone
@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oppcore import Account, Contact, Lead, Opportunity, ValidationError
-from oppcore._dedupe import (
+from oppcore.dedupe import (
     FREE_MAIL_DOMAINS,
     company_key,
     domain_key,

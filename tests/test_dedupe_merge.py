@@ -1,4 +1,4 @@
-"""Merging two records (oppcore._dedupe.merge)."""
+"""Merging two records (oppcore.merge_records)."""
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -15,11 +15,12 @@ from oppcore import (
     Contact,
     Lead,
     LeadStatus,
+    MergeResult,
     Money,
     Opportunity,
     ValidationError,
+    merge_records,
 )
-from oppcore._dedupe import MergeResult, merge
 
 UTC = timezone.utc  # datetime.UTC needs Python 3.11
 
@@ -35,7 +36,7 @@ def test_older_lead_survives_and_conflicts_go_to_notes() -> None:
     older = Lead(id="L1", name="Zhang Wei", captured_at=T0, email="Zhang.Wei@ByteDance.com",
                  company="北京字节跳动科技有限公司", status=LeadStatus.CONTACTED,
                  notes="Met at CeBIT.", tags={"cebit"}, custom={"budget_band": "A"})
-    result = merge(newer, older, at=AT, by="u-7")
+    result = merge_records(newer, older, at=AT, by="u-7")
     merged = result.record
     assert isinstance(merged, Lead)
     assert (result.survivor_id, result.merged_ids) == ("L1", ("L2",))
@@ -61,12 +62,12 @@ def test_older_lead_survives_and_conflicts_go_to_notes() -> None:
 def test_prefer_controls_the_survivor() -> None:
     a = Lead(id="a", name="A", captured_at=T0 + timedelta(hours=1))
     b = Lead(id="b", name="B", captured_at=T0)
-    assert merge(a, b, at=AT, by="u").survivor_id == "b"
-    assert merge(a, b, prefer="newer", at=AT, by="u").survivor_id == "a"
-    assert merge(a, b, prefer="first", at=AT, by="u").survivor_id == "a"
-    assert merge(a, b, prefer="second", at=AT, by="u").survivor_id == "b"
+    assert merge_records(a, b, at=AT, by="u").survivor_id == "b"
+    assert merge_records(a, b, prefer="newer", at=AT, by="u").survivor_id == "a"
+    assert merge_records(a, b, prefer="first", at=AT, by="u").survivor_id == "a"
+    assert merge_records(a, b, prefer="second", at=AT, by="u").survivor_id == "b"
     with pytest.raises(ValidationError, match="prefer"):
-        merge(a, b, prefer="biggest", at=AT, by="u")  # type: ignore[arg-type]
+        merge_records(a, b, prefer="biggest", at=AT, by="u")  # type: ignore[arg-type]
 
 
 def test_furthest_status_wins_and_disqualified_reason_follows_it() -> None:
@@ -74,7 +75,7 @@ def test_furthest_status_wins_and_disqualified_reason_follows_it() -> None:
                      opportunity_id="o-1")
     disqualified = Lead(id="b", name="A", captured_at=T0 + timedelta(1),
                         status=LeadStatus.DISQUALIFIED, disqualified_reason="no budget")
-    result = merge(disqualified, converted, at=AT, by="u")
+    result = merge_records(disqualified, converted, at=AT, by="u")
     merged = result.record
     assert isinstance(merged, Lead)
     assert merged.status is LeadStatus.CONVERTED
@@ -95,7 +96,7 @@ def test_merge_opportunities_unions_activities_and_records_conflicts_in_custom()
                     amount=Money.of("150000", "CNY"), activities=(visit,),
                     contacts=(Contact(id="c2", name="Wang"),),
                     account=Account(id="a1", name="Acme"))
-    result = merge(a, b, at=AT, by="u")
+    result = merge_records(a, b, at=AT, by="u")
     merged = result.record
     assert isinstance(merged, Opportunity)
     assert [x.id for x in merged.activities] == ["x2", "x1"]
@@ -108,14 +109,14 @@ def test_merge_opportunities_unions_activities_and_records_conflicts_in_custom()
 
 
 def test_merge_contacts_and_accounts() -> None:
-    result = merge(Account(id="a", name="Acme Ltd"),
+    result = merge_records(Account(id="a", name="Acme Ltd"),
                    Account(id="b", name="ACME", website="acme.com", employees=40),
                    at=AT, by="u")
     assert isinstance(result.record, Account)
     assert (result.record.name, result.record.website, result.record.employees) == (
         "Acme Ltd", "acme.com", 40)
     assert result.outcome("name").dropped == ("ACME",)
-    contact = merge(Contact(id="c", name="Li", email="li@acme.com"),
+    contact = merge_records(Contact(id="c", name="Li", email="li@acme.com"),
                     Contact(id="d", name="Li", phone="138"), at=AT, by="u").record
     assert isinstance(contact, Contact)
     assert (contact.id, contact.email, contact.phone) == ("c", "li@acme.com", "138")
@@ -132,7 +133,7 @@ def test_merge_contacts_and_accounts() -> None:
 ])
 def test_merge_refuses_bad_input(a: Any, b: Any, kw: dict[str, Any], match: str) -> None:
     with pytest.raises(ValidationError, match=match):
-        merge(a, b, **{"at": AT, "by": "u", **kw})
+        merge_records(a, b, **{"at": AT, "by": "u", **kw})
 
 
 # --- property: no value is lost silently ------------------------------------------------
@@ -180,7 +181,7 @@ def _kept_or_dropped(result: MergeResult, record: Lead) -> None:
 def test_merge_never_loses_a_value(a: Lead, b: Lead, prefer: Any) -> None:
     if a.id == b.id:
         b = b.evolve(id=a.id + "2")
-    result = merge(a, b, prefer=prefer, at=AT, by="u")
+    result = merge_records(a, b, prefer=prefer, at=AT, by="u")
     assert result.survivor_id in (a.id, b.id)
     assert {result.survivor_id, *result.merged_ids} == {a.id, b.id}
     assert result.record.id == result.survivor_id

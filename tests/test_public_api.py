@@ -2,10 +2,16 @@
 
 import importlib
 import inspect
+import pickle
 import pkgutil
+import types
 import typing
+import warnings
+
+import pytest
 
 import oppcore
+from oppcore import dedupe
 
 
 def test_all_lists_exactly_the_public_names() -> None:
@@ -32,8 +38,8 @@ def test_every_public_name_has_a_docstring() -> None:
 
 
 def test_implementation_modules_are_private() -> None:
-    public_namespaces = {"serde", "testing", "analytics", "io", "pipeline", "scoring",
-                         "storage"}
+    public_namespaces = {"serde", "testing", "analytics", "dedupe", "io", "pipeline",
+                         "scoring", "storage"}
     for info in pkgutil.iter_modules(oppcore.__path__):
         assert info.name.startswith("_") or info.name in public_namespaces, info.name
 
@@ -57,5 +63,92 @@ def test_importing_oppcore_does_no_plugin_loading_or_io() -> None:
 
 
 def test_public_namespaces_import() -> None:
-    for name in ("oppcore.serde", "oppcore.testing.strategies"):
+    for name in ("oppcore.serde", "oppcore.testing.strategies", "oppcore.dedupe"):
         assert importlib.import_module(name).__all__
+
+
+# --- oppcore.dedupe: a public namespace guarded like the top level -----------------------
+
+def _public(module: types.ModuleType) -> set[str]:
+    """Names a reader of ``dir(module)`` takes for public API (submodules excluded)."""
+    return {name for name in dir(module) if not name.startswith("_")
+            and not inspect.ismodule(getattr(module, name))}
+
+
+def test_dedupe_all_lists_exactly_the_public_names() -> None:
+    assert len(dedupe.__all__) == len(set(dedupe.__all__))
+    assert set(dedupe.__all__) == _public(dedupe)
+
+
+def test_dedupe_public_names_have_docstrings_and_report_their_public_home() -> None:
+    for name in dedupe.__all__:
+        obj = getattr(dedupe, name)
+        if inspect.isclass(obj):
+            assert obj.__module__ == "oppcore.dedupe", name
+            assert inspect.getdoc(obj), f"{name} has no docstring"
+        elif inspect.isfunction(obj):
+            assert inspect.getdoc(obj), f"{name} has no docstring"
+
+
+def test_dedupe_classes_pickle_by_their_public_path() -> None:
+    from datetime import datetime, timezone
+
+    from oppcore import Lead
+
+    t = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    a = Lead(id="a", name="Li Lei", captured_at=t, email="li@acme.com")
+    b = Lead(id="b", name="Li Lei", captured_at=t, email="LI@acme.com ")
+    (candidate,) = dedupe.find_duplicates([a, b])
+    result = dedupe.merge_records(a, b, at=t, by="u")
+    for value in (candidate, candidate.reasons[0], result, result.fields[0],
+                  dedupe.match_keys(a)):
+        data = pickle.dumps(value)
+        # Pickles name the public path, so they survive moves between private modules.
+        assert b"oppcore.dedupe" in data
+        assert b"oppcore.dedupe._" not in data
+        assert pickle.loads(data) == value
+
+
+def test_top_level_dedupe_names_are_the_namespace_objects() -> None:
+    flat = {"DuplicateCandidate", "MergeResult", "find_duplicates", "merge_records"}
+    assert flat <= set(oppcore.__all__)
+    for name in flat:
+        assert getattr(oppcore, name) is getattr(dedupe, name)
+    # The match keys and the parts of a result live in the namespace only.
+    assert not (set(dedupe.__all__) - flat) & set(oppcore.__all__)
+
+
+# --- deprecated names ---------------------------------------------------------------------
+
+def _resolve(dotted: str) -> object:
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+@pytest.mark.parametrize("old", sorted(oppcore._DEPRECATED))
+def test_every_deprecated_name_warns_and_resolves_to_its_replacement(old: str) -> None:
+    replacement, expected = oppcore._DEPRECATED[old]
+    with pytest.warns(DeprecationWarning, match=rf"oppcore\.{old}\b.*{replacement}") as caught:
+        obj = getattr(oppcore, old)
+    assert obj is expected
+    # The replacement the message names exists and is the same object.
+    assert _resolve(replacement) is expected
+    # The warning points at the caller, not at oppcore.
+    assert caught[0].filename == __file__
+    # A deprecated name is not advertised.
+    assert old not in oppcore.__all__
+    assert old not in dir(oppcore)
+
+
+def test_from_import_of_a_deprecated_name_warns() -> None:
+    with pytest.warns(DeprecationWarning, match="oppcore.merge_records"):
+        from oppcore import merge
+    assert merge is oppcore.merge_records
+
+
+def test_unknown_names_still_raise_attribute_error() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+            _ = oppcore.no_such_name  # type: ignore[attr-defined]
+        assert not hasattr(oppcore, "merge_record")

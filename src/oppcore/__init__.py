@@ -5,23 +5,10 @@ a storage contract with reference stores, and pipeline analytics. See the docume
 for the guides; every public name is importable from here.
 """
 
-from ._dedupe import (
-    COMPANY_SUFFIXES,
-    FREE_MAIL_DOMAINS,
-    DuplicateCandidate,
-    FieldOutcome,
-    MatchKeys,
-    MatchReason,
-    MergeResult,
-    company_key,
-    domain_key,
-    email_key,
-    external_key,
-    find_duplicates,
-    match_keys,
-    merge,
-    phone_key,
-)
+import typing
+import warnings
+
+from . import dedupe
 from ._errors import (
     CalibrationError,
     ConfigError,
@@ -40,6 +27,7 @@ from ._errors import (
     ValidationError,
     VersionConflictError,
 )
+from ._identity import unique_keys
 from ._models import (
     Account,
     Channel,
@@ -80,6 +68,7 @@ from ._service import (
 )
 from ._validate import FrozenMap
 from ._version import __version__
+from .dedupe import DuplicateCandidate, MergeResult, find_duplicates, merge_records
 from .pipeline import (
     Conversion,
     FollowUp,
@@ -262,22 +251,12 @@ __all__ = [
     "CalibrationReport",
     "ReliabilityBin",
     "ModelProvenance",
-    # duplicates
-    "COMPANY_SUFFIXES",
-    "FREE_MAIL_DOMAINS",
+    # duplicates: uniqueness in stores, finding and merging (match keys: oppcore.dedupe)
     "DuplicateCandidate",
-    "FieldOutcome",
-    "MatchKeys",
-    "MatchReason",
     "MergeResult",
-    "company_key",
-    "domain_key",
-    "email_key",
-    "external_key",
     "find_duplicates",
-    "match_keys",
-    "merge",
-    "phone_key",
+    "merge_records",
+    "unique_keys",
     # storage, audit and permissions
     "AllowAll",
     "AuditEntry",
@@ -309,3 +288,44 @@ __all__ = [
     # metadata
     "__version__",
 ]
+
+# --- deprecated names -------------------------------------------------------------------
+# Each old name resolves, with a DeprecationWarning, for one release after the change that
+# deprecated it, then its entry is deleted. To deprecate a name: remove it from the imports
+# and __all__ above and add "old name": ("its replacement, as users write it", the object).
+# tests/test_public_api.py checks that every entry warns, names its replacement and resolves
+# to the object that replacement names.
+_DEPRECATED: typing.Final[dict[str, tuple[str, object]]] = {
+    # 0.1: the merge of two duplicate records has a name that says so
+    "merge": ("oppcore.merge_records", merge_records),
+    # 0.1: match keys and the parts of a duplicate result live in oppcore.dedupe
+    "COMPANY_SUFFIXES": ("oppcore.dedupe.COMPANY_SUFFIXES", dedupe.COMPANY_SUFFIXES),
+    "FREE_MAIL_DOMAINS": ("oppcore.dedupe.FREE_MAIL_DOMAINS", dedupe.FREE_MAIL_DOMAINS),
+    "FieldOutcome": ("oppcore.dedupe.FieldOutcome", dedupe.FieldOutcome),
+    "MatchKeys": ("oppcore.dedupe.MatchKeys", dedupe.MatchKeys),
+    "MatchReason": ("oppcore.dedupe.MatchReason", dedupe.MatchReason),
+    "company_key": ("oppcore.dedupe.company_key", dedupe.company_key),
+    "domain_key": ("oppcore.dedupe.domain_key", dedupe.domain_key),
+    "email_key": ("oppcore.dedupe.email_key", dedupe.email_key),
+    "external_key": ("oppcore.dedupe.external_key", dedupe.external_key),
+    "match_keys": ("oppcore.dedupe.match_keys", dedupe.match_keys),
+    "phone_key": ("oppcore.dedupe.phone_key", dedupe.phone_key),
+}
+
+if not typing.TYPE_CHECKING:
+    # Hidden from type checkers: a module __getattr__ would make every misspelt
+    # ``oppcore.X`` type-check as ``object``. Checkers report a deprecated name as missing.
+
+    def __getattr__(name: str) -> object:
+        """Resolve a deprecated name, warning that it goes away (PEP 562)."""
+        try:
+            replacement, obj = _DEPRECATED[name]
+        except KeyError:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        warnings.warn(
+            f"oppcore.{name} is deprecated and will be removed in the next release; "
+            f"use {replacement} instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return obj

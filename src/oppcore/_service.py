@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 
 import attrs
 
-from oppcore._dedupe import Prefer, merge
 from oppcore._errors import (
     ConfigError,
     PermissionDeniedError,
@@ -32,6 +31,7 @@ from oppcore._errors import (
 from oppcore._models import Lead, LeadStatus, Opportunity
 from oppcore._money import Money
 from oppcore._records import Activity
+from oppcore.dedupe._merging import Prefer, merge_records
 from oppcore.pipeline import Pipeline, StageKind, convert
 from oppcore.scoring import Score, Scorecard
 from oppcore.storage._audit import AuditEntry
@@ -471,7 +471,7 @@ class OpportunityService:
             for record in (a, b):
                 self._authorise(by, Permission.EDIT, record)
             now = self._now()
-            result = merge(a, b, prefer=prefer, at=now, by=by)
+            result = merge_records(a, b, prefer=prefer, at=now, by=by)
             survivor = a if result.survivor_id == a.id else b
             other = b if survivor is a else a
             self._authorise(by, Permission.DELETE, other)

@@ -14,10 +14,10 @@ from typing import Any, TextIO
 import attrs
 
 from oppcore import io as oio
-from oppcore._dedupe import find_duplicates
 from oppcore._errors import DuplicateError
 from oppcore._models import Lead, Opportunity
 from oppcore._report._format import fit, money
+from oppcore.dedupe import find_duplicates
 from oppcore.pipeline import Pipeline
 from oppcore.storage import AuditEntry, SQLiteStore
 

@@ -18,7 +18,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from oppcore._dedupe import find_duplicates
 from oppcore._errors import DuplicateError, TransitionError
 from oppcore._models import Channel, CompanySize, Lead, Opportunity, Source
 from oppcore._money import Money
@@ -35,6 +34,7 @@ from oppcore._qualification import (
 from oppcore._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus
 from oppcore._report._format import fit
 from oppcore._service import OpportunityService, Rescored
+from oppcore.dedupe import find_duplicates
 from oppcore.pipeline import Pipeline, disqualify, mark_contacted, qualify
 from oppcore.scoring import Score, Scorecard
 from oppcore.storage import SQLiteStore

@@ -6,9 +6,9 @@ from typing import Any
 
 import attrs
 
-from oppcore._dedupe import find_duplicates
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
+from oppcore.dedupe import find_duplicates
 
 from ._common import OPEN, PipelineLike, StageIndex, iterate
 from ._funnel import _other_pipeline

@@ -12,9 +12,9 @@ from typing import Any, Literal, NamedTuple, cast
 
 import attrs
 
-from oppcore._dedupe import email_key, external_key
 from oppcore._errors import DuplicateError, NotFoundError, ValidationError, VersionConflictError
-from oppcore._models import Lead, Opportunity
+from oppcore._identity import unique_keys
+from oppcore._models import Opportunity
 
 from ._audit import AuditEntry
 from ._protocol import Change, Kind, Page, R, Record, Write, check_id, check_unicode, kind_name
@@ -30,19 +30,6 @@ ACTIONS: dict[str, FeedAction] = {
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MAX_LIMIT = 100_000
-
-
-def unique_keys(record: Record) -> tuple[tuple[str, str], ...]:
-    """Return the ``(key name, normalised key)`` pairs a record must hold alone in its kind."""
-    keys = []
-    if type(record) is Lead:
-        email = email_key(record.email)
-        if email is not None:
-            keys.append(("email", email))
-    ext = external_key(record.external_key)
-    if ext is not None:
-        keys.append(("external_key", ext))
-    return tuple(keys)
 
 
 def check_feed(after: object, limit: object) -> tuple[int, int]:

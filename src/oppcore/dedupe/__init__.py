@@ -1,0 +1,49 @@
+"""Duplicates: normalised match keys, duplicate candidates with reasons, and merging.
+
+The public namespace of the duplicate finder. The everyday names (:func:`find_duplicates`,
+:class:`DuplicateCandidate`, :func:`merge_records`, :class:`MergeResult`) are also
+importable from :mod:`oppcore`; the match keys and the parts of a result live here only::
+
+    from oppcore import find_duplicates, merge_records
+    from oppcore.dedupe import company_key, phone_key
+
+:func:`email_key` and :func:`external_key` are defined with the models, because they are
+what makes two stored records the same record (:func:`oppcore.unique_keys`); they are
+listed here with the other match keys.
+"""
+
+from oppcore._identity import email_key, external_key
+
+from ._keys import COMPANY_SUFFIXES, FREE_MAIL_DOMAINS, company_key, domain_key, phone_key
+from ._matching import DuplicateCandidate, MatchReason, find_duplicates
+from ._merging import FieldOutcome, MergeResult, merge_records
+from ._record_keys import MatchKeys, match_keys
+
+__all__ = [
+    # match keys: one normalised key per field, and all keys of a record
+    "COMPANY_SUFFIXES",
+    "FREE_MAIL_DOMAINS",
+    "MatchKeys",
+    "company_key",
+    "domain_key",
+    "email_key",
+    "external_key",
+    "match_keys",
+    "phone_key",
+    # finding duplicates
+    "DuplicateCandidate",
+    "MatchReason",
+    "find_duplicates",
+    # merging
+    "FieldOutcome",
+    "MergeResult",
+    "merge_records",
+]
+
+# Public classes report their public home (as httpx does), so reprs, error messages, pickles
+# and the reference name oppcore.dedupe.X rather than the private module that defines them.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = __name__
+del _name, _obj
