@@ -9,11 +9,13 @@ import enum
 from collections.abc import Mapping
 from datetime import date, datetime
 from itertools import pairwise
-from typing import Any, ClassVar
+from types import MappingProxyType
+from typing import Any, ClassVar, Final
 
 import attrs
 
 from ._checks import COUNT, UNIT, fail, in_bounds, is_text
+from ._errors import ValidationError
 from ._money import Money
 from ._qualification import UNKNOWN_QUALIFICATION, Qualification
 from ._records import Activity, Quote, StageChange
@@ -32,7 +34,10 @@ __all__ = [
     "Opportunity",
     "Probability",
     "ProbabilitySource",
+    "RECORD_KINDS",
     "Source",
+    "kind_name",
+    "record_class",
 ]
 
 
@@ -421,3 +426,39 @@ class Opportunity:
             return 0
         dates = [d for d in (*self.expected_close_history, self.expected_close) if d is not None]
         return sum(1 for a, b in pairwise(dates) if b > a)
+
+
+RECORD_KINDS: Final[Mapping[str, type[Lead] | type[Opportunity]]] = MappingProxyType(
+    {"lead": Lead, "opportunity": Opportunity})
+"""The kinds of stored record by name: the one table behind :func:`kind_name` and
+:func:`record_class` (stores, audit entries, the history feed and exports name kinds so)."""
+
+_NAMES: Final[dict[type, str]] = {cls: name for name, cls in RECORD_KINDS.items()}
+
+
+def kind_name(kind: object) -> str:
+    """Return ``"lead"`` or ``"opportunity"`` for a record class or a record.
+
+    Raises:
+        ValidationError: ``kind`` is neither :class:`Lead` nor :class:`Opportunity` (nor an
+            instance of one).
+    """
+    name = _NAMES.get(kind) if isinstance(kind, type) else _NAMES.get(type(kind))
+    if name is None:
+        shown = kind.__name__ if isinstance(kind, type) else repr(kind)
+        raise ValidationError(f"kind must be Lead or Opportunity, got {shown}", field="kind",
+                              value=kind)
+    return name
+
+
+def record_class(name: object) -> type[Lead] | type[Opportunity]:
+    """Return the record class for a kind name (``"lead"`` -> :class:`Lead`).
+
+    Raises:
+        ValidationError: ``name`` is not a kind name.
+    """
+    cls = RECORD_KINDS.get(name) if type(name) is str else None
+    if cls is None:
+        raise ValidationError(f"unknown record kind {name!r} (known: "
+                              f"{', '.join(RECORD_KINDS)})", field="kind", value=name)
+    return cls

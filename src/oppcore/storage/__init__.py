@@ -3,7 +3,11 @@
 Everything public here is also importable from :mod:`oppcore`.
 """
 
+from oppcore._identity import unique_keys
+from oppcore._models import kind_name, record_class
+
 from ._audit import AuditEntry, FieldChange, diff_fields
+from ._base import BaseStore, BatchPlan, PlannedWrite, QueryFilter, Stored, plan_batch
 from ._memory import InMemoryStore
 from ._policy import AllowAll, OwnerTeamPolicy, Permission, Policy
 from ._protocol import Change, Page, Store, Write
@@ -11,6 +15,17 @@ from ._sqlite import SQLiteStore
 from ._transfer import export_document, import_document
 
 __all__ = [
+    # building a store
+    "BaseStore",
+    "BatchPlan",
+    "PlannedWrite",
+    "QueryFilter",
+    "Stored",
+    "kind_name",
+    "plan_batch",
+    "record_class",
+    "unique_keys",
+    # the protocol, stores, audit and permissions
     "Permission",
     "AllowAll",
     "AuditEntry",

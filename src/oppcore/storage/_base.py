@@ -78,9 +78,22 @@ def micros(at: datetime) -> int:
 
 @attrs.frozen(kw_only=True)
 class QueryFilter:
-    """The checked arguments of ``Store.query``."""
+    """The checked arguments of ``Store.query``, as a store's ``_query`` hook receives them.
+
+    Attributes:
+        kind: :class:`~oppcore.Lead` or :class:`~oppcore.Opportunity`.
+        name: The kind's name, ``"lead"`` or ``"opportunity"``.
+        stage: Only opportunities in this stage (``None``: any).
+        owner: Only records of this owner.
+        account: Only opportunities of this account id.
+        pipeline: Only opportunities of this pipeline.
+        updated_since: Only records with ``updated_at >= updated_since``.
+        after: Only ids greater than this one (code-point order): the paging cursor.
+        limit: The page size (1 to 100,000).
+    """
 
     kind: Kind
+    name: str
     stage: str | None
     owner: str | None
     account: str | None
@@ -119,7 +132,7 @@ class QueryFilter:
         if type(limit) is not int or not 1 <= limit <= _MAX_LIMIT:
             raise ValidationError(f"limit must be an int in [1, {_MAX_LIMIT}], got {limit!r}",
                                   field="limit", value=limit)
-        return cls(kind=kind, **args)
+        return cls(kind=kind, name=name, **args)
 
     def matches(self, record: Record) -> bool:
         """Return whether ``record`` passes every filter (not the paging cursor)."""

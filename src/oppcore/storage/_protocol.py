@@ -39,19 +39,19 @@ Values passed in are never mutated (they are frozen); a store must be safe to us
 several threads.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
 from oppcore._errors import ValidationError
-from oppcore._models import Lead, Opportunity
+from oppcore._models import Lead, Opportunity, kind_name, record_class
 
 from ._audit import AuditEntry
 
 __all__ = ["Change", "Kind", "Page", "R", "Record", "Store", "Write", "check_id",
-           "check_unicode", "kind_name"]
+           "check_unicode", "kind_name", "record_class"]
 
 Record = Lead | Opportunity
 """A stored record: a lead or an opportunity."""
@@ -60,24 +60,6 @@ Kind = type[Lead] | type[Opportunity]
 """The class naming a kind of record."""
 
 R = TypeVar("R", Lead, Opportunity)
-
-_KIND_NAMES: dict[type, str] = {Lead: "lead", Opportunity: "opportunity"}
-
-
-def kind_name(kind: object) -> str:
-    """Return ``"lead"`` or ``"opportunity"`` for a record class.
-
-    Raises:
-        ValidationError: ``kind`` is not :class:`~oppcore.Lead` or
-            :class:`~oppcore.Opportunity`.
-    """
-    try:
-        return _KIND_NAMES[kind]  # type: ignore[index]
-    except (KeyError, TypeError):
-        raise ValidationError(
-            f"kind must be Lead or Opportunity, got {kind!r}", field="kind", value=kind
-        ) from None
-
 
 def check_id(record_id: object, field: str = "record_id") -> str:
     """Return ``record_id`` if it is a non-blank string that is valid Unicode.
@@ -310,6 +292,18 @@ class Store(Protocol):
 
     def changes(self, *, after: int = 0, limit: int = 1000) -> tuple[Change, ...]:
         """Return up to ``limit`` history-feed entries with ``seq > after``, in order."""
+        ...
+
+    def bulk_add(self, records: Iterable[Record], *, batch_size: int = 1000) -> int:
+        """Add many new records in atomic batches of ``batch_size``; return how many.
+
+        A batch holding a duplicate is not written and its error is raised; earlier batches
+        stay written. :class:`~oppcore.storage.BaseStore` provides it; a store with a faster
+        path (``SQLiteStore``) overrides it.
+
+        Raises:
+            DuplicateError: A record's id or uniqueness key is taken.
+        """
         ...
 
     def audit_trail(self, kind: Kind, record_id: str) -> tuple[AuditEntry, ...]:

@@ -7,7 +7,7 @@ from oppcore import serde
 from oppcore._errors import ValidationError
 from oppcore._models import Lead, Opportunity
 
-from ._protocol import R, Record, Store, Write
+from ._protocol import R, Record, Store
 
 __all__ = ["export_document", "import_document"]
 
@@ -50,9 +50,4 @@ def import_document(store: Store, data: Any, *, batch_size: int = 500) -> int:
                               value=batch_size)
     leads, opportunities = serde.read_document(data)
     records: list[Record] = [*leads, *opportunities]
-    bulk = getattr(store, "bulk_add", None)
-    if callable(bulk):
-        return int(bulk(records, batch_size=batch_size))
-    for start in range(0, len(records), batch_size):
-        store.apply([Write.add(r) for r in records[start:start + batch_size]])
-    return len(records)
+    return store.bulk_add(records, batch_size=batch_size)

@@ -377,6 +377,21 @@ class StoreContract:
         assert [(c.record_id, c.action, c.version) for c in feed] == [
             ("a", "added", 1), ("a", "saved", 2), ("l1", "added", 1), ("l1", "deleted", 1)]
 
+    def test_bulk_add_writes_batches_and_stops_at_the_bad_one(self, store: Store) -> None:
+        added = store.bulk_add((opportunity(f"b{i:03d}") for i in range(7)), batch_size=3)
+        assert added == 7
+        assert [store.get(Opportunity, f"b{i:03d}").version for i in range(7)] == [1] * 7
+        before = store.changes(limit=10_000)
+        batch = [lead("l1", email="a@x.cn"), lead("l2"), lead("l3", email="A@X.CN ")]
+        with pytest.raises(DuplicateError) as caught:
+            store.bulk_add(batch, batch_size=3)
+        assert caught.value.key == "email"
+        assert store.changes(limit=10_000) == before  # the bad batch wrote nothing
+        with pytest.raises(NotFoundError):
+            store.get(Lead, "l1")
+        with pytest.raises(ValidationError):
+            store.bulk_add([opportunity("b999")], batch_size=0)
+
     def test_history_feed_is_ordered_and_pages_by_seq(self, store: Store) -> None:
         v1 = store.add(opportunity("a"))
         store.save(v1)
