@@ -6,10 +6,10 @@ so does any host object with the same attributes.
 """
 
 import enum
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import NoReturn, Protocol
+from typing import Any, NoReturn, Protocol
 
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
@@ -93,7 +93,7 @@ class StageIndex:
         open_ids: Open stage ids in pipeline order.
     """
 
-    __slots__ = ("by_id", "kind", "open_ids", "pipeline", "position", "won_ids")
+    __slots__ = ("by_id", "kind", "open_ids", "pipeline", "pipeline_id", "position", "won_ids")
 
     def __init__(self, pipeline: PipelineLike) -> None:
         stages = getattr(pipeline, "stages", None)
@@ -104,6 +104,7 @@ class StageIndex:
             )
         ordered = sorted(stages, key=lambda s: s.order)
         self.pipeline = pipeline
+        self.pipeline_id: str = pipeline.id
         self.by_id: dict[str, StageLike] = {s.id: s for s in ordered}
         self.kind: dict[str, str] = {s.id: text_of(s.kind) for s in ordered}
         self.open_ids = tuple(s.id for s in ordered if self.kind[s.id] == OPEN)
@@ -133,6 +134,17 @@ class StageIndex:
             model="Opportunity", field=field, value=stage_id,
         )
 
+    def walk(self, opportunities: Iterable[Opportunity]) -> "DealWalk":
+        """Return the checked walk over ``opportunities`` every analytics loop shares.
+
+        Use it as ``with index.walk(deals) as walk: for o, kind in walk: ...``: it refuses
+        something that is not an iterable of opportunities and a deal of another pipeline,
+        yields each deal with its stage kind, and turns a failed lookup anywhere in the
+        loop (a stage the pipeline does not have, an item that is not an opportunity) into
+        the ``ValidationError`` that says so (:meth:`reraise`).
+        """
+        return DealWalk(self, iterate(opportunities))
+
     def reraise(self, opp: object, exc: KeyError | AttributeError) -> NoReturn:
         """Raise what a failed lookup while reading ``opp`` means.
 
@@ -144,6 +156,42 @@ class StageIndex:
         if isinstance(exc, KeyError) and exc.args:
             raise self.unknown(opp, exc.args[0]) from None
         raise exc
+
+
+class DealWalk:
+    """One pass over a pipeline's deals (see :meth:`StageIndex.walk`)."""
+
+    __slots__ = ("_index", "_items", "current")
+
+    def __init__(self, index: StageIndex, items: Iterable[Opportunity]) -> None:
+        self._index = index
+        self._items = items
+        self.current: Any = None
+
+    def __iter__(self) -> Iterator[tuple[Any, str]]:
+        pipeline_id = self._index.pipeline_id
+        kind = self._index.kind
+        for o in self._items:
+            self.current = o
+            if o.pipeline_id != pipeline_id:
+                raise other_pipeline(o, pipeline_id)
+            yield o, kind[o.stage_id]
+
+    def __enter__(self) -> "DealWalk":
+        return self
+
+    def __exit__(self, tp: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, (KeyError, AttributeError)):
+            self._index.reraise(self.current, exc)
+
+
+def other_pipeline(o: Opportunity, pipeline_id: str) -> ValidationError:
+    """Return the error for a deal of another pipeline than the one analysed."""
+    return ValidationError(
+        f"opportunity {o.id!r} follows pipeline {o.pipeline_id!r}, not {pipeline_id!r}; "
+        "analyse one pipeline at a time",
+        model="Opportunity", field="pipeline_id", value=o.pipeline_id,
+    )
 
 
 def check_opportunity(opp: object) -> Opportunity:

@@ -9,8 +9,7 @@ import attrs
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
-from ._common import LOST, OPEN, PipelineLike, StageIndex, iterate, ratio
-from ._funnel import _other_pipeline
+from ._common import LOST, OPEN, PipelineLike, StageIndex, ratio
 from ._results import Table, rows_to_records
 from ._velocity import _check_now
 
@@ -136,17 +135,11 @@ def compliance(
                               f"{cadence_days!r}", field="cadence_days", value=cadence_days)
     window = None if cadence_days is None else timedelta(days=cadence_days)
     index = StageIndex(pipeline)
-    kind = index.kind
     position = index.position
     next_follow_up = getattr(pipeline, "next_follow_up", None)
-    pipeline_id = pipeline.id
     owners: dict[str | None, list[int]] = {}
-    o: Any = None
-    try:
-        for o in iterate(opportunities):
-            if o.pipeline_id != pipeline_id:
-                raise _other_pipeline(o, pipeline_id)
-            k = kind[o.stage_id]
+    with index.walk(opportunities) as walk:
+        for o, k in walk:
             skipped = overridden = False
             for change in o.stage_history:
                 if change.override is not None:
@@ -177,8 +170,6 @@ def compliance(
             c[4] += overridden
             c[5] += inactive
             c[6] += no_reason
-    except (KeyError, AttributeError) as exc:
-        index.reraise(o, exc)
     total = [sum(col) for col in zip(*owners.values(), strict=True)] or [0] * 7
     rows = tuple(_row(owner, owners[owner])
                  for owner in sorted(owners, key=lambda x: (x is None, x or "")))

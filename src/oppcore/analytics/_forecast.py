@@ -18,10 +18,8 @@ from ._common import (
     StageIndex,
     closed_at,
     decimal_ratio,
-    iterate,
     text_of,
 )
-from ._funnel import _other_pipeline
 from ._results import Table, rows_to_records
 
 __all__ = ["Forecast", "ForecastRow", "ForecastTotal", "ForecastTotals", "forecast"]
@@ -212,22 +210,16 @@ def forecast(
                                   field=name, value=bound)
     targets = _targets(target)
     index = StageIndex(pipeline)
-    kind = index.kind
     category = {sid: text_of(s.forecast_category) for sid, s in index.by_id.items()}
     default_p = {sid: _decimal(s.probability) for sid, s in index.by_id.items()}
     probabilities: dict[float, Decimal] = {}
     windowed = start is not None or end is not None
     cells: dict[tuple[str | None, str, str], list[Any]] = {}
     labels: dict[date, str] = {}
-    pipeline_id = pipeline.id
     unpriced = outside = 0
-    o: Any = None
-    try:
-        for o in iterate(opportunities):
-            if o.pipeline_id != pipeline_id:
-                raise _other_pipeline(o, pipeline_id)
+    with index.walk(opportunities) as walk:
+        for o, k in walk:
             sid = o.stage_id
-            k = kind[sid]
             if k != OPEN and k != WON:
                 continue
             amount = o.amount
@@ -266,8 +258,6 @@ def forecast(
             cell[0] += 1
             cell[1] = exact_add(cell[1], amount.amount)
             cell[2] = exact_add(cell[2], weighted)
-    except (KeyError, AttributeError) as exc:
-        index.reraise(o, exc)
     rows = tuple(
         ForecastRow(period=p, category=c, currency=cur, deals=n, amount=a, weighted=w)
         for (p, c, cur), (n, a, w) in sorted(cells.items(), key=lambda kv: (

@@ -5,10 +5,9 @@ from typing import Any
 
 import attrs
 
-from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
-from ._common import PipelineLike, StageIndex, iterate, ratio
+from ._common import PipelineLike, StageIndex, ratio
 from ._results import Table, rows_to_records
 
 __all__ = ["Funnel", "FunnelStage", "funnel"]
@@ -114,11 +113,8 @@ def funnel(opportunities: Iterable[Opportunity], pipeline: PipelineLike) -> Funn
     # distinct shapes exist, so the per-deal work is one small tuple and one dict update.
     shapes: dict[tuple[int, int, int, int, int], int] = {}
     get = shapes.get
-    o: Any = None
-    try:
-        for o in iterate(opportunities):
-            if o.pipeline_id != pipeline_id:
-                raise _other_pipeline(o, pipeline_id)
+    with index.walk(opportunities) as walk:
+        for o, _k in walk:
             sid = o.stage_id
             mask = 0
             furthest = last_open = -1
@@ -151,17 +147,7 @@ def funnel(opportunities: Iterable[Opportunity], pipeline: PipelineLike) -> Funn
                     depth += 1
             key = (mask, furthest, depth, last_open if current < 0 else -2, current)
             shapes[key] = get(key, 0) + 1
-    except (KeyError, AttributeError) as exc:
-        index.reraise(o, exc)
     return _build(index, n, shapes, pipeline_id)
-
-
-def _other_pipeline(o: Opportunity, pipeline_id: str) -> ValidationError:
-    return ValidationError(
-        f"opportunity {o.id!r} follows pipeline {o.pipeline_id!r}, not {pipeline_id!r}; "
-        "analyse one pipeline at a time",
-        model="Opportunity", field="pipeline_id", value=o.pipeline_id,
-    )
 
 
 def _build(

@@ -10,8 +10,7 @@ from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 from oppcore.dedupe import find_duplicates
 
-from ._common import OPEN, PipelineLike, StageIndex, iterate
-from ._funnel import _other_pipeline
+from ._common import OPEN, PipelineLike, StageIndex
 from ._results import Table, rows_to_records
 from ._velocity import _check_now
 
@@ -133,18 +132,13 @@ def health(
         raise ValidationError(f"max_pushes must be an integer >= 0, got {max_pushes!r}",
                               field="max_pushes", value=max_pushes)
     index = StageIndex(pipeline)
-    kind = index.kind
     today = now.date()
     next_follow_up = getattr(pipeline, "next_follow_up", None)
-    pipeline_id = pipeline.id
     found: list[Finding] = []
     deals = 0
-    o: Any = None
-    try:
-        for o in iterate(opportunities):
-            if o.pipeline_id != pipeline_id:
-                raise _other_pipeline(o, pipeline_id)
-            if kind[o.stage_id] != OPEN:
+    with index.walk(opportunities) as walk:
+        for o, k in walk:
+            if k != OPEN:
                 continue
             deals += 1
             if pipeline.is_stale(o, now=now):
@@ -167,8 +161,6 @@ def health(
             pushes = o.close_date_pushes
             if pushes > max_pushes:
                 found.append(_finding(o, "pushed", f"close date pushed {pushes} times"))
-    except (KeyError, AttributeError) as exc:
-        index.reraise(o, exc)
     return HealthReport(as_of=now, deals=deals, findings=tuple(found))
 
 
@@ -229,15 +221,11 @@ def data_quality(
     index = StageIndex(pipeline)
     kind = index.kind
     check = getattr(pipeline, "check", None)
-    pipeline_id = pipeline.id
     found: list[Finding] = []
     kept: list[Opportunity] = []
     deals = 0
-    o: Any = None
-    try:
-        for o in iterate(opportunities):
-            if o.pipeline_id != pipeline_id:
-                raise _other_pipeline(o, pipeline_id)
+    with index.walk(opportunities) as walk:
+        for o, _k in walk:
             deals += 1
             if duplicates:
                 kept.append(o)
@@ -261,8 +249,6 @@ def data_quality(
                              f"the amount in {amount.currency}")
                     for q in o.quotes if q.currency != amount.currency
                 )
-    except (KeyError, AttributeError) as exc:
-        index.reraise(o, exc)
     if duplicates:
         by_id = {x.id: x for x in kept}
         for cand in find_duplicates(kept, threshold=duplicate_threshold):

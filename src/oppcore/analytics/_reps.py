@@ -18,11 +18,9 @@ from ._common import (
     StageIndex,
     closed_at,
     decimal_ratio,
-    iterate,
     percentile,
     ratio,
 )
-from ._funnel import _other_pipeline
 from ._results import Table
 
 __all__ = ["RepPerformance", "RepRow", "rep_performance"]
@@ -138,16 +136,10 @@ def rep_performance(
         raise ValidationError(f"quota must be Money or a mapping owner -> Money, got "
                               f"{type(quota).__name__}", field="quota", value=quota)
     index = StageIndex(pipeline)
-    kind = index.kind
-    pipeline_id = pipeline.id
     # owner -> [deals, open, won, lost, activities, cycle days list, value won by currency]
     acc: dict[str | None, list[Any]] = {}
-    o: Any = None
-    try:
-        for o in iterate(opportunities):
-            if o.pipeline_id != pipeline_id:
-                raise _other_pipeline(o, pipeline_id)
-            k = kind[o.stage_id]
+    with index.walk(opportunities) as walk:
+        for o, k in walk:
             a = acc.get(o.owner)
             if a is None:
                 a = acc[o.owner] = [0, 0, 0, 0, 0, [], {}]
@@ -166,8 +158,6 @@ def rep_performance(
                     values = a[6]
                     cur = o.amount.currency
                     values[cur] = exact_add(values.get(cur, Decimal(0)), o.amount.amount)
-    except (KeyError, AttributeError) as exc:
-        index.reraise(o, exc)
     rows = []
     for owner in sorted(acc, key=lambda x: (x is None, x or "")):
         deals, open_, won, lost, activities, cycles, values = acc[owner]

@@ -11,8 +11,7 @@ from oppcore._errors import CurrencyMismatchError, ValidationError
 from oppcore._models import Opportunity
 from oppcore._money import exact_add, exact_sum
 
-from ._common import WON, PipelineLike, StageIndex, iterate
-from ._funnel import _other_pipeline
+from ._common import WON, PipelineLike, StageIndex
 from ._results import Table, rows_to_records
 
 __all__ = ["AccountTier", "AccountTiers", "account_tiers"]
@@ -129,17 +128,11 @@ def account_tiers(
         raise ValidationError(f"cutoffs must be two shares 0 < a <= b <= 1, got {cutoffs!r}",
                               field="cutoffs", value=cutoffs)
     index = StageIndex(pipeline)
-    kind = index.kind
-    pipeline_id = pipeline.id
     names: dict[str, str] = {}
     won_count: dict[str, int] = {}
     values: dict[tuple[str, str], Decimal] = {}
-    o: Any = None
-    try:
-        for o in iterate(opportunities):
-            if o.pipeline_id != pipeline_id:
-                raise _other_pipeline(o, pipeline_id)
-            k = kind[o.stage_id]
+    with index.walk(opportunities) as walk:
+        for o, k in walk:
             account = o.account
             if account is None:
                 continue
@@ -150,8 +143,6 @@ def account_tiers(
                 if o.amount is not None:
                     key = (aid, o.amount.currency)
                     values[key] = exact_add(values.get(key, Decimal(0)), o.amount.amount)
-    except (KeyError, AttributeError) as exc:
-        index.reraise(o, exc)
     measured: dict[str, Decimal] = dict.fromkeys(names, Decimal(0))
     if scores is not None:
         if not isinstance(scores, Mapping):

@@ -23,10 +23,8 @@ from ._common import (
     PipelineLike,
     StageIndex,
     closed_at,
-    iterate,
     percentile,
 )
-from ._funnel import _other_pipeline
 from ._results import Table, rows_to_records
 
 __all__ = [
@@ -125,13 +123,9 @@ def stage_durations(
     index = StageIndex(pipeline)
     kind = index.kind
     days: dict[str, list[float]] = {sid: [] for sid in index.open_ids}
-    pipeline_id = pipeline.id
     skipped = 0
-    o: Any = None
-    try:
-        for o in iterate(opportunities):
-            if o.pipeline_id != pipeline_id:
-                raise _other_pipeline(o, pipeline_id)
+    with index.walk(opportunities) as walk:
+        for o, _k in walk:
             history = o.stage_history
             if o.stage_id not in kind:
                 raise index.unknown(o, o.stage_id)
@@ -154,8 +148,6 @@ def stage_durations(
                 per_deal[sid] = per_deal.get(sid, 0.0) + seconds / _DAY
             for sid, d in per_deal.items():
                 days[sid].append(d)
-    except (KeyError, AttributeError) as exc:
-        index.reraise(o, exc)
     rows = tuple(DurationRow(stage=sid, **_stats(days[sid])) for sid in index.open_ids)
     return StageDurations(stages=rows, skipped=skipped)
 
@@ -223,19 +215,13 @@ def _cycle_days(
     opportunities: Iterable[Opportunity], pipeline: PipelineLike,
 ) -> tuple[list[float], list[float], int, StageIndex]:
     index = StageIndex(pipeline)
-    kind = index.kind
-    pipeline_id = pipeline.id
     won: list[float] = []
     lost: list[float] = []
     add_won, add_lost = won.append, lost.append
     unmeasured = 0
-    o: Any = None
-    try:
-        for o in iterate(opportunities):
-            if o.pipeline_id != pipeline_id:
-                raise _other_pipeline(o, pipeline_id)
+    with index.walk(opportunities) as walk:
+        for o, k in walk:
             sid = o.stage_id
-            k = kind[sid]
             if k == OPEN:
                 continue
             history = o.stage_history
@@ -254,8 +240,6 @@ def _cycle_days(
                 add_won(d)
             else:
                 add_lost(d)
-    except (KeyError, AttributeError) as exc:
-        index.reraise(o, exc)
     return won, lost, unmeasured, index
 
 
@@ -354,19 +338,12 @@ def pipeline_velocity(
         ValidationError: As :func:`sales_cycle`.
     """
     index = StageIndex(pipeline)
-    kind = index.kind
-    pipeline_id = pipeline.id
     sums: dict[str, list[Any]] = {}
     won = lost = 0
     won_seconds = 0.0
     measured = 0
-    o: Any = None
-    try:
-        for o in iterate(opportunities):
-            if o.pipeline_id != pipeline_id:
-                raise _other_pipeline(o, pipeline_id)
-            sid = o.stage_id
-            k = kind[sid]
+    with index.walk(opportunities) as walk:
+        for o, k in walk:
             if k == OPEN:
                 amount = o.amount
                 if amount is not None:
@@ -383,8 +360,6 @@ def pipeline_velocity(
                     measured += 1
             else:
                 lost += 1
-    except (KeyError, AttributeError) as exc:
-        index.reraise(o, exc)
     closed = won + lost
     rate = won / closed if closed else None
     cycle = won_seconds / _DAY / measured if measured else None

@@ -17,9 +17,9 @@ from ._common import (
     check_opportunity,
     dimension_keys,
     iterate,
+    other_pipeline,
     ratio,
 )
-from ._funnel import _other_pipeline
 from ._results import Table
 
 __all__ = ["WinRateRow", "WinRates", "win_rate"]
@@ -131,7 +131,7 @@ def win_rate(
     try:
         for o in iterate(opportunities):
             if o.pipeline_id != pipeline_id:
-                raise _other_pipeline(o, pipeline_id)
+                raise other_pipeline(o, pipeline_id)
             code = codes[o.stage_id]
             total[code] += 1
             if key is not None:
