@@ -7,7 +7,18 @@
 CLI imports from here.
 """
 
-from ._build import (
+from ._build import build_report
+from ._export import (
+    CSV_COLUMNS,
+    REPORT_KIND,
+    REPORT_SCHEMA_VERSION,
+    render_csv,
+    render_json,
+    report_to_dict,
+)
+from ._html import render_html
+from ._text import render_text
+from ._values import (
     NO_DATE,
     NO_KEY,
     ConversionStep,
@@ -20,18 +31,7 @@ from ._build import (
     StaleDeal,
     TopDeal,
     TopReason,
-    build_report,
 )
-from ._export import (
-    CSV_COLUMNS,
-    REPORT_KIND,
-    REPORT_SCHEMA_VERSION,
-    render_csv,
-    render_json,
-    report_to_dict,
-)
-from ._html import render_html
-from ._text import render_text
 
 __all__ = [
     "CSV_COLUMNS",

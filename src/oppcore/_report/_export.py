@@ -19,7 +19,7 @@ from typing import Any
 from oppcore._money import Money
 from oppcore.io._csv import _safe as _neutralise  # the one CSV-injection rule of oppcore
 
-from ._build import PipelineReport, RateRow, TopDeal
+from ._values import PipelineReport, RateRow, TopDeal
 
 __all__ = ["CSV_COLUMNS", "REPORT_KIND", "REPORT_SCHEMA_VERSION", "render_csv",
            "render_json", "report_to_dict"]

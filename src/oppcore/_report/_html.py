@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from itertools import count
 
-from ._build import MonthForecast, PipelineReport, RateRow
 from ._format import amount, compact, money, percent, printable, shorten
+from ._values import MonthForecast, PipelineReport, RateRow
 
 __all__ = ["render_html"]
 

@@ -3,8 +3,8 @@
 from collections.abc import Sequence
 from decimal import Decimal
 
-from ._build import PipelineReport, RateRow
 from ._format import amount, fit, money, percent, printable
+from ._values import PipelineReport, RateRow
 
 __all__ = ["render_text"]
 
