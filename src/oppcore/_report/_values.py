@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import attrs
 
+from oppcore._money import Money
+
 __all__ = [
     "NO_DATE",
     "NO_KEY",
