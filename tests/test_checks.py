@@ -272,7 +272,7 @@ def test_a_disqualified_lead_needs_a_reason() -> None:
 
 
 def test_partial_checks_keep_every_rule() -> None:
-    from oppcore._validate import Checks
+    from oppcore._check_table import Checks
 
     table: Checks = Lead.__oppcore_checks__  # type: ignore[attr-defined]
     assert table._rules

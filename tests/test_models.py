@@ -31,7 +31,7 @@ from oppcore import (
     StageChange,
     ValidationError,
 )
-from oppcore._validate import trusted, trusted_evolve
+from oppcore._copying import trusted, trusted_evolve
 from oppcore.testing import strategies as ost
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone(timedelta(hours=8)))

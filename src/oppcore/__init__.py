@@ -27,6 +27,7 @@ from ._errors import (
     ValidationError,
     VersionConflictError,
 )
+from ._frozenmap import FrozenMap
 from ._identity import unique_keys
 from ._models import (
     Account,
@@ -66,7 +67,6 @@ from ._service import (
     Rescored,
     StageChanged,
 )
-from ._validate import FrozenMap
 from ._version import __version__
 from .dedupe import DuplicateCandidate, MergeResult, find_duplicates, merge_records
 from .pipeline import (

@@ -14,12 +14,14 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
+from ._check_table import Checks, check_probability
 from ._checks import COUNT, UNIT, fail, in_bounds, is_text
+from ._copying import evolve
 from ._errors import ValidationError
+from ._frozenmap import EMPTY_MAP, CustomValue
 from ._money import Money
 from ._qualification import UNKNOWN_QUALIFICATION, Qualification
 from ._records import Activity, Quote, StageChange
-from ._validate import EMPTY_MAP, Checks, CustomValue, check_probability, evolve
 
 _NONE = type(None)
 

@@ -12,9 +12,10 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
+from ._check_table import Checks
 from ._checks import COUNT, in_bounds
+from ._copying import evolve
 from ._money import Money
-from ._validate import Checks, evolve
 
 __all__ = [
     "UNKNOWN_QUALIFICATION",

@@ -7,10 +7,10 @@ from typing import Any, Final
 
 import attrs
 
+from ._check_table import Checks
 from ._checks import Bounds, check_bounds, fail, in_bounds
 from ._errors import ValidationError
 from ._money import CURRENCY_MINOR_UNITS, Money, exact_mul, round_minor, to_decimal
-from ._validate import Checks
 
 __all__ = [
     "Activity",

@@ -36,9 +36,9 @@ import cattrs
 from dateutil.parser import isoparse
 
 from ._errors import StructureError, ValidationError
+from ._frozenmap import EMPTY_MAP, CustomValue, FrozenMap
 from ._models import Lead, Opportunity
 from ._money import Money, to_decimal
-from ._validate import EMPTY_MAP, CustomValue, FrozenMap
 from ._version import __version__
 
 __all__ = [

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 
 from oppcore._errors import ValidationError
+from oppcore._frozenmap import FrozenMap
 from oppcore._identity import WHITESPACE, ascii_domain, email_key, fold, text_or_none
-from oppcore._validate import FrozenMap
 
 __all__ = [
     "COMPANY_SUFFIXES",

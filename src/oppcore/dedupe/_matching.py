@@ -10,7 +10,7 @@ from typing import Final
 import attrs
 
 from oppcore._errors import ValidationError
-from oppcore._validate import FrozenMap
+from oppcore._frozenmap import FrozenMap
 
 from ._keys import FREE_MAIL_DOMAINS
 from ._record_keys import MatchKeys, Record, RecordKeyer

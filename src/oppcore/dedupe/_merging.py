@@ -12,9 +12,9 @@ from typing import Any, Final, Literal, TypeVar
 import attrs
 
 from oppcore._errors import ValidationError
+from oppcore._frozenmap import FrozenMap
 from oppcore._models import Account, Contact, Lead, LeadStatus, Opportunity
 from oppcore._qualification import PARTS, UNKNOWN_QUALIFICATION
-from oppcore._validate import FrozenMap
 
 from ._record_keys import Record
 

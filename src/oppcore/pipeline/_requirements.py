@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 import attrs
 
 from oppcore._errors import ValidationError
+from oppcore._frozenmap import FrozenMap
 from oppcore._models import Account, Opportunity
 from oppcore._qualification import PARTS
 from oppcore._records import ActivityKind, QuoteStatus
-from oppcore._validate import FrozenMap
 
 if TYPE_CHECKING:
     from ._stage import Stage

@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from oppcore._checks import is_text
+from oppcore._copying import trusted, trusted_evolve
 from oppcore._errors import TransitionError, ValidationError
+from oppcore._frozenmap import FrozenMap
 from oppcore._models import Opportunity, Probability, ProbabilitySource
 from oppcore._records import StageChange
-from oppcore._validate import FrozenMap, bad_text, trusted, trusted_evolve
 
 from ._requirements import Violation, evaluate
 from ._stage import StageKind
@@ -172,7 +174,7 @@ def advance(pipeline: "Pipeline", opp: Opportunity, to_stage: str, *, at: dateti
     if override is not None and (type(override) is not str or not override.strip()):
         raise ValidationError("an override needs a non-empty note saying why",
                               field="override", value=override)
-    if bad_text(by):  # the same rule as every model's required text
+    if not is_text(by):  # the same rule as every model's required text
         raise ValidationError(f"by must name who moves the deal, got {by!r}", field="by",
                               value=by)
     if reason is not None and type(reason) is not str:

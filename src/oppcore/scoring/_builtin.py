@@ -18,9 +18,9 @@ from typing import Any, ClassVar, Final, TypeAlias
 import attrs
 
 from oppcore._errors import ConfigError
+from oppcore._frozenmap import FrozenMap
 from oppcore._models import Opportunity
 from oppcore._qualification import CompetitivePosition, UrgencyLevel
-from oppcore._validate import FrozenMap
 
 from ._rule import Reason, RuleResult, ScoringContext, Subject, build
 

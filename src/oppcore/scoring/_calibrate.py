@@ -22,8 +22,8 @@ from typing import Any, Final
 import attrs
 
 from oppcore._errors import CalibrationError, ValidationError
+from oppcore._frozenmap import FrozenMap
 from oppcore._models import Opportunity, Probability, ProbabilitySource
-from oppcore._validate import FrozenMap
 from oppcore._version import __version__
 
 from ._rule import ScoringContext

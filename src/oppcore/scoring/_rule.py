@@ -14,9 +14,9 @@ from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 import attrs
 
 from oppcore._errors import ValidationError
+from oppcore._frozenmap import EMPTY_MAP, FrozenMap
 from oppcore._models import Lead, Opportunity
 from oppcore._money import CURRENCY_MINOR_UNITS, Money
-from oppcore._validate import EMPTY_MAP, FrozenMap
 
 __all__ = [
     "CurrencyConverter",

@@ -28,8 +28,8 @@ from typing import Any, Final
 import attrs
 
 from oppcore._errors import ConfigError, ScoringError, ValidationError
+from oppcore._frozenmap import EMPTY_MAP, FrozenMap
 from oppcore._models import Lead, Opportunity
-from oppcore._validate import EMPTY_MAP, FrozenMap
 
 from ._builtin import (
     BUILTIN_RULES,

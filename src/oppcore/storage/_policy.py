@@ -12,8 +12,8 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from oppcore._errors import ValidationError
+from oppcore._frozenmap import FrozenMap
 from oppcore._models import Lead, Opportunity
-from oppcore._validate import FrozenMap
 
 __all__ = ["Permission", "AllowAll", "OwnerTeamPolicy", "Policy"]
 

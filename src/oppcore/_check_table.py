@@ -1,84 +1,28 @@
-"""Validation shared by the models: one declarative check table per class.
+"""Check tables: one declarative table of checks per model, run in one pass.
 
 Each model declares a :class:`Checks` table (which fields are required strings, aware
 datetimes, tuples of what...) and runs it once in ``__attrs_post_init__``. One pass over a
 table is several times cheaper than one attrs validator call per field, and construction
 and ``evolve`` are on every hot path (imports, stores, transitions). The table is plain
-data, so the rules stay readable in one place per model.
+data, so the rules stay readable in one place per model; the rules themselves are the
+vocabulary of :mod:`oppcore._checks`.
 
 Every failure raises :class:`~oppcore.ValidationError` naming the model and the field.
 Lenient inputs are normalised once, here: a list becomes a tuple, a dict becomes a read-only
-:class:`FrozenMap`, a set becomes a frozenset, an int probability becomes a float.
+:class:`~oppcore.FrozenMap`, a set becomes a frozenset, an int probability becomes a float.
 """
 
-import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import repeat
 from operator import attrgetter
-from typing import Any, Final, TypeVar
-
-import attrs
+from typing import Any, Final, NamedTuple
 
 from ._checks import UNIT, aware, fail, is_aware, is_text, number, text
+from ._frozenmap import EMPTY_MAP, CustomValue, FrozenMap
 from ._money import Money
 
-CustomValue = str | int | bool | None
-"""A custom-field value: a JSON scalar other than a float (floats lose digits)."""
-
-_K = TypeVar("_K")
-_V = TypeVar("_V")
-_T = TypeVar("_T")
-
-
-class FrozenMap(Mapping[_K, _V]):
-    """A read-only, hashable mapping: the type behind every model's ``custom`` fields.
-
-    It copies what it is given, so no caller keeps a handle that could mutate a model.
-    """
-
-    __slots__ = ("_data", "_hash", "_scalars")
-
-    def __init__(self, data: Mapping[_K, _V] | Iterable[tuple[_K, _V]] = ()) -> None:
-        self._data: dict[_K, _V] = dict(data)
-        self._hash: int | None = None
-        # Set once the map has passed the custom-fields check (it cannot change after), so
-        # a model built from another model's custom fields does not check them again.
-        self._scalars = False
-
-    def __getitem__(self, key: _K) -> _V:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[_K]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, FrozenMap):
-            return self._data == other._data
-        if isinstance(other, Mapping):
-            return self._data == dict(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        if self._hash is None:
-            self._hash = hash(frozenset(self._data.items()))
-        return self._hash
-
-    def __repr__(self) -> str:
-        return f"FrozenMap({self._data!r})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (FrozenMap, (self._data,))
-
-
-EMPTY_MAP: Final[FrozenMap[Any, Any]] = FrozenMap()
+__all__ = ["Checks", "check_probability", "getter"]
 
 _set = object.__setattr__
 _NONE = type(None)
@@ -88,7 +32,7 @@ def _type_names(types: tuple[type, ...]) -> str:
     return " or ".join("None" if t is _NONE else t.__name__ for t in types)
 
 
-def _getter(names: tuple[str, ...]) -> Any:
+def getter(names: tuple[str, ...]) -> Any:
     """Return a function giving the values of ``names`` as a tuple (C-level, one call)."""
     if not names:
         return lambda obj: ()
@@ -96,6 +40,13 @@ def _getter(names: tuple[str, ...]) -> Any:
     if len(names) == 1:  # attrgetter of one name returns the value, not a 1-tuple
         return lambda obj: (get(obj),)
     return get
+
+
+class _Group(NamedTuple):
+    """The fields of one kind of check, and a function reading all their values at once."""
+
+    names: tuple[str, ...]
+    get: Callable[[Any], tuple[Any, ...]]
 
 
 _KINDS: Final = ("text", "optional_text", "aware", "optional_aware", "optional_date",
@@ -163,10 +114,10 @@ class Checks:
             "money": money, "bools": bools,
         }
         self._subsets: dict[tuple[str, ...], Checks] = {}
-        # Each group is stored as (names, getter) so that a step reads all of a group's
-        # values with one C call.
-        def group(names: tuple[str, ...]) -> tuple[tuple[str, ...], Any]:
-            return (names, _getter(names))
+        # Each group keeps a getter so that a step reads all of a group's values with one
+        # C call.
+        def group(names: tuple[str, ...]) -> _Group:
+            return _Group(names, getter(names))
 
         self._text = group(text)
         self._optional_text = group(optional_text)
@@ -373,124 +324,4 @@ def check_probability(inst: Any, name: str) -> None:
     if type(v) is not float or not 0.0 <= v <= 1.0:  # NaN fails the comparison too
         _set(inst, name, number(v, UNIT, name, model=type(inst).__name__))
 
-
-if sys.version_info >= (3, 11):
-    from operator import call as _call
-
-    def _fill(new: object, slots: tuple[Callable[[object, Any], None], ...],
-              values: Iterable[Any]) -> None:
-        """Set ``new``'s slots to ``values`` through the bound slot setters ``slots``.
-
-        The loop runs in C: ``map`` calls each setter with ``(new, value)`` and ``any``
-        drains the map (a slot setter returns ``None``, so ``any`` never stops early).
-        About half the cost of the same loop in Python for a 25-field record.
-        """
-        any(map(_call, slots, repeat(new), values))
-
-else:  # pragma: no cover - operator.call is new in 3.11
-
-    def _fill(new: object, slots: tuple[Callable[[object, Any], None], ...],
-              values: Iterable[Any]) -> None:
-        """Set ``new``'s slots to ``values`` through the bound slot setters ``slots``."""
-        for set_slot, value in zip(slots, values, strict=True):
-            set_slot(new, value)
-
-
-_EVOLVERS: dict[type, tuple[tuple[str, ...], frozenset[str], Any, tuple[Any, ...]]] = {}
-
-
-def _plan(cls: type) -> tuple[tuple[str, ...], frozenset[str], Any, tuple[Any, ...]]:
-    plan = _EVOLVERS.get(cls)
-    if plan is None:
-        names = tuple(a.name for a in attrs.fields(cls))
-        # The slot descriptors' setters, bound once: setting through them skips the
-        # attribute lookup that object.__setattr__ does on every call.
-        slots = tuple(getattr(cls, name).__set__ for name in names)
-        plan = _EVOLVERS[cls] = (names, frozenset(names), _getter(names), slots)
-    return plan
-
-
-def trusted(cls: type[_T], **values: Any) -> _T:
-    """Build an attrs instance from values the caller has already validated, unchecked.
-
-    Only for oppcore's own hot paths where every field was checked just before (a stage
-    move builds its history entry from a validated deal, stage ids of the pipeline and
-    arguments it has checked). Every field must be given, in any order.
-
-    Raises:
-        TypeError: If a field is missing or unknown (a programming error, not bad data).
-    """
-    names, _, _, slots = _plan(cls)
-    new = object.__new__(cls)
-    try:
-        if len(values) != len(names):
-            raise KeyError(names)
-        # As many values as fields, each field found: exactly the fields, none unknown.
-        _fill(new, slots, map(values.__getitem__, names))
-    except KeyError:
-        raise TypeError(f"trusted({cls.__name__}) needs exactly the fields {names}") from None
-    return new
-
-
-CHECKS_ATTRIBUTE: Final = "__oppcore_checks__"
-"""Class attribute naming a model's :class:`Checks` table when that table is its only
-validation (no cross-field rules): :func:`evolve` then re-checks the changed fields only."""
-
-
-def evolve(inst: _T, changes: dict[str, Any]) -> _T:
-    """Return a copy of the attrs instance ``inst`` with ``changes`` applied, re-validated.
-
-    Same result as :func:`attrs.evolve`, several times faster. The unchanged fields were
-    validated when ``inst`` was built and are values that cannot change, so for a class whose
-    only validation is its :class:`Checks` table (``__oppcore_checks__``) the copy takes them
-    as they are and checks (and normalises) the changed fields alone. Other classes are
-    rebuilt through their ``__init__``.
-
-    Raises:
-        TypeError: If a change names a field the class does not have.
-        ValidationError: If a new value is invalid.
-    """
-    cls = type(inst)
-    names, allowed, get, slots = _plan(cls)
-    if not allowed.issuperset(changes):
-        unknown = ", ".join(sorted(set(changes) - allowed))
-        raise TypeError(f"{cls.__name__} has no field(s) {unknown}")
-    checks: Checks | None = getattr(cls, CHECKS_ATTRIBUTE, None)
-    if checks is None:
-        kwargs = dict(zip(names, get(inst), strict=True))
-        kwargs.update(changes)
-        return cls(**kwargs)
-    new = _copy(inst, cls, get, slots, changes)
-    checks.only(tuple(changes)).run(new)
-    return new
-
-
-def _copy(inst: _T, cls: type[_T], get: Any, slots: tuple[Any, ...],
-          changes: dict[str, Any]) -> _T:
-    new = object.__new__(cls)
-    _fill(new, slots, get(inst))
-    setter = _set.__get__(new)
-    for name, value in changes.items():
-        setter(name, value)
-    return new
-
-
-def trusted_evolve(inst: _T, changes: dict[str, Any]) -> _T:
-    """Return a copy of the attrs instance ``inst`` with ``changes`` applied, unchecked.
-
-    The :func:`evolve` of :func:`trusted`: only for oppcore's own hot paths where every
-    new value was validated just before, by the same rules the class's table applies (a
-    stage move sets a stage id of a validated pipeline, a history entry it built from
-    checked arguments, and an ``at`` it checked as timezone-aware). Only for classes whose
-    sole validation is their :class:`Checks` table (no cross-field rules to re-run).
-
-    Raises:
-        TypeError: If a change names a field the class does not have, or the class has
-            validation beyond its table (programming errors, not bad data).
-    """
-    cls = type(inst)
-    _, allowed, get, slots = _plan(cls)
-    if not allowed.issuperset(changes) or getattr(cls, CHECKS_ATTRIBUTE, None) is None:
-        raise TypeError(f"trusted_evolve({cls.__name__}) with fields {tuple(changes)}")
-    return _copy(inst, cls, get, slots, changes)
 
