@@ -25,6 +25,7 @@ from oppcore._money import Money
 from oppcore._qualification import Qualification
 from oppcore._records import StageChange
 
+from ._args import check_aware
 from ._pipeline import Pipeline
 from ._requirements import Violation
 
@@ -47,9 +48,7 @@ def _check_lead(lead: object, at: object) -> None:
     if not isinstance(lead, Lead):
         raise ValidationError(f"lead must be a Lead, got {type(lead).__name__}", field="lead",
                               value=lead)
-    if type(at) is not datetime or at.tzinfo is None:
-        raise ValidationError(f"at must be a timezone-aware datetime, got {at!r}", field="at",
-                              value=at)
+    check_aware(at, "at")
 
 
 def status_violations(lead: Lead, to: LeadStatus, *, at: datetime) -> tuple[Violation, ...]:

@@ -1,6 +1,6 @@
 """Transition policy and the pure check/advance functions behind :class:`Pipeline`."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +11,8 @@ from oppcore._models import Opportunity, Probability, ProbabilitySource
 from oppcore._records import StageChange
 from oppcore._validate import FrozenMap, bad_text, trusted, trusted_evolve
 
-from ._requirements import Violation, evaluate
+from ._args import check_aware
+from ._requirements import Violation
 from ._stage import StageKind
 
 if TYPE_CHECKING:
@@ -106,17 +107,10 @@ def move_violation(pipeline: "Pipeline", src: int, dst: int) -> Violation | None
                      message=f"moving back from {a.label!r} to {b.label!r} is not allowed")
 
 
-def _check_at(at: object) -> None:
-    if type(at) is not datetime or at.utcoffset() is None:
-        shown = type(at).__name__ if not isinstance(at, datetime) else "a naive datetime"
-        raise ValidationError(f"at must be a timezone-aware datetime, got {shown}", field="at",
-                              value=at)
-
-
 def check(pipeline: "Pipeline", opp: Opportunity, to_stage: str, *, at: datetime,
           reason: str | None = None) -> tuple[Violation, ...]:
     """Return every reason moving ``opp`` to ``to_stage`` at ``at`` is refused (see Pipeline)."""
-    _check_at(at)
+    check_aware(at, "at")
     if not isinstance(opp, Opportunity):
         raise ValidationError(f"opp must be an Opportunity, got {type(opp).__name__}",
                               field="opp", value=opp)
@@ -146,8 +140,23 @@ def check(pipeline: "Pipeline", opp: Opportunity, to_stage: str, *, at: datetime
     if stage.requirements:
         guards = pipeline.guards
         for req in stage.requirements:
-            evaluate(req, opp, stage, at, reason, guards, found)
+            # Each requirement evaluates itself: a subclass or a host's own kind is
+            # enforced exactly like a built-in. A met requirement returns () (falsy).
+            unmet = req.violations(opp, stage, at=at, reason=reason, guards=guards)
+            if unmet:
+                _collect(req, stage.id, unmet, found)
     return tuple(found) if found else ()
+
+
+def _collect(req: object, stage_id: str, unmet: Iterable[object],
+             found: list[Violation]) -> None:
+    """Append what a requirement returned to ``found``, refusing anything but violations."""
+    for v in unmet:
+        if not isinstance(v, Violation):
+            raise ValidationError(f"requirement {req!r} of stage {stage_id!r} returned "
+                                  f"{v!r}; violations() must return Violation values",
+                                  field="requirements", value=v)
+        found.append(v)
 
 
 def _probabilities(pipeline: "Pipeline", opp: Opportunity, dst: int,

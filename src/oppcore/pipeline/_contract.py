@@ -1,0 +1,86 @@
+"""The requirement contract: the :class:`Requirement` protocol and :class:`Violation`.
+
+A requirement evaluates itself: :meth:`Requirement.violations` is the only way oppcore asks
+one whether a move may happen, so a subclass or a host's own kind is enforced like the
+built-ins (:mod:`._requirements`), never skipped.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import attrs
+
+from oppcore._models import Opportunity
+
+from ._guards import GuardRegistry
+
+if TYPE_CHECKING:
+    from ._stage import Stage
+
+__all__ = ["Requirement", "Violation"]
+
+
+@attrs.frozen(kw_only=True)
+class Violation:
+    """One reason a move is refused.
+
+    Args:
+        code: Stable machine-readable code (``"missing_field"``, ``"skip_not_allowed"``...;
+            the full list is in the reference).
+        message: A sentence a salesperson can act on.
+        stage_id: The stage the move was aimed at, when there is one.
+        field: The deal field concerned, when there is one (``"amount"``).
+        requirement: The entry requirement that is unmet (``None`` for policy violations).
+        overridable: Whether a manager's override may bypass it (requirements: yes;
+            illegal moves and structural problems: no).
+    """
+
+    code: str
+    message: str
+    stage_id: str | None = None
+    field: str | None = None
+    requirement: "Requirement | None" = None
+    overridable: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+@runtime_checkable
+class Requirement(Protocol):
+    """What must hold before a deal may enter a stage: anything with this method.
+
+    The six built-in kinds (:class:`RequireFields`, :class:`RequireQualification`,
+    :class:`RequireActivity`, :class:`RequireQuote`, :class:`RequireLostReason`,
+    :class:`RequireGuard`) implement it, and so may a host's own class (no base class
+    needed) or a subclass of a built-in that overrides the method. A :class:`Stage` refuses,
+    when it is built, any requirement without a compatible ``violations`` method, so a
+    requirement is always enforced, never silently skipped.
+
+    A host's own kind, or a subclass of a built-in, lives in Python only:
+    :meth:`Pipeline.to_dict` refuses to write it (a configuration could only name a
+    built-in kind, and would lose the host's rule without a word).
+    """
+
+    def violations(self, opp: Opportunity, stage: "Stage", *, at: datetime,
+                   reason: str | None, guards: GuardRegistry) -> Iterable[Violation]:
+        """Return every way ``opp`` fails this requirement for a move into ``stage``.
+
+        Called by :meth:`Pipeline.check` (and so by every move) with arguments it has
+        already checked; the result must depend on them only (no clock, no I/O).
+
+        Args:
+            opp: The deal about to move.
+            stage: The stage it would enter (the one holding this requirement).
+            at: When the move would happen (timezone-aware).
+            reason: The reason given for the move (a lost reason for a lost stage).
+            guards: The pipeline's guard registry.
+
+        Returns:
+            The violations, each a :class:`Violation` with ``stage_id=stage.id``,
+            ``requirement=self`` and, as a rule, ``overridable=True`` (an override note
+            then bypasses it; ``False`` makes it block even an override). Empty when
+            the requirement is met: return ``()`` (cheap; this runs on every move).
+        """
+        ...
