@@ -222,8 +222,8 @@ class Stage:
             # itself would otherwise let every deal through.
             problem = requirement_problem(req)
             if problem is not None:
-                raise ValidationError(f"item {j} is {problem}", model="Stage", field="requirements",
-                                      value=req)
+                raise ValidationError(f"item {j} is {problem}", model="Stage",
+                                      field="requirements", value=req)
 
     @property
     def is_open(self) -> bool:
