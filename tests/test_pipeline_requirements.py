@@ -36,7 +36,7 @@ from oppcore import (
     ValidationError,
     Violation,
 )
-from oppcore.pipeline._requirements import FIELD_NAMES, _missing, _read, _SIZED
+from oppcore.pipeline._requirements import _SIZED, FIELD_NAMES, _missing, _read
 from oppcore.testing import strategies
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
