@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
 
+from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
 from ._guards import GuardRegistry
@@ -34,6 +35,11 @@ class Violation:
         requirement: The entry requirement that is unmet (``None`` for policy violations).
         overridable: Whether a manager's override may bypass it (requirements: yes;
             illegal moves and structural problems: no).
+
+    Raises:
+        ValidationError: If ``code`` or ``message`` is not a non-empty string,
+            ``stage_id`` or ``field`` is neither a string nor ``None``, or ``overridable``
+            is not a bool.
     """
 
     code: str
@@ -42,6 +48,22 @@ class Violation:
     field: str | None = None
     requirement: "Requirement | None" = None
     overridable: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        # Host requirements build violations too: keep the ones a refusal reports sound.
+        for name in ("code", "message"):
+            value = getattr(self, name)
+            if type(value) is not str or not value.strip():
+                raise ValidationError(f"must be a non-empty string, got {value!r}",
+                                      model="Violation", field=name, value=value)
+        for name in ("stage_id", "field"):
+            value = getattr(self, name)
+            if value is not None and type(value) is not str:
+                raise ValidationError(f"must be a string or None, got {value!r}",
+                                      model="Violation", field=name, value=value)
+        if type(self.overridable) is not bool:
+            raise ValidationError("must be True or False", model="Violation",
+                                  field="overridable", value=self.overridable)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

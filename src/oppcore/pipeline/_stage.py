@@ -78,7 +78,8 @@ class Guidance:
         summary: What the stage is about and what to achieve, in a sentence or two.
         actions: What to do in the stage.
         documents: Which documents to prepare (proposal, quote, contract...).
-        key_fields: The deal fields to fill in while in the stage.
+        key_fields: The deal fields to fill in while in the stage (advice shown to people;
+            entry requirements are what a move checks).
 
     Raises:
         ValidationError: If ``summary`` is not a string or an item of the lists is not a
@@ -106,16 +107,16 @@ class FollowUp:
     """When a deal in a stage needs attention.
 
     Args:
-        max_days: Days in the stage after which the deal counts as stale ("rotting");
-            ``None`` for no limit.
+        max_days: Days in the stage after which the deal counts as stale ("rotting"), a
+            whole number in 1..36500; ``None`` for no limit.
         cadence: How often to follow up, e.g. ``"every 7 days"``, ``"every 2 weeks"``,
             ``"monthly"``; ``None`` for no cadence.
         business_days: Count weekdays only (Saturday and Sunday excluded) for ``max_days``
             and for day-based cadences; other cadences landing on a weekend move to Monday.
 
     Raises:
-        ValidationError: If ``max_days`` is not a positive integer or the cadence cannot
-            be read.
+        ValidationError: If ``max_days`` is not a whole number in 1..36500, the cadence
+            cannot be read or ``business_days`` is not a bool.
     """
 
     max_days: int | None = None
@@ -170,10 +171,11 @@ class Stage:
         id: Stable identifier, used in history and by code (never shown to users).
         label: Display name.
         kind: Open, won or lost.
-        probability: Default win probability of deals in the stage, in [0, 1]
-            (1 for won stages, 0 for lost stages).
-        forecast_category: How deals in the stage count in a forecast (``CLOSED`` for won
-            stages, ``OMITTED`` for lost stages).
+        probability: Default win probability of deals in the stage, in [0, 1]. A
+            :class:`Pipeline` requires 1 for won stages and 0 for lost stages.
+        forecast_category: How deals in the stage count in a forecast. A
+            :class:`Pipeline` requires ``CLOSED`` for won stages (and only for them) and
+            ``OMITTED`` for lost stages.
         order: Position in the pipeline (0-based; set by :class:`Pipeline` loaders).
         guidance: The sales manual's advice for the stage.
         requirements: Entry requirements, all checked on every move into the stage: the
@@ -181,7 +183,8 @@ class Stage:
         follow_up: Stale threshold and follow-up cadence, or ``None``.
 
     Raises:
-        ValidationError: If a field has the wrong type or is out of range.
+        ValidationError: If a field has the wrong type or is out of range, or a
+            requirement cannot evaluate itself.
     """
 
     id: str

@@ -21,13 +21,24 @@ if TYPE_CHECKING:
 __all__ = ["TransitionPolicy", "advance", "check", "move_violation"]
 
 
+def _stage_ids(value: Any) -> tuple[str, ...]:
+    ids = (value,) if isinstance(value, str) else (
+        tuple(value) if isinstance(value, Iterable) else None)
+    if ids is None or any(type(i) is not str or not i.strip() for i in ids):
+        raise ValidationError(f"must map stage ids to stage ids (non-empty strings), got "
+                              f"{value!r}", model="TransitionPolicy", field="table",
+                              value=value)
+    return ids
+
+
 def _table(value: Any) -> FrozenMap[str, tuple[str, ...]] | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
         raise ValidationError("must be a mapping of stage id to stage ids",
                               model="TransitionPolicy", field="table", value=value)
-    return FrozenMap((k, (v,) if isinstance(v, str) else tuple(v)) for k, v in value.items())
+    _stage_ids(tuple(value))  # the keys: stage ids too
+    return FrozenMap((k, _stage_ids(v)) for k, v in value.items())
 
 
 @attrs.frozen(kw_only=True)
@@ -43,7 +54,12 @@ class TransitionPolicy:
         allow_skip: Allow jumping forward over open stages (and to won from any open stage).
         allow_backward: Allow moving back to an earlier open stage.
         allow_reopen: Allow moving a lost deal back to an open stage (won stays terminal).
-        table: Explicit legal moves, ``{from_stage_id: (to_stage_id, ...)}``.
+        table: Explicit legal moves, ``{from_stage_id: (to_stage_id, ...)}`` (stage ids
+            are non-empty strings; a :class:`Pipeline` checks that they name its stages).
+
+    Raises:
+        ValidationError: If a flag is not a bool or the table is not a mapping of stage
+            ids to stage ids.
     """
 
     allow_skip: bool = False
