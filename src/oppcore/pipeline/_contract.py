@@ -73,15 +73,16 @@ class Violation:
 class Requirement(Protocol):
     """What must hold before a deal may enter a stage: anything with this method.
 
-    The six built-in kinds (:class:`RequireFields`, :class:`RequireQualification`,
-    :class:`RequireActivity`, :class:`RequireQuote`, :class:`RequireLostReason`,
-    :class:`RequireGuard`) implement it, and so may a host's own class (no base class
-    needed) or a subclass of a built-in that overrides the method. A :class:`Stage` refuses,
-    when it is built, any requirement without a compatible ``violations`` method, so a
-    requirement is always enforced, never silently skipped.
+    The six built-in kinds (:class:`~oppcore.RequireFields`,
+    :class:`~oppcore.RequireQualification`, :class:`~oppcore.RequireActivity`,
+    :class:`~oppcore.RequireQuote`, :class:`~oppcore.RequireLostReason`,
+    :class:`~oppcore.RequireGuard`) implement it, and so may a host's own class (no base
+    class needed) or a subclass of a built-in. A :class:`~oppcore.Stage` refuses, when it
+    is built, any requirement without a compatible ``violations`` method, so a requirement
+    is always enforced, never silently skipped.
 
     A host's own kind, or a subclass of a built-in, lives in Python only:
-    :meth:`Pipeline.to_dict` refuses to write it (a configuration could only name a
+    :meth:`~oppcore.Pipeline.to_dict` refuses to write it (a configuration can only name a
     built-in kind, and would lose the host's rule without a word).
     """
 
@@ -89,8 +90,10 @@ class Requirement(Protocol):
                    reason: str | None, guards: GuardRegistry) -> Iterable[Violation]:
         """Return every way ``opp`` fails this requirement for a move into ``stage``.
 
-        Called by :meth:`Pipeline.check` (and so by every move) with arguments it has
-        already checked; the result must depend on them only (no clock, no I/O).
+        Called by :meth:`~oppcore.Pipeline.check` (and so by every move) with arguments
+        it has already checked. The answer should depend on the arguments only (no clock,
+        no I/O), so that checks and replays are deterministic; an exception it raises
+        reaches the caller of ``check`` or ``advance`` unchanged.
 
         Args:
             opp: The deal about to move.
@@ -100,9 +103,11 @@ class Requirement(Protocol):
             guards: The pipeline's guard registry.
 
         Returns:
-            The violations, each a :class:`Violation` with ``stage_id=stage.id``,
+            The violations, each a :class:`~oppcore.Violation` with ``stage_id=stage.id``,
             ``requirement=self`` and, as a rule, ``overridable=True`` (an override note
-            then bypasses it; ``False`` makes it block even an override). Empty when
-            the requirement is met: return ``()`` (cheap; this runs on every move).
+            then bypasses it; ``False`` makes it block even an override). Anything else
+            in the result makes ``check`` raise ``ValidationError``. When the requirement
+            is met, return an empty tuple: this runs on every move, and ``()`` costs
+            nothing to build or to test.
         """
         ...
