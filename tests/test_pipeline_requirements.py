@@ -36,7 +36,7 @@ from oppcore import (
     ValidationError,
     Violation,
 )
-from oppcore.pipeline._requirements import _SIZED, FIELD_NAMES, _missing, _read
+from oppcore.pipeline._fields import FIELD_NAMES, SIZED, is_missing, read_path
 from oppcore.testing import strategies
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -241,8 +241,8 @@ def oracle(req: object, opp: Opportunity, stage: Stage, at: datetime, reason: st
     sid = stage.id
     if type(req) is RequireFields:
         for path in req.fields:
-            value = getattr(opp, path) if "." not in path else _read(opp, path)
-            if value is None or (type(value) in _SIZED and _missing(value)):
+            value = getattr(opp, path) if "." not in path else read_path(opp, path)
+            if value is None or (type(value) in SIZED and is_missing(value)):
                 found.append(Violation(code="missing_field", stage_id=sid, field=path,
                              requirement=req, overridable=True,
                              message=f"fill in {path} before moving to {stage.label!r}"))

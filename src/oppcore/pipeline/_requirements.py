@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 import attrs
 
 from oppcore._errors import ValidationError
-from oppcore._models import Account, Opportunity
+from oppcore._models import Opportunity
 from oppcore._qualification import PARTS
 from oppcore._records import ActivityKind, QuoteStatus
 from oppcore._validate import FrozenMap
 
 from ._contract import Requirement, Violation
+from ._fields import FIELD_NAMES, SIZED, field_problem, is_missing, read_path
 from ._guards import Guard, GuardRegistry
 
 if TYPE_CHECKING:
@@ -42,54 +43,6 @@ __all__ = [
     "field_problem",
     "requirement_problem",
 ]
-
-
-FIELD_NAMES: Final = frozenset({
-    "amount", "expected_close", "account", "contacts", "owner", "source", "probability",
-    "model_probability", "activities", "quotes", "tags", "external_key", "lead_id",
-    "custom",
-})
-"""Deal fields a :class:`RequireFields` may name (plus ``custom.<key>`` and
-``account.<field>``)."""
-
-_ACCOUNT_FIELDS: Final = frozenset(a.name for a in attrs.fields(Account))
-
-
-def field_problem(path: str) -> str | None:
-    """Return why ``path`` cannot be a required field, or ``None`` if it can."""
-    if type(path) is not str or not path.strip():
-        return f"field names must be non-empty strings, got {path!r}"
-    head, dot, rest = path.partition(".")
-    if head not in FIELD_NAMES:
-        return f"unknown deal field {path!r} (known: {', '.join(sorted(FIELD_NAMES))})"
-    if dot:
-        if head == "custom" and rest:
-            return None
-        if head == "account" and rest in _ACCOUNT_FIELDS:
-            return None
-        return f"cannot require {path!r}: only custom.<key> and account.<field> are nested"
-    return None
-
-
-_SIZED: Final = frozenset({str, tuple, frozenset, FrozenMap})
-
-
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, (str, tuple, frozenset, Mapping)):
-        return len(value) == 0 or (isinstance(value, str) and value.isspace())
-    return False
-
-
-def _read(opp: Opportunity, path: str) -> Any:
-    head, _, rest = path.partition(".")
-    value = getattr(opp, head)
-    if not rest:
-        return value
-    if head == "custom":
-        return value.get(rest)
-    return None if value is None else getattr(value, rest)
 
 
 def _names(value: Any, model: str, field: str) -> tuple[Any, ...]:
@@ -155,8 +108,8 @@ class RequireFields:
         """Return a ``missing_field`` violation per empty field (see :class:`Requirement`)."""
         found: list[Violation] | None = None
         for path in self.fields:
-            value = getattr(opp, path) if "." not in path else _read(opp, path)
-            if value is None or (type(value) in _SIZED and _missing(value)):
+            value = getattr(opp, path) if "." not in path else read_path(opp, path)
+            if value is None or (type(value) in SIZED and is_missing(value)):
                 if found is None:
                     found = []
                 found.append(Violation(code="missing_field", stage_id=stage.id, field=path,
