@@ -24,6 +24,7 @@ from oppcore._models import (
 from oppcore._money import Money
 from oppcore._qualification import Qualification
 from oppcore._records import StageChange
+from oppcore._validate import bad_text
 
 from ._args import check_aware
 from ._pipeline import Pipeline
@@ -180,7 +181,7 @@ def convert(lead: Lead, *, pipeline: Pipeline, at: datetime, by: str,
     if not isinstance(pipeline, Pipeline):
         raise ValidationError(f"pipeline must be a Pipeline, got {type(pipeline).__name__}",
                               field="pipeline", value=pipeline)
-    if type(by) is not str or not by.strip():
+    if bad_text(by):  # the same rule as advance() and every model's required text
         raise ValidationError(f"by must name who converts the lead, got {by!r}", field="by",
                               value=by)
     violations = status_violations(lead, LeadStatus.CONVERTED, at=at)
