@@ -66,7 +66,7 @@ OFFSETLESS = datetime(2026, 1, 5, 9, 0, tzinfo=NoOffset())
                                    None, 0])
 def test_aware_refuses_every_kind_of_naive(value: object) -> None:
     assert not is_aware(value)
-    with pytest.raises(ValidationError, match=r"^when: "):
+    with pytest.raises(ValidationError, match=r"^when must be a timezone-aware datetime, got "):
         aware(value, "when")
 
 

@@ -55,8 +55,9 @@ def fail(inst: Any, field: str, message: str, value: Any) -> NoReturn:
 
 
 def _raise(message: str, name: str, model: str | None, value: Any) -> NoReturn:
-    # With a model the error reads "Model.field: ..."; a function argument names itself.
-    raise ValidationError(message if model else f"{name}: {message}", model=model, field=name,
+    # With a model the error reads "Model.field: must be ..."; an argument reads
+    # "at must be ...".
+    raise ValidationError(message if model else f"{name} {message}", model=model, field=name,
                           value=value)
 
 
@@ -95,8 +96,8 @@ def aware(value: object, name: str, *, model: str | None = None) -> datetime:
         _raise(f"must be a timezone-aware datetime, got {type(value).__name__}", name, model,
                value)
     shown = value.replace(tzinfo=None).isoformat()
-    _raise(f"naive datetime {shown} refused: give it a tzinfo with a UTC offset", name,
-           model, value)
+    _raise(f"must be a timezone-aware datetime, got naive datetime {shown} (give it a tzinfo "
+           f"with a UTC offset)", name, model, value)
 
 
 def optional_aware(value: object, name: str, *, model: str | None = None) -> datetime | None:

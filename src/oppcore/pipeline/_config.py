@@ -45,16 +45,16 @@ _STAGE_KEYS: Final = frozenset({"id", "label", "kind", "probability", "forecast_
 _POLICY_KEYS: Final = frozenset({"allow_skip", "allow_backward", "allow_reopen", "table"})
 _GUIDANCE_KEYS: Final = frozenset({"summary", "actions", "documents", "key_fields"})
 _FOLLOW_UP_KEYS: Final = frozenset({"max_days", "cadence", "business_days"})
-_REQUIREMENT_KEYS: Final = {
-    "fields": (RequireFields, frozenset({"fields"}), frozenset({"fields"})),
-    "qualification": (RequireQualification, frozenset({"parts", "budget_confirmed"}),
-                      frozenset({"parts"})),
-    "activity": (RequireActivity, frozenset({"kind", "min_count"}), frozenset({"kind"})),
-    "quote": (RequireQuote, frozenset({"statuses"}), frozenset()),
-    "lost_reason": (RequireLostReason, frozenset({"reasons"}), frozenset()),
-    "guard": (RequireGuard, frozenset({"name"}), frozenset({"name"})),
-}
-_TYPE_NAMES: Final = {cls: name for name, (cls, _, _) in _REQUIREMENT_KEYS.items()}
+# Each built-in kind by its stable configuration name, with its allowed and required keys.
+_REQUIREMENT_KEYS: Final = {cls.requirement_type: (cls, allowed, required) for cls, allowed,
+                            required in (
+    (RequireFields, frozenset({"fields"}), frozenset({"fields"})),
+    (RequireQualification, frozenset({"parts", "budget_confirmed"}), frozenset({"parts"})),
+    (RequireActivity, frozenset({"kind", "min_count"}), frozenset({"kind"})),
+    (RequireQuote, frozenset({"statuses"}), frozenset()),
+    (RequireLostReason, frozenset({"reasons"}), frozenset()),
+    (RequireGuard, frozenset({"name"}), frozenset({"name"})),
+)}
 _DEFAULT_PROBABILITY: Final = {StageKind.WON: 1.0, StageKind.LOST: 0.0}
 _DEFAULT_CATEGORY: Final = {StageKind.OPEN: ForecastCategory.PIPELINE,
                             StageKind.WON: ForecastCategory.CLOSED,
@@ -300,7 +300,7 @@ def from_dict(data: Any, *, guards: GuardRegistry | None = None,
     raise ConfigError(problems, source=source)
 
 
-def _stage_dict(stage: Stage) -> dict[str, Any]:
+def _stage_dict(stage: Stage, i: int, problems: Problems) -> dict[str, Any]:
     out: dict[str, Any] = {"id": stage.id, "label": stage.label, "kind": stage.kind.value,
                            "probability": stage.probability,
                            "forecast_category": stage.forecast_category.value}
@@ -311,7 +311,9 @@ def _stage_dict(stage: Stage) -> dict[str, Any]:
                       if getattr(g, k)})
         out["guidance"] = guide
     if stage.requirements:
-        out["requirements"] = [_requirement_dict(r) for r in stage.requirements]
+        out["requirements"] = [_requirement_dict(r, f"stages[{i}].requirements[{j}]",
+                                                 stage, problems)
+                               for j, r in enumerate(stage.requirements)]
     f = stage.follow_up
     if f is not None:
         follow: dict[str, Any] = {"business_days": f.business_days}
@@ -323,8 +325,18 @@ def _stage_dict(stage: Stage) -> dict[str, Any]:
     return out
 
 
-def _requirement_dict(req: Requirement) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": _TYPE_NAMES[type(req)]}
+def _requirement_dict(req: Requirement, path: str, stage: Stage,
+                      problems: Problems) -> dict[str, Any]:
+    kind = getattr(type(req), "requirement_type", None)
+    spec = _REQUIREMENT_KEYS.get(kind) if isinstance(kind, str) else None
+    if spec is None or spec[0] is not type(req):
+        # Exact type on purpose: a subclass may carry a rule the data cannot express, and
+        # writing its base kind would drop that rule without a word when read back.
+        problems.append((path, (f"{type(req).__qualname__} in stage {stage.id!r} is not a "
+                         f"built-in requirement kind, so a configuration cannot express it "
+                         f"(built-in kinds: {', '.join(_REQUIREMENT_KEYS)})")))
+        return {}
+    out: dict[str, Any] = {"type": kind}
     if isinstance(req, RequireFields):
         out["fields"] = list(req.fields)
     elif isinstance(req, RequireQualification):
@@ -337,13 +349,18 @@ def _requirement_dict(req: Requirement) -> dict[str, Any]:
         out["statuses"] = [s.value for s in req.statuses]
     elif isinstance(req, RequireLostReason):
         out["reasons"] = list(req.reasons)
-    else:
+    elif isinstance(req, RequireGuard):
         out["name"] = req.name
     return out
 
 
 def to_dict(pipeline: Pipeline) -> dict[str, Any]:
-    """Return ``pipeline`` as plain data (JSON- and TOML-ready: no ``None`` values)."""
+    """Return ``pipeline`` as plain data (JSON- and TOML-ready: no ``None`` values).
+
+    Raises:
+        ConfigError: Listing every requirement that is not of a built-in kind (a host's
+            own class or a subclass of a built-in): plain data cannot express it.
+    """
     policy = pipeline.policy
     transitions: dict[str, Any] = {"allow_skip": policy.allow_skip,
                                    "allow_backward": policy.allow_backward,
@@ -354,7 +371,10 @@ def to_dict(pipeline: Pipeline) -> dict[str, Any]:
     if pipeline.description:
         out["description"] = pipeline.description
     out["transitions"] = transitions
-    out["stages"] = [_stage_dict(s) for s in pipeline.stages]
+    problems: Problems = []
+    out["stages"] = [_stage_dict(s, i, problems) for i, s in enumerate(pipeline.stages)]
+    if problems:
+        raise ConfigError(problems, source=f"pipeline {pipeline.id!r} (to_dict)")
     return out
 
 

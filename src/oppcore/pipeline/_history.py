@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from oppcore._checks import aware
 from oppcore._errors import TransitionError, ValidationError
 from oppcore._models import Opportunity
 from oppcore._records import StageChange
@@ -15,12 +16,6 @@ from ._stage import FollowUp
 from ._transitions import move_violation
 
 __all__ = ["is_stale", "next_follow_up", "replay", "stage_entered_at", "time_in_stage"]
-
-
-def _aware(value: Any, name: str) -> None:
-    if type(value) is not datetime or value.tzinfo is None:
-        raise ValidationError(f"{name} must be a timezone-aware datetime, got {value!r}",
-                              field=name, value=value)
 
 
 def _opp(value: Any) -> None:
@@ -129,7 +124,7 @@ def time_in_stage(opp: Opportunity, *, now: datetime) -> dict[str, timedelta]:
         ValidationError: If ``now`` is not timezone-aware.
     """
     _opp(opp)
-    _aware(now, "now")
+    aware(now, "now")
     history = opp.stage_history
     if not history:
         return {opp.stage_id: max(now - opp.created_at, timedelta(0))}
@@ -149,7 +144,7 @@ def _entered(opp: Opportunity) -> datetime:
 def _follow_up(pipeline: Pipeline, opp: Opportunity, now: datetime) -> FollowUp | None:
     """Check the arguments and return the follow-up rule of ``opp``'s current stage."""
     _opp(opp)
-    _aware(now, "now")
+    aware(now, "now")
     if opp.pipeline_id != pipeline.id:
         # Pipelines often share stage ids ('won', 'lost'): looking the stage up anyway would
         # apply another pipeline's rules to the deal without a word.

@@ -11,6 +11,7 @@ from typing import Final
 
 import attrs
 
+from oppcore._checks import aware, is_text
 from oppcore._errors import TransitionError, ValidationError
 from oppcore._models import (
     Account,
@@ -47,9 +48,7 @@ def _check_lead(lead: object, at: object) -> None:
     if not isinstance(lead, Lead):
         raise ValidationError(f"lead must be a Lead, got {type(lead).__name__}", field="lead",
                               value=lead)
-    if type(at) is not datetime or at.tzinfo is None:
-        raise ValidationError(f"at must be a timezone-aware datetime, got {at!r}", field="at",
-                              value=at)
+    aware(at, "at")
 
 
 def status_violations(lead: Lead, to: LeadStatus, *, at: datetime) -> tuple[Violation, ...]:
@@ -181,7 +180,7 @@ def convert(lead: Lead, *, pipeline: Pipeline, at: datetime, by: str,
     if not isinstance(pipeline, Pipeline):
         raise ValidationError(f"pipeline must be a Pipeline, got {type(pipeline).__name__}",
                               field="pipeline", value=pipeline)
-    if type(by) is not str or not by.strip():
+    if not is_text(by):  # the same rule as advance() and every model's required text
         raise ValidationError(f"by must name who converts the lead, got {by!r}", field="by",
                               value=by)
     violations = status_violations(lead, LeadStatus.CONVERTED, at=at)

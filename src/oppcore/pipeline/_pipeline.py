@@ -160,8 +160,9 @@ class Pipeline:
             Every violation (policy, ordering and entry requirements); empty if allowed.
 
         Raises:
-            ValidationError: If ``at`` is not a timezone-aware datetime or ``opp`` is not
-                an Opportunity.
+            ValidationError: If ``at`` is not a timezone-aware datetime, ``opp`` is not
+                an Opportunity, or a requirement's ``violations()`` returns anything but
+                :class:`~oppcore.Violation` values.
         """
         return check(self, opp, to_stage, at=at, reason=reason)
 
@@ -219,7 +220,8 @@ class Pipeline:
 
         Raises:
             TransitionError: If the move is refused.
-            ValidationError: If ``stage`` is needed but not given.
+            ValidationError: If ``stage`` is needed but not given, or as for
+                :meth:`advance` (a naive ``at``, an empty ``by``...).
         """
         target = self._closing_stage(self.won_stages, stage, "won")
         return self.advance(opp, target, at=at, by=by, reason=reason, override=override)
@@ -241,7 +243,8 @@ class Pipeline:
 
         Raises:
             TransitionError: If the move is refused.
-            ValidationError: If ``stage`` is needed but not given.
+            ValidationError: If ``stage`` is needed but not given, or as for
+                :meth:`advance` (a naive ``at``, an empty ``by``...).
         """
         target = self._closing_stage(self.lost_stages, stage, "lost")
         return self.advance(opp, target, at=at, by=by, reason=reason, override=override)

@@ -10,7 +10,7 @@ import attrs
 from oppcore._errors import UnknownStageError, ValidationError
 
 from ._cadence import cadence_parts
-from ._requirements import Requirement
+from ._requirements import Requirement, requirement_problem
 
 __all__ = ["FollowUp", "ForecastCategory", "Guidance", "Stage", "StageKind", "UnknownStageError"]
 
@@ -38,10 +38,29 @@ class ForecastCategory(str, enum.Enum):
     """Left out of the forecast (lost deals)."""
 
 
-def _str_tuple(value: Any) -> tuple[str, ...]:
+def _str_tuple(value: Any, field: str) -> tuple[str, ...]:
+    """Return ``value`` as a tuple (one string counts as one item)."""
     if isinstance(value, str):
         return (value,)
-    return tuple(value)
+    try:
+        return tuple(value)
+    except TypeError as exc:
+        raise ValidationError(f"must be a string or a sequence of strings, got "
+                              f"{type(value).__name__}", model="Guidance", field=field,
+                              value=value) from exc
+
+
+# Named converters, one per field (the attrs mypy plugin reads named functions only).
+def _actions(value: Any) -> tuple[str, ...]:
+    return _str_tuple(value, "actions")
+
+
+def _documents(value: Any) -> tuple[str, ...]:
+    return _str_tuple(value, "documents")
+
+
+def _key_fields(value: Any) -> tuple[str, ...]:
+    return _str_tuple(value, "key_fields")
 
 
 def _check_strings(inst: Any, name: str, values: tuple[Any, ...]) -> None:
@@ -59,13 +78,18 @@ class Guidance:
         summary: What the stage is about and what to achieve, in a sentence or two.
         actions: What to do in the stage.
         documents: Which documents to prepare (proposal, quote, contract...).
-        key_fields: The deal fields to fill in while in the stage.
+        key_fields: The deal fields to fill in while in the stage (advice shown to people;
+            entry requirements are what a move checks).
+
+    Raises:
+        ValidationError: If ``summary`` is not a string or an item of the lists is not a
+            non-empty string.
     """
 
     summary: str = ""
-    actions: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
-    documents: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
-    key_fields: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    actions: tuple[str, ...] = attrs.field(default=(), converter=_actions)
+    documents: tuple[str, ...] = attrs.field(default=(), converter=_documents)
+    key_fields: tuple[str, ...] = attrs.field(default=(), converter=_key_fields)
 
     def __attrs_post_init__(self) -> None:
         if type(self.summary) is not str:
@@ -83,16 +107,16 @@ class FollowUp:
     """When a deal in a stage needs attention.
 
     Args:
-        max_days: Days in the stage after which the deal counts as stale ("rotting");
-            ``None`` for no limit.
+        max_days: Days in the stage after which the deal counts as stale ("rotting"), a
+            whole number in 1..36500; ``None`` for no limit.
         cadence: How often to follow up, e.g. ``"every 7 days"``, ``"every 2 weeks"``,
             ``"monthly"``; ``None`` for no cadence.
         business_days: Count weekdays only (Saturday and Sunday excluded) for ``max_days``
             and for day-based cadences; other cadences landing on a weekend move to Monday.
 
     Raises:
-        ValidationError: If ``max_days`` is not a positive integer or the cadence cannot
-            be read.
+        ValidationError: If ``max_days`` is not a whole number in 1..36500, the cadence
+            cannot be read or ``business_days`` is not a bool.
     """
 
     max_days: int | None = None
@@ -125,7 +149,14 @@ class FollowUp:
 
 
 def _requirements(value: Iterable[Requirement]) -> tuple[Requirement, ...]:
-    return tuple(value)
+    if isinstance(value, tuple):
+        return value
+    try:
+        return tuple(value)
+    except TypeError as exc:
+        raise ValidationError(f"must be a sequence of requirements, got "
+                              f"{type(value).__name__}", model="Stage", field="requirements",
+                              value=value) from exc
 
 
 def _probability(value: Any) -> Any:
@@ -140,17 +171,20 @@ class Stage:
         id: Stable identifier, used in history and by code (never shown to users).
         label: Display name.
         kind: Open, won or lost.
-        probability: Default win probability of deals in the stage, in [0, 1]
-            (1 for won stages, 0 for lost stages).
-        forecast_category: How deals in the stage count in a forecast (``CLOSED`` for won
-            stages, ``OMITTED`` for lost stages).
+        probability: Default win probability of deals in the stage, in [0, 1]. A
+            :class:`Pipeline` requires 1 for won stages and 0 for lost stages.
+        forecast_category: How deals in the stage count in a forecast. A
+            :class:`Pipeline` requires ``CLOSED`` for won stages (and only for them) and
+            ``OMITTED`` for lost stages.
         order: Position in the pipeline (0-based; set by :class:`Pipeline` loaders).
         guidance: The sales manual's advice for the stage.
-        requirements: Entry requirements, all checked on every move into the stage.
+        requirements: Entry requirements, all checked on every move into the stage: the
+            built-in kinds or any object implementing :class:`~oppcore.Requirement`.
         follow_up: Stale threshold and follow-up cadence, or ``None``.
 
     Raises:
-        ValidationError: If a field has the wrong type or is out of range.
+        ValidationError: If a field has the wrong type or is out of range, or a
+            requirement cannot evaluate itself.
     """
 
     id: str
@@ -186,6 +220,13 @@ class Stage:
         if self.follow_up is not None and not isinstance(self.follow_up, FollowUp):
             raise ValidationError("must be a FollowUp or None", model="Stage",
                                   field="follow_up", value=self.follow_up)
+        for j, req in enumerate(self.requirements):
+            # Refused here, not at the first move: a requirement that cannot evaluate
+            # itself would otherwise let every deal through.
+            problem = requirement_problem(req)
+            if problem is not None:
+                raise ValidationError(f"item {j} is {problem}", model="Stage",
+                                      field="requirements", value=req)
 
     @property
     def is_open(self) -> bool:

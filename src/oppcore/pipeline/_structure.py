@@ -3,7 +3,7 @@
 from collections import deque
 from typing import TYPE_CHECKING
 
-from ._requirements import REQUIREMENT_TYPES, GuardRegistry, RequireGuard, RequireLostReason
+from ._requirements import GuardRegistry, RequireGuard, RequireLostReason, requirement_problem
 from ._stage import ForecastCategory, Stage, StageKind
 from ._transitions import TransitionPolicy, move_violation
 
@@ -90,8 +90,9 @@ def _stage_problems(p: "Pipeline", i: int, s: Stage) -> list[tuple[str, str]]:
     reqs: tuple[object, ...] = s.requirements
     for j, req in enumerate(reqs):
         where = f"{at}.requirements[{j}]"
-        if not isinstance(req, REQUIREMENT_TYPES):
-            out.append((where, f"not a requirement: {type(req).__name__}"))
+        problem = requirement_problem(req)  # Stage refuses these; kept for a forged one
+        if problem is not None:
+            out.append((where, problem))
         elif isinstance(req, RequireGuard) and req.name not in p.guards:
             known = ", ".join(sorted(p.guards)) or "none registered"
             out.append((f"{where}.name", f"unknown guard {req.name!r} (known: {known})"))

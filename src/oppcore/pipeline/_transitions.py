@@ -1,19 +1,19 @@
 """Transition policy and the pure check/advance functions behind :class:`Pipeline`."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from oppcore._checks import is_text
+from oppcore._checks import aware, is_text
 from oppcore._copying import trusted, trusted_evolve
 from oppcore._errors import TransitionError, ValidationError
 from oppcore._frozenmap import FrozenMap
 from oppcore._models import Opportunity, Probability, ProbabilitySource
 from oppcore._records import StageChange
 
-from ._requirements import Violation, evaluate
+from ._requirements import Violation
 from ._stage import StageKind
 
 if TYPE_CHECKING:
@@ -22,13 +22,24 @@ if TYPE_CHECKING:
 __all__ = ["TransitionPolicy", "advance", "check", "move_violation"]
 
 
+def _stage_ids(value: Any) -> tuple[str, ...]:
+    ids = (value,) if isinstance(value, str) else (
+        tuple(value) if isinstance(value, Iterable) else None)
+    if ids is None or any(type(i) is not str or not i.strip() for i in ids):
+        raise ValidationError(f"must map stage ids to stage ids (non-empty strings), got "
+                              f"{value!r}", model="TransitionPolicy", field="table",
+                              value=value)
+    return ids
+
+
 def _table(value: Any) -> FrozenMap[str, tuple[str, ...]] | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
         raise ValidationError("must be a mapping of stage id to stage ids",
                               model="TransitionPolicy", field="table", value=value)
-    return FrozenMap((k, (v,) if isinstance(v, str) else tuple(v)) for k, v in value.items())
+    _stage_ids(tuple(value))  # the keys: stage ids too
+    return FrozenMap((k, _stage_ids(v)) for k, v in value.items())
 
 
 @attrs.frozen(kw_only=True)
@@ -44,7 +55,12 @@ class TransitionPolicy:
         allow_skip: Allow jumping forward over open stages (and to won from any open stage).
         allow_backward: Allow moving back to an earlier open stage.
         allow_reopen: Allow moving a lost deal back to an open stage (won stays terminal).
-        table: Explicit legal moves, ``{from_stage_id: (to_stage_id, ...)}``.
+        table: Explicit legal moves, ``{from_stage_id: (to_stage_id, ...)}`` (stage ids
+            are non-empty strings; a :class:`Pipeline` checks that they name its stages).
+
+    Raises:
+        ValidationError: If a flag is not a bool or the table is not a mapping of stage
+            ids to stage ids.
     """
 
     allow_skip: bool = False
@@ -108,17 +124,10 @@ def move_violation(pipeline: "Pipeline", src: int, dst: int) -> Violation | None
                      message=f"moving back from {a.label!r} to {b.label!r} is not allowed")
 
 
-def _check_at(at: object) -> None:
-    if type(at) is not datetime or at.utcoffset() is None:
-        shown = type(at).__name__ if not isinstance(at, datetime) else "a naive datetime"
-        raise ValidationError(f"at must be a timezone-aware datetime, got {shown}", field="at",
-                              value=at)
-
-
 def check(pipeline: "Pipeline", opp: Opportunity, to_stage: str, *, at: datetime,
           reason: str | None = None) -> tuple[Violation, ...]:
     """Return every reason moving ``opp`` to ``to_stage`` at ``at`` is refused (see Pipeline)."""
-    _check_at(at)
+    aware(at, "at")
     if not isinstance(opp, Opportunity):
         raise ValidationError(f"opp must be an Opportunity, got {type(opp).__name__}",
                               field="opp", value=opp)
@@ -148,8 +157,23 @@ def check(pipeline: "Pipeline", opp: Opportunity, to_stage: str, *, at: datetime
     if stage.requirements:
         guards = pipeline.guards
         for req in stage.requirements:
-            evaluate(req, opp, stage, at, reason, guards, found)
+            # Each requirement evaluates itself: a subclass or a host's own kind is
+            # enforced exactly like a built-in. A met requirement returns () (falsy).
+            unmet = req.violations(opp, stage, at=at, reason=reason, guards=guards)
+            if unmet:
+                _collect(req, stage.id, unmet, found)
     return tuple(found) if found else ()
+
+
+def _collect(req: object, stage_id: str, unmet: Iterable[object],
+             found: list[Violation]) -> None:
+    """Append what a requirement returned to ``found``, refusing anything but violations."""
+    for v in unmet:
+        if not isinstance(v, Violation):
+            raise ValidationError(f"requirement {req!r} of stage {stage_id!r} returned "
+                                  f"{v!r}; violations() must return Violation values",
+                                  field="requirements", value=v)
+        found.append(v)
 
 
 def _probabilities(pipeline: "Pipeline", opp: Opportunity, dst: int,
