@@ -1,7 +1,10 @@
 """Storage: the store protocol, its reference stores, the audit trail and permissions.
 
-Everything public here is also importable from :mod:`oppcore`.
+Everything public here is also importable from :mod:`oppcore`, except (for now) the two
+storage errors ``StoreClosedError`` and ``StorageUnavailableError``, importable from here.
 """
+
+from oppcore._errors import StorageUnavailableError, StoreClosedError
 
 from ._audit import AuditEntry, FieldChange, diff_fields
 from ._memory import InMemoryStore
@@ -21,7 +24,9 @@ __all__ = [
     "Page",
     "Policy",
     "SQLiteStore",
+    "StorageUnavailableError",
     "Store",
+    "StoreClosedError",
     "Write",
     "diff_fields",
     "export_document",
