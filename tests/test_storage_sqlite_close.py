@@ -114,12 +114,10 @@ def test_close_waits_for_a_running_read_which_then_succeeds(
     entered.wait()  # the reader is inside get(), its statement done, its result not yet read
     closer = threading.Thread(target=store.close)
     closer.start()
-    # Once close() has begun, new calls are refused at once (no waiting on the reader).
-    while True:
-        try:
-            store.changes()
-        except StoreClosedError:
-            break
+    while not store._guard.is_closed():  # until close() has begun (it then waits)
+        pass
+    with pytest.raises(StoreClosedError):  # new calls are refused at once, without waiting
+        store.changes()
     assert closer.is_alive()  # still waiting for the reader
     assert store._open_connections() == 2  # nothing closed under the reader
     release.set()

@@ -143,8 +143,9 @@ def test_real_file_permissions_a_read_only_file_and_a_read_only_directory() -> N
             make_store(case / "store.db")
         os.chmod(file_case, 0o777)  # noqa: S103 - the directory writable, the file not
         os.chmod(file_case / "store.db", 0o444)
-        os.chmod(dir_case / "store.db", 0o666)  # noqa: S103 - the file writable, its
-        os.chmod(dir_case, 0o555)  # directory not (WAL needs to create -wal and -shm)
+        # The file writable, its directory not (WAL needs to create -wal and -shm there).
+        os.chmod(dir_case / "store.db", 0o666)  # noqa: S103 - deliberately writable
+        os.chmod(dir_case, 0o555)  # noqa: S103 - deliberately read-only
         try:
             out = subprocess.run(
                 [*prefix, sys.executable, "-c", _PERMISSIONS_CHILD, str(file_case),

@@ -23,59 +23,31 @@ Design notes (why it is safe to share between threads and processes):
 
 import os
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from oppcore import serde
-from oppcore._errors import (
-    DuplicateError,
-    NotFoundError,
-    StorageUnavailableError,
-    StoreClosedError,
-    StoreError,
-    ValidationError,
-    VersionConflictError,
-)
+from oppcore._errors import NotFoundError, StorageUnavailableError, ValidationError
 
 from ._audit import AuditEntry
-from ._base import ACTIONS, FeedAction, QueryFilter, StoreBase, micros, unique_keys
+from ._base import ACTIONS, FeedAction, QueryFilter, StoreBase, micros
 from ._protocol import Change, Kind, Record, Write, kind_name
+from ._sqlite_backup import copy_database
+from ._sqlite_conn import Connections
 from ._sqlite_guard import OperationGuard, classify, guarded
 from ._sqlite_schema import (
-    DELETE,
     GET,
-    HOLDER,
     INSERT,
     MIGRATIONS,
     SCHEMA_VERSION,
     TABLES,
-    UPDATE,
-    VERSION,
+    log_changes,
     row_of,
+    write_one,
 )
 
 __all__ = ["SQLiteStore"]
-
-
-def _publish(partial: Path, target: Path) -> None:
-    """Give the finished copy its name without ever replacing an existing file."""
-    try:
-        os.link(partial, target)  # fails, rather than replaces, if the name was taken
-    except FileExistsError:
-        raise
-    except OSError:
-        # A filesystem without hard links: rename, after checking the name once more.
-        if target.exists():
-            raise FileExistsError(os.fspath(target)) from None
-        os.replace(partial, target)
-
-
-def _not_unicode(name: str, record: Record) -> ValidationError:
-    return ValidationError(f"{name} {record.id!r} holds text that is not valid Unicode (a lone "
-                           f"surrogate) and cannot be stored", model=type(record).__name__,
-                           value=record)
 
 
 class SQLiteStore(StoreBase):
@@ -128,14 +100,9 @@ class SQLiteStore(StoreBase):
                                   "in-memory store", field="path", value=path)
         self._synchronous = synchronous
         self._timeout = float(busy_timeout)
-        self._local = threading.local()
-        # Every connection this store opened, with the thread and process that own it.
-        self._all: list[tuple[threading.Thread, int, sqlite3.Connection]] = []
-        # Connections inherited through fork(): never used, closed or freed in this process
-        # (SQLite forbids touching a connection carried across fork; freeing one closes it).
-        self._inherited: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
         self._guard = OperationGuard(self._path, self._timeout)
+        self._connections = Connections(self._path, synchronous=synchronous,
+                                        timeout=self._timeout, guard=self._guard)
         try:
             self._migrate()
         except BaseException:
@@ -159,48 +126,11 @@ class SQLiteStore(StoreBase):
     # --- connections and schema ----------------------------------------------------------
 
     def _conn(self) -> sqlite3.Connection:
-        local = self._local
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
-        if conn is not None and local.pid == os.getpid():
-            return conn
-        if self._guard.is_closed():
-            raise StoreClosedError(self._path)
-        # sqlite3 errors here are translated by the operation that asked for a connection.
-        conn = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None,
-                               check_same_thread=False)
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        except BaseException:
-            conn.close()  # not half-set-up and left open
-            raise
-        pid = os.getpid()
-        with self._all_lock:
-            if self._guard.is_closed():  # close() ran while this thread was connecting
-                conn.close()
-                raise StoreClosedError(self._path)
-            local.conn, local.pid = conn, pid
-            # Close the connections of threads that have finished (a host serving each
-            # request on a new thread would otherwise pile them up until close()), and set
-            # aside those inherited from a parent process.
-            kept = []
-            for owner, owner_pid, other in self._all:
-                if owner_pid != pid:
-                    self._inherited.append(other)
-                elif owner.is_alive():
-                    kept.append((owner, owner_pid, other))
-                else:
-                    other.close()
-            kept.append((threading.current_thread(), pid, conn))
-            self._all = kept
-        return conn
+        return self._connections.get()
 
     def _open_connections(self) -> int:
         """Return how many connections this process holds open for the store (for tests)."""
-        pid = os.getpid()
-        with self._all_lock:
-            return sum(1 for _, owner_pid, _ in self._all if owner_pid == pid)
+        return self._connections.count_open()
 
     @guarded("open", write=True)
     def _migrate(self) -> None:
@@ -247,16 +177,7 @@ class SQLiteStore(StoreBase):
         disturbs the parent.
         """
         self._guard.shut()
-        pid = os.getpid()
-        with self._all_lock:
-            # Under the lock that registers connections: none can slip in after this.
-            entries, self._all = self._all, []
-        for _, owner_pid, conn in entries:
-            if owner_pid == pid:
-                conn.close()
-            else:
-                self._inherited.append(conn)
-        self._local = threading.local()
+        self._connections.close_all()
 
     def _write(self, body: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run ``body`` in one ``BEGIN IMMEDIATE`` transaction; roll back on any error."""
@@ -282,11 +203,7 @@ class SQLiteStore(StoreBase):
         try:
             conn.execute("ROLLBACK")
         except sqlite3.Error:
-            with self._all_lock:
-                self._all = [entry for entry in self._all if entry[2] is not conn]
-            if getattr(self._local, "conn", None) is conn:
-                del self._local.conn
-            conn.close()
+            self._connections.drop(conn)
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -348,72 +265,16 @@ class SQLiteStore(StoreBase):
             results: list[Record | None] = []
             changes: list[tuple[str, str, FeedAction, int]] = []
             for w in writes:
-                stored = self._write_one(conn, w)
+                stored = write_one(conn, w)
                 results.append(stored[0])
                 changes.append((kind_name(w.kind), w.record_id, ACTIONS[w.action], stored[1]))
-            self._log(conn, changes, audit_rows)
+            log_changes(conn, changes, audit_rows)
             return tuple(results)
 
         # Name the method the caller used (add, save, delete) when the batch is one write.
         operation = writes[0].action if len(writes) == 1 else "apply"
         with self._guard.operation(operation, write=True):
             return cast(tuple[Record | None, ...], self._write(body))
-
-    def _write_one(self, conn: sqlite3.Connection, w: Write) -> tuple[Record | None, int]:
-        name = kind_name(w.kind)
-        row = conn.execute(VERSION[name], (w.record_id,)).fetchone()
-        if w.action == "add":
-            if row is not None:
-                raise DuplicateError(name, w.record_id, existing_id=w.record_id)
-            tomb = conn.execute("SELECT version FROM tombstones WHERE kind = ? AND id = ?",
-                                (name, w.record_id)).fetchone()
-            version = (tomb[0] if tomb else 0) + 1
-            record = cast(Record, w.record)
-            self._execute_keyed(conn, name, record, INSERT[name], row_of(name, record, version))
-            return record.evolve(version=version), version
-        if row is None:
-            raise NotFoundError(name, w.record_id)
-        expected = cast(int, w.version)
-        if row[0] != expected:
-            raise VersionConflictError(name, w.record_id, expected=expected, actual=row[0])
-        if w.action == "delete":
-            conn.execute(DELETE[name], (w.record_id,))
-            conn.execute("INSERT OR REPLACE INTO tombstones (kind, id, version) VALUES (?,?,?)",
-                         (name, w.record_id, expected))
-            return None, expected
-        record = cast(Record, w.record)
-        self._execute_keyed(conn, name, record, UPDATE[name], row_of(name, record, expected + 1))
-        return record.evolve(version=expected + 1), expected + 1
-
-    def _execute_keyed(self, conn: sqlite3.Connection, name: str, record: Record, sql: str,
-                       row: tuple[Any, ...]) -> None:
-        """Run an insert or update; translate a unique-key violation to ``DuplicateError``."""
-        try:
-            conn.execute(sql, row)
-        except sqlite3.IntegrityError as exc:
-            raise self._duplicate(conn, name, record) from exc
-        except UnicodeEncodeError as exc:
-            raise _not_unicode(name, record) from exc
-
-    def _duplicate(self, conn: sqlite3.Connection, name: str, record: Record) -> StoreError:
-        for key_name, key in unique_keys(record):
-            holder = conn.execute(HOLDER[(name, key_name)], (key, record.id)).fetchone()
-            if holder is not None:
-                return DuplicateError(name, record.id, existing_id=holder[0], key=key_name)
-        return DuplicateError(name, record.id, existing_id=record.id)
-
-    @staticmethod
-    def _log(conn: sqlite3.Connection, changes: list[tuple[str, str, FeedAction, int]],
-             audit_rows: list[tuple[str, str, str]]) -> None:
-        if changes:
-            last = conn.execute("SELECT tx FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
-            tx = (last[0] if last else 0) + 1
-            conn.executemany(
-                "INSERT INTO changes (tx, kind, record_id, action, version) VALUES (?,?,?,?,?)",
-                [(tx, *c) for c in changes])
-        if audit_rows:
-            conn.executemany("INSERT INTO audit (kind, record_id, data) VALUES (?,?,?)",
-                             audit_rows)
 
     def bulk_add(self, records: Iterable[Record], *, batch_size: int = 1000) -> int:
         """Add many new records, ``batch_size`` per transaction; return how many were added.
@@ -467,7 +328,7 @@ class SQLiteStore(StoreBase):
                         versions[r.id] = (tomb[0] if tomb else 0) + 1
                 conn.executemany(INSERT[name], [row_of(name, r, versions[r.id]) for r in records])
                 changes += [(name, r.id, "added", versions[r.id]) for r in records]
-            self._log(conn, changes, [])
+            log_changes(conn, changes, [])
             return len(changes)
 
         try:
@@ -493,36 +354,8 @@ class SQLiteStore(StoreBase):
                 names the target for a problem writing the copy (its directory missing or
                 read-only, its disk full) and this database for damage in it.
         """
-        target = Path(path)
-        if target.exists():
-            raise StoreError(f"backup target {os.fspath(target)!r} exists; a backup never "
-                             f"overwrites a file: remove it or choose a new path")
-        partial = target.with_name(
-            f".{target.name}.{os.getpid()}-{threading.get_ident()}.partial")
-        source = self._conn()  # a problem opening it is this database's, not the target's
-        try:
-            dest = sqlite3.connect(os.fspath(partial))
-            try:
-                source.backup(dest)
-            finally:
-                dest.close()
-            _publish(partial, target)
-        except FileExistsError as exc:
-            raise StoreError(f"backup target {os.fspath(target)!r} exists; a backup never "
-                             f"overwrites a file: remove it or choose a new path") from exc
-        except (sqlite3.Error, OSError) as exc:
-            # Damage is in the database read; anything else is about the copy being written.
-            damaged = isinstance(exc, sqlite3.Error) and classify(exc) in (
-                "corrupt", "not-a-database", "busy")
-            raise self._guard.translate(
-                exc, f"backup to {os.fspath(target)!r}" if damaged else
-                f"backup of {self._path!r}", write=True,
-                rolled_back="no partial copy was left behind",
-                path=self._path if damaged else os.fspath(target)) from exc
-        finally:
-            for leftover in (partial, *(partial.with_name(partial.name + suffix)
-                                        for suffix in ("-journal", "-wal", "-shm"))):
-                leftover.unlink(missing_ok=True)
+        # A problem opening this thread's connection is this database's, not the target's.
+        copy_database(self._conn(), self._path, Path(path), self._guard)
 
     def integrity_check(self) -> str:
         """Return SQLite's verdict on the database file: ``"ok"`` when it is healthy.

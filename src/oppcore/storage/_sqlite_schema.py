@@ -1,19 +1,21 @@
-"""The SQL of :class:`~oppcore.SQLiteStore`: migrations, statements and the row of a record.
+"""The SQL of :class:`~oppcore.SQLiteStore`: migrations, statements, the steps of a write.
 
 Only fixed table and column names appear in these statements; every value is bound.
 """
 
 import json
+import sqlite3
 from typing import Any, cast
 
 from oppcore import serde
+from oppcore._errors import DuplicateError, NotFoundError, ValidationError, VersionConflictError
 from oppcore._models import Opportunity
 
-from ._base import micros, unique_keys
-from ._protocol import Record
+from ._base import FeedAction, micros, unique_keys
+from ._protocol import Record, Write, kind_name
 
 __all__ = ["DELETE", "GET", "HOLDER", "INSERT", "MIGRATIONS", "SCHEMA_VERSION", "TABLES",
-           "UPDATE", "VERSION", "row_of"]
+           "UPDATE", "VERSION", "log_changes", "row_of", "write_one"]
 
 TABLES = {"lead": "leads", "opportunity": "opportunities"}
 
@@ -96,3 +98,70 @@ HOLDER = {
     ("opportunity", "external_key"):
         "SELECT id FROM opportunities WHERE external_key = ? AND id != ?",
 }
+
+
+def _not_unicode(name: str, record: Record) -> ValidationError:
+    return ValidationError(f"{name} {record.id!r} holds text that is not valid Unicode (a lone "
+                           f"surrogate) and cannot be stored", model=type(record).__name__,
+                           value=record)
+
+
+def write_one(conn: sqlite3.Connection, w: Write) -> tuple[Record | None, int]:
+    """Apply one checked write inside the open transaction; return the result and version."""
+    name = kind_name(w.kind)
+    row = conn.execute(VERSION[name], (w.record_id,)).fetchone()
+    if w.action == "add":
+        if row is not None:
+            raise DuplicateError(name, w.record_id, existing_id=w.record_id)
+        tomb = conn.execute("SELECT version FROM tombstones WHERE kind = ? AND id = ?",
+                            (name, w.record_id)).fetchone()
+        version = (tomb[0] if tomb else 0) + 1
+        record = cast(Record, w.record)
+        _execute_keyed(conn, name, record, INSERT[name], row_of(name, record, version))
+        return record.evolve(version=version), version
+    if row is None:
+        raise NotFoundError(name, w.record_id)
+    expected = cast(int, w.version)
+    if row[0] != expected:
+        raise VersionConflictError(name, w.record_id, expected=expected, actual=row[0])
+    if w.action == "delete":
+        conn.execute(DELETE[name], (w.record_id,))
+        conn.execute("INSERT OR REPLACE INTO tombstones (kind, id, version) VALUES (?,?,?)",
+                     (name, w.record_id, expected))
+        return None, expected
+    record = cast(Record, w.record)
+    _execute_keyed(conn, name, record, UPDATE[name], row_of(name, record, expected + 1))
+    return record.evolve(version=expected + 1), expected + 1
+
+
+def _execute_keyed(conn: sqlite3.Connection, name: str, record: Record, sql: str,
+                   row: tuple[Any, ...]) -> None:
+    """Run an insert or update; translate a unique-key violation to ``DuplicateError``."""
+    try:
+        conn.execute(sql, row)
+    except sqlite3.IntegrityError as exc:
+        raise _duplicate(conn, name, record) from exc
+    except UnicodeEncodeError as exc:
+        raise _not_unicode(name, record) from exc
+
+
+def _duplicate(conn: sqlite3.Connection, name: str, record: Record) -> DuplicateError:
+    for key_name, key in unique_keys(record):
+        holder = conn.execute(HOLDER[(name, key_name)], (key, record.id)).fetchone()
+        if holder is not None:
+            return DuplicateError(name, record.id, existing_id=holder[0], key=key_name)
+    return DuplicateError(name, record.id, existing_id=record.id)
+
+
+def log_changes(conn: sqlite3.Connection, changes: list[tuple[str, str, FeedAction, int]],
+                audit_rows: list[tuple[str, str, str]]) -> None:
+    """Append a batch's history-feed entries (one transaction number) and audit rows."""
+    if changes:
+        last = conn.execute("SELECT tx FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+        tx = (last[0] if last else 0) + 1
+        conn.executemany(
+            "INSERT INTO changes (tx, kind, record_id, action, version) VALUES (?,?,?,?,?)",
+            [(tx, *c) for c in changes])
+    if audit_rows:
+        conn.executemany("INSERT INTO audit (kind, record_id, data) VALUES (?,?,?)",
+                         audit_rows)
