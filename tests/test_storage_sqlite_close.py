@@ -183,3 +183,44 @@ def test_a_duplicate_in_bulk_add_replays_inside_its_own_operation(tmp_path: Path
             store.bulk_add([opportunity("o0"), opportunity("o1")])
         assert store._guard._flights.count == 0
         assert [r.id for r in store.query(Opportunity).items] == ["o1"]
+
+
+def test_close_from_inside_an_operation_waits_only_for_the_other_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a signal handler calling close() would: the closing thread is itself inside a
+    # call, which close() must not wait for (it could never finish first), while another
+    # thread's call must still finish before any connection closes.
+    store = SQLiteStore(tmp_path / "r.db")
+    store.add(opportunity("o1"))
+    other_in, other_go = threading.Event(), threading.Event()
+    loads = serde.loads
+
+    def loads_then(text: str | bytes, cls: type[Opportunity]) -> Opportunity:
+        if threading.current_thread().name == "other":
+            other_in.set()
+            other_go.wait()
+        else:
+            store.close()  # from inside this thread's own get()
+        return loads(text, cls)
+
+    monkeypatch.setattr(serde, "loads", loads_then)
+    got: dict[str, object] = {}
+
+    def read(name: str) -> None:
+        got[name] = store.get(Opportunity, "o1").id
+
+    other = threading.Thread(target=read, args=("other",), name="other", daemon=True)
+    other.start()
+    other_in.wait()
+    closing = threading.Thread(target=read, args=("closing",), name="closing", daemon=True)
+    closing.start()
+    while not store._guard.is_closed():  # until close() has begun (it then waits)
+        pass
+    assert store._open_connections() == 3  # nothing closed while "other" is inside get()
+    other_go.set()
+    other.join()
+    closing.join(timeout=60)
+    assert not closing.is_alive(), "close() waited for its own thread's operation"
+    assert got == {"other": "o1", "closing": "o1"}
+    assert store._open_connections() == 0

@@ -130,7 +130,8 @@ class _Flights:
 
     def __init__(self, *, closed: bool) -> None:
         self.pid = os.getpid()
-        self.cond = threading.Condition(threading.Lock())
+        self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)  # shut() waits on it for count to fall
         self.count = 0
         self.closed = closed
         self.depth = threading.local()  # per thread: how many operations it is inside
@@ -167,39 +168,57 @@ class OperationGuard:
                 self._flights = _Flights(closed=self._flights.closed)
             return self._flights
 
-    @contextmanager
-    def operation(self, name: str, *, write: bool = False,
-                  rolled_back: str = "nothing was written") -> Iterator[None]:
-        """Run the body as one operation of the store.
+    def enter(self) -> tuple[_Flights, int]:
+        """Admit one operation; return what :meth:`leave` needs.
 
         An operation started inside another in the same thread is part of it, and runs
         even if ``shut`` was called meanwhile (the outer one is still being waited for).
 
         Raises:
-            StoreClosedError: The store is closed (checked when the operation starts).
-            StorageUnavailableError: The body raised an ``sqlite3`` exception.
+            StoreClosedError: The store is closed.
         """
         flights = self._current()
         depth: int = getattr(flights.depth, "n", 0)
-        with flights.cond:
+        with flights.lock:
             if flights.closed and depth == 0:
                 raise StoreClosedError(self._path)
             flights.count += 1
         flights.depth.n = depth + 1
+        return flights, depth
+
+    def leave(self, flights: _Flights, depth: int) -> None:
+        """End an operation admitted by :meth:`enter`; wake ``shut`` if it waits."""
+        flights.depth.n = depth
+        with flights.lock:
+            flights.count -= 1
+            if flights.closed:
+                flights.cond.notify_all()
+
+    def failure(self, exc: sqlite3.Error, flights: _Flights, name: str, *, write: bool,
+                rolled_back: str) -> Exception:
+        """Return the oppcore error for ``exc``, raised by operation ``name``."""
+        if isinstance(exc, sqlite3.ProgrammingError) and flights.closed:
+            # This thread's connection was closed under it (close() from a signal handler).
+            return StoreClosedError(self._path)
+        return self.translate(exc, name, write=write, rolled_back=rolled_back)
+
+    @contextmanager
+    def operation(self, name: str, *, write: bool = False,
+                  rolled_back: str = "nothing was written") -> Iterator[None]:
+        """Run the body as one operation of the store (see :meth:`enter`).
+
+        Raises:
+            StoreClosedError: The store is closed (checked when the operation starts).
+            StorageUnavailableError: The body raised an ``sqlite3`` exception.
+        """
+        flights, depth = self.enter()
         try:
             yield
-        except sqlite3.ProgrammingError as exc:
-            if flights.closed:  # the connection was closed under a signal handler's close()
-                raise StoreClosedError(self._path) from exc
-            raise self.translate(exc, name, write=write, rolled_back=rolled_back) from exc
         except sqlite3.Error as exc:
-            raise self.translate(exc, name, write=write, rolled_back=rolled_back) from exc
+            raise self.failure(exc, flights, name, write=write, rolled_back=rolled_back) \
+                from exc
         finally:
-            flights.depth.n = depth
-            with flights.cond:
-                flights.count -= 1
-                if flights.count == 0:
-                    flights.cond.notify_all()
+            self.leave(flights, depth)
 
     def translate(self, exc: sqlite3.Error | OSError, operation: str, *, write: bool,
                   rolled_back: str = "nothing was written",
@@ -217,7 +236,7 @@ class OperationGuard:
         """
         flights = self._current()
         own: int = getattr(flights.depth, "n", 0)
-        with flights.cond:
+        with flights.lock:
             flights.closed = True
             flights.cond.wait_for(lambda: flights.count <= own)
 
@@ -236,10 +255,18 @@ def guarded(name: str, *, write: bool = False,
     """Decorate a store method so that it runs as one operation of the store's guard."""
 
     def decorate(method: Callable[Concatenate[_S, _P], _T]) -> Callable[Concatenate[_S, _P], _T]:
+        # The body of ``OperationGuard.operation``, inlined: the guard wraps every call.
         @wraps(method)
         def run(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
-            with self._guard.operation(name, write=write, rolled_back=rolled_back):
+            guard = self._guard
+            flights, depth = guard.enter()
+            try:
                 return method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise guard.failure(exc, flights, name, write=write, rolled_back=rolled_back) \
+                    from exc
+            finally:
+                guard.leave(flights, depth)
 
         return run
 
