@@ -18,7 +18,7 @@ Design notes (why it is safe to share between threads and processes):
 * Every public method runs as one operation of an :class:`OperationGuard`: ``close()`` waits
   for the operations in flight before it closes a connection (closing one under a running
   statement crashes the interpreter), and ``sqlite3`` exceptions become
-  :class:`~oppcore.StorageUnavailableError` there, in one place.
+  :class:`~oppcore.storage.StorageUnavailableError` there, in one place.
 """
 
 import os
@@ -62,11 +62,11 @@ class SQLiteStore(StoreBase):
             database is still consistent).
         busy_timeout: Seconds a writer waits for another writer's lock before failing.
 
-    Every method may raise :class:`~oppcore.StorageUnavailableError` when the database
+    Every method may raise :class:`~oppcore.storage.StorageUnavailableError` when the database
     cannot do what was asked (read-only, disk full, corrupt, locked beyond
     ``busy_timeout`` ...); its message names the file and says what to do, and a failed
     write wrote nothing. After :meth:`close`, every method raises
-    :class:`~oppcore.StoreClosedError`.
+    :class:`~oppcore.storage.StoreClosedError`.
 
     Raises:
         ValidationError: Bad arguments.
@@ -169,7 +169,7 @@ class SQLiteStore(StoreBase):
         Calls already running in other threads finish (or fail) normally before any
         connection closes, so closing never pulls a connection from under a statement. A
         call that starts afterwards, from any thread, raises
-        :class:`~oppcore.StoreClosedError`. Closing twice is harmless. The wait lasts as
+        :class:`~oppcore.storage.StoreClosedError`. Closing twice is harmless. The wait lasts as
         long as the slowest running call (a writer waits up to ``busy_timeout`` for a lock).
 
         In a child process after ``fork``, the parent's connections are left untouched
