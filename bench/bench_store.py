@@ -22,7 +22,7 @@ from pathlib import Path
 
 from oppcore import Account, Money, Opportunity, SQLiteStore, serde, unique_keys
 from oppcore.storage._base import micros
-from oppcore.storage._sqlite import _INSERT, _MIGRATIONS
+from oppcore.storage._sqlite_schema import INSERT, MIGRATIONS
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=8)))
 
@@ -54,7 +54,7 @@ def raw_db(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
-    for statement in _MIGRATIONS[0]:
+    for statement in MIGRATIONS[0]:
         conn.execute(statement)
     return conn
 
@@ -86,7 +86,7 @@ def main() -> None:
             chunk = (rows(opps[start:start + batch]) if prepared is None
                      else prepared[start:start + batch])
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(_INSERT["opportunity"], chunk)
+            conn.executemany(INSERT["opportunity"], chunk)
             conn.execute("COMMIT")
         conn.close()
 
@@ -96,7 +96,7 @@ def main() -> None:
         conn = raw_db(tmp / f"raw{next(counter)}.db")
         for start in range(0, n, batch):
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(_INSERT["opportunity"], prepared[start:start + batch])
+            conn.executemany(INSERT["opportunity"], prepared[start:start + batch])
             conn.execute("COMMIT")
         conn.close()
 

@@ -11,7 +11,8 @@ import pytest
 
 from oppcore import DuplicateError, Lead, Opportunity, StoreError, StructureError, ValidationError
 from oppcore.storage import InMemoryStore
-from oppcore.storage._sqlite import _MIGRATIONS, SCHEMA_VERSION, SQLiteStore
+from oppcore.storage._sqlite import SQLiteStore
+from oppcore.storage._sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from oppcore.storage._transfer import export_document, import_document
 from oppcore.testing.contract import StoreContract, lead, opportunity, run_compare_and_set
 
@@ -52,7 +53,7 @@ def test_data_survives_reopening(tmp_path: Path) -> None:
 def test_forward_migration_keeps_data(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
-    for statement in _MIGRATIONS[0]:
+    for statement in MIGRATIONS[0]:
         conn.execute(statement)
     conn.execute("PRAGMA user_version = 1")
     conn.close()

@@ -9,7 +9,7 @@ import pytest
 
 from oppcore import Lead, Opportunity, StoreError
 from oppcore.storage import SQLiteStore
-from oppcore.storage._sqlite import _MIGRATIONS, SCHEMA_VERSION
+from oppcore.storage._sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from oppcore.testing.contract import lead, opportunity
 
 
@@ -110,7 +110,7 @@ def test_migration_from_schema_one_keeps_existing_records(tmp_path: Path) -> Non
         rows = {table: donor._conn().execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608
                 for table in ("opportunities", "leads", "tombstones", "changes")}
     conn = sqlite3.connect(path, isolation_level=None)
-    for statement in _MIGRATIONS[0]:
+    for statement in MIGRATIONS[0]:
         conn.execute(statement)
     for table, table_rows in rows.items():
         for row in table_rows:

@@ -17,7 +17,11 @@ of failure, the oppcore error also derives from it (``ValidationError`` is a ``V
     ├── StoreError                          storage contract errors
     │   ├── NotFoundError (LookupError)     no record with that id (.record_id)
     │   ├── DuplicateError                  id or unique key taken (.existing_id, .key)
-    │   └── VersionConflictError            stale write refused (.record_id, .expected, .actual)
+    │   ├── VersionConflictError            stale write refused (.record_id, .expected, .actual)
+    │   ├── StoreClosedError                the store was closed; nothing more runs on it (.path)
+    │   └── StorageUnavailableError         the database cannot do what was asked (.path,
+    │                                       .reason, .operation): read-only, disk full,
+    │                                       corrupt, not a database, locked, I/O error ...
     ├── PermissionDeniedError (PermissionError)  a policy refused (.actor, .action)
     ├── ImportDataError (ValueError)        bad rows in an import (.errors, each with .row, .column)
     ├── ScoringError                        a rule failed in strict scoring mode (.rule_id)
@@ -31,7 +35,7 @@ attributes so programs need not parse messages.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "CalibrationError",
@@ -44,6 +48,8 @@ __all__ = [
     "PermissionDeniedError",
     "PluginError",
     "ScoringError",
+    "StorageUnavailableError",
+    "StoreClosedError",
     "StoreError",
     "StructureError",
     "TransitionError",
@@ -225,6 +231,61 @@ class VersionConflictError(StoreError):
         self.record_id = record_id
         self.expected = expected
         self.actual = actual
+
+
+class StoreClosedError(StoreError):
+    """The store was closed; it runs no further operation.
+
+    Operations already running when ``close()`` was called finish (or fail) normally;
+    any call after it raises this error. Open a new store on the same database to go on.
+
+    Attributes:
+        path: The database the store was opened on (or a description of the store).
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"the store on {path!r} is closed; open a new store to use the "
+                         f"database again")
+        self.path = path
+
+
+StorageProblem = Literal["read-only", "disk-full", "corrupt", "not-a-database",
+                         "not-an-oppcore-store", "newer-schema", "busy", "cannot-open",
+                         "io-error", "failed"]
+"""Why the storage under a store could not do what was asked (``.reason``)."""
+
+
+class StorageUnavailableError(StoreError):
+    """The database beneath a store cannot do what was asked; the message says what to do.
+
+    Raised instead of the driver's own exceptions (``sqlite3.OperationalError`` and the
+    like), for every public store method. A failed write wrote nothing.
+
+    Attributes:
+        path: The database file (or the target of a backup).
+        reason: One of ``"read-only"`` (file, directory or mount not writable),
+            ``"disk-full"``, ``"corrupt"`` (restore from a backup), ``"not-a-database"``,
+            ``"not-an-oppcore-store"``, ``"newer-schema"`` (upgrade oppcore), ``"busy"``
+            (another connection held the write lock too long; retrying may succeed),
+            ``"cannot-open"``, ``"io-error"`` or ``"failed"`` (anything else).
+        operation: The store method that failed (``"add"``, ``"query"``, ``"open"`` ...).
+        detail: The database's own message, when there is one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str,
+        reason: StorageProblem,
+        operation: str,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason: StorageProblem = reason
+        self.operation = operation
+        self.detail = detail
 
 
 class PermissionDeniedError(OppcoreError, PermissionError):

@@ -1,6 +1,10 @@
-"""Storage: the store protocol, its reference stores, the audit trail and permissions.
+"""Storage: the store protocol, the base class of stores, the reference stores, the audit
+trail.
 
-Everything public here is also importable from :mod:`oppcore`.
+The everyday names (the protocol ``Store``, ``InMemoryStore``, ``SQLiteStore``,
+``AuditEntry``...) are also importable from :mod:`oppcore`; what you need to *build* a store
+(``BaseStore``, ``plan_batch``, ``QueryFilter``...) lives here. The storage errors are in the
+error tree, importable from :mod:`oppcore`.
 """
 
 from oppcore._identity import unique_keys

@@ -15,133 +15,39 @@ Design notes (why it is safe to share between threads and processes):
   unique indexes enforce them, so concurrent adds cannot both win).
 * The schema version lives in ``PRAGMA user_version``; opening a store applies the forward
   migrations it lacks, in one transaction.
+* Every public method runs as one operation of an :class:`OperationGuard`: ``close()`` waits
+  for the operations in flight before it closes a connection (closing one under a running
+  statement crashes the interpreter), and ``sqlite3`` exceptions become
+  :class:`~oppcore.StorageUnavailableError` there, in one place.
 """
 
-import json
 import os
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from oppcore import serde
-from oppcore._errors import (
-    DuplicateError,
-    NotFoundError,
-    StoreError,
-    ValidationError,
-    VersionConflictError,
-)
-from oppcore._models import Lead, Opportunity
+from oppcore._errors import NotFoundError, StorageUnavailableError, ValidationError
 
 from ._audit import AuditEntry
-from ._base import ACTIONS, BaseStore, FeedAction, QueryFilter, micros, unique_keys
+from ._base import ACTIONS, BaseStore, FeedAction, QueryFilter, micros
 from ._protocol import Change, Kind, Record, Write, kind_name
+from ._sqlite_backup import copy_database
+from ._sqlite_conn import Connections
+from ._sqlite_guard import OperationGuard, classify, guarded
+from ._sqlite_schema import (
+    GET,
+    INSERT,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    TABLES,
+    log_changes,
+    row_of,
+    write_one,
+)
 
 __all__ = ["SQLiteStore"]
-
-_TABLES = {"lead": "leads", "opportunity": "opportunities"}
-_CLASSES: dict[str, type[Record]] = {"lead": Lead, "opportunity": Opportunity}
-
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    # 1: records, tombstones, the history feed
-    (
-        """CREATE TABLE opportunities (
-            id TEXT PRIMARY KEY, version INTEGER NOT NULL, stage_id TEXT NOT NULL,
-            pipeline_id TEXT NOT NULL, owner TEXT, account_id TEXT,
-            updated_us INTEGER NOT NULL, external_key TEXT, data TEXT NOT NULL)""",
-        "CREATE INDEX opportunities_stage ON opportunities (stage_id, id)",
-        "CREATE INDEX opportunities_pipeline ON opportunities (pipeline_id, id)",
-        "CREATE INDEX opportunities_owner ON opportunities (owner, id)",
-        "CREATE INDEX opportunities_account ON opportunities (account_id, id)",
-        "CREATE INDEX opportunities_updated ON opportunities (updated_us)",
-        """CREATE UNIQUE INDEX opportunities_external_key ON opportunities (external_key)
-            WHERE external_key IS NOT NULL""",
-        """CREATE TABLE leads (
-            id TEXT PRIMARY KEY, version INTEGER NOT NULL, owner TEXT,
-            updated_us INTEGER NOT NULL, email_key TEXT, external_key TEXT,
-            data TEXT NOT NULL)""",
-        "CREATE INDEX leads_owner ON leads (owner, id)",
-        "CREATE INDEX leads_updated ON leads (updated_us)",
-        "CREATE UNIQUE INDEX leads_email ON leads (email_key) WHERE email_key IS NOT NULL",
-        """CREATE UNIQUE INDEX leads_external_key ON leads (external_key)
-            WHERE external_key IS NOT NULL""",
-        """CREATE TABLE tombstones (kind TEXT NOT NULL, id TEXT NOT NULL,
-            version INTEGER NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID""",
-        """CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, tx INTEGER NOT NULL,
-            kind TEXT NOT NULL, record_id TEXT NOT NULL, action TEXT NOT NULL,
-            version INTEGER NOT NULL)""",
-    ),
-    # 2: the audit trail
-    (
-        """CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
-            record_id TEXT NOT NULL, data TEXT NOT NULL)""",
-        "CREATE INDEX audit_record ON audit (kind, record_id, seq)",
-    ),
-)
-SCHEMA_VERSION = len(_MIGRATIONS)
-
-
-def _row(name: str, record: Record, version: int) -> tuple[Any, ...]:
-    """Return the table row of ``record`` stored at ``version``."""
-    data = serde.unstructure(record)
-    data["version"] = version
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    keys = dict(unique_keys(record))
-    if name == "opportunity":
-        opp = cast(Opportunity, record)
-        account = opp.account.id if opp.account is not None else None
-        return (opp.id, version, opp.stage_id, opp.pipeline_id, opp.owner, account,
-                micros(opp.updated_at), keys.get("external_key"), text)
-    return (record.id, version, record.owner, micros(record.updated_at), keys.get("email"),
-            keys.get("external_key"), text)
-
-
-_INSERT = {
-    "opportunity": "INSERT INTO opportunities (id, version, stage_id, pipeline_id, owner, "
-                   "account_id, updated_us, external_key, data) VALUES (?,?,?,?,?,?,?,?,?)",
-    "lead": "INSERT INTO leads (id, version, owner, updated_us, email_key, external_key, "
-            "data) VALUES (?,?,?,?,?,?,?)",
-}
-_UPDATE = {
-    "opportunity": "UPDATE opportunities SET version=?2, stage_id=?3, pipeline_id=?4, "
-                   "owner=?5, account_id=?6, updated_us=?7, external_key=?8, data=?9 "
-                   "WHERE id=?1",
-    "lead": "UPDATE leads SET version=?2, owner=?3, updated_us=?4, email_key=?5, "
-            "external_key=?6, data=?7 WHERE id=?1",
-}
-_GET = {"lead": "SELECT data FROM leads WHERE id = ?",
-        "opportunity": "SELECT data FROM opportunities WHERE id = ?"}
-_VERSION = {"lead": "SELECT version FROM leads WHERE id = ?",
-            "opportunity": "SELECT version FROM opportunities WHERE id = ?"}
-_DELETE = {"lead": "DELETE FROM leads WHERE id = ?",
-           "opportunity": "DELETE FROM opportunities WHERE id = ?"}
-_HOLDER = {
-    ("lead", "email"): "SELECT id FROM leads WHERE email_key = ? AND id != ?",
-    ("lead", "external_key"): "SELECT id FROM leads WHERE external_key = ? AND id != ?",
-    ("opportunity", "external_key"):
-        "SELECT id FROM opportunities WHERE external_key = ? AND id != ?",
-}
-
-
-def _publish(partial: Path, target: Path) -> None:
-    """Give the finished copy its name without ever replacing an existing file."""
-    try:
-        os.link(partial, target)  # fails, rather than replaces, if the name was taken
-    except FileExistsError:
-        raise
-    except OSError:
-        # A filesystem without hard links: rename, after checking the name once more.
-        if target.exists():
-            raise FileExistsError(os.fspath(target)) from None
-        os.replace(partial, target)
-
-
-def _not_unicode(name: str, record: Record) -> ValidationError:
-    return ValidationError(f"{name} {record.id!r} holds text that is not valid Unicode (a lone "
-                           f"surrogate) and cannot be stored", model=type(record).__name__,
-                           value=record)
 
 
 class SQLiteStore(BaseStore):
@@ -156,9 +62,17 @@ class SQLiteStore(BaseStore):
             database is still consistent).
         busy_timeout: Seconds a writer waits for another writer's lock before failing.
 
+    Every method may raise :class:`~oppcore.StorageUnavailableError` when the database
+    cannot do what was asked (read-only, disk full, corrupt, locked beyond
+    ``busy_timeout`` ...); its message names the file and says what to do, and a failed
+    write wrote nothing. After :meth:`close`, every method raises
+    :class:`~oppcore.StoreClosedError`.
+
     Raises:
         ValidationError: Bad arguments.
-        StoreError: The file is not an oppcore database, or was written by a newer oppcore.
+        StorageUnavailableError: The file cannot be opened as an oppcore store: it is not an
+            SQLite database, not an oppcore store, written by a newer oppcore, damaged,
+            or cannot be opened or migrated.
     """
 
     def __init__(
@@ -186,16 +100,11 @@ class SQLiteStore(BaseStore):
                                   "in-memory store", field="path", value=path)
         self._synchronous = synchronous
         self._timeout = float(busy_timeout)
-        self._local = threading.local()
-        # Every connection this store opened, with the thread and process that own it.
-        self._all: list[tuple[threading.Thread, int, sqlite3.Connection]] = []
-        # Connections inherited through fork(): never used, closed or freed in this process
-        # (SQLite forbids touching a connection carried across fork; freeing one closes it).
-        self._inherited: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
-        self._closed = False
+        self._guard = OperationGuard(self._path, self._timeout)
+        self._connections = Connections(self._path, synchronous=synchronous,
+                                        timeout=self._timeout, guard=self._guard)
         try:
-            self._migrate(self._conn())
+            self._migrate()
         except BaseException:
             self.close()  # the caller never gets the store, so it cannot close it
             raise
@@ -217,129 +126,95 @@ class SQLiteStore(BaseStore):
     # --- connections and schema ----------------------------------------------------------
 
     def _conn(self) -> sqlite3.Connection:
-        local = self._local
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
-        if conn is not None and local.pid == os.getpid():
-            return conn
-        if self._closed:
-            raise StoreError(f"SQLiteStore {self._path!r} is closed")
-        try:
-            conn = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None,
-                                   check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open SQLite database {self._path!r}: {exc}") from exc
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        except sqlite3.Error as exc:
-            conn.close()  # not half-set-up and left open
-            raise StoreError(f"cannot open SQLite database {self._path!r}: {exc}") from exc
-        pid = os.getpid()
-        with self._all_lock:
-            if self._is_closed():  # close() ran while this thread was connecting
-                conn.close()
-                raise StoreError(f"SQLiteStore {self._path!r} is closed")
-            local.conn, local.pid = conn, pid
-            # Close the connections of threads that have finished (a host serving each
-            # request on a new thread would otherwise pile them up until close()), and set
-            # aside those inherited from a parent process.
-            kept = []
-            for owner, owner_pid, other in self._all:
-                if owner_pid != pid:
-                    self._inherited.append(other)
-                elif owner.is_alive():
-                    kept.append((owner, owner_pid, other))
-                else:
-                    other.close()
-            kept.append((threading.current_thread(), pid, conn))
-            self._all = kept
-        return conn
-
-    def _is_closed(self) -> bool:
-        # A call, so that type checkers do not narrow the flag across the connect above.
-        return self._closed
+        return self._connections.get()
 
     def _open_connections(self) -> int:
         """Return how many connections this process holds open for the store (for tests)."""
-        pid = os.getpid()
-        with self._all_lock:
-            return sum(1 for _, owner_pid, _ in self._all if owner_pid == pid)
+        return self._connections.count_open()
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
+    @guarded("open", write=True)
+    def _migrate(self) -> None:
+        conn = self._conn()
+        (current,) = conn.execute("PRAGMA user_version").fetchone()
+        if current == SCHEMA_VERSION:
+            return
+        conn.execute("BEGIN IMMEDIATE")
         try:
+            # Re-read under the write lock: another process may have migrated meanwhile.
             (current,) = conn.execute("PRAGMA user_version").fetchone()
-            if current == SCHEMA_VERSION:
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                # Re-read under the write lock: another process may have migrated meanwhile.
-                (current,) = conn.execute("PRAGMA user_version").fetchone()
-                if current > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self._path!r} has schema version {current}; this oppcore reads up "
-                        f"to {SCHEMA_VERSION}: upgrade oppcore")
-                if current == 0 and conn.execute(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                ).fetchone()[0]:
-                    raise StoreError(f"{self._path!r} is an SQLite database but not an "
-                                     f"oppcore store")
-                for version in range(current + 1, SCHEMA_VERSION + 1):
-                    for statement in _MIGRATIONS[version - 1]:
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:  # some errors end the transaction themselves
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open {self._path!r} as an oppcore store: {exc}") from exc
+            if current > SCHEMA_VERSION:
+                raise StorageUnavailableError(
+                    f"{self._path!r} has schema version {current}; this oppcore reads up to "
+                    f"{SCHEMA_VERSION}: upgrade oppcore", path=self._path,
+                    reason="newer-schema", operation="open")
+            if current == 0 and conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+            ).fetchone()[0]:
+                raise StorageUnavailableError(
+                    f"{self._path!r} is an SQLite database but not an oppcore store: check "
+                    f"the path", path=self._path, reason="not-an-oppcore-store",
+                    operation="open")
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[version - 1]:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            self._roll_back(conn)
+            raise
 
     def close(self) -> None:
-        """Close every connection this store opened in this process.
+        """Close the store: refuse new calls, wait for running ones, close the connections.
 
-        Closing twice is harmless; any other use afterwards, from any thread, raises
-        ``StoreError``. In a child process after ``fork``, the parent's connections are
-        left untouched (SQLite forbids using them in the child), so closing the store in
-        the child never disturbs the parent.
+        Calls already running in other threads finish (or fail) normally before any
+        connection closes, so closing never pulls a connection from under a statement. A
+        call that starts afterwards, from any thread, raises
+        :class:`~oppcore.StoreClosedError`. Closing twice is harmless. The wait lasts as
+        long as the slowest running call (a writer waits up to ``busy_timeout`` for a lock).
+
+        In a child process after ``fork``, the parent's connections are left untouched
+        (SQLite forbids using them in the child), so closing the store in the child never
+        disturbs the parent.
         """
-        pid = os.getpid()
-        with self._all_lock:
-            # Under the lock that registers connections: none can slip in after this.
-            self._closed = True
-            entries, self._all = self._all, []
-        for _, owner_pid, conn in entries:
-            if owner_pid == pid:
-                conn.close()
-            else:
-                self._inherited.append(conn)
-        self._local = threading.local()
+        self._guard.shut()
+        self._connections.close_all()
 
     def _write(self, body: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run ``body`` in one ``BEGIN IMMEDIATE`` transaction; roll back on any error."""
         conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self._path!r}: cannot start a write: {exc}") from exc
+        conn.execute("BEGIN IMMEDIATE")
         try:
             result = body(conn)
             conn.execute("COMMIT")
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            self._roll_back(conn)
             raise
         return result
 
+    def _roll_back(self, conn: sqlite3.Connection) -> None:
+        """Undo this thread's open transaction, keeping the error that caused the undo.
+
+        If even ``ROLLBACK`` fails (a full disk or an I/O error can do that), the connection
+        is closed and forgotten: closing it undoes the transaction, and the thread's next
+        call opens a fresh connection instead of finding a transaction still open.
+        """
+        if not conn.in_transaction:  # some errors end the transaction themselves
+            return
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            self._connections.drop(conn)
+
     # --- reads ---------------------------------------------------------------------------
 
+    @guarded("get")
     def _get(self, kind: Kind, name: str, record_id: str) -> Record:
-        row = self._conn().execute(_GET[name], (record_id,)).fetchone()
+        row = self._conn().execute(GET[name], (record_id,)).fetchone()
         if row is None:
             raise NotFoundError(name, record_id)
         return serde.loads(row[0], kind)
 
+    @guarded("query")
     def _query(self, f: QueryFilter) -> tuple[tuple[Record, ...], bool]:
         where: list[str] = []
         args: list[Any] = []
@@ -355,7 +230,7 @@ class SQLiteStore(BaseStore):
             where.append("id > ?")
             args.append(f.after)
         # Only fixed table and column names are spliced in; every value is a bound parameter.
-        sql = f"SELECT data FROM {_TABLES[kind_name(f.kind)]}"  # noqa: S608
+        sql = f"SELECT data FROM {TABLES[kind_name(f.kind)]}"  # noqa: S608
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id LIMIT ?"
@@ -364,6 +239,7 @@ class SQLiteStore(BaseStore):
         items = tuple(serde.loads(row[0], f.kind) for row in rows[:f.limit])
         return items, len(rows) > f.limit
 
+    @guarded("changes")
     def _changes(self, after: int, limit: int) -> tuple[Change, ...]:
         rows = self._conn().execute(
             "SELECT seq, tx, kind, record_id, action, version FROM changes WHERE seq > ? "
@@ -371,6 +247,7 @@ class SQLiteStore(BaseStore):
         return tuple(Change(seq=r[0], tx=r[1], kind=r[2], record_id=r[3], action=r[4],
                             version=r[5]) for r in rows)
 
+    @guarded("audit_trail")
     def _audit_trail(self, name: str, record_id: str) -> tuple[AuditEntry, ...]:
         rows = self._conn().execute(
             "SELECT data FROM audit WHERE kind = ? AND record_id = ? ORDER BY seq",
@@ -388,79 +265,31 @@ class SQLiteStore(BaseStore):
             results: list[Record | None] = []
             changes: list[tuple[str, str, FeedAction, int]] = []
             for w in writes:
-                stored = self._write_one(conn, w)
+                stored = write_one(conn, w)
                 results.append(stored[0])
                 changes.append((kind_name(w.kind), w.record_id, ACTIONS[w.action], stored[1]))
-            self._log(conn, changes, audit_rows)
+            log_changes(conn, changes, audit_rows)
             return tuple(results)
 
-        return cast(tuple[Record | None, ...], self._write(body))
-
-    def _write_one(self, conn: sqlite3.Connection, w: Write) -> tuple[Record | None, int]:
-        name = kind_name(w.kind)
-        row = conn.execute(_VERSION[name], (w.record_id,)).fetchone()
-        if w.action == "add":
-            if row is not None:
-                raise DuplicateError(name, w.record_id, existing_id=w.record_id)
-            tomb = conn.execute("SELECT version FROM tombstones WHERE kind = ? AND id = ?",
-                                (name, w.record_id)).fetchone()
-            version = (tomb[0] if tomb else 0) + 1
-            record = cast(Record, w.record)
-            self._execute_keyed(conn, name, record, _INSERT[name], _row(name, record, version))
-            return record.evolve(version=version), version
-        if row is None:
-            raise NotFoundError(name, w.record_id)
-        expected = cast(int, w.version)
-        if row[0] != expected:
-            raise VersionConflictError(name, w.record_id, expected=expected, actual=row[0])
-        if w.action == "delete":
-            conn.execute(_DELETE[name], (w.record_id,))
-            conn.execute("INSERT OR REPLACE INTO tombstones (kind, id, version) VALUES (?,?,?)",
-                         (name, w.record_id, expected))
-            return None, expected
-        record = cast(Record, w.record)
-        self._execute_keyed(conn, name, record, _UPDATE[name], _row(name, record, expected + 1))
-        return record.evolve(version=expected + 1), expected + 1
-
-    def _execute_keyed(self, conn: sqlite3.Connection, name: str, record: Record, sql: str,
-                       row: tuple[Any, ...]) -> None:
-        """Run an insert or update; translate a unique-key violation to ``DuplicateError``."""
-        try:
-            conn.execute(sql, row)
-        except sqlite3.IntegrityError as exc:
-            raise self._duplicate(conn, name, record) from exc
-        except UnicodeEncodeError as exc:
-            raise _not_unicode(name, record) from exc
-
-    def _duplicate(self, conn: sqlite3.Connection, name: str, record: Record) -> StoreError:
-        for key_name, key in unique_keys(record):
-            holder = conn.execute(_HOLDER[(name, key_name)], (key, record.id)).fetchone()
-            if holder is not None:
-                return DuplicateError(name, record.id, existing_id=holder[0], key=key_name)
-        return DuplicateError(name, record.id, existing_id=record.id)
-
-    @staticmethod
-    def _log(conn: sqlite3.Connection, changes: list[tuple[str, str, FeedAction, int]],
-             audit_rows: list[tuple[str, str, str]]) -> None:
-        if changes:
-            last = conn.execute("SELECT tx FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
-            tx = (last[0] if last else 0) + 1
-            conn.executemany(
-                "INSERT INTO changes (tx, kind, record_id, action, version) VALUES (?,?,?,?,?)",
-                [(tx, *c) for c in changes])
-        if audit_rows:
-            conn.executemany("INSERT INTO audit (kind, record_id, data) VALUES (?,?,?)",
-                             audit_rows)
+        # Name the method the caller used (add, save, delete) when the batch is one write.
+        operation = writes[0].action if len(writes) == 1 else "apply"
+        with self._guard.operation(operation, write=True):
+            return cast(tuple[Record | None, ...], self._write(body))
 
     def bulk_add(self, records: Iterable[Record], *, batch_size: int = 1000) -> int:
         """Add many new records, ``batch_size`` per transaction; return how many were added.
 
-        Each batch is atomic. If a batch holds a duplicate, that batch is not written and
-        the error is raised; the batches before it stay committed, so an interrupted import
-        can resume from the first record not stored.
+        Each batch is atomic. If a batch holds a duplicate, or the database fails (disk
+        full ...), that batch is not written and the error is raised; the batches before it
+        stay committed, so an interrupted import can resume from the first record not
+        stored. ``records`` is read between batches, outside any database operation, so a
+        ``close()`` meanwhile stops the import at the next batch.
 
         Raises:
             DuplicateError: A record's id or uniqueness key is taken.
+            StorageUnavailableError: The database cannot take the batch (read-only, disk
+                full, corrupt, locked ...).
+            StoreClosedError: The store was closed.
             ValidationError: A value is not a lead or an opportunity, or a bad batch size.
         """
         if type(batch_size) is not int or batch_size < 1:
@@ -477,6 +306,8 @@ class SQLiteStore(BaseStore):
             total += self._bulk_batch(batch)
         return total
 
+    @guarded("bulk_add", write=True,
+             rolled_back="this batch was rolled back; the batches before it stay stored")
     def _bulk_batch(self, batch: list[Record]) -> int:
         writes = [Write.add(r) for r in batch]  # type-checks every value first
         by_kind: dict[str, list[Record]] = {"lead": [], "opportunity": []}
@@ -495,9 +326,9 @@ class SQLiteStore(BaseStore):
                         tomb = conn.execute("SELECT version FROM tombstones WHERE kind = ? "
                                             "AND id = ?", (name, r.id)).fetchone()
                         versions[r.id] = (tomb[0] if tomb else 0) + 1
-                conn.executemany(_INSERT[name], [_row(name, r, versions[r.id]) for r in records])
+                conn.executemany(INSERT[name], [row_of(name, r, versions[r.id]) for r in records])
                 changes += [(name, r.id, "added", versions[r.id]) for r in records]
-            self._log(conn, changes, [])
+            log_changes(conn, changes, [])
             return len(changes)
 
         try:
@@ -508,6 +339,7 @@ class SQLiteStore(BaseStore):
             # writer removed the conflict meanwhile), the batch is now stored, so say so.
             return len(self.apply(writes))
 
+    @guarded("backup")
     def backup(self, path: str | os.PathLike[str]) -> None:
         """Copy the database to a new file ``path`` while it stays in use (online backup).
 
@@ -517,33 +349,31 @@ class SQLiteStore(BaseStore):
         first, or pick a new name.
 
         Raises:
-            StoreError: ``path`` exists, or the copy failed (nothing is left behind).
+            StoreError: ``path`` exists.
+            StorageUnavailableError: The copy failed (nothing is left behind); the error
+                names the target for a problem writing the copy (its directory missing or
+                read-only, its disk full) and this database for damage in it.
         """
-        target = Path(path)
-        if target.exists():
-            raise StoreError(f"backup target {os.fspath(target)!r} exists; a backup never "
-                             f"overwrites a file: remove it or choose a new path")
-        partial = target.with_name(
-            f".{target.name}.{os.getpid()}-{threading.get_ident()}.partial")
-        try:
-            dest = sqlite3.connect(os.fspath(partial))
-            try:
-                self._conn().backup(dest)
-            finally:
-                dest.close()
-            _publish(partial, target)
-        except FileExistsError as exc:
-            raise StoreError(f"backup target {os.fspath(target)!r} exists; a backup never "
-                             f"overwrites a file: remove it or choose a new path") from exc
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"backup of {self._path!r} to {os.fspath(target)!r} failed: "
-                             f"{exc}") from exc
-        finally:
-            for leftover in (partial, *(partial.with_name(partial.name + suffix)
-                                        for suffix in ("-journal", "-wal", "-shm"))):
-                leftover.unlink(missing_ok=True)
+        # A problem opening this thread's connection is this database's, not the target's.
+        copy_database(self._conn(), self._path, Path(path), self._guard)
 
     def integrity_check(self) -> str:
-        """Return SQLite's ``PRAGMA integrity_check`` verdict (``"ok"`` when healthy)."""
-        rows = self._conn().execute("PRAGMA integrity_check").fetchall()
+        """Return SQLite's verdict on the database file: ``"ok"`` when it is healthy.
+
+        The verdict is what ``PRAGMA integrity_check`` reports, one problem a line. When the
+        damage keeps SQLite from running the check at all (a damaged schema or header), the
+        verdict is SQLite's own message, such as ``"database disk image is malformed"``;
+        it is never ``"ok"`` then.
+
+        Raises:
+            StorageUnavailableError: The check could not run for another reason (the file
+                is locked beyond ``busy_timeout``, an I/O error ...).
+        """
+        with self._guard.operation("integrity_check"):
+            try:
+                rows = self._conn().execute("PRAGMA integrity_check").fetchall()
+            except sqlite3.DatabaseError as exc:
+                if classify(exc) not in ("corrupt", "not-a-database"):
+                    raise
+                return str(exc)
         return "\n".join(str(r[0]) for r in rows)

@@ -1,0 +1,167 @@
+"""The SQL of :class:`~oppcore.SQLiteStore`: migrations, statements, the steps of a write.
+
+Only fixed table and column names appear in these statements; every value is bound.
+"""
+
+import json
+import sqlite3
+from typing import Any, cast
+
+from oppcore import serde
+from oppcore._errors import DuplicateError, NotFoundError, ValidationError, VersionConflictError
+from oppcore._models import Opportunity
+
+from ._base import FeedAction, micros, unique_keys
+from ._protocol import Record, Write, kind_name
+
+__all__ = ["DELETE", "GET", "HOLDER", "INSERT", "MIGRATIONS", "SCHEMA_VERSION", "TABLES",
+           "UPDATE", "VERSION", "log_changes", "row_of", "write_one"]
+
+TABLES = {"lead": "leads", "opportunity": "opportunities"}
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: records, tombstones, the history feed
+    (
+        """CREATE TABLE opportunities (
+            id TEXT PRIMARY KEY, version INTEGER NOT NULL, stage_id TEXT NOT NULL,
+            pipeline_id TEXT NOT NULL, owner TEXT, account_id TEXT,
+            updated_us INTEGER NOT NULL, external_key TEXT, data TEXT NOT NULL)""",
+        "CREATE INDEX opportunities_stage ON opportunities (stage_id, id)",
+        "CREATE INDEX opportunities_pipeline ON opportunities (pipeline_id, id)",
+        "CREATE INDEX opportunities_owner ON opportunities (owner, id)",
+        "CREATE INDEX opportunities_account ON opportunities (account_id, id)",
+        "CREATE INDEX opportunities_updated ON opportunities (updated_us)",
+        """CREATE UNIQUE INDEX opportunities_external_key ON opportunities (external_key)
+            WHERE external_key IS NOT NULL""",
+        """CREATE TABLE leads (
+            id TEXT PRIMARY KEY, version INTEGER NOT NULL, owner TEXT,
+            updated_us INTEGER NOT NULL, email_key TEXT, external_key TEXT,
+            data TEXT NOT NULL)""",
+        "CREATE INDEX leads_owner ON leads (owner, id)",
+        "CREATE INDEX leads_updated ON leads (updated_us)",
+        "CREATE UNIQUE INDEX leads_email ON leads (email_key) WHERE email_key IS NOT NULL",
+        """CREATE UNIQUE INDEX leads_external_key ON leads (external_key)
+            WHERE external_key IS NOT NULL""",
+        """CREATE TABLE tombstones (kind TEXT NOT NULL, id TEXT NOT NULL,
+            version INTEGER NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID""",
+        """CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, tx INTEGER NOT NULL,
+            kind TEXT NOT NULL, record_id TEXT NOT NULL, action TEXT NOT NULL,
+            version INTEGER NOT NULL)""",
+    ),
+    # 2: the audit trail
+    (
+        """CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
+            record_id TEXT NOT NULL, data TEXT NOT NULL)""",
+        "CREATE INDEX audit_record ON audit (kind, record_id, seq)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def row_of(name: str, record: Record, version: int) -> tuple[Any, ...]:
+    """Return the table row of ``record`` stored at ``version``."""
+    data = serde.unstructure(record)
+    data["version"] = version
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    keys = dict(unique_keys(record))
+    if name == "opportunity":
+        opp = cast(Opportunity, record)
+        account = opp.account.id if opp.account is not None else None
+        return (opp.id, version, opp.stage_id, opp.pipeline_id, opp.owner, account,
+                micros(opp.updated_at), keys.get("external_key"), text)
+    return (record.id, version, record.owner, micros(record.updated_at), keys.get("email"),
+            keys.get("external_key"), text)
+
+
+INSERT = {
+    "opportunity": "INSERT INTO opportunities (id, version, stage_id, pipeline_id, owner, "
+                   "account_id, updated_us, external_key, data) VALUES (?,?,?,?,?,?,?,?,?)",
+    "lead": "INSERT INTO leads (id, version, owner, updated_us, email_key, external_key, "
+            "data) VALUES (?,?,?,?,?,?,?)",
+}
+UPDATE = {
+    "opportunity": "UPDATE opportunities SET version=?2, stage_id=?3, pipeline_id=?4, "
+                   "owner=?5, account_id=?6, updated_us=?7, external_key=?8, data=?9 "
+                   "WHERE id=?1",
+    "lead": "UPDATE leads SET version=?2, owner=?3, updated_us=?4, email_key=?5, "
+            "external_key=?6, data=?7 WHERE id=?1",
+}
+GET = {"lead": "SELECT data FROM leads WHERE id = ?",
+        "opportunity": "SELECT data FROM opportunities WHERE id = ?"}
+VERSION = {"lead": "SELECT version FROM leads WHERE id = ?",
+            "opportunity": "SELECT version FROM opportunities WHERE id = ?"}
+DELETE = {"lead": "DELETE FROM leads WHERE id = ?",
+           "opportunity": "DELETE FROM opportunities WHERE id = ?"}
+HOLDER = {
+    ("lead", "email"): "SELECT id FROM leads WHERE email_key = ? AND id != ?",
+    ("lead", "external_key"): "SELECT id FROM leads WHERE external_key = ? AND id != ?",
+    ("opportunity", "external_key"):
+        "SELECT id FROM opportunities WHERE external_key = ? AND id != ?",
+}
+
+
+def _not_unicode(name: str, record: Record) -> ValidationError:
+    return ValidationError(f"{name} {record.id!r} holds text that is not valid Unicode (a lone "
+                           f"surrogate) and cannot be stored", model=type(record).__name__,
+                           value=record)
+
+
+def write_one(conn: sqlite3.Connection, w: Write) -> tuple[Record | None, int]:
+    """Apply one checked write inside the open transaction; return the result and version."""
+    name = kind_name(w.kind)
+    row = conn.execute(VERSION[name], (w.record_id,)).fetchone()
+    if w.action == "add":
+        if row is not None:
+            raise DuplicateError(name, w.record_id, existing_id=w.record_id)
+        tomb = conn.execute("SELECT version FROM tombstones WHERE kind = ? AND id = ?",
+                            (name, w.record_id)).fetchone()
+        version = (tomb[0] if tomb else 0) + 1
+        record = cast(Record, w.record)
+        _execute_keyed(conn, name, record, INSERT[name], row_of(name, record, version))
+        return record.evolve(version=version), version
+    if row is None:
+        raise NotFoundError(name, w.record_id)
+    expected = cast(int, w.version)
+    if row[0] != expected:
+        raise VersionConflictError(name, w.record_id, expected=expected, actual=row[0])
+    if w.action == "delete":
+        conn.execute(DELETE[name], (w.record_id,))
+        conn.execute("INSERT OR REPLACE INTO tombstones (kind, id, version) VALUES (?,?,?)",
+                     (name, w.record_id, expected))
+        return None, expected
+    record = cast(Record, w.record)
+    _execute_keyed(conn, name, record, UPDATE[name], row_of(name, record, expected + 1))
+    return record.evolve(version=expected + 1), expected + 1
+
+
+def _execute_keyed(conn: sqlite3.Connection, name: str, record: Record, sql: str,
+                   row: tuple[Any, ...]) -> None:
+    """Run an insert or update; translate a unique-key violation to ``DuplicateError``."""
+    try:
+        conn.execute(sql, row)
+    except sqlite3.IntegrityError as exc:
+        raise _duplicate(conn, name, record) from exc
+    except UnicodeEncodeError as exc:
+        raise _not_unicode(name, record) from exc
+
+
+def _duplicate(conn: sqlite3.Connection, name: str, record: Record) -> DuplicateError:
+    for key_name, key in unique_keys(record):
+        holder = conn.execute(HOLDER[(name, key_name)], (key, record.id)).fetchone()
+        if holder is not None:
+            return DuplicateError(name, record.id, existing_id=holder[0], key=key_name)
+    return DuplicateError(name, record.id, existing_id=record.id)
+
+
+def log_changes(conn: sqlite3.Connection, changes: list[tuple[str, str, FeedAction, int]],
+                audit_rows: list[tuple[str, str, str]]) -> None:
+    """Append a batch's history-feed entries (one transaction number) and audit rows."""
+    if changes:
+        last = conn.execute("SELECT tx FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+        tx = (last[0] if last else 0) + 1
+        conn.executemany(
+            "INSERT INTO changes (tx, kind, record_id, action, version) VALUES (?,?,?,?,?)",
+            [(tx, *c) for c in changes])
+    if audit_rows:
+        conn.executemany("INSERT INTO audit (kind, record_id, data) VALUES (?,?,?)",
+                         audit_rows)
