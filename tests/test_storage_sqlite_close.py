@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from oppcore import Opportunity, StoreError, serde
-from oppcore import SQLiteStore, StoreClosedError
+from oppcore import Opportunity, SQLiteStore, StoreClosedError, StoreError, serde
 from oppcore.testing.contract import opportunity
 
 _HAMMER = """

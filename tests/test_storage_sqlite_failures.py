@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from oppcore import Lead, Opportunity, StoreError
-from oppcore import SQLiteStore, StorageUnavailableError
+from oppcore import Lead, Opportunity, SQLiteStore, StorageUnavailableError, StoreError
 from oppcore.storage import Write
 from oppcore.testing.contract import lead, opportunity
 
