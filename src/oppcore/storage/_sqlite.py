@@ -31,7 +31,7 @@ from oppcore import serde
 from oppcore._errors import NotFoundError, StorageUnavailableError, ValidationError
 
 from ._audit import AuditEntry
-from ._base import ACTIONS, BaseStore, FeedAction, QueryFilter, micros
+from ._base import BaseStore, FeedAction, QueryFilter, micros, plan_batch
 from ._protocol import Change, Kind, Record, Write, kind_name
 from ._sqlite_backup import copy_database
 from ._sqlite_conn import Connections
@@ -42,9 +42,12 @@ from ._sqlite_schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
     TABLES,
+    key_holder,
     log_changes,
+    persist,
     row_of,
-    write_one,
+    stored,
+    tombstone,
 )
 
 __all__ = ["SQLiteStore"]
@@ -262,14 +265,17 @@ class SQLiteStore(BaseStore):
         audit_rows = [(e.kind, e.record_id, serde.dumps(e)) for e in entries]
 
         def body(conn: sqlite3.Connection) -> tuple[Record | None, ...]:
-            results: list[Record | None] = []
-            changes: list[tuple[str, str, FeedAction, int]] = []
-            for w in writes:
-                stored = write_one(conn, w)
-                results.append(stored[0])
-                changes.append((kind_name(w.kind), w.record_id, ACTIONS[w.action], stored[1]))
-            log_changes(conn, changes, audit_rows)
-            return tuple(results)
+            # The batch rules (versions, tombstones, keys) are BaseStore's plan_batch, read
+            # inside this BEGIN IMMEDIATE transaction; the unique indexes stay as a guard.
+            plan = plan_batch(
+                writes, entries, stored=lambda name, rid: stored(conn, name, rid),
+                tombstone=lambda name, rid: tombstone(conn, name, rid),
+                key_holder=lambda name, key_name, key: key_holder(conn, name, key_name, key))
+            for w in plan.writes:
+                persist(conn, w)
+            log_changes(conn, [(w.kind, w.record_id, w.action, w.version)
+                               for w in plan.writes], audit_rows)
+            return plan.results()
 
         # Name the method the caller used (add, save, delete) when the batch is one write.
         operation = writes[0].action if len(writes) == 1 else "apply"

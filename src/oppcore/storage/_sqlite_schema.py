@@ -8,14 +8,14 @@ import sqlite3
 from typing import Any, cast
 
 from oppcore import serde
-from oppcore._errors import DuplicateError, NotFoundError, ValidationError, VersionConflictError
+from oppcore._errors import DuplicateError, ValidationError
 from oppcore._models import Opportunity
 
-from ._base import FeedAction, micros, unique_keys
-from ._protocol import Record, Write, kind_name
+from ._base import FeedAction, PlannedWrite, Stored, micros, unique_keys
+from ._protocol import Record
 
 __all__ = ["DELETE", "GET", "HOLDER", "INSERT", "MIGRATIONS", "SCHEMA_VERSION", "TABLES",
-           "UPDATE", "VERSION", "log_changes", "row_of", "write_one"]
+           "UPDATE", "key_holder", "log_changes", "persist", "row_of", "stored", "tombstone"]
 
 TABLES = {"lead": "leads", "opportunity": "opportunities"}
 
@@ -88,8 +88,6 @@ UPDATE = {
 }
 GET = {"lead": "SELECT data FROM leads WHERE id = ?",
         "opportunity": "SELECT data FROM opportunities WHERE id = ?"}
-VERSION = {"lead": "SELECT version FROM leads WHERE id = ?",
-            "opportunity": "SELECT version FROM opportunities WHERE id = ?"}
 DELETE = {"lead": "DELETE FROM leads WHERE id = ?",
            "opportunity": "DELETE FROM opportunities WHERE id = ?"}
 HOLDER = {
@@ -106,32 +104,48 @@ def _not_unicode(name: str, record: Record) -> ValidationError:
                            value=record)
 
 
-def write_one(conn: sqlite3.Connection, w: Write) -> tuple[Record | None, int]:
-    """Apply one checked write inside the open transaction; return the result and version."""
-    name = kind_name(w.kind)
-    row = conn.execute(VERSION[name], (w.record_id,)).fetchone()
-    if w.action == "add":
-        if row is not None:
-            raise DuplicateError(name, w.record_id, existing_id=w.record_id)
-        tomb = conn.execute("SELECT version FROM tombstones WHERE kind = ? AND id = ?",
-                            (name, w.record_id)).fetchone()
-        version = (tomb[0] if tomb else 0) + 1
-        record = cast(Record, w.record)
-        _execute_keyed(conn, name, record, INSERT[name], row_of(name, record, version))
-        return record.evolve(version=version), version
+STORED = {"lead": "SELECT version, email_key, external_key FROM leads WHERE id = ?",
+          "opportunity": "SELECT version, NULL, external_key FROM opportunities WHERE id = ?"}
+KEY_HOLDER = {
+    ("lead", "email"): "SELECT id FROM leads WHERE email_key = ?",
+    ("lead", "external_key"): "SELECT id FROM leads WHERE external_key = ?",
+    ("opportunity", "external_key"): "SELECT id FROM opportunities WHERE external_key = ?",
+}
+
+
+def stored(conn: sqlite3.Connection, name: str, record_id: str) -> Stored | None:
+    """Return the version and uniqueness keys of a stored record (for ``plan_batch``)."""
+    row = conn.execute(STORED[name], (record_id,)).fetchone()
     if row is None:
-        raise NotFoundError(name, w.record_id)
-    expected = cast(int, w.version)
-    if row[0] != expected:
-        raise VersionConflictError(name, w.record_id, expected=expected, actual=row[0])
-    if w.action == "delete":
-        conn.execute(DELETE[name], (w.record_id,))
+        return None
+    keys = tuple((key_name, key) for key_name, key in (("email", row[1]),
+                                                        ("external_key", row[2]))
+                 if key is not None)
+    return Stored(row[0], keys)
+
+
+def tombstone(conn: sqlite3.Connection, name: str, record_id: str) -> int:
+    """Return the last version of a deleted record with this id (0 if none)."""
+    row = conn.execute("SELECT version FROM tombstones WHERE kind = ? AND id = ?",
+                       (name, record_id)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def key_holder(conn: sqlite3.Connection, name: str, key_name: str, key: str) -> str | None:
+    """Return the id of the record holding a uniqueness key, or ``None``."""
+    row = conn.execute(KEY_HOLDER[(name, key_name)], (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def persist(conn: sqlite3.Connection, w: PlannedWrite) -> None:
+    """Write one planned write inside the open transaction."""
+    if w.record is None:
+        conn.execute(DELETE[w.kind], (w.record_id,))
         conn.execute("INSERT OR REPLACE INTO tombstones (kind, id, version) VALUES (?,?,?)",
-                     (name, w.record_id, expected))
-        return None, expected
-    record = cast(Record, w.record)
-    _execute_keyed(conn, name, record, UPDATE[name], row_of(name, record, expected + 1))
-    return record.evolve(version=expected + 1), expected + 1
+                     (w.kind, w.record_id, w.version))
+        return
+    sql = INSERT[w.kind] if w.action == "added" else UPDATE[w.kind]
+    _execute_keyed(conn, w.kind, w.record, sql, row_of(w.kind, w.record, w.version))
 
 
 def _execute_keyed(conn: sqlite3.Connection, name: str, record: Record, sql: str,
