@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from oppcore import Account, Money, Opportunity, SQLiteStore, serde, unique_keys
-from oppcore.storage._base import micros
+from oppcore.storage._arguments import micros
 from oppcore.storage._sqlite_schema import INSERT, MIGRATIONS
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=8)))

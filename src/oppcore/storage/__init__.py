@@ -10,9 +10,11 @@ error tree, importable from :mod:`oppcore`.
 from oppcore._identity import unique_keys
 from oppcore._models import kind_name, record_class
 
+from ._arguments import QueryFilter
 from ._audit import AuditEntry, FieldChange, diff_fields
-from ._base import BaseStore, BatchPlan, PlannedWrite, QueryFilter, Stored, plan_batch
+from ._base import BaseStore
 from ._memory import InMemoryStore
+from ._plan import BatchPlan, PlannedWrite, Stored, plan_batch
 from ._policy import AllowAll, OwnerTeamPolicy, Permission, Policy
 from ._protocol import Change, Page, Store, Write
 from ._sqlite import SQLiteStore

@@ -3,9 +3,12 @@
 import threading
 
 from oppcore._errors import NotFoundError
+from oppcore._identity import unique_keys
 
+from ._arguments import QueryFilter
 from ._audit import AuditEntry
-from ._base import BaseStore, BatchPlan, QueryFilter, Stored, plan_batch, unique_keys
+from ._base import BaseStore
+from ._plan import BatchPlan, Stored, plan_batch
 from ._protocol import Change, Kind, Record, Write, kind_name
 
 __all__ = ["InMemoryStore"]

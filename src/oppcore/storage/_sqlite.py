@@ -30,8 +30,10 @@ from typing import Any, Literal, cast
 from oppcore import serde
 from oppcore._errors import NotFoundError, StorageUnavailableError, ValidationError
 
+from ._arguments import QueryFilter, micros
 from ._audit import AuditEntry
-from ._base import BaseStore, FeedAction, QueryFilter, micros, plan_batch
+from ._base import BaseStore
+from ._plan import FeedAction, plan_batch
 from ._protocol import Change, Kind, Record, Write, kind_name
 from ._sqlite_backup import copy_database
 from ._sqlite_conn import Connections

@@ -9,9 +9,11 @@ from typing import Any, cast
 
 from oppcore import serde
 from oppcore._errors import DuplicateError, ValidationError
+from oppcore._identity import unique_keys
 from oppcore._models import Opportunity
 
-from ._base import FeedAction, PlannedWrite, Stored, micros, unique_keys
+from ._arguments import micros
+from ._plan import FeedAction, PlannedWrite, Stored
 from ._protocol import Record
 
 __all__ = ["DELETE", "GET", "HOLDER", "INSERT", "MIGRATIONS", "SCHEMA_VERSION", "TABLES",
