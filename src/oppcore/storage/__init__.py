@@ -1,25 +1,31 @@
-"""Storage: the store protocol, its reference stores, the audit trail and permissions.
+"""Storage: the store protocol, its reference stores and the audit trail.
 
-Everything public here is also importable from :mod:`oppcore`.
+Everything public here is also importable from :mod:`oppcore`. Permissions are not a
+storage concern: :class:`~oppcore.Policy` and friends live beside the service
+(``oppcore.Policy``); the old ``oppcore.storage.Policy`` names still work for one release,
+with a :class:`DeprecationWarning`.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from ._audit import AuditEntry, FieldChange, diff_fields
 from ._memory import InMemoryStore
-from ._policy import AllowAll, OwnerTeamPolicy, Permission, Policy
 from ._protocol import Change, Page, Store, Write
 from ._sqlite import SQLiteStore
 from ._transfer import export_document, import_document
 
+if TYPE_CHECKING:  # the deprecated aliases below, for type checkers
+    from oppcore._service import AllowAll as AllowAll
+    from oppcore._service import OwnerTeamPolicy as OwnerTeamPolicy
+    from oppcore._service import Permission as Permission
+    from oppcore._service import Policy as Policy
+
 __all__ = [
-    "Permission",
-    "AllowAll",
     "AuditEntry",
     "Change",
     "FieldChange",
     "InMemoryStore",
-    "OwnerTeamPolicy",
     "Page",
-    "Policy",
     "SQLiteStore",
     "Store",
     "Write",
@@ -27,3 +33,19 @@ __all__ = [
     "export_document",
     "import_document",
 ]
+
+_MOVED = frozenset({"AllowAll", "OwnerTeamPolicy", "Permission", "Policy"})
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve the policy names that moved to the service, with a deprecation warning."""
+    if name in _MOVED:
+        import warnings
+
+        from oppcore import _service
+
+        warnings.warn(f"oppcore.storage.{name} moved beside the service: import it as "
+                      f"oppcore.{name}; the storage alias will be removed in the next release",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(_service, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
