@@ -84,11 +84,14 @@ policy = OwnerTeamPolicy(managers=frozenset({"manager-wu"}))
 service = OpportunityService(store=store, pipelines=pipeline, clock=clock,
                              scorecard=Scorecard.default(), policy=policy)
 
-# 4. A qualified lead arrives from your web form; the service converts it.
-store.add(Lead(id="lead-7", name="Zhao Min", company="Ningbo Pumps Co., Ltd.",
-               email="zhao.min@nbpumps.cn", owner="rep-chen", captured_at=clock.now,
-               status=LeadStatus.QUALIFIED,
-               qualification=Qualification(budget=Budget(amount=Money.of("300000", "CNY")))))
+# 4. A qualified lead arrives from your web form; the service stores it (audited), then
+#    converts it. Every write below goes through the service, as your screens' should.
+service.create(Lead(id="lead-7", name="Zhao Min", company="Ningbo Pumps Co., Ltd.",
+                    email="zhao.min@nbpumps.cn", owner="rep-chen", captured_at=clock.now,
+                    status=LeadStatus.QUALIFIED,
+                    qualification=Qualification(budget=Budget(amount=Money.of("300000",
+                                                                              "CNY")))),
+               by="rep-chen")
 events = service.convert("lead-7", by="rep-chen", opportunity_id="deal-7",
                          amount=Money.of("280000", "CNY"))
 print("events:", [type(e).__name__ for e in events])
@@ -114,9 +117,11 @@ try:
 except PermissionDeniedError as exc:
     print("denied:", exc)
 
-# 8. Two screens saved the same deal: the stale save is refused, nothing is lost.
+# 8. Two screens edit the same deal. The first edits through the service; the second
+#    holds a stale copy and saves it straight to the store: refused, nothing is lost.
+#    (Through the service the second edit would have been reloaded and retried.)
 stale = store.get(Opportunity, "deal-7")
-store.save(stale.evolve(name="Ningbo Pumps: 40 units"))
+service.edit(Opportunity, "deal-7", {"name": "Ningbo Pumps: 40 units"}, by="rep-chen")
 try:
     store.save(stale.evolve(name="Ningbo Pumps: 45 units"))
 except VersionConflictError as exc:

@@ -29,4 +29,4 @@ def test_embed_in_crm_example() -> None:
     assert out[3].startswith("denied: 'rep-li' may not move")
     assert out[4] == "conflict: 3 -> 4"
     assert [line.split()[1] for line in out[5:]] == ["create", "log_activity", "move",
-                                                     "rescore"]
+                                                     "edit", "rescore"]

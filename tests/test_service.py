@@ -13,6 +13,7 @@ from oppcore import (
     LeadStatus,
     NotFoundError,
     Opportunity,
+    OwnerTeamPolicy,
     PermissionDeniedError,
     Pipeline,
     TransitionError,
@@ -21,7 +22,7 @@ from oppcore import (
 )
 from oppcore._service import OpportunityService
 from oppcore.scoring import BudgetRule, Scorecard, UrgencyRule
-from oppcore.storage import InMemoryStore, OwnerTeamPolicy, Store
+from oppcore.storage import InMemoryStore, Store
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 

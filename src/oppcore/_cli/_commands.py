@@ -7,19 +7,20 @@ import argparse
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
 import attrs
 
 from oppcore import io as oio
-from oppcore._errors import DuplicateError
+from oppcore._errors import DuplicateError, UnknownStageError
 from oppcore._models import Lead, Opportunity
 from oppcore._report._format import fit, money
+from oppcore._service import AllowAll, OpportunityService, RescoreSummary
 from oppcore.dedupe import find_duplicates
 from oppcore.pipeline import Pipeline
-from oppcore.storage import AuditEntry, SQLiteStore
+from oppcore.pipeline._templates import TEMPLATES
 
 from ._common import (
     UsageError,
@@ -83,10 +84,24 @@ def _check_stage(record: Lead | Opportunity, pipeline: Pipeline | None) -> str |
     return None
 
 
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import a CSV/JSON/JSON Lines file into the SQLite store, in batches."""
+    """Import a CSV/JSON/JSON Lines file into the SQLite store through the service.
+
+    Every record is created by :meth:`OpportunityService.create_many` (audited ``create``,
+    actor ``import:<file name>``), one atomic batch at a time.
+    """
     pipeline = load_pipeline(args.pipeline) if args.pipeline else None
+    by = f"import:{Path(args.file).name}"
     store = open_store(args.db, must_exist=False)
+    # Without --pipeline the service knows the built-in templates: a deal that names one
+    # is checked against its stages, a deal of another pipeline is stored as it is.
+    service = OpportunityService(
+        store, pipelines=pipeline or [Pipeline.template(name) for name in TEMPLATES],
+        clock=_utc_now, policy=AllowAll())
     problems: list[str] = []
 
     def on_error(row_error: Any) -> None:
@@ -103,12 +118,12 @@ def cmd_import(args: argparse.Namespace) -> int:
                     continue
                 batch.append(record)
                 if len(batch) == _BATCH:
-                    a, s = _store_batch(store, batch, problems)
+                    a, s = _store_batch(service, batch, by, problems)
                     added, already = added + a, already + s
                     bar.advance(len(batch))
                     batch = []
             if batch:
-                a, s = _store_batch(store, batch, problems)
+                a, s = _store_batch(service, batch, by, problems)
                 added, already = added + a, already + s
                 bar.advance(len(batch))
     finally:
@@ -123,33 +138,34 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_DATA if problems else EXIT_OK
 
 
-def _store_batch(store: SQLiteStore, batch: list[Lead | Opportunity],
+def _store_batch(service: OpportunityService, batch: list[Lead | Opportunity], by: str,
                  problems: list[str]) -> tuple[int, int]:
-    """Add a batch in one transaction; on a duplicate, add one by one to name each."""
+    """Create a batch in one atomic write; if a record is refused, create one by one to
+    name each refusal (the batch was not written)."""
     try:
-        return store.bulk_add(batch, batch_size=len(batch)), 0
-    except DuplicateError:
+        return len(service.create_many(batch, by=by, batch_size=len(batch))), 0
+    except (DuplicateError, UnknownStageError):
         pass
     added = already = 0
     for record in batch:
-        outcome = _add_one(store, record)
-        if outcome is None:
+        refusal = _create_one(service, record, by)
+        if refusal is None:
             added += 1
-        elif outcome.key == "id":
+        elif isinstance(refusal, DuplicateError) and refusal.key == "id":
             already += 1  # re-running an import is safe: stored records are skipped
+        elif isinstance(refusal, DuplicateError):
+            problems.append(str(refusal))
         else:
-            problems.append(str(outcome))
+            problems.append(f"{type(record).__name__.lower()} {record.id}: {refusal}")
     return added, already
 
 
-def _add_one(store: SQLiteStore, record: Lead | Opportunity) -> DuplicateError | None:
-    """Add one record; return the duplicate error instead of raising it."""
+def _create_one(service: OpportunityService, record: Lead | Opportunity,
+                by: str) -> DuplicateError | UnknownStageError | None:
+    """Create one record; return the refusal instead of raising it."""
     try:
-        if isinstance(record, Lead):
-            store.add(record)
-        else:
-            store.add(record)
-    except DuplicateError as exc:
+        service.create(record, by=by)
+    except (DuplicateError, UnknownStageError) as exc:
         return exc
     return None
 
@@ -168,12 +184,16 @@ def cmd_score(args: argparse.Namespace) -> int:
         deals = [o for o in iter_records(store, Opportunity, pipeline=pipeline.id)
                  if o.stage_id in open_ids]
         scored = []
+        summary: RescoreSummary | None = None
         with progress("scoring", total=len(deals)) as bar:
             for opp, score in zip(deals, card.score_many(deals, now=now), strict=True):
                 scored.append((score, opp))
                 bar.advance()
         if args.save:
-            _save_scores(store, scored, now=now, by=args.by)
+            # Through the service: audited, conflicts retried, updated_at bumped.
+            service = OpportunityService(store, pipelines=pipeline, clock=lambda: now,
+                                         scorecard=card, policy=AllowAll())
+            summary = service.rescore_many([opp.id for _, opp in scored], by=args.by)
     finally:
         store.close()
     scored.sort(key=lambda pair: (-pair[0].total, pair[1].id))
@@ -181,24 +201,18 @@ def cmd_score(args: argparse.Namespace) -> int:
     out.write(f"Scored {len(scored)} open deal(s) in pipeline {pipeline.id!r} "
               f"with scorecard {card.name!r} as of {now.isoformat(timespec='minutes')}\n")
     _print_ranking(out, scored[: args.top])
+    if summary is not None:
+        out.write(f"Saved {len(summary.rescored)} changed score(s) as {args.by!r}"
+                  f" ({len(summary.unchanged)} unchanged)\n")
+        for failure in summary.failed:
+            error(f"score of {failure.record_id} not saved: {failure.error}")
+        if summary.failed:
+            return EXIT_DATA
     incomplete = sum(1 for score, _ in scored if not score.complete)
     if incomplete:
         error(f"{incomplete} score(s) are incomplete: a rule failed (see the contributions)")
         return EXIT_DATA
     return EXIT_OK
-
-
-def _save_scores(store: SQLiteStore, scored: list[Any], *, now: datetime, by: str) -> None:
-    """Keep each score and grade on its deal, audited like the service's ``rescore``."""
-    from oppcore._service import GRADE_FIELD, SCORE_FIELD
-
-    for score, opp in scored:
-        custom = dict(opp.custom)
-        custom[SCORE_FIELD], custom[GRADE_FIELD] = str(score.total), score.grade
-        if custom != dict(opp.custom):
-            new = opp.evolve(custom=custom)
-            store.save(new, audit=AuditEntry.for_change(
-                opp, new, action="rescore", by=by, at=now, note=f"scorecard {score.scorecard}"))
 
 
 def _print_ranking(out: TextIO, scored: Iterable[Any]) -> None:

@@ -5,6 +5,10 @@ captured into an embedded SQLite store, qualified and converted into deals in th
 ``standard`` pipeline, moved through its stages (one refused move is explained), scored and
 ranked, won or lost, and finally reported on. Time is simulated: the demo's clock starts
 on 2026-06-01 and advances as the sales team works, so the output is the same every run.
+
+Every write goes through :class:`~oppcore.OpportunityService`, as a host's would: captures,
+merges, the lead lifecycle, conversions, quotes (an edit), stage moves and scores are all
+authorised, audited and retried the same way; the demo never writes to the store itself.
 """
 
 import random
@@ -33,9 +37,9 @@ from oppcore._qualification import (
 )
 from oppcore._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus
 from oppcore._report._format import fit
-from oppcore._service import OpportunityService, Rescored
+from oppcore._service import OpportunityService
 from oppcore.dedupe import find_duplicates
-from oppcore.pipeline import Pipeline, disqualify, mark_contacted, qualify
+from oppcore.pipeline import Pipeline
 from oppcore.scoring import Score, Scorecard
 from oppcore.storage import SQLiteStore
 
@@ -152,12 +156,13 @@ def _quote(opp: Opportunity, rng: random.Random, at: datetime) -> Quote:
                  sent_at=at, valid_until=(at + timedelta(days=30)).date())
 
 
-def _capture(store: SQLiteStore, lead: Lead) -> Lead | DuplicateError:
-    """Add a lead; return the store's refusal instead of raising it."""
+def _capture(service: OpportunityService, lead: Lead) -> DuplicateError | None:
+    """Create a lead through the service; return the store's refusal instead of raising it."""
     try:
-        return store.add(lead)
+        service.create(lead, by=lead.owner or "rep-zhang")
     except DuplicateError as exc:
         return exc
+    return None
 
 
 @contextmanager
@@ -210,15 +215,17 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
     say("oppcore demo: a sales team's half year, on an embedded SQLite store\n")
     say("=" * 68 + "\n")
 
-    # 1. Capture leads from three channels; the store refuses a repeated e-mail at once.
+    # 1. Capture leads from three channels, each when it arrives; the store refuses a
+    #    repeated e-mail at once.
     captured: list[Lead] = []
     refused: list[DuplicateError] = []
     for lead in _leads(rng):
-        outcome = _capture(store, lead)
-        if isinstance(outcome, DuplicateError):
-            refused.append(outcome)
+        clock.now = lead.captured_at
+        turned_away = _capture(service, lead)
+        if turned_away is None:
+            captured.append(lead)
         else:
-            captured.append(outcome)
+            refused.append(turned_away)
     by_channel = Counter(lead.source.channel.value for lead in captured if lead.source)
     say(f"\n1. Captured {len(captured)} leads "
         f"({', '.join(f'{n} {c}' for c, n in sorted(by_channel.items()))}).\n")
@@ -226,6 +233,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
 
     # 2. Catch the duplicates that slipped through (private e-mail, same person) and merge.
     pairs = find_duplicates(captured, threshold=0.6)
+    arrived = {lead.id: lead.captured_at for lead in captured}
     say(f"\n2. Duplicate check: {len(pairs)} probable duplicate pair(s) among the stored "
         f"leads.\n")
     merged = 0
@@ -236,26 +244,31 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         if merged == 0:
             say(f"   e.g. {pair.first.id} ~ {pair.second.id}, score {pair.score:.2f} "
                 f"(matched: {keys})\n")
+        # ops merge a pair an hour after its second lead came in
+        clock.now = max(arrived[pair.first.id], arrived[pair.second.id]) + timedelta(hours=1)
         service.merge_duplicates(Lead, pair.first.id, pair.second.id, by="ops-admin")
         merged += 1
     say(f"   Merged the {merged} confident pair(s) (score >= 0.8), leaving "
         f"{len(pairs) - merged} for review; every dropped value is kept in the merged lead's "
         f"notes and the audit trail.\n")
 
-    # 3. Qualify (the needs-analysis form), disqualify, convert.
+    # 3. Contact every lead, then qualify (the needs-analysis form) and convert, or
+    #    disqualify.
     live = list(iter_records(store, Lead))
     converted = disqualified = 0
+    clock.now = START
     for lead in live:
         clock.now = max(clock.now, lead.captured_at + timedelta(days=2))
-        lead = store.save(mark_contacted(lead, at=clock.now))
+        rep = lead.owner or "rep-zhang"
+        service.mark_contacted(lead.id, by=rep)
         roll = rng.random()
         if roll < 0.2:
-            store.save(disqualify(lead, at=clock.now, reason=rng.choice(
-                ("no budget", "student enquiry", "competitor's customer"))))
+            service.disqualify(lead.id, by=rep, reason=rng.choice(
+                ("no budget", "student enquiry", "competitor's customer")))
             disqualified += 1
         elif roll < 0.62:
-            store.save(qualify(lead, at=clock.now, qualification=_qualification(rng)))
-            service.convert(lead.id, by=lead.owner or "rep-zhang",
+            service.qualify(lead.id, by=rep, qualification=_qualification(rng))
+            service.convert(lead.id, by=rep,
                             amount=Money(amount=Decimal(rng.randrange(80, 1500)) * 1000,
                                          currency="CNY").quantize(),
                             expected_close=(clock.now + timedelta(
@@ -298,9 +311,8 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
                 continue
         if depth >= 3:
             clock.advance(days=rng.randrange(5, 20))
-            current = store.get(Opportunity, deal.id)
-            store.save(current.evolve(quotes=(_quote(current, rng, clock.now),),
-                                      updated_at=clock.now))
+            service.edit(Opportunity, deal.id, {"quotes": (_quote(deal, rng, clock.now),)},
+                         by=owner)
             if not move(deal.id, "quote_contract", owner):
                 continue
         if depth >= 4:
@@ -321,14 +333,13 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         for violation in exc.violations:
             say(f"   - [{violation.code}] {violation.message}\n")
 
-    # 5. Score and rank the open deals.
+    # 5. Score and rank the open deals (the service keeps each score on its deal).
     clock.now = REPORT_AT
     open_ids = {s.id for s in pipeline.open_stages}
-    scores: list[tuple[Score, Opportunity]] = []
-    for deal in iter_records(store, Opportunity):
-        if deal.stage_id in open_ids:
-            scores.extend((event.score, deal) for event in service.rescore(deal.id, by="ops-admin")
-                          if isinstance(event, Rescored))
+    open_deals = {d.id: d for d in iter_records(store, Opportunity) if d.stage_id in open_ids}
+    summary = service.rescore_many(open_deals, by="ops-admin")
+    scores: list[tuple[Score, Opportunity]] = [
+        (event.score, open_deals[event.opportunity_id]) for event in summary.rescored]
     scores.sort(key=lambda pair: (-pair[0].total, pair[1].id))
     grades = Counter(score.grade for score, _ in scores)
     say(f"\n5. Scored {len(scores)} open deals (grades: "

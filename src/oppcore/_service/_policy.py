@@ -2,7 +2,11 @@
 
 The service asks the policy before it changes anything; a refusal raises
 :class:`~oppcore.PermissionDeniedError` and leaves the store and the audit trail untouched.
-A policy is a pure decision over the actor, the action and the record as stored.
+A policy is a pure decision over the actor, the action and the record as stored (or, for
+``create``, the record as it would be stored).
+
+Policies live beside the service, not in :mod:`oppcore.storage`: a store keeps records and
+knows nothing about who may write them; deciding that is the service's job.
 """
 
 import enum
@@ -22,6 +26,8 @@ class Permission(str, enum.Enum):
     """What an actor wants to do to a record."""
 
     READ = "read"
+    CREATE = "create"
+    """Store a new record (the policy sees the record to be created)."""
     EDIT = "edit"
     """Change fields, log activities, rescore, merge into it."""
     MOVE = "move"
@@ -57,7 +63,8 @@ class OwnerTeamPolicy:
     """An example policy: owners edit their records, team mates read them, managers do all.
 
     * ``read`` and ``export``: the owner, members of the owner's team, managers.
-    * ``edit`` and ``move``: the owner and managers.
+    * ``create``, ``edit`` and ``move``: the owner and managers (a rep creates records
+      of their own or without an owner, a manager records for anyone).
     * ``delete``: managers only.
     * A record without an owner can be read and edited by everyone (someone must be able
       to pick it up); deleting it still needs a manager.
