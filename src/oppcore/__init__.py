@@ -6,7 +6,6 @@ for the guides; every public name is importable from here.
 """
 
 import typing
-import warnings
 
 from . import dedupe
 from ._errors import (
@@ -45,6 +44,8 @@ from ._models import (
     Source,
 )
 from ._money import CURRENCY_MINOR_UNITS, Money
+from ._public import deprecated_names as _deprecated_names
+from ._public import publish as _publish
 from ._qualification import (
     Budget,
     Competition,
@@ -307,6 +308,8 @@ __all__ = [
     "__version__",
 ]
 
+_publish(__name__, globals(), __all__)
+
 # --- deprecated names -------------------------------------------------------------------
 # Each old name resolves, with a DeprecationWarning, for one release after the change that
 # deprecated it, then its entry is deleted. To deprecate a name: remove it from the imports
@@ -331,19 +334,4 @@ _DEPRECATED: typing.Final[dict[str, tuple[str, object]]] = {
 }
 
 if not typing.TYPE_CHECKING:
-    # Hidden from type checkers: a module __getattr__ would make every misspelt
-    # ``oppcore.X`` type-check as ``object``. Checkers report a deprecated name as missing.
-
-    def __getattr__(name: str) -> object:
-        """Resolve a deprecated name, warning that it goes away (PEP 562)."""
-        try:
-            replacement, obj = _DEPRECATED[name]
-        except KeyError:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-        warnings.warn(
-            f"oppcore.{name} is deprecated and will be removed in the next release; "
-            f"use {replacement} instead",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return obj
+    __getattr__ = _deprecated_names(__name__, _DEPRECATED)

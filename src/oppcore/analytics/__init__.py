@@ -13,6 +13,8 @@ Example:
     >>> print(analytics.win_rate(deals, Pipeline.template("standard"), by="source"))
 """
 
+from oppcore._public import publish as _publish
+
 from ._common import PipelineLike, StageLike, percentile
 from ._compliance import Compliance, ComplianceRow, compliance
 from ._forecast import Forecast, ForecastRow, ForecastTotal, ForecastTotals, forecast
@@ -77,3 +79,5 @@ __all__ = [
     "PipelineLike",
     "StageLike",
 ]
+
+_publish(__name__, globals(), __all__)

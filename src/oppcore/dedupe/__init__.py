@@ -13,6 +13,7 @@ listed here with the other match keys.
 """
 
 from oppcore._identity import email_key, external_key
+from oppcore._public import publish as _publish
 
 from ._keys import COMPANY_SUFFIXES, FREE_MAIL_DOMAINS, company_key, domain_key, phone_key
 from ._matching import DuplicateCandidate, MatchReason, find_duplicates
@@ -40,10 +41,4 @@ __all__ = [
     "merge_records",
 ]
 
-# Public classes report their public home (as httpx does), so reprs, error messages, pickles
-# and the reference name oppcore.dedupe.X rather than the private module that defines them.
-for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type):
-        _obj.__module__ = __name__
-del _name, _obj
+_publish(__name__, globals(), __all__)

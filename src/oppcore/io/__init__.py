@@ -13,6 +13,8 @@ Every reader streams (constant memory), reports bad rows as :class:`RowError` va
 row, column and message, never yields a half-built record, and enforces :class:`Limits`.
 """
 
+from oppcore._public import publish as _publish
+
 from ._csv import (
     HISTORY_COLUMNS,
     LEAD_COLUMNS,
@@ -60,3 +62,5 @@ __all__ = [
     "Limits",
     "RowError",
 ]
+
+_publish(__name__, globals(), __all__)

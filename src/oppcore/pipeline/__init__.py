@@ -3,6 +3,8 @@
 Everything public here is re-exported from :mod:`oppcore`; import it from there.
 """
 
+from oppcore._public import publish as _publish
+
 from ._history import replay, stage_entered_at, time_in_stage
 from ._leads import Conversion, IdFactory, convert, disqualify, mark_contacted, qualify
 from ._pipeline import Pipeline
@@ -50,3 +52,5 @@ __all__ = [
     "stage_entered_at",
     "time_in_stage",
 ]
+
+_publish(__name__, globals(), __all__)

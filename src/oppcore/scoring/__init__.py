@@ -5,6 +5,8 @@ private modules (``_rule``, ``_builtin``, ``_scorecard``, ``_config``, ``_plugin
 ``_calibrate``).
 """
 
+from oppcore._public import publish as _publish
+
 from ._builtin import BudgetRule, CompetitionRule, DecisionCycleRule, UrgencyRule
 from ._calibrate import (
     WIN_MODEL_FIELDS,
@@ -76,3 +78,5 @@ __all__ = [
     "fit_weights",
     "fit_win_model",
 ]
+
+_publish(__name__, globals(), __all__)

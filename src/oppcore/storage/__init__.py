@@ -9,10 +9,12 @@ policies live beside the service (``oppcore.Policy``); the old ``oppcore.storage
 names still work for one release, with a :class:`DeprecationWarning`.
 """
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from oppcore._identity import unique_keys
 from oppcore._models import kind_name, record_class
+from oppcore._public import deprecated_names as _deprecated_names
+from oppcore._public import publish as _publish
 
 from ._arguments import QueryFilter
 from ._audit import AuditEntry, FieldChange, diff_fields
@@ -22,12 +24,6 @@ from ._plan import BatchPlan, PlannedWrite, Stored, plan_batch
 from ._protocol import Change, Page, Store, Write
 from ._sqlite import SQLiteStore
 from ._transfer import export_document, import_document
-
-if TYPE_CHECKING:  # the deprecated aliases below, for type checkers
-    from oppcore._service import AllowAll as AllowAll
-    from oppcore._service import OwnerTeamPolicy as OwnerTeamPolicy
-    from oppcore._service import Permission as Permission
-    from oppcore._service import Policy as Policy
 
 __all__ = [
     # building a store
@@ -54,18 +50,11 @@ __all__ = [
     "import_document",
 ]
 
-_MOVED = frozenset({"AllowAll", "OwnerTeamPolicy", "Permission", "Policy"})
+_publish(__name__, globals(), __all__)
 
+# 0.1: permissions are not a storage concern; the policies moved beside the service.
+_DEPRECATED = {name: (f"oppcore.{name}", None)
+               for name in ("AllowAll", "OwnerTeamPolicy", "Permission", "Policy")}
 
-def __getattr__(name: str) -> Any:
-    """Resolve the policy names that moved to the service, with a deprecation warning."""
-    if name in _MOVED:
-        import warnings
-
-        from oppcore import _service
-
-        warnings.warn(f"oppcore.storage.{name} moved beside the service: import it as "
-                      f"oppcore.{name}; the storage alias will be removed in the next release",
-                      DeprecationWarning, stacklevel=2)
-        return getattr(_service, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if not _typing.TYPE_CHECKING:
+    __getattr__ = _deprecated_names(__name__, _DEPRECATED)
