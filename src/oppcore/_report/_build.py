@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from oppcore import analytics
+from oppcore._checks import aware
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 from oppcore._money import exact_add
@@ -97,9 +98,7 @@ def _check_arguments(pipeline: object, now: object, scorecard: object, top: obje
     if not isinstance(pipeline, Pipeline):
         raise ValidationError(f"expected an oppcore.Pipeline, got {type(pipeline).__name__}",
                               field="pipeline", value=pipeline)
-    if not isinstance(now, datetime) or now.utcoffset() is None:
-        raise ValidationError(f"'now' must be a timezone-aware datetime, got {now!r}",
-                              field="now", value=now)
+    aware(now, "now")
     if scorecard is not None and not isinstance(scorecard, Scorecard):
         raise ValidationError(
             f"scorecard must be an oppcore.Scorecard or None, got {type(scorecard).__name__}",

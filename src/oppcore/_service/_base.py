@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
 
+from oppcore._checks import is_aware
 from oppcore._errors import (
     ConfigError,
     PermissionDeniedError,
@@ -73,7 +74,7 @@ class ServiceBase:
 
     def _now(self) -> datetime:
         now = self._clock()
-        if not isinstance(now, datetime) or now.utcoffset() is None:
+        if not is_aware(now):
             raise ValidationError("the clock must return a timezone-aware datetime",
                                   field="clock", value=now)
         return now

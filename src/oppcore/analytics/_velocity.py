@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from oppcore._errors import ValidationError
+from oppcore._checks import aware
 from oppcore._models import Opportunity
 from oppcore._money import exact_add, round_minor
 
@@ -153,10 +153,8 @@ def stage_durations(
 
 
 def _check_now(now: object) -> None:
-    if now is not None and (not isinstance(now, datetime) or now.utcoffset() is None):
-        raise ValidationError(
-            f"'now' must be a timezone-aware datetime, got {now!r}", field="now", value=now,
-        )
+    if now is not None:
+        aware(now, "now")
 
 
 @attrs.frozen(kw_only=True)

@@ -11,6 +11,7 @@ from typing import Any, Final, Literal, TypeVar
 
 import attrs
 
+from oppcore._checks import aware
 from oppcore._errors import ValidationError
 from oppcore._frozenmap import FrozenMap
 from oppcore._models import Account, Contact, Lead, LeadStatus, Opportunity
@@ -222,9 +223,7 @@ def merge_records(a: _R, b: _R, *, prefer: Prefer = "older", at: datetime, by: s
     if a.id == b.id:
         raise ValidationError(f"cannot merge {kind} {a.id!r} with itself", model=kind,
                               field="id", value=a.id)
-    if not isinstance(at, datetime) or at.utcoffset() is None:
-        raise ValidationError(f"merge time must be a timezone-aware datetime, got {at!r}",
-                              field="at", value=at)
+    aware(at, "at")
     if not isinstance(by, str) or not by.strip():
         raise ValidationError(f"merge needs who merges (a non-blank string), got {by!r}",
                               field="by", value=by)

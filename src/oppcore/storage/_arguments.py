@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import attrs
 
+from oppcore._checks import aware
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
@@ -115,9 +116,8 @@ class QueryFilter:
                     raise ValidationError(f"leads cannot be queried by {field}", field=field,
                                           value=args[field])
         since = args["updated_since"]
-        if since is not None and (not isinstance(since, datetime) or since.utcoffset() is None):
-            raise ValidationError("updated_since must be a timezone-aware datetime",
-                                  field="updated_since", value=since)
+        if since is not None:
+            aware(since, "updated_since")
         limit = args["limit"]
         if type(limit) is not int or not 1 <= limit <= _MAX_LIMIT:
             raise ValidationError(f"limit must be an int in [1, {_MAX_LIMIT}], got {limit!r}",
