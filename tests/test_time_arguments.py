@@ -23,15 +23,23 @@ import pytest
 import oppcore
 from oppcore import (
     AuditEntry,
+    Budget,
+    Competition,
+    CompetitivePosition,
+    Competitor,
+    DecisionProcess,
     InMemoryStore,
     Lead,
     LeadStatus,
     Money,
     Opportunity,
     Pipeline,
+    Qualification,
     Scorecard,
     StageChange,
     TransitionPolicy,
+    Urgency,
+    UrgencyLevel,
     ValidationError,
     analytics,
     io,
@@ -70,6 +78,16 @@ DEAL = oppcore.convert(LEAD, pipeline=PIPELINE, at=T0, by="u",
 CARD = Scorecard.default()
 
 
+WINNING = Qualification(urgency=Urgency(level=UrgencyLevel.CRITICAL),
+                        budget=Budget(confirmed=True),
+                        decision=DecisionProcess(decision_maker_engaged=True),
+                        competition=Competition())
+LOSING = Qualification(urgency=Urgency(level=UrgencyLevel.LOW), budget=Budget(confirmed=False),
+                       decision=DecisionProcess(decision_maker_engaged=False),
+                       competition=Competition(competitors=(Competitor(
+                           name="Rival", position=CompetitivePosition.TRAILING),)))
+
+
 def _closed_history() -> list[Opportunity]:
     deals = []
     for i in range(48):
@@ -78,6 +96,7 @@ def _closed_history() -> list[Opportunity]:
         deals.append(Opportunity(
             id=f"h{i}", name="x", pipeline_id=PIPELINE.id, stage_id=stage, created_at=created,
             lost_reason=None if i % 2 else "price", updated_at=closed,
+            qualification=WINNING if i % 2 else LOSING,
             stage_history=(StageChange(from_stage=None, to_stage="identification",
                                        at=created, by="u"),
                            StageChange(from_stage="identification", to_stage=stage,
