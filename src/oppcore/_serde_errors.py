@@ -106,6 +106,8 @@ def structure_error(exc: BaseException, *, path: str = "") -> StructureError:
     See ``serde.structure_error`` (the public name) for the contract.
     """
     found = problems(exc, path=path)
+    if not found:  # an empty group: nothing to point at
+        return StructureError(str(exc) or type(exc).__name__, path=path)
     first = found[0]
     message = first.message
     if len(found) > 1:

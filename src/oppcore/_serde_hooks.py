@@ -133,6 +133,11 @@ def _is_oppcore_model(tp: Any) -> bool:
     return attrs.has(tp) and (module == "oppcore" or module.startswith("oppcore."))
 
 
+def _is_oppcore_model_without_required_fields(tp: Any) -> bool:
+    return _is_oppcore_model(tp) and all(
+        f.default is not attrs.NOTHING for f in attrs.fields(tp) if f.init)
+
+
 def _object_check_factory(converter: cattrs.Converter) -> Callable[[Any], _Hook]:
     """Hooks that refuse a non-object before cattrs' generated code looks up each field.
 
@@ -176,8 +181,12 @@ _SCALARS: Final = frozenset({str, int, bool, float})
 
 def install_hooks(converter: cattrs.Converter) -> None:
     """Install the wire format's hooks on ``converter`` (see ``serde.configure_converter``)."""
-    converter.register_structure_hook_factory(_is_oppcore_model,
-                                              _object_check_factory(converter))
+    # A fast converter needs the check only where nothing else would fail: a model with a
+    # required field already raises (KeyError, TypeError) when given a non-object, and the
+    # detailed twin then says where. Detailed converters check every model, for the message.
+    which = (_is_oppcore_model if converter.detailed_validation
+             else _is_oppcore_model_without_required_fields)
+    converter.register_structure_hook_factory(which, _object_check_factory(converter))
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_structure_hook(datetime, _structure_datetime)
     converter.register_unstructure_hook(date, date.isoformat)
