@@ -415,3 +415,16 @@ def test_fast_path_and_a_host_converter_agree_on_generated_data(
         error = serde.structure_error(exc, path="opportunities[0]")
         theirs = (error.path, str(error))
     assert ours == theirs
+
+
+def test_a_long_list_of_problems_is_cut_short() -> None:
+    data = mutate(["contacts", 0, "name"], "")
+    for field in ("id", "name", "pipeline_id", "stage_id", "created_at"):
+        del data[field]
+    with pytest.raises(StructureError) as info:
+        serde.structure(data, Opportunity)
+    assert info.value.path == ""  # the record itself
+    assert str(info.value) == (
+        "missing required field 'id' (and 5 more: <root>: missing required field 'name'; "
+        "<root>: missing required field 'pipeline_id'; <root>: missing required field "
+        "'stage_id'; ...)")
