@@ -1,5 +1,8 @@
 """The wire format: exact round trips, documented encodings, path-naming errors."""
 
+import copy
+import functools
+import io
 import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -8,7 +11,9 @@ from typing import Any
 import cattrs
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
+import oppcore
 from oppcore import (
     Account,
     Activity,
@@ -32,6 +37,7 @@ from oppcore import (
     Urgency,
     serde,
 )
+from oppcore.io import write_json, write_jsonl
 from oppcore.testing import strategies as ost
 
 TZ8 = timezone(timedelta(hours=8))
@@ -213,3 +219,212 @@ def test_configure_converter_installs_hooks_on_a_host_converter() -> None:
     assert host.structure(host.unstructure(o), Opportunity) == o
     assert host.unstructure(Decimal("1.10")) == "1.10"
     assert serde.make_converter() is not serde.make_converter()
+
+
+# --- the preconf-shaped converter, structure_error, the document header -----------------
+
+
+@functools.cache
+def _host() -> cattrs.Converter:
+    host = cattrs.Converter()  # detailed validation: the cattrs default
+    serde.configure_converter(host)
+    return host
+
+
+def _bad_lead(field: str, value: Any) -> dict[str, Any]:
+    data = serde.unstructure(Lead(id="l1", name="Li", captured_at=NOW))
+    data[field] = value
+    return dict(data)
+
+
+BAD_DOCUMENTS: list[Any] = [
+    pytest.param(mutate(["quotes", 0, "lines", 0, "unit_price", "amount"], "abc"), Opportunity,
+                 "opportunities[3]", "opportunities[3].quotes[0].lines[0].unit_price.amount",
+                 "invalid decimal 'abc'", id="bad-decimal-deep-in-a-list"),
+    pytest.param(mutate(["stage_id"], KeyError), Opportunity, "opportunities[3]",
+                 "opportunities[3]", "missing required field 'stage_id'", id="missing-field"),
+    pytest.param(mutate(["contacts", 0, "id"], KeyError), Opportunity, "",
+                 "contacts[0]", "missing required field 'id'", id="missing-field-in-a-list"),
+    pytest.param(mutate(["amount"], {"amount": "1"}), Opportunity, "",
+                 "amount", "missing required field 'currency'", id="money-without-currency"),
+    pytest.param(mutate(["version"], "7"), Opportunity, "opportunities[3]",
+                 "opportunities[3].version", "integer", id="wrong-type"),
+    pytest.param(mutate(["contacts"], "Li"), Opportunity, "", "contacts", "expected an array",
+                 id="wrong-container"),
+    pytest.param(mutate(["contacts", 0], ["c1"]), Opportunity, "", "contacts[0]",
+                 "expected an object (Contact), got list", id="array-for-an-object"),
+    pytest.param(mutate(["activities", 0, "at"], "2026-11-27T09:30:00"), Opportunity,
+                 "opportunities[3]", "opportunities[3].activities[0].at", "naive",
+                 id="naive-datetime"),
+    pytest.param(mutate(["activities", 0, "kind"], "telepathy"), Opportunity, "",
+                 "activities[0].kind", "not a valid ActivityKind", id="bad-enum"),
+    pytest.param(mutate(["amount", "amount"], "-5"), Opportunity, "opportunities[3]",
+                 "opportunities[3].amount", "must not be negative", id="model-rule-negative"),
+    pytest.param(mutate(["custom"], {"x": [1]}), Opportunity, "opportunities[3]",
+                 "opportunities[3].custom", "'x': list refused", id="bad-custom-field-value"),
+    pytest.param(_bad_lead("name", " "), Lead, "leads[2]", "leads[2].name", "non-empty",
+                 id="model-rule-on-construction"),
+    pytest.param(["not", "a", "deal"], Opportunity, "opportunities[3]", "opportunities[3]",
+                 "expected an object (Opportunity), got list", id="not-an-object"),
+    pytest.param(mutate(["qualification"], {"urgency": []}), Opportunity, "",
+                 "qualification.urgency", "expected an object (Urgency), got list",
+                 id="array-for-an-all-default-object"),
+]
+
+
+@pytest.mark.parametrize(("data", "cls", "prefix", "where", "message"), BAD_DOCUMENTS)
+def test_a_host_converter_gives_the_messages_structure_gives(
+    data: Any, cls: type, prefix: str, where: str, message: str
+) -> None:
+    with pytest.raises(StructureError) as ours:
+        serde.structure(data, cls, path=prefix)
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - a group, or the top object's error
+        _host().structure(data, cls)
+    theirs = serde.structure_error(raised.value, path=prefix)
+    assert (theirs.path, str(theirs)) == (ours.value.path, str(ours.value))
+    assert ours.value.path == where
+    assert str(ours.value).startswith(f"{where}: ")
+    assert message in str(ours.value)
+    assert ours.value.__cause__ is not None  # cattrs' error (group), chained
+
+
+def test_every_problem_is_listed_after_the_first() -> None:
+    data = mutate(["amount", "amount"], "abc")
+    data["activities"][0]["kind"] = "telepathy"
+    with pytest.raises(StructureError) as info:
+        serde.structure(data, Opportunity)
+    assert info.value.path == "amount.amount"
+    assert str(info.value) == ("amount.amount: invalid decimal 'abc' (and 1 more: "
+                               "activities[0].kind: 'telepathy' is not a valid ActivityKind)")
+
+
+def test_structure_error_without_detailed_validation_names_only_the_prefix() -> None:
+    fast = serde.make_converter(detailed_validation=False)
+    with pytest.raises(ValueError) as raised:  # noqa: PT011 - the hook's own error
+        fast.structure(mutate(["activities", 0, "kind"], "telepathy"), Opportunity)
+    error = serde.structure_error(raised.value, path="opportunities[3]")
+    assert error.path == "opportunities[3]"
+    assert str(error) == "opportunities[3]: 'telepathy' is not a valid ActivityKind"
+
+
+def test_all_default_models_refuse_a_non_object_on_the_fast_path_too() -> None:
+    for value in ([], "", "abc"):
+        with pytest.raises(StructureError, match=r"^qualification: expected an object"):
+            serde.structure(mutate(["qualification"], value), Opportunity)
+
+
+class TestConverter:
+    def test_make_converter_returns_a_configured_oppcore_converter(self) -> None:
+        converter = serde.make_converter()
+        assert isinstance(converter, serde.OppcoreConverter)
+        assert isinstance(converter, cattrs.Converter)
+        assert converter.detailed_validation  # cattrs' default
+        assert converter.loads(converter.dumps(deal()), Opportunity) == deal()
+        assert converter.dumps(deal()) == serde.dumps(deal())
+
+    def test_keyword_arguments_go_to_the_converter(self) -> None:
+        assert not serde.make_converter(detailed_validation=False).detailed_validation
+        strict = serde.make_converter(forbid_extra_keys=True)
+        data = serde.unstructure(deal())
+        data["surprise"] = 1
+        with pytest.raises(cattrs.ClassValidationError) as raised:
+            strict.structure(data, Opportunity)
+        assert "surprise" in str(serde.structure_error(raised.value))
+
+    def test_dumps_and_loads_pass_json_options_through(self) -> None:
+        converter = serde.make_converter()
+        value = Account(id="a", name="李雷")
+        compact = converter.dumps(value)
+        assert '"name":"李雷"' in compact and ", " not in compact  # compact, not escaped
+        assert "\\u674e" in converter.dumps(value, ensure_ascii=True)
+        assert converter.dumps(value, indent=2) == serde.dumps(value, indent=2)
+        assert "\n" in converter.dumps(value, indent=2)
+        text = serde.dumps(Probability(value=0.5, source=ProbabilitySource.STAGE))
+        with pytest.raises(ValueError, match="NaN"):
+            converter.loads(text.replace("0.5", "NaN"), Probability)
+        loose = converter.loads(text.replace("0.5", "NaN"), Probability,
+                                parse_constant=lambda _: 0.25)
+        assert loose.value == 0.25
+
+    def test_the_detailed_twin_is_made_once(self) -> None:
+        for _ in range(2):
+            with pytest.raises(StructureError):
+                serde.structure({}, Opportunity)
+        assert serde._detailed_converter() is serde._detailed_converter()
+
+
+class TestDocumentHeader:
+    def test_header_is_one_definition(self) -> None:
+        header = serde.document_header()
+        assert header == {"schema_version": serde.SCHEMA_VERSION,
+                          "generator": f"oppcore {oppcore.__version__}"}
+        assert serde.document_header() is not header  # a new dict: callers may add keys
+        doc = serde.document()
+        assert {k: doc[k] for k in header} == header
+
+    def test_json_and_jsonl_writers_use_it(self) -> None:
+        buffer = io.StringIO()
+        write_json(buffer, opportunities=[deal()])
+        written = json.loads(buffer.getvalue())
+        assert {k: written[k] for k in serde.document_header()} == serde.document_header()
+        assert list(written)[:2] == list(serde.document_header())
+        buffer = io.StringIO()
+        write_jsonl(buffer, [deal()])
+        first = json.loads(buffer.getvalue().splitlines()[0])
+        assert first == {**serde.document_header(), "format": "oppcore.jsonl"}
+
+
+def _paths(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path] if path else []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _paths(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += _paths(value, (*path, index))
+    return found
+
+
+_BAD_VALUES = ["abc", "", "-5", "2026-11-27T09:30:00", 12.5, -1, True, None, [], {}, ["x"],
+               KeyError]
+
+
+@given(ost.opportunities(), st.data())
+def test_fast_path_and_a_host_converter_agree_on_generated_data(
+    o: Opportunity, data: st.DataObject
+) -> None:
+    good = serde.unstructure(o)
+    assert serde.structure(good, Opportunity) == _host().structure(good, Opportunity) == o
+    bad = copy.deepcopy(good)
+    where = data.draw(st.sampled_from(_paths(bad)))
+    value = data.draw(st.sampled_from(_BAD_VALUES))
+    target = bad
+    for key in where[:-1]:
+        target = target[key]
+    if value is KeyError and isinstance(target, dict):
+        del target[where[-1]]
+    elif value is not KeyError:
+        target[where[-1]] = value
+    try:
+        ours: Any = serde.structure(bad, Opportunity, path="opportunities[0]")
+    except StructureError as exc:
+        ours = (exc.path, str(exc))
+    try:
+        theirs: Any = _host().structure(bad, Opportunity)
+    except Exception as exc:  # whatever it raised is explained
+        error = serde.structure_error(exc, path="opportunities[0]")
+        theirs = (error.path, str(error))
+    assert ours == theirs
+
+
+def test_a_long_list_of_problems_is_cut_short() -> None:
+    data = mutate(["contacts", 0, "name"], "")
+    for field in ("id", "name", "pipeline_id", "stage_id", "created_at"):
+        del data[field]
+    with pytest.raises(StructureError) as info:
+        serde.structure(data, Opportunity)
+    assert info.value.path == ""  # the record itself
+    assert str(info.value) == (
+        "missing required field 'id' (and 5 more: <root>: missing required field 'name'; "
+        "<root>: missing required field 'pipeline_id'; <root>: missing required field "
+        "'stage_id'; ...)")

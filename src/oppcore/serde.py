@@ -1,9 +1,16 @@
 """Serialisation: the cattrs converter and oppcore's documented wire format.
 
-Use :func:`make_converter` for a ready converter, or :func:`configure_converter` to install
-oppcore's hooks on a converter of your own (the pattern of ``cattrs.preconf``). The
-module-level helpers (:func:`unstructure`, :func:`structure`, :func:`dumps`, :func:`loads`,
-:func:`document`, :func:`read_document`) use one shared converter.
+Shaped like cattrs' preconfigured converters (``cattrs.preconf.json``):
+
+* :class:`OppcoreConverter` is a ``cattrs.Converter`` with ``dumps`` and ``loads``;
+* :func:`make_converter` returns a new one, configured (keyword arguments go to the
+  converter, such as ``detailed_validation=False``);
+* :func:`configure_converter` installs oppcore's hooks on any converter, a host's own too;
+* :func:`structure_error` turns what such a converter raises into a path-naming
+  :class:`~oppcore.StructureError`.
+
+The module-level helpers (:func:`unstructure`, :func:`structure`, :func:`dumps`,
+:func:`loads`, :func:`document`, :func:`read_document`) use one shared converter.
 
 Wire format (schema version 1):
 
@@ -16,41 +23,41 @@ Wire format (schema version 1):
 * enums: their value (``"needs_analysis"``);
 * tuples and frozensets: JSON arrays (frozensets sorted, so output is deterministic);
 * custom fields: a JSON object of str/int/bool/null values;
-* exported documents (:func:`document`) carry ``"schema_version": 1``.
+* exported documents carry a header (:func:`document_header`):
+  ``"schema_version": 1`` and the ``"generator"`` that wrote them.
 
 Reading bad data raises :class:`~oppcore.StructureError` naming the path of the bad value,
 such as ``opportunities[3].amount.amount: invalid decimal 'abc'``; the underlying error is
-chained.
+chained. When a record has several bad values, the first is named by ``.path`` and the
+message lists the others after it.
 """
 
 import json
-import types
-import typing
-from collections.abc import Iterable, Mapping
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Final, TypeVar, get_args, get_origin
+from collections.abc import Iterable
+from functools import cache
+from typing import Any, Final, TypeVar
 
-import attrs
 import cattrs
-from dateutil.parser import isoparse
 
-from ._errors import StructureError, ValidationError
-from ._frozenmap import EMPTY_MAP, CustomValue, FrozenMap
+from . import _serde_errors
+from ._errors import StructureError
 from ._models import Lead, Opportunity
-from ._money import Money, to_decimal
+from ._serde_hooks import install_hooks
 from ._version import __version__
 
 __all__ = [
     "SCHEMA_VERSION",
+    "OppcoreConverter",
     "check_schema_version",
     "configure_converter",
     "document",
+    "document_header",
     "dumps",
     "loads",
     "make_converter",
     "read_document",
     "structure",
+    "structure_error",
     "unstructure",
 ]
 
@@ -58,141 +65,115 @@ SCHEMA_VERSION: Final = 1
 """Version of the wire format written by this release (see the module docstring)."""
 
 _T = TypeVar("_T")
-_CUSTOM = Mapping[str, CustomValue]
-
-# The stdlib parser is 30-50x faster than dateutil's isoparse; before Python 3.11 it reads
-# only the subset of ISO 8601 that isoformat() writes (no "Z", no basic format), so dateutil
-# takes over when it refuses a string.
-_FROMISO = datetime.fromisoformat
 
 
-def _structure_datetime(value: Any, _: Any) -> datetime:
-    if type(value) is not str:
-        raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
-    try:
-        return _FROMISO(value)
-    except ValueError:
-        try:
-            return isoparse(value)
-        except (ValueError, OverflowError):
-            raise ValueError(f"invalid ISO 8601 datetime {value!r}") from None
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
-def _structure_date(value: Any, _: Any) -> date:
-    if type(value) is not str:
-        raise TypeError(f"expected an ISO 8601 date string, got {type(value).__name__}")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"invalid ISO 8601 date {value!r}") from None
+class OppcoreConverter(cattrs.Converter):
+    """A cattrs converter for oppcore's JSON wire format, with ``dumps`` and ``loads``.
 
+    Build one with :func:`make_converter`, which installs the hooks; a bare instance
+    structures oppcore models with cattrs' defaults, not the wire format. Its errors are
+    cattrs' own (with the default ``detailed_validation=True``, the error groups);
+    :func:`structure_error` turns them into a :class:`~oppcore.StructureError`.
+    """
 
-def _structure_decimal(value: Any, _: Any) -> Decimal:
-    return to_decimal(value, what="value")
+    def dumps(self, obj: Any, unstructure_as: Any = None, **kwargs: Any) -> str:
+        """Serialise ``obj`` to JSON text.
 
+        Args:
+            obj: A model, a document or any value the converter unstructures.
+            unstructure_as: The type to unstructure ``obj`` as (cattrs' argument).
+            **kwargs: Passed to ``json.dumps``. By default the text is compact (no spaces
+                after separators unless ``indent`` is given) and keeps non-ASCII characters.
+        """
+        kwargs.setdefault("ensure_ascii", False)
+        if kwargs.get("indent") is None:
+            kwargs.setdefault("separators", (",", ":"))
+        return json.dumps(self.unstructure(obj, unstructure_as=unstructure_as), **kwargs)
 
-def _structure_money(value: Any, _: Any) -> Money:
-    if type(value) is not dict:
-        raise TypeError(f"expected an object with amount and currency, got "
-                        f"{type(value).__name__}")
-    return Money(amount=value["amount"], currency=value["currency"])
+    def loads(self, data: str | bytes, cl: type[_T], **kwargs: Any) -> _T:
+        """Parse JSON text and structure it as ``cl``.
 
+        Args:
+            data: JSON text.
+            cl: The model class (``Opportunity``, ``Lead``, ...).
+            **kwargs: Passed to ``json.loads``. ``NaN`` and ``Infinity`` are refused unless
+                ``parse_constant`` says otherwise.
 
-def _unstructure_money(value: Money) -> dict[str, str]:
-    return {"amount": str(value.amount), "currency": value.currency}
-
-
-def _structure_custom(value: Any, _: Any) -> Any:
-    # The model validates names and values; here only the container shape is checked.
-    if value is None:
-        return EMPTY_MAP
-    if type(value) is not dict:
-        raise TypeError(f"expected an object, got {type(value).__name__}")
-    return value
-
-
-def _structure_string_set(value: Any, _: Any) -> frozenset[str]:
-    if type(value) is not list:
-        raise TypeError(f"expected an array of strings, got {type(value).__name__}")
-    return frozenset(value)
-
-
-def _is_homogeneous_tuple(tp: Any) -> bool:
-    args = get_args(tp)
-    return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
-
-
-def _tuple_hook_factory(converter: cattrs.Converter) -> Any:
-    def factory(tp: Any) -> Any:
-        item_type = get_args(tp)[0]
-        item_hook = converter.get_structure_hook(item_type)
-
-        def structure_tuple(value: Any, _: Any) -> tuple[Any, ...]:
-            if type(value) is not list:
-                raise TypeError(f"expected an array, got {type(value).__name__}")
-            return tuple([item_hook(item, item_type) for item in value])
-
-        return structure_tuple
-
-    return factory
-
-
-def _is_custom(tp: Any) -> bool:
-    return bool(tp == _CUSTOM)
-
-
-def _is_string_set(tp: Any) -> bool:
-    return bool(tp == frozenset[str])
-
-
-def _passthrough(value: Any, tp: Any) -> Any:
-    # Models check their own field types, so scalar values pass through unchanged and the
-    # model reports a wrong type with the model and field named. Subclasses of the scalar
-    # (our str-valued enums) are built from their value.
-    return value if tp in _SCALARS else tp(value)
-
-
-_SCALARS: Final = frozenset({str, int, bool, float})
+        Raises:
+            ValueError: For text that is not JSON (``json.JSONDecodeError``).
+            cattrs.BaseValidationError: For data that does not describe a ``cl`` (with
+                detailed validation; pass it to :func:`structure_error` for the path).
+        """
+        kwargs.setdefault("parse_constant", _refuse_constant)
+        return self.structure(json.loads(data, **kwargs), cl)
 
 
 def configure_converter(converter: cattrs.Converter) -> None:
     """Install oppcore's hooks (the wire format above) on ``converter``.
 
     Use this to serialise oppcore models with a converter your application already
-    configures for its own types.
+    configures for its own types. Hooks are registered for oppcore's models and for
+    ``datetime``, ``date``, ``Decimal``, ``str``, ``int``, ``float``, ``bool`` and
+    homogeneous tuples. With detailed validation (the cattrs default), what the converter
+    raises for bad data is what :func:`structure_error` reads.
     """
-    converter.register_unstructure_hook(datetime, datetime.isoformat)
-    converter.register_structure_hook(datetime, _structure_datetime)
-    converter.register_unstructure_hook(date, date.isoformat)
-    converter.register_structure_hook(date, _structure_date)
-    converter.register_unstructure_hook(Decimal, str)
-    converter.register_structure_hook(Decimal, _structure_decimal)
-    converter.register_unstructure_hook(Money, _unstructure_money)
-    converter.register_structure_hook(Money, _structure_money)
-    converter.register_unstructure_hook(FrozenMap, dict)
-    # Generic aliases are matched by predicate (functools dispatch only takes classes).
-    converter.register_unstructure_hook_func(_is_custom, dict)
-    converter.register_structure_hook_func(_is_custom, _structure_custom)
-    converter.register_unstructure_hook_func(_is_string_set, sorted)
-    converter.register_structure_hook_factory(_is_homogeneous_tuple,
-                                              _tuple_hook_factory(converter))
-    converter.register_structure_hook_func(_is_string_set, _structure_string_set)
-    for scalar in _SCALARS:
-        converter.register_structure_hook(scalar, _passthrough)
+    install_hooks(converter)
 
 
-def make_converter() -> cattrs.Converter:
-    """Return a new cattrs converter configured for every oppcore model.
+def make_converter(**kwargs: Any) -> OppcoreConverter:
+    """Return a new :class:`OppcoreConverter` configured for every oppcore model.
 
-    The converter is tuned for speed (``detailed_validation=False``); :func:`structure`
-    adds path-naming errors on top of it.
+    Args:
+        **kwargs: Passed to the converter (``detailed_validation``,
+            ``forbid_extra_keys``, ...), as with ``cattrs.preconf.json.make_converter``.
+            The default is cattrs' own: detailed validation, whose errors
+            :func:`structure_error` turns into path-naming messages.
     """
-    converter = cattrs.Converter(detailed_validation=False)
+    converter = OppcoreConverter(**kwargs)
     configure_converter(converter)
     return converter
 
 
-_CONVERTER: Final = make_converter()
+def structure_error(exc: BaseException, *, path: str = "") -> StructureError:
+    """Return the :class:`~oppcore.StructureError` for an error a converter raised.
+
+    ``exc`` is what ``converter.structure`` raised, for a converter configured with
+    :func:`configure_converter` and detailed validation (the cattrs default): a
+    ``cattrs.ClassValidationError`` or ``IterableValidationError``, or an error of the top
+    object itself. The paths come from ``cattrs.transform_error``; the messages are those of
+    :func:`structure`, which uses this function. Raise the result ``from exc``::
+
+        try:
+            deal = converter.structure(data, Opportunity)
+        except Exception as exc:
+            raise serde.structure_error(exc, path="opportunities[3]") from exc
+
+    A converter without detailed validation stops at the first problem without saying
+    where it is: the error then names only ``path``.
+
+    Args:
+        exc: The error raised while structuring.
+        path: A prefix for the path (``"opportunities[3]"``).
+
+    Returns:
+        An error whose ``.path`` names the first bad value (``opportunities[3].amount``) and
+        whose message says what is wrong with it, then lists any further problems.
+    """
+    return _serde_errors.structure_error(exc, path=path)
+
+
+# The shared converters: a fast one for every call, and a detailed twin, built on the first
+# failure, that structures the same data again to say where it is bad.
+_CONVERTER: Final = make_converter(detailed_validation=False)
+
+
+@cache
+def _detailed_converter() -> OppcoreConverter:
+    return make_converter()
 
 
 def unstructure(value: Any) -> Any:
@@ -210,19 +191,27 @@ def structure(data: Any, cls: type[_T], *, path: str = "") -> _T:
 
     Raises:
         StructureError: If the data does not describe a valid ``cls``; ``.path`` names the
-            bad value and the original error is chained.
+            bad value and the original error (cattrs' error group) is chained.
     """
     try:
         return _CONVERTER.structure(data, cls)
-    except Exception as exc:  # every failure is reported with its path
-        raise _explain(data, cls, path, exc) from exc
+    except Exception as fast:  # every failure is reported with its path
+        try:
+            _detailed_converter().structure(data, cls)
+        except Exception as exc:  # the same failure, now with its path
+            raise structure_error(exc, path=path) from exc
+        # Both converters carry the same hooks, so this is not expected; report the first.
+        raise structure_error(fast, path=path) from fast
 
 
-def dumps(value: Any, *, indent: int | None = None) -> str:
-    """Serialise a model (or a document) to a JSON string."""
-    if indent is None:
-        return json.dumps(unstructure(value), ensure_ascii=False, separators=(",", ":"))
-    return json.dumps(unstructure(value), ensure_ascii=False, indent=indent)
+def dumps(value: Any, **kwargs: Any) -> str:
+    """Serialise a model (or a document) to a JSON string (see :meth:`OppcoreConverter.dumps`).
+
+    Args:
+        value: A model or a document.
+        **kwargs: Passed to ``json.dumps`` (``indent=2`` for readable text).
+    """
+    return _CONVERTER.dumps(value, **kwargs)
 
 
 def loads(text: str | bytes, cls: type[_T]) -> _T:
@@ -238,17 +227,22 @@ def loads(text: str | bytes, cls: type[_T]) -> _T:
     return structure(data, cls)
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+def document_header() -> dict[str, Any]:
+    """Return the header every export document starts with (a new dict each call).
+
+    ``{"schema_version": SCHEMA_VERSION, "generator": "oppcore <version>"}``: the one
+    definition used by :func:`document` and by :mod:`oppcore.io`'s JSON and JSON Lines
+    writers. Readers check the version with :func:`check_schema_version`.
+    """
+    return {"schema_version": SCHEMA_VERSION, "generator": f"oppcore {__version__}"}
 
 
 def document(
     *, leads: Iterable[Lead] = (), opportunities: Iterable[Opportunity] = ()
 ) -> dict[str, Any]:
-    """Return an export document: ``schema_version`` plus the leads and opportunities."""
+    """Return an export document: the header (:func:`document_header`), leads, opportunities."""
     return {
-        "schema_version": SCHEMA_VERSION,
-        "generator": f"oppcore {__version__}",
+        **document_header(),
         "leads": [unstructure(lead) for lead in leads],
         "opportunities": [unstructure(opp) for opp in opportunities],
     }
@@ -291,86 +285,3 @@ def check_schema_version(version: Any) -> int:
             path="schema_version", value=version,
         )
     return version
-
-
-# --- error explanation (slow path, only after a failure) -------------------------------
-
-
-def _join(path: str, part: str) -> str:
-    if part.startswith("["):
-        return f"{path}{part}"
-    return f"{path}.{part}" if path else part
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, StructureError):
-        return str(exc)
-    if isinstance(exc, ValidationError):
-        text = str(exc)
-        prefix = f"{exc.model}.{exc.field}: " if exc.model and exc.field else ""
-        return text[len(prefix):] if prefix and text.startswith(prefix) else text
-    if isinstance(exc, KeyError):
-        return f"missing required field {exc.args[0]!r}"
-    if isinstance(exc, cattrs.BaseValidationError):
-        return "; ".join(_describe(e) for e in exc.exceptions)
-    return str(exc) or type(exc).__name__
-
-
-def _explain(data: Any, cls: Any, path: str, exc: BaseException) -> StructureError:
-    """Find where ``data`` fails to become ``cls`` and build a StructureError for it."""
-    found = _locate(data, cls, path)
-    if found is None:
-        return StructureError(_describe(exc), path=path, value=data)
-    where, inner = found
-    if isinstance(inner, StructureError):
-        return inner
-    value = getattr(inner, "value", None)
-    return StructureError(_describe(inner), path=where, value=value)
-
-
-def _locate(data: Any, tp: Any, path: str) -> tuple[str, BaseException] | None:
-    """Return the deepest ``(path, error)`` where ``data`` fails as ``tp``, or None."""
-    origin = get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        if data is None:
-            return None
-        if len(args) == 1:
-            return _locate(data, args[0], path)
-    if attrs.has(tp):
-        if not isinstance(data, dict):
-            return (path, TypeError(f"expected an object ({tp.__name__}), "
-                                    f"got {type(data).__name__}"))
-        if tp is Money:
-            return _try(data, tp, path)
-        for field in attrs.fields(tp):
-            if field.name not in data:
-                if field.default is attrs.NOTHING:
-                    return (path, KeyError(field.name))
-                continue
-            found = _locate(data[field.name], field.type, _join(path, field.name))
-            if found is not None:
-                return found
-        # Every field is fine on its own: the class's own checks refused the value (the
-        # error's .field names the field) or the combination of fields.
-        return _try(data, tp, path)
-    if origin is tuple and isinstance(data, list):
-        item_type = get_args(tp)[0]
-        for i, item in enumerate(data):
-            found = _locate(item, item_type, f"{path}[{i}]")
-            if found is not None:
-                return found
-        return None
-    return _try(data, tp, path)
-
-
-def _try(data: Any, tp: Any, path: str) -> tuple[str, BaseException] | None:
-    try:
-        _CONVERTER.structure(data, tp)
-    except Exception as exc:  # we are looking for the failure
-        if isinstance(exc, ValidationError) and not isinstance(exc, StructureError) \
-                and exc.field and attrs.has(tp):
-            return (_join(path, exc.field), exc)
-        return (path, exc)
-    return None
-

@@ -1,7 +1,8 @@
 """JSON export and import of the documented wire format (full fidelity), streaming.
 
-Two shapes, both carrying ``schema_version`` (see :mod:`oppcore.serde` for the wire format
-of each record):
+Two shapes, both starting with :func:`oppcore.serde.document_header` (``schema_version`` and
+``generator``; see :mod:`oppcore.serde` for the wire format of each record), and both read
+back through :func:`oppcore.serde.check_schema_version`:
 
 * **One document** (``*.json``): ``{"schema_version": 1, "generator": "oppcore x.y",
   "leads": [...], "opportunities": [...]}``, the shape of :func:`oppcore.serde.document`.
@@ -20,7 +21,6 @@ from typing import Any
 from oppcore import serde
 from oppcore._errors import ImportDataError, StructureError
 from oppcore._models import Lead, Opportunity
-from oppcore._version import __version__
 
 from ._report import (
     DEFAULT_LIMITS,
@@ -76,8 +76,7 @@ def write_json(
     """
     count = 0
     with open_dest(dest, encoding="utf-8", newline="\n") as stream:
-        head = {"schema_version": serde.SCHEMA_VERSION, "generator": f"oppcore {__version__}"}
-        stream.write(_compact(head)[:-1])
+        stream.write(_compact(serde.document_header())[:-1])
         for key, records in (("leads", leads), ("opportunities", opportunities)):
             stream.write(f',\n"{key}":[')
             sep = "\n"
@@ -109,9 +108,8 @@ def write_jsonl(
     """
     count = 0
     with open_dest(dest, encoding="utf-8", newline="\n") as stream:
-        stream.write(_compact({"schema_version": serde.SCHEMA_VERSION,
-                               "generator": f"oppcore {__version__}",
-                               "format": JSONL_FORMAT}) + "\n")
+        header = {**serde.document_header(), "format": JSONL_FORMAT}
+        stream.write(_compact(header) + "\n")
         for record in records:
             if isinstance(record, Opportunity):
                 kind = "opportunity"
