@@ -35,6 +35,7 @@ from oppcore import (
     StageChange,
     StructureError,
     Urgency,
+    _serde,
     serde,
 )
 from oppcore.io import write_json, write_jsonl
@@ -350,7 +351,7 @@ class TestConverter:
         for _ in range(2):
             with pytest.raises(StructureError):
                 serde.structure({}, Opportunity)
-        assert serde._detailed_converter() is serde._detailed_converter()
+        assert _serde._detailed_converter() is _serde._detailed_converter()
 
 
 class TestDocumentHeader:

@@ -32,18 +32,22 @@ chained. When a record has several bad values, the first is named by ``.path`` a
 message lists the others after it.
 """
 
-import json
-from collections.abc import Iterable
-from functools import cache
-from typing import Any, Final, TypeVar
-
-import cattrs
-
-from . import _serde_errors
-from ._errors import StructureError
-from ._models import Lead, Opportunity
-from ._serde_hooks import install_hooks
-from ._version import __version__
+from ._public import publish as _publish
+from ._serde import (
+    SCHEMA_VERSION,
+    OppcoreConverter,
+    check_schema_version,
+    configure_converter,
+    document,
+    document_header,
+    dumps,
+    loads,
+    make_converter,
+    read_document,
+    structure,
+    structure_error,
+    unstructure,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -61,227 +65,4 @@ __all__ = [
     "unstructure",
 ]
 
-SCHEMA_VERSION: Final = 1
-"""Version of the wire format written by this release (see the module docstring)."""
-
-_T = TypeVar("_T")
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-class OppcoreConverter(cattrs.Converter):
-    """A cattrs converter for oppcore's JSON wire format, with ``dumps`` and ``loads``.
-
-    Build one with :func:`make_converter`, which installs the hooks; a bare instance
-    structures oppcore models with cattrs' defaults, not the wire format. Its errors are
-    cattrs' own (with the default ``detailed_validation=True``, the error groups);
-    :func:`structure_error` turns them into a :class:`~oppcore.StructureError`.
-    """
-
-    def dumps(self, obj: Any, unstructure_as: Any = None, **kwargs: Any) -> str:
-        """Serialise ``obj`` to JSON text.
-
-        Args:
-            obj: A model, a document or any value the converter unstructures.
-            unstructure_as: The type to unstructure ``obj`` as (cattrs' argument).
-            **kwargs: Passed to ``json.dumps``. By default the text is compact (no spaces
-                after separators unless ``indent`` is given) and keeps non-ASCII characters.
-        """
-        kwargs.setdefault("ensure_ascii", False)
-        if kwargs.get("indent") is None:
-            kwargs.setdefault("separators", (",", ":"))
-        return json.dumps(self.unstructure(obj, unstructure_as=unstructure_as), **kwargs)
-
-    def loads(self, data: str | bytes, cl: type[_T], **kwargs: Any) -> _T:
-        """Parse JSON text and structure it as ``cl``.
-
-        Args:
-            data: JSON text.
-            cl: The model class (``Opportunity``, ``Lead``, ...).
-            **kwargs: Passed to ``json.loads``. ``NaN`` and ``Infinity`` are refused unless
-                ``parse_constant`` says otherwise.
-
-        Raises:
-            ValueError: For text that is not JSON (``json.JSONDecodeError``).
-            cattrs.BaseValidationError: For data that does not describe a ``cl`` (with
-                detailed validation; pass it to :func:`structure_error` for the path).
-        """
-        kwargs.setdefault("parse_constant", _refuse_constant)
-        return self.structure(json.loads(data, **kwargs), cl)
-
-
-def configure_converter(converter: cattrs.Converter) -> None:
-    """Install oppcore's hooks (the wire format above) on ``converter``.
-
-    Use this to serialise oppcore models with a converter your application already
-    configures for its own types. Hooks are registered for oppcore's models and for
-    ``datetime``, ``date``, ``Decimal``, ``str``, ``int``, ``float``, ``bool`` and
-    homogeneous tuples. With detailed validation (the cattrs default), what the converter
-    raises for bad data is what :func:`structure_error` reads.
-    """
-    install_hooks(converter)
-
-
-def make_converter(**kwargs: Any) -> OppcoreConverter:
-    """Return a new :class:`OppcoreConverter` configured for every oppcore model.
-
-    Args:
-        **kwargs: Passed to the converter (``detailed_validation``,
-            ``forbid_extra_keys``, ...), as with ``cattrs.preconf.json.make_converter``.
-            The default is cattrs' own: detailed validation, whose errors
-            :func:`structure_error` turns into path-naming messages.
-    """
-    converter = OppcoreConverter(**kwargs)
-    configure_converter(converter)
-    return converter
-
-
-def structure_error(exc: BaseException, *, path: str = "") -> StructureError:
-    """Return the :class:`~oppcore.StructureError` for an error a converter raised.
-
-    ``exc`` is what ``converter.structure`` raised, for a converter configured with
-    :func:`configure_converter` and detailed validation (the cattrs default): a
-    ``cattrs.ClassValidationError`` or ``IterableValidationError``, or an error of the top
-    object itself. The paths come from ``cattrs.transform_error``; the messages are those of
-    :func:`structure`, which uses this function. Raise the result ``from exc``::
-
-        try:
-            deal = converter.structure(data, Opportunity)
-        except Exception as exc:
-            raise serde.structure_error(exc, path="opportunities[3]") from exc
-
-    A converter without detailed validation stops at the first problem without saying
-    where it is: the error then names only ``path``.
-
-    Args:
-        exc: The error raised while structuring.
-        path: A prefix for the path (``"opportunities[3]"``).
-
-    Returns:
-        An error whose ``.path`` names the first bad value (``opportunities[3].amount``) and
-        whose message says what is wrong with it, then lists any further problems.
-    """
-    return _serde_errors.structure_error(exc, path=path)
-
-
-# The shared converters: a fast one for every call, and a detailed twin, built on the first
-# failure, that structures the same data again to say where it is bad.
-_CONVERTER: Final = make_converter(detailed_validation=False)
-
-
-@cache
-def _detailed_converter() -> OppcoreConverter:
-    return make_converter()
-
-
-def unstructure(value: Any) -> Any:
-    """Return the JSON-ready form of a model (dicts, lists, str, int, float, bool, None)."""
-    return _CONVERTER.unstructure(value)
-
-
-def structure(data: Any, cls: type[_T], *, path: str = "") -> _T:
-    """Build a ``cls`` value from its JSON-ready form.
-
-    Args:
-        data: What :func:`unstructure` (or ``json.loads``) produced.
-        cls: The model class (``Opportunity``, ``Lead``, ...).
-        path: A prefix for error paths (``"opportunities[3]"``).
-
-    Raises:
-        StructureError: If the data does not describe a valid ``cls``; ``.path`` names the
-            bad value and the original error (cattrs' error group) is chained.
-    """
-    try:
-        return _CONVERTER.structure(data, cls)
-    except Exception as fast:  # every failure is reported with its path
-        try:
-            _detailed_converter().structure(data, cls)
-        except Exception as exc:  # the same failure, now with its path
-            raise structure_error(exc, path=path) from exc
-        # Both converters carry the same hooks, so this is not expected; report the first.
-        raise structure_error(fast, path=path) from fast
-
-
-def dumps(value: Any, **kwargs: Any) -> str:
-    """Serialise a model (or a document) to a JSON string (see :meth:`OppcoreConverter.dumps`).
-
-    Args:
-        value: A model or a document.
-        **kwargs: Passed to ``json.dumps`` (``indent=2`` for readable text).
-    """
-    return _CONVERTER.dumps(value, **kwargs)
-
-
-def loads(text: str | bytes, cls: type[_T]) -> _T:
-    """Parse a JSON string into a ``cls`` value.
-
-    Raises:
-        StructureError: For invalid JSON or data that does not describe a ``cls``.
-    """
-    try:
-        data = json.loads(text, parse_constant=_refuse_constant)
-    except ValueError as exc:
-        raise StructureError(f"invalid JSON: {exc}") from exc
-    return structure(data, cls)
-
-
-def document_header() -> dict[str, Any]:
-    """Return the header every export document starts with (a new dict each call).
-
-    ``{"schema_version": SCHEMA_VERSION, "generator": "oppcore <version>"}``: the one
-    definition used by :func:`document` and by :mod:`oppcore.io`'s JSON and JSON Lines
-    writers. Readers check the version with :func:`check_schema_version`.
-    """
-    return {"schema_version": SCHEMA_VERSION, "generator": f"oppcore {__version__}"}
-
-
-def document(
-    *, leads: Iterable[Lead] = (), opportunities: Iterable[Opportunity] = ()
-) -> dict[str, Any]:
-    """Return an export document: the header (:func:`document_header`), leads, opportunities."""
-    return {
-        **document_header(),
-        "leads": [unstructure(lead) for lead in leads],
-        "opportunities": [unstructure(opp) for opp in opportunities],
-    }
-
-
-def read_document(data: Any) -> tuple[tuple[Lead, ...], tuple[Opportunity, ...]]:
-    """Read an export document written by :func:`document` (this or an older version).
-
-    Raises:
-        StructureError: If the document is malformed, from a newer schema version, or any
-            record is invalid (the path names the record, e.g. ``leads[2].email``).
-    """
-    if not isinstance(data, dict):
-        raise StructureError(f"expected a document object, got {type(data).__name__}")
-    check_schema_version(data.get("schema_version"))
-    out: dict[str, Any] = {}
-    for key, cls in (("leads", Lead), ("opportunities", Opportunity)):
-        items = data.get(key, [])
-        if not isinstance(items, list):
-            raise StructureError(f"expected an array, got {type(items).__name__}", path=key)
-        out[key] = tuple(structure(item, cls, path=f"{key}[{i}]")
-                         for i, item in enumerate(items))
-    return out["leads"], out["opportunities"]
-
-
-def check_schema_version(version: Any) -> int:
-    """Return ``version`` if this release can read documents of that schema version.
-
-    Raises:
-        StructureError: If it is missing, not an integer, or newer than
-            :data:`SCHEMA_VERSION` (the message says to upgrade oppcore).
-    """
-    if type(version) is not int:
-        raise StructureError("missing or invalid schema_version", path="schema_version",
-                             value=version)
-    if not 1 <= version <= SCHEMA_VERSION:
-        raise StructureError(
-            f"schema version {version} is not supported by oppcore {__version__} "
-            f"(supported: 1 to {SCHEMA_VERSION}); upgrade oppcore to read it",
-            path="schema_version", value=version,
-        )
-    return version
+_publish(__name__, globals(), __all__)
