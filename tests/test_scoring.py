@@ -148,7 +148,7 @@ def test_a_subclass_of_a_builtin_rule_is_called_through_evaluate() -> None:
 
 
 def test_rules_remember_a_bounded_number_of_reasons() -> None:
-    from oppcore.scoring._builtin import _MEMO_SIZE
+    from oppcore.scoring._builtin._common import MEMO_SIZE as _MEMO_SIZE
 
     rule = UrgencyRule()
     ctx = ScoringContext(now=NOW)

@@ -452,6 +452,27 @@ def trusted(cls: type[_T], **values: Any) -> _T:
     return new
 
 
+def trusted_values(cls: type[_T], values: tuple[Any, ...]) -> _T:
+    """Build an attrs instance from already-validated values given in field order, unchecked.
+
+    The positional form of :func:`trusted`, for hot paths that make many values of one
+    class (a scorecard's contributions): no keyword mapping to build and look up. Same
+    contract: every field, each already valid; ``values`` in the order of
+    ``attrs.fields(cls)`` (``init=False`` fields included).
+
+    Raises:
+        TypeError: If ``values`` does not hold exactly one value per field (a programming
+            error, not bad data).
+    """
+    slots = _plan(cls)[3]
+    if len(values) != len(slots):
+        raise TypeError(f"trusted_values({cls.__name__}) needs {len(slots)} values in "
+                        f"field order, got {len(values)}")
+    new = object.__new__(cls)
+    _fill(new, slots, values)
+    return new
+
+
 CHECKS_ATTRIBUTE: Final = "__oppcore_checks__"
 """Class attribute naming a model's :class:`Checks` table when that table is its only
 validation (no cross-field rules): :func:`evolve` then re-checks the changed fields only."""

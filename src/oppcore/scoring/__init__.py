@@ -21,6 +21,7 @@ from ._calibrate import (
 from ._plugins import ENTRY_POINT_GROUP, LoadedPlugins, PluginInfo, load_plugins
 from ._rule import (
     CurrencyConverter,
+    Finding,
     FunctionRule,
     Reason,
     RuleResult,
@@ -29,18 +30,13 @@ from ._rule import (
     Subject,
     scoring_rule,
 )
-from ._scorecard import (
-    Contribution,
-    ContributionStatus,
-    Factor,
-    MissingDataPolicy,
-    Score,
-    Scorecard,
-)
+from ._score import Contribution, ContributionStatus, Factor, MissingDataPolicy, Score
+from ._scorecard import Scorecard
 
 __all__ = [
     # rules
     "CurrencyConverter",
+    "Finding",
     "FunctionRule",
     "Reason",
     "RuleResult",
