@@ -1,12 +1,13 @@
 """Explainable scoring: rules, scorecards, plugins and calibration.
 
 Every public name here is also importable from :mod:`oppcore`; the implementation lives in
-private modules (``_rule``, ``_builtin``, ``_scorecard``, ``_config``, ``_plugins``,
-``_calibrate``).
+private modules: ``_rule`` (the rule protocol and findings), ``_builtin/`` (one module
+per built-in rule), ``_score`` and ``_scorecard`` (scores and scorecards), ``_config``,
+``_plugins`` and ``_calibration/`` (win model, weight fit, metrics).
 """
 
 from ._builtin import BudgetRule, CompetitionRule, DecisionCycleRule, UrgencyRule
-from ._calibrate import (
+from ._calibration import (
     WIN_MODEL_FIELDS,
     CalibrationReport,
     FieldEffect,
