@@ -206,7 +206,7 @@ def checked_finding(found: object) -> Finding:
             raise _bad("reasons", "must hold Reason values only", r)
     if type(veto) is not bool:
         raise _bad("veto", "must be a bool", veto)
-    return found if ok else Finding(value, confidence, reasons, veto)  # type: ignore[return-value]
+    return found if ok else Finding(value, confidence, reasons, veto)
 
 
 def finder(rule: object) -> "Callable[[Subject, ScoringContext], Finding] | None":

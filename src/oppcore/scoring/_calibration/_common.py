@@ -140,8 +140,6 @@ def split(closed: ClosedDeals, share: float,
         # At least one won and one lost deal: the fit needs both outcomes to train on.
         raise ValidationError(f"min_outcomes must be an int >= 1, got {min_outcomes!r}",
                               field="min_outcomes", value=min_outcomes)
-    cut = len(closed) - int(len(closed) * share)
-    train, valid = closed[:cut], closed[cut:]
     deals = closed.deals
     cut = len(deals) - int(len(deals) * share)
     train, valid = deals[:cut], deals[cut:]
