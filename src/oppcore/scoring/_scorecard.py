@@ -63,7 +63,10 @@ _SCORED: Final = ContributionStatus.SCORED
 _EXCLUDE: Final = MissingDataPolicy.EXCLUDE
 _UNKNOWN: Final = ContributionStatus.UNKNOWN
 _FAILED: Final = ContributionStatus.FAILED
-_NO_POINTS: Final = points(0)
+# Unchecked constructors (``trusted_values``): every field they are given was checked
+# (a finding by ``checked_finding``) or computed by the scorecard itself.
+_contribution: Final = trusted_values(Contribution)
+_score: Final = trusted_values(Score)
 
 
 class _RulePlan(NamedTuple):
@@ -334,28 +337,31 @@ class Scorecard:
             share_rounding(raw, cents, total_c)
         contributions = []
         points_of = _POINTS.get
-        # Contributions are made with ``trusted_values`` (no re-validation): every field
-        # was checked above (the finding by ``checked_finding``) or computed here.
-        for i, (step, f, c) in enumerate(zip(self._plan, found, cents, strict=True)):
+        # Contributions are made unchecked (``_contribution``): every field was checked
+        # above (the finding by ``checked_finding``) or computed here.
+        for i, ((rule_id, dimension, weight, _, _), f, c) in enumerate(
+                zip(self._plan, found, cents, strict=True)):
             pts = points_of(c)
             if pts is None:
                 pts = points(c)
             if f is None:
                 assert errors is not None
-                tail: tuple[Any, ...] = (_FAILED, None, 0.0, pts, (), False, False, errors[i])
+                contributions.append(_contribution(
+                    rule_id, dimension, weight, _FAILED, None, 0.0, pts, (), False, False,
+                    errors[i]))
             else:
                 v, confidence, reasons, veto = f
-                tail = (_UNKNOWN if v is None else _SCORED, v, confidence, pts, reasons,
-                        capped is not None and i in capped, veto and v is not None, None)
-            # step[:3] is (rule_id, dimension, weight), the fields Contribution starts with
-            contributions.append(trusted_values(Contribution, step[:3] + tail))
+                contributions.append(_contribution(
+                    rule_id, dimension, weight, _UNKNOWN if v is None else _SCORED, v,
+                    confidence, pts, reasons, capped is not None and i in capped,
+                    veto and v is not None, None))
         total = points_of(total_c)
         if total is None:
             total = points(total_c)
-        return trusted_values(Score, (
-            subject.id, self.name, ctx.now, total,
-            self._grade(total_c / 100, vetoes is not None), tuple(contributions),
-            known_w / all_w if all_w > 0 else 0.0, tuple(vetoes) if vetoes else (), denom))
+        return _score(subject.id, self.name, ctx.now, total,
+                      self._grade(total_c / 100, vetoes is not None), tuple(contributions),
+                      known_w / all_w if all_w > 0 else 0.0,
+                      tuple(vetoes) if vetoes else (), denom)
 
     def _apply_caps(self, raw: list[float]) -> set[int]:
         capped: set[int] = set()

@@ -10,7 +10,7 @@ rule validates all of its parameters at once and raises :class:`~oppcore.ConfigE
 every problem.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from oppcore._errors import ConfigError
@@ -24,9 +24,9 @@ __all__ = ["MEMO_SIZE", "days_check", "fixed_reasons", "ids_check", "keep", "mer
 _new_tuple = tuple.__new__
 
 
-def reason(code: str, message: str, effect: float) -> Reason:
-    """Return a Reason the rule made from checked parameters: built without re-validation."""
-    return trusted_values(Reason, (code, message, effect))
+reason: Final[Callable[[str, str, float], Reason]] = trusted_values(Reason)
+"""``reason(code, message, effect)``: a Reason the rule made from its checked parameters and
+the record's validated data, built without re-validation."""
 
 
 def unknown(code: str, message: str) -> Finding:
