@@ -119,8 +119,9 @@ def test_builtin_subscore_is_half_plus_effects(opp: Opportunity) -> None:
 def test_scorecard_reads_builtin_rules_exactly_as_evaluate_reports(
         opps: list[Opportunity], lead: Lead, days: int) -> None:
     # A Scorecard reads a built-in rule's finding through its fast method find() and the
-    # rules remember reasons they made before: neither may change what a record gets. Fresh rules (empty memo),
-    # warm rules and the public evaluate() must agree field for field.
+    # rules remember reasons they made before: neither may change what a record gets.
+    # Fresh rules (empty memo), warm rules and the public evaluate() must agree field for
+    # field.
     now = NOW + timedelta(days=days)
     warm = Scorecard.default()
     for subject in (*opps, lead, *opps):

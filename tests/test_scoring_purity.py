@@ -5,9 +5,9 @@ import subprocess
 import sys
 import textwrap
 from datetime import datetime, timedelta, timezone
-from decimal import Context, localcontext
+from decimal import Context, Decimal, localcontext
 
-from oppcore import DecisionProcess, Opportunity, Qualification, Scorecard
+from oppcore import Budget, DecisionProcess, Money, Opportunity, Qualification, Scorecard
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 
@@ -17,7 +17,7 @@ NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 _SCRIPT = textwrap.dedent("""
     import json, sys
     from datetime import datetime, timedelta, timezone
-    from oppcore import DecisionProcess, Opportunity, Qualification, Scorecard
+    from oppcore import Budget, DecisionProcess, Money, Opportunity, Qualification, Scorecard
 
     now = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
     deals = {
@@ -66,6 +66,12 @@ def test_explanations_do_not_depend_on_order_in_one_process() -> None:
 
 def test_points_do_not_depend_on_the_callers_decimal_context() -> None:
     opp = _deal(Qualification(decision=DecisionProcess(decision_maker_identified=True)), "d")
+    budget = _deal(Qualification(budget=Budget(amount=Money(amount=Decimal("123457"),
+                                                            currency="EUR"))), "b")
+    budget = budget.evolve(amount=Money(amount=Decimal("100000"), currency="EUR"))
+    with localcontext(Context(prec=2)):
+        narrow_budget = Scorecard.default().score(budget, now=NOW)
+    assert narrow_budget == Scorecard.default().score(budget, now=NOW)
     # First in a narrow decimal context, then in the default one: a shared table of
     # points values must not keep what the narrow context made.
     with localcontext(Context(prec=2)):

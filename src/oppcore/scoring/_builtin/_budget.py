@@ -1,6 +1,7 @@
 """The budget rule: known, confirmed, and large enough for the deal."""
 
 import math
+from decimal import ROUND_HALF_EVEN, Context, DivisionByZero, InvalidOperation, Overflow
 from typing import ClassVar, Final
 
 import attrs
@@ -22,6 +23,10 @@ from ._common import (
 __all__ = ["BudgetRule"]
 
 _UNKNOWN: Final = unknown("budget_unknown", "no budget information")
+# The budget/amount ratio is divided in this fixed context, not the caller's thread-wide
+# decimal context: a score must not depend on how the host set decimal precision.
+_RATIO: Final = Context(prec=28, rounding=ROUND_HALF_EVEN, Emin=-999_999, Emax=999_999,
+                        traps=[InvalidOperation, DivisionByZero, Overflow])
 
 
 @attrs.frozen(kw_only=True)
@@ -124,7 +129,8 @@ class BudgetRule:
                         "ratio not assessed (no conversion)", 0.0))
                     return result(reasons, confidence)
                 budget = converted
-            ratio = math.inf if amount.amount == 0 else float(budget.amount / amount.amount)
+            ratio = (math.inf if amount.amount == 0
+                     else float(_RATIO.divide(budget.amount, amount.amount)))
             score = min(1.0, max(0.0, (ratio - self.min_ratio)
                                  / (self.full_ratio - self.min_ratio)))
             shown = "all" if ratio == math.inf else f"{ratio:.0%}"
