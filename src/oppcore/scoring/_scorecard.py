@@ -281,13 +281,13 @@ class Scorecard:
         known_w = 0.0
         vetoes: list[str] | None = None
         check = checked_finding
-        for step in self._plan:
+        for rule_id, _, weight, call, finds in self._plan:
             try:
-                out = step.call(subject, ctx)
-                finding = check(out if step.finds else _as_finding(out))
+                out = call(subject, ctx)
+                finding = check(out if finds else _as_finding(out))
             except Exception as exc:
                 if strict:
-                    raise ScoringError(step.rule_id, f"failed on {subject.id!r}: "
+                    raise ScoringError(rule_id, f"failed on {subject.id!r}: "
                                        f"{describe(exc)}") from exc
                 if errors is None:
                     errors = {}
@@ -295,12 +295,13 @@ class Scorecard:
                 found.append(None)
                 continue
             found.append(finding)
-            if finding.value is not None:
-                known_w += step.weight
-                if finding.veto:
+            v, _, _, veto = finding
+            if v is not None:
+                known_w += weight
+                if veto:
                     if vetoes is None:
                         vetoes = []
-                    vetoes.append(step.rule_id)
+                    vetoes.append(rule_id)
         all_w = self._all_weight
         # Points: each known rule's share of 100 (``scale * weight * value``) and the same
         # rounded to hundredths, in one pass; an unknown or failed rule gets nothing under
@@ -314,15 +315,15 @@ class Scorecard:
         scale = 100.0 / denom if denom > 0 else 0.0
         raw: list[float] = []
         cents: list[int] = []
-        for step, f in zip(self._plan, found, strict=True):
-            v = None if f is None else f.value
+        for (_, _, weight, _, _), f in zip(self._plan, found, strict=True):
+            v = None if f is None else f[0]  # the finding's value
             if v is None:
                 if fill is None:
                     raw.append(0.0)
                     cents.append(0)
                     continue
                 v = fill
-            x = scale * step.weight * v
+            x = scale * weight * v
             raw.append(x)
             cents.append(round(x * 100))
         capped = None
