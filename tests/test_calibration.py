@@ -34,7 +34,9 @@ from oppcore import (
     fit_weights,
     fit_win_model,
 )
-from oppcore.scoring._calibrate import _features, _sigmoid, auc, brier
+from oppcore.scoring._calibration._common import sigmoid as _sigmoid
+from oppcore.scoring._calibration._metrics import auc, brier
+from oppcore.scoring._calibration._weights import _features
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -118,9 +118,10 @@ def test_builtin_subscore_is_half_plus_effects(opp: Opportunity) -> None:
        lead=leads(), days=st.integers(-400, 400))
 def test_scorecard_reads_builtin_rules_exactly_as_evaluate_reports(
         opps: list[Opportunity], lead: Lead, days: int) -> None:
-    # A Scorecard reads a built-in rule's finding directly and the rules remember reasons
-    # they made before: neither may change what a record gets. Fresh rules (empty memo),
-    # warm rules and the public evaluate() must agree field for field.
+    # A Scorecard reads a built-in rule's finding through its fast method find() and the
+    # rules remember reasons they made before: neither may change what a record gets.
+    # Fresh rules (empty memo), warm rules and the public evaluate() must agree field for
+    # field.
     now = NOW + timedelta(days=days)
     warm = Scorecard.default()
     for subject in (*opps, lead, *opps):
@@ -135,8 +136,8 @@ def test_scorecard_reads_builtin_rules_exactly_as_evaluate_reports(
 
 
 def test_a_subclass_of_a_builtin_rule_is_called_through_evaluate() -> None:
-    # The direct read is for the exact built-in classes only: a subclass that overrides
-    # evaluate() must be the one that scores.
+    # The scorecard reads find() only where no subclass overrides evaluate() below it: a
+    # subclass that overrides evaluate() must be the one that scores.
     @attrs.frozen(kw_only=True)
     class Pessimist(UrgencyRule):
         def evaluate(self, subject: Any, context: ScoringContext) -> RuleResult:
@@ -148,7 +149,7 @@ def test_a_subclass_of_a_builtin_rule_is_called_through_evaluate() -> None:
 
 
 def test_rules_remember_a_bounded_number_of_reasons() -> None:
-    from oppcore.scoring._builtin import _MEMO_SIZE
+    from oppcore.scoring._builtin._common import MEMO_SIZE as _MEMO_SIZE
 
     rule = UrgencyRule()
     ctx = ScoringContext(now=NOW)

@@ -14,7 +14,7 @@ import attrs
 
 from ._check_table import Checks, getter
 
-__all__ = ["CHECKS_ATTRIBUTE", "evolve", "trusted", "trusted_evolve"]
+__all__ = ["CHECKS_ATTRIBUTE", "evolve", "trusted", "trusted_evolve", "trusted_values"]
 
 _T = TypeVar("_T")
 _set = object.__setattr__
@@ -86,6 +86,44 @@ def trusted(cls: type[_T], **values: Any) -> _T:
     except KeyError:
         raise TypeError(f"trusted({cls.__name__}) needs exactly the fields {names}") from None
     return new
+
+
+_MAKERS: dict[type, Callable[..., Any]] = {}  # keyed by class: a maker depends on nothing else
+
+
+def _maker(cls: type) -> Callable[..., Any]:
+    copier = _plan(cls)
+    slots = copier.slots
+    count = len(slots)
+    new = object.__new__
+
+    def make(*values: Any) -> Any:
+        if len(values) != count:
+            raise TypeError(f"trusted_values({cls.__name__}) needs {count} values, got "
+                            f"{len(values)}")
+        inst: Any = new(cls)
+        _fill(inst, slots, values)
+        return inst
+
+    return make
+
+
+def trusted_values(cls: type[_T]) -> Callable[..., _T]:
+    """Return ``cls``'s unchecked positional constructor, for values already validated.
+
+    The positional form of :func:`trusted`, for hot paths that make many values of one
+    class (a scorecard's contributions and scores): fetch the constructor once, then call it
+    with one argument per field, in the order of ``attrs.fields(cls)`` (``init=False``
+    fields included). Same contract as :func:`trusted`: every field, each already valid.
+
+    Raises:
+        TypeError: When the constructor is called with the wrong number of values (a
+            programming error, not bad data).
+    """
+    make = _MAKERS.get(cls)
+    if make is None:
+        make = _MAKERS[cls] = _maker(cls)
+    return make
 
 
 CHECKS_ATTRIBUTE: Final = "__oppcore_checks__"

@@ -13,6 +13,7 @@ from typing import Any, NoReturn, Protocol
 
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
+from oppcore.pipeline._history import stage_entered_at
 
 __all__ = [
     "Dimension",
@@ -203,14 +204,10 @@ def check_opportunity(opp: object) -> Opportunity:
     return opp
 
 
-def closed_at(opp: Opportunity) -> datetime | None:
-    """Return when ``opp`` entered its current stage (its close for a closed deal)."""
-    history = opp.stage_history
-    sid = opp.stage_id
-    for change in reversed(history):
-        if change.to_stage == sid:
-            return change.at
-    return None
+# When a deal closed is one concept with one answer across oppcore: the time it entered
+# the (won or lost) stage it is in, or None when its history has no such entry. The
+# pipeline's history module defines it; calibration splits train/validation by it too.
+closed_at = stage_entered_at
 
 
 def _channel(o: Opportunity) -> Hashable:

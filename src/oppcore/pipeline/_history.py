@@ -95,6 +95,9 @@ def replay(pipeline: Pipeline, history: Sequence[StageChange]) -> str:
 def stage_entered_at(opp: Opportunity) -> datetime | None:
     """Return when ``opp`` entered its current stage, from its history.
 
+    For a won or lost deal this is when it closed: the analytics (``closed_at``) and the
+    calibration's split into earlier and later deals use this one function, so they agree.
+
     Returns:
         The time of the latest history entry into ``opp.stage_id``, or ``None`` when the
         history has no such entry.

@@ -1,14 +1,15 @@
 """Explainable scoring: rules, scorecards, plugins and calibration.
 
 Every public name here is also importable from :mod:`oppcore`; the implementation lives in
-private modules (``_rule``, ``_builtin``, ``_scorecard``, ``_config``, ``_plugins``,
-``_calibrate``).
+private modules: ``_rule`` (the rule protocol and findings), ``_builtin/`` (one module
+per built-in rule), ``_score`` and ``_scorecard`` (scores and scorecards), ``_config``,
+``_plugins`` and ``_calibration/`` (win model, weight fit, metrics).
 """
 
 from oppcore._public import publish as _publish
 
 from ._builtin import BudgetRule, CompetitionRule, DecisionCycleRule, UrgencyRule
-from ._calibrate import (
+from ._calibration import (
     WIN_MODEL_FIELDS,
     CalibrationReport,
     FieldEffect,
@@ -23,6 +24,7 @@ from ._calibrate import (
 from ._plugins import ENTRY_POINT_GROUP, LoadedPlugins, PluginInfo, load_plugins
 from ._rule import (
     CurrencyConverter,
+    Finding,
     FunctionRule,
     Reason,
     RuleResult,
@@ -31,18 +33,13 @@ from ._rule import (
     Subject,
     scoring_rule,
 )
-from ._scorecard import (
-    Contribution,
-    ContributionStatus,
-    Factor,
-    MissingDataPolicy,
-    Score,
-    Scorecard,
-)
+from ._score import Contribution, ContributionStatus, Factor, MissingDataPolicy, Score
+from ._scorecard import Scorecard
 
 __all__ = [
     # rules
     "CurrencyConverter",
+    "Finding",
     "FunctionRule",
     "Reason",
     "RuleResult",

@@ -9,7 +9,7 @@ or *unknown* (``None``: missing data is not zero), a confidence, and the reasons
 import math
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
 import attrs
 
@@ -20,16 +20,17 @@ from oppcore._money import CURRENCY_MINOR_UNITS, Money
 
 __all__ = [
     "CurrencyConverter",
+    "Finding",
     "FunctionRule",
     "Reason",
     "RuleResult",
     "ScoringContext",
     "ScoringRule",
     "Subject",
+    "checked_finding",
+    "finder",
     "scoring_rule",
 ]
-
-_T = TypeVar("_T")
 
 Subject = Opportunity | Lead
 """What a rule scores: an opportunity, or a lead for rules that apply to leads."""
@@ -38,28 +39,13 @@ CurrencyConverter = Callable[[Money, str], Money | None]
 """``convert(money, to_currency)``: the amount in ``to_currency``, or ``None`` if no rate."""
 
 _set = object.__setattr__
-_new = object.__new__
-
-
-def build(cls: type[_T], fields: dict[str, Any]) -> _T:
-    """Make an instance of the dict-backed frozen class ``cls`` from already-valid fields.
-
-    Internal fast path for values oppcore itself computes on the scoring hot path: one
-    ``__dict__`` assignment instead of one ``object.__setattr__`` per field. Never used for
-    values coming from outside (plugins go through the validating ``__init__``).
-    """
-    inst = _new(cls)
-    _set(inst, "__dict__", fields)
-    return inst
 
 
 def _is_number(v: object) -> bool:
     return type(v) is float or type(v) is int
 
 
-# Scoring results are made by the hundred thousand: these classes keep a __dict__ (not
-# slots) so the hot path can build them in one step with ``build``.
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class Reason:
     """One reason behind a sub-score.
 
@@ -92,7 +78,7 @@ class Reason:
                                   field="effect", value=e)
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class RuleResult:
     """What a rule says about one record.
 
@@ -147,6 +133,104 @@ class RuleResult:
         return cls(value=None, confidence=0.0, reasons=(Reason(code=code, message=message),))
 
 
+class Finding(NamedTuple):
+    """What a rule finds, as a named tuple: the fields of a :class:`RuleResult`.
+
+    The return type of a rule's optional fast method ``find(subject, context)`` (see
+    :class:`ScoringRule`). A :class:`~oppcore.Scorecard` reads a finding without the
+    :class:`RuleResult` that ``evaluate`` would build around it, and checks it as strictly
+    as it checks a RuleResult: ``value`` is ``None`` or a number in [0, 1] (not a bool),
+    ``confidence`` a number in [0, 1], ``reasons`` a tuple of :class:`Reason` and ``veto`` a
+    bool. A finding that fails the check is a failed contribution, like a RuleResult would be.
+    """
+
+    value: float | None
+    """Sub-score in [0, 1], or ``None`` when the rule cannot judge."""
+    confidence: float
+    """How much the rule trusts its value, in [0, 1]."""
+    reasons: tuple[Reason, ...]
+    """Why, each with a stable code, a message and a signed effect."""
+    veto: bool
+    """``True`` for a hard disqualifier."""
+
+    def as_result(self) -> RuleResult:
+        """Return this finding as a :class:`RuleResult` (validated like any other).
+
+        Raises:
+            ValidationError: If a field is invalid.
+        """
+        return RuleResult(value=self.value, confidence=self.confidence, reasons=self.reasons,
+                          veto=self.veto)
+
+
+def _bad(field: str, message: str, value: object) -> ValidationError:
+    # The value's type only: formatting a foreign value could run its own (failing) code.
+    return ValidationError(f"{field} {message}, got {type(value).__name__}", model="Finding",
+                           field=field)
+
+
+def checked_finding(found: object) -> Finding:
+    """Return ``found`` if it is a valid :class:`Finding` (ints become floats), else raise.
+
+    The one check a :class:`~oppcore.Scorecard` runs on every rule's finding, whoever made
+    it: a RuleResult's fields are checked again here too, as a frozen value can still be
+    changed with ``object.__setattr__``. Only exact types are compared (``type(v) is
+    float``), so no code of a foreign value runs (no ``__le__`` or ``__bool__``).
+
+    Raises:
+        ValidationError: Naming the first invalid field.
+    """
+    if type(found) is not Finding and not isinstance(found, Finding):
+        raise ValidationError(f"expected a Finding, got {type(found).__name__}")
+    value, confidence, reasons, veto = found
+    ok = True
+    if value is not None:
+        if type(value) is not float:
+            if type(value) is not int:
+                raise _bad("value", "must be None or a number in [0, 1]", value)
+            value, ok = float(value), False
+        if not 0.0 <= value <= 1.0:  # NaN fails this comparison too
+            raise ValidationError(f"value must be within [0, 1], got {value!r}",
+                                  model="Finding", field="value")
+    if type(confidence) is not float:
+        if type(confidence) is not int:
+            raise _bad("confidence", "must be a number in [0, 1]", confidence)
+        confidence, ok = float(confidence), False
+    if not 0.0 <= confidence <= 1.0:
+        raise ValidationError(f"confidence must be within [0, 1], got {confidence!r}",
+                              model="Finding", field="confidence")
+    if type(reasons) is not tuple:
+        raise _bad("reasons", "must be a tuple of Reason", reasons)
+    for r in reasons:
+        if type(r) is not Reason:
+            raise _bad("reasons", "must hold Reason values only", r)
+    if type(veto) is not bool:
+        raise _bad("veto", "must be a bool", veto)
+    return found if ok else Finding(value, confidence, reasons, veto)
+
+
+def finder(rule: object) -> "Callable[[Subject, ScoringContext], Finding] | None":
+    """Return ``rule``'s fast method ``find`` if a scorecard should call it, else ``None``.
+
+    Dispatch on behaviour: a rule whose class (or a base) defines a callable ``find`` is read
+    through it, unless its class overrides ``evaluate`` *below* the class that defines
+    ``find`` (a subclass that changes ``evaluate`` only must have its ``evaluate`` called).
+    A ``find`` set on the instance rather than its class is not used.
+    """
+    mro = type(rule).__mro__
+    where_find = where_evaluate = None
+    for depth, cls in enumerate(mro):
+        own = vars(cls)
+        if where_find is None and "find" in own:
+            where_find = depth
+        if where_evaluate is None and "evaluate" in own:
+            where_evaluate = depth
+    if where_find is None or (where_evaluate is not None and where_evaluate < where_find):
+        return None
+    method = getattr(rule, "find", None)
+    return method if callable(method) else None
+
+
 @attrs.frozen(kw_only=True)
 class ScoringContext:
     """Everything a rule may read besides the record: injected, never global.
@@ -197,6 +281,17 @@ class ScoringRule(Protocol):
 
     Any object with these members is a rule (no base class needed); an attrs class or a
     frozen dataclass is the usual shape.
+
+    **Optional fast method.** A rule may also define
+    ``find(subject, context) -> Finding`` on its class: the same judgement as ``evaluate``,
+    returned as a :class:`~oppcore.scoring.Finding` (a named tuple) instead of a
+    :class:`RuleResult`. A scorecard then calls ``find`` and skips building a RuleResult per
+    record. The contract: ``find`` and ``evaluate`` agree field for field
+    (``rule.evaluate(s, c) == rule.find(s, c).as_result()``); usually ``evaluate`` is
+    ``return self.find(subject, context).as_result()``. The scorecard checks a finding as
+    strictly as a RuleResult, so a wrong finding is a failed contribution, never a wrong
+    score. A subclass that overrides ``evaluate`` but not ``find`` is called through its
+    ``evaluate``. The four built-in rules implement ``find``.
     """
 
     @property

@@ -18,260 +18,93 @@ How a total is made (documented in the reference, tested as properties):
    lowest tier; the sub-scores and reasons stay visible and ``vetoed_by`` names the rules.
 """
 
-import enum
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import attrs
 
+from oppcore._copying import trusted_values
 from oppcore._errors import ConfigError, ScoringError, ValidationError
-from oppcore._frozenmap import EMPTY_MAP, FrozenMap
+from oppcore._frozenmap import EMPTY_MAP
 from oppcore._models import Lead, Opportunity
 
-from ._builtin import (
-    BUILTIN_RULES,
-    BudgetRule,
-    CompetitionRule,
-    DecisionCycleRule,
+from ._builtin import BudgetRule, CompetitionRule, DecisionCycleRule, UrgencyRule
+from ._rule import (
     Finding,
-    UrgencyRule,
+    RuleResult,
+    ScoringContext,
+    ScoringRule,
+    Subject,
+    checked_finding,
+    finder,
 )
-from ._rule import Reason, RuleResult, ScoringContext, ScoringRule, Subject, build
+from ._score import (
+    _POINTS,
+    Contribution,
+    ContributionStatus,
+    MissingDataPolicy,
+    Score,
+    points,
+    share_rounding,
+)
+from ._scorecard_checks import DEFAULT_GRADES as _DEFAULT_GRADES
+from ._scorecard_checks import floats as _floats
+from ._scorecard_checks import grades as _grades
+from ._scorecard_checks import number as _float
+from ._scorecard_checks import policy as _policy
+from ._scorecard_checks import problems as _problems
+from ._scorecard_checks import tuple_of as _tuple
 
-__all__ = ["Contribution", "ContributionStatus", "Factor", "MissingDataPolicy", "Score",
-           "Scorecard"]
+__all__ = ["Scorecard", "describe"]
 
 _set = object.__setattr__
-# Points values (0.00 to 100.00, by their number of hundredths), each made once: building
-# a Decimal per contribution is a measurable share of scoring a record. Bounded: at most
-# 10,001 entries.
-_POINTS: Final[dict[int, Decimal]] = {0: Decimal("0.00")}
-
-
-def _points(cents: int) -> Decimal:
-    """Return ``cents`` hundredths as a Decimal with two places (``1234`` -> ``12.34``)."""
-    value = _POINTS.get(cents)
-    if value is None:
-        value = Decimal(cents).scaleb(-2)
-        if 0 < cents <= 10_000:
-            _POINTS[cents] = value
-    return value
-
-
-class MissingDataPolicy(str, enum.Enum):
-    """What a scorecard does with a rule whose sub-score is unknown."""
-
-    EXCLUDE = "exclude"
-    """Leave it out and renormalise over the known weight; ``coverage`` reports the share."""
-    VALUE = "value"
-    """Count it as the scorecard's ``missing_value``."""
-
-
-class ContributionStatus(str, enum.Enum):
-    """How a rule's contribution came about."""
-
-    SCORED = "scored"
-    """The rule gave a sub-score."""
-    UNKNOWN = "unknown"
-    """The rule lacked data (its reasons say what is missing)."""
-    FAILED = "failed"
-    """The rule raised or returned something invalid (``error`` says what)."""
-
-
-@attrs.frozen(kw_only=True, slots=False)  # dict-backed: built in one step on the hot path
-class Contribution:
-    """One rule's part in a score.
-
-    Args:
-        rule_id: The rule.
-        dimension: The rule's dimension.
-        weight: Its weight in the scorecard.
-        status: Scored, unknown or failed.
-        value: The sub-score in [0, 1], or ``None`` when unknown or failed.
-        confidence: The rule's confidence in its value.
-        points: Points given to the total (hundredths, exact).
-        reasons: The rule's reasons.
-        capped: Whether the dimension cap reduced the points.
-        veto: Whether this rule vetoed the score.
-        error: For a failed rule, what went wrong.
-    """
-
-    rule_id: str
-    dimension: str
-    weight: float
-    status: ContributionStatus
-    value: float | None
-    confidence: float
-    points: Decimal
-    reasons: tuple[Reason, ...]
-    capped: bool = False
-    veto: bool = False
-    error: str | None = None
-
-
 _SCORED: Final = ContributionStatus.SCORED
 _EXCLUDE: Final = MissingDataPolicy.EXCLUDE
 _UNKNOWN: Final = ContributionStatus.UNKNOWN
 _FAILED: Final = ContributionStatus.FAILED
+# Unchecked constructors (``trusted_values``): every field they are given was checked
+# (a finding by ``checked_finding``) or computed by the scorecard itself.
+_contribution: Final = trusted_values(Contribution)
+_score: Final = trusted_values(Score)
 
 
-@attrs.frozen(kw_only=True)
-class Factor:
-    """One reason, weighed: how many points it moved the total.
-
-    Args:
-        rule_id: The rule that gave the reason.
-        code: The reason's code.
-        message: The reason's message.
-        points: The reason's effect in points of the total (signed).
-    """
+class _RulePlan(NamedTuple):
+    """How a scorecard runs one of its rules (worked out once, when the card is built)."""
 
     rule_id: str
-    code: str
-    message: str
-    points: float
+    dimension: str
+    weight: float
+    call: Callable[[Subject, ScoringContext], object]
+    """The rule's fast method ``find`` when it has one (see :func:`finder`), else its
+    ``evaluate``."""
+    finds: bool
+    """Whether ``call`` is ``find`` (returns a Finding) rather than ``evaluate``."""
 
 
-@attrs.frozen(kw_only=True, slots=False)
-class Score:
-    """The explained score of one record.
+def describe(exc: BaseException) -> str:
+    """Return ``"TypeName: message"`` for ``exc``, even when its ``__str__`` raises.
 
-    Args:
-        subject_id: Id of the opportunity or lead.
-        scorecard: Name of the scorecard used.
-        scored_at: The ``now`` it was scored at.
-        total: 0-100, exactly the sum of the contributions' points.
-        grade: Priority tier (``"A"`` ... ``"D"`` by default).
-        contributions: One per rule, in scorecard order.
-        coverage: Share of the total weight whose rules were known, in [0, 1].
-        vetoed_by: Ids of the rules that vetoed (empty if none).
+    A plugin's exception is foreign code: formatting it may fail too, and that failure must
+    not escape a non-strict score.
     """
-
-    subject_id: str
-    scorecard: str
-    scored_at: datetime
-    total: Decimal
-    grade: str
-    contributions: tuple[Contribution, ...]
-    coverage: float
-    vetoed_by: tuple[str, ...] = ()
-    # The weight the points were spread over (the known weight, or every rule's under the
-    # "value" policy); set when a scorecard builds the score, 0.0 when built by hand.
-    _spread: float = attrs.field(init=False, eq=False, repr=False, default=0.0)
-
-    @property
-    def failures(self) -> tuple[Contribution, ...]:
-        """The contributions whose rule failed."""
-        return tuple(c for c in self.contributions if c.status is ContributionStatus.FAILED)
-
-    @property
-    def complete(self) -> bool:
-        """Whether every rule ran without failing (unknown data is not a failure)."""
-        return all(c.status is not ContributionStatus.FAILED for c in self.contributions)
-
-    @property
-    def vetoed(self) -> bool:
-        """Whether a rule vetoed the score."""
-        return bool(self.vetoed_by)
-
-    def contribution(self, rule_id: str) -> Contribution:
-        """Return the contribution of ``rule_id``.
-
-        Raises:
-            KeyError: If the scorecard has no such rule.
-        """
-        for c in self.contributions:
-            if c.rule_id == rule_id:
-                return c
-        raise KeyError(f"score of {self.subject_id!r} has no rule {rule_id!r}")
-
-    def factors(self) -> tuple[Factor, ...]:
-        """Every reason of the scored rules, weighed in points, largest effect first."""
-        out: list[Factor] = []
-        for c in self.contributions:
-            if c.status is not ContributionStatus.SCORED or c.value is None:
-                continue
-            # The rule's points are its share times the sub-score; a reason moved the
-            # sub-score by its effect, so it moved the points by share * effect.
-            share = float(c.points) / c.value if c.value else self._share(c)
-            out.extend(Factor(rule_id=c.rule_id, code=r.code, message=r.message,
-                              points=round(share * r.effect, 2))
-                       for r in c.reasons if r.effect)
-        out.sort(key=lambda f: -abs(f.points))
-        return tuple(out)
-
-    def _share(self, c: Contribution) -> float:
-        """Points a sub-score of 1 would have given ``c`` (used when its value is 0)."""
-        if self.vetoed:
-            return 0.0
-        spread = self._spread or sum(x.weight for x in self.contributions
-                                     if x.status is ContributionStatus.SCORED)
-        return 100.0 * c.weight / spread if spread else 0.0
-
-    def top_positive(self, n: int = 3) -> tuple[Factor, ...]:
-        """The ``n`` reasons that raised the total most."""
-        return tuple(f for f in self.factors() if f.points > 0)[:n]
-
-    def top_negative(self, n: int = 3) -> tuple[Factor, ...]:
-        """The ``n`` reasons that lowered the total most."""
-        return tuple(f for f in self.factors() if f.points < 0)[:n]
-
-
-def _share_rounding(raw: list[float], cents: list[int], total_c: int) -> None:
-    """Adjust ``cents`` (``raw`` points rounded to hundredths) to sum to ``total_c``.
-
-    Largest remainder: the missing hundredths go to the entries rounded down the most (a
-    surplus is taken from those rounded up the most), so the total is exactly the sum of
-    the contributions and each moves by at most 0.01.
-    """
-    diff = total_c - sum(cents)
-    order = sorted(range(len(raw)), key=lambda i: raw[i] * 100 - cents[i], reverse=diff > 0)
-    step = 1 if diff > 0 else -1
-    for i in order[:abs(diff)]:
-        cents[i] += step
-
-
-_DEFAULT_GRADES: Final = (("A", 75.0), ("B", 50.0), ("C", 25.0), ("D", 0.0))
-
-
-def _grades(v: Any) -> Any:
-    if isinstance(v, Mapping):
-        v = tuple(v.items())
-    if isinstance(v, (list, tuple)):
-        out = []
-        for item in v:
-            if isinstance(item, (list, tuple)) and len(item) == 2:
-                name, t = item
-                out.append((name, float(t) if type(t) is int else t))
-            else:
-                out.append(item)
-        return tuple(sorted(out, key=lambda g: -g[1] if isinstance(g, tuple)
-                            and type(g[1]) is float else 0))
-    return v
-
-
-def _floats(v: Any) -> Any:
-    if isinstance(v, Mapping):
-        return FrozenMap({k: float(x) if type(x) is int else x for k, x in v.items()})
-    return v
-
-
-def _float(v: Any) -> Any:
-    return float(v) if type(v) is int else v
-
-
-def _tuple(v: Any) -> Any:
-    return tuple(v) if isinstance(v, list) else v
-
-
-def _policy(v: Any) -> Any:
     try:
-        return MissingDataPolicy(v)
-    except ValueError:
-        return v
+        name = type(exc).__name__
+    except Exception:  # pragma: no cover - a class whose __name__ fails is hard to make
+        name = "Exception"
+    try:
+        text = str(exc)
+    except Exception as inner:
+        text = f"<message unavailable: its __str__ raised {type(inner).__name__}>"
+    return f"{name}: {text}" if text else name
+
+
+def _as_finding(out: object) -> Finding:
+    """Return the fields of ``evaluate``'s result as a Finding (checked next); raise if none."""
+    if type(out) is not RuleResult and not isinstance(out, RuleResult):
+        raise ValidationError(f"returned {type(out).__name__}, expected RuleResult")
+    return Finding(out.value, out.confidence, out.reasons, out.veto)
 
 
 @attrs.frozen(kw_only=True)
@@ -304,31 +137,23 @@ class Scorecard:
                                              converter=_policy)
     missing_value: float = attrs.field(default=0.5, converter=_float)
     name: str = "default"
-    _plan: tuple[Any, ...] = attrs.field(init=False, eq=False, repr=False, default=())
+    _plan: tuple[_RulePlan, ...] = attrs.field(init=False, eq=False, repr=False, default=())
     _all_weight: float = attrs.field(init=False, eq=False, repr=False, default=0.0)
-    _templates: tuple[dict[str, Any], ...] = attrs.field(init=False, eq=False, repr=False,
-                                                         default=())
 
     def __attrs_post_init__(self) -> None:
         problems = _problems(self)
         if problems:
             raise ConfigError(problems, source=f"scorecard {self.name!r}")
-        # Per rule: (id, dimension, weight, what to call, whether it returns a Finding). A
-        # built-in rule's finding is read directly (exact types only: a subclass may
-        # override evaluate); any other rule's evaluate is called and its result checked.
-        _set(self, "_plan", tuple(
-            (r.rule_id, r.dimension, self.weights[r.rule_id], r._find, True)
-            if isinstance(r, BUILTIN_RULES) and type(r) in BUILTIN_RULES else
-            (r.rule_id, r.dimension, self.weights[r.rule_id], r.evaluate, False)
-            for r in self.rules))
-        _set(self, "_all_weight", sum(entry[2] for entry in self._plan))
-        # A contribution's fields before the record is known: an unknown rule's (copied per
-        # record, never handed out).
-        _set(self, "_templates", tuple(
-            {"rule_id": rule_id, "dimension": dimension, "weight": weight, "status": _UNKNOWN,
-             "value": None, "confidence": 0.0, "points": _POINTS[0], "reasons": (),
-             "capped": False, "veto": False, "error": None}
-            for rule_id, dimension, weight, _, _ in self._plan))
+        # Per rule: what to call. A rule with the documented fast method ``find`` (and no
+        # ``evaluate`` overriding it in a subclass) is read through it; any other rule's
+        # ``evaluate`` is called. Either way the result is checked in full (``_finding_of``).
+        plan = []
+        for r in self.rules:
+            find = finder(r)
+            plan.append(_RulePlan(r.rule_id, r.dimension, self.weights[r.rule_id],
+                                  r.evaluate if find is None else find, find is not None))
+        _set(self, "_plan", tuple(plan))
+        _set(self, "_all_weight", sum(step.weight for step in plan))
 
     @classmethod
     def default(cls) -> "Scorecard":
@@ -449,37 +274,32 @@ class Scorecard:
                 subject, (Opportunity, Lead)):
             raise ValidationError(f"can only score an Opportunity or a Lead, got "
                                   f"{cls.__name__}", value=subject)
-        # One pass runs the rules: ``found`` holds each rule's finding, None if it failed.
+        # One pass runs the rules: ``found`` holds each rule's checked finding, None if it
+        # failed. Anything a rule raises, or returns that fails the check, is caught here:
+        # past this loop every value is a valid float, so nothing below can raise.
         found: list[Finding | None] = []
         errors: dict[int, str] | None = None
         known_w = 0.0
         vetoes: list[str] | None = None
-        for rule_id, _, weight, evaluate, builtin in self._plan:
+        check = checked_finding
+        for rule_id, _, weight, call, finds in self._plan:
             try:
-                if builtin:
-                    finding = evaluate(subject, ctx)
-                    v = finding[0]
-                else:
-                    res = evaluate(subject, ctx)
-                    if type(res) is not RuleResult:
-                        raise ValidationError(f"returned {type(res).__name__}, "
-                                              f"expected RuleResult")
-                    v = res.value
-                    if v is not None and not 0.0 <= v <= 1.0:
-                        raise ValidationError(f"returned sub-score {v!r}, outside [0, 1]")
-                    finding = (v, res.confidence, res.reasons, res.veto)
+                out = call(subject, ctx)
+                finding = check(out if finds else _as_finding(out))
             except Exception as exc:
                 if strict:
-                    raise ScoringError(rule_id, f"failed on {subject.id!r}: {exc}") from exc
+                    raise ScoringError(rule_id, f"failed on {subject.id!r}: "
+                                       f"{describe(exc)}") from exc
                 if errors is None:
                     errors = {}
-                errors[len(found)] = f"{type(exc).__name__}: {exc}"
+                errors[len(found)] = describe(exc)
                 found.append(None)
                 continue
             found.append(finding)
+            v, _, _, veto = finding
             if v is not None:
                 known_w += weight
-                if finding[3]:
+                if veto:
                     if vetoes is None:
                         vetoes = []
                     vetoes.append(rule_id)
@@ -496,15 +316,15 @@ class Scorecard:
         scale = 100.0 / denom if denom > 0 else 0.0
         raw: list[float] = []
         cents: list[int] = []
-        for entry, f in zip(self._plan, found, strict=True):
-            v = None if f is None else f[0]
+        for (_, _, weight, _, _), f in zip(self._plan, found, strict=True):
+            v = None if f is None else f[0]  # the finding's value
             if v is None:
                 if fill is None:
                     raw.append(0.0)
                     cents.append(0)
                     continue
                 v = fill
-            x = scale * entry[2] * v
+            x = scale * weight * v
             raw.append(x)
             cents.append(round(x * 100))
         capped = None
@@ -516,48 +336,40 @@ class Scorecard:
             cents = [round(x * 100) for x in raw]
         total_c = round(math.fsum(raw) * 100)
         if total_c != sum(cents):
-            _share_rounding(raw, cents, total_c)
+            share_rounding(raw, cents, total_c)
         contributions = []
         points_of = _POINTS.get
-        # Each contribution starts as a copy of its rule's template (the fields that do not
-        # depend on the record), which is cheaper than building the whole mapping.
-        for i, (template, f, c) in enumerate(zip(self._templates, found, cents, strict=True)):
-            points = points_of(c)
-            if points is None:
-                points = _points(c)
-            fields = template.copy()
-            fields["points"] = points
+        # Contributions are made unchecked (``_contribution``): every field was checked
+        # above (the finding by ``checked_finding``) or computed here.
+        for i, ((rule_id, dimension, weight, _, _), f, c) in enumerate(
+                zip(self._plan, found, cents, strict=True)):
+            pts = points_of(c)
+            if pts is None:
+                pts = points(c)
             if f is None:
                 assert errors is not None
-                fields["status"] = _FAILED
-                fields["error"] = errors[i]
+                contributions.append(_contribution(
+                    rule_id, dimension, weight, _FAILED, None, 0.0, pts, (), False, False,
+                    errors[i]))
             else:
                 v, confidence, reasons, veto = f
-                if v is not None:
-                    fields["status"] = _SCORED
-                    fields["value"] = v
-                    if veto:
-                        fields["veto"] = True
-                fields["confidence"] = confidence
-                fields["reasons"] = reasons
-                if capped is not None and i in capped:
-                    fields["capped"] = True
-            contributions.append(build(Contribution, fields))
-        total_d = points_of(total_c)
-        if total_d is None:
-            total_d = _points(total_c)
-        return build(Score, {
-            "subject_id": subject.id, "scorecard": self.name, "scored_at": ctx.now,
-            "total": total_d, "grade": self._grade(total_c / 100, vetoes is not None),
-            "contributions": tuple(contributions),
-            "coverage": known_w / all_w if all_w > 0 else 0.0,
-            "vetoed_by": tuple(vetoes) if vetoes else (), "_spread": denom})
+                contributions.append(_contribution(
+                    rule_id, dimension, weight, _UNKNOWN if v is None else _SCORED, v,
+                    confidence, pts, reasons, capped is not None and i in capped,
+                    veto and v is not None, None))
+        total = points_of(total_c)
+        if total is None:
+            total = points(total_c)
+        return _score(subject.id, self.name, ctx.now, total,
+                      self._grade(total_c / 100, vetoes is not None), tuple(contributions),
+                      known_w / all_w if all_w > 0 else 0.0,
+                      tuple(vetoes) if vetoes else (), denom)
 
     def _apply_caps(self, raw: list[float]) -> set[int]:
         capped: set[int] = set()
         plan = self._plan
         for dimension, cap in self.caps.items():
-            idx = [i for i, r in enumerate(plan) if r[1] == dimension]
+            idx = [i for i, step in enumerate(plan) if step.dimension == dimension]
             got = sum(raw[i] for i in idx)
             if got > cap:
                 factor = cap / got
@@ -577,6 +389,7 @@ class Scorecard:
         return grades[-1][0]
 
 
+
 def _context(now: datetime | None, context: ScoringContext | None) -> ScoringContext:
     if context is not None:
         if now is not None:
@@ -591,67 +404,3 @@ def _context(now: datetime | None, context: ScoringContext | None) -> ScoringCon
     return ScoringContext(now=now)
 
 
-def _problems(card: Any) -> list[tuple[str, str]]:
-    # ``Any``: the fields may hold anything a caller passed; this is where it is checked.
-    p: list[tuple[str, str]] = []
-    if type(card.name) is not str or not card.name.strip():
-        p.append(("name", f"must be a non-empty string, got {card.name!r}"))
-    ids: set[str] = set()
-    dims: set[str] = set()
-    if not isinstance(card.rules, tuple) or not card.rules:
-        p.append(("rules", "must be a non-empty sequence of rules"))
-    else:
-        for i, r in enumerate(card.rules):
-            rid = getattr(r, "rule_id", None)
-            if type(rid) is not str or not rid or not callable(getattr(r, "evaluate", None)) \
-                    or type(getattr(r, "dimension", None)) is not str:
-                p.append((f"rules[{i}]", (f"{r!r} is not a ScoringRule (needs rule_id, "
-                          "dimension and evaluate)")))
-                continue
-            if rid in ids:
-                p.append((f"rules[{i}]", f"duplicate rule id {rid!r}"))
-            ids.add(rid)
-            dims.add(r.dimension)
-    if not isinstance(card.weights, Mapping):
-        p.append(("weights", "must be a mapping of rule id to weight"))
-    else:
-        p.extend((f"weights.{rid}", "missing: every rule needs a weight")
-                 for rid in sorted(ids - set(card.weights)))
-        for rid, w in card.weights.items():
-            if rid not in ids:
-                p.append((f"weights.{rid}", "no rule with this id in the scorecard"))
-            elif type(w) is not float or not 0.0 <= w < math.inf:
-                p.append((f"weights.{rid}", f"must be a finite number >= 0, got {w!r}"))
-        if ids and all(type(w) is float and w == 0.0 for w in card.weights.values()):
-            p.append(("weights", "at least one weight must be positive"))
-    if not isinstance(card.caps, Mapping):
-        p.append(("caps", "must be a mapping of dimension to points"))
-    else:
-        for dim, cap in card.caps.items():
-            if dim not in dims:
-                p.append((f"caps.{dim}", f"no rule has dimension {dim!r}"))
-            if type(cap) is not float or not 0.0 <= cap <= 100.0:
-                p.append((f"caps.{dim}", (f"must be a number of points in [0, 100], got "
-                          f"{cap!r}")))
-    g = card.grades
-    if not isinstance(g, tuple) or not g or not all(
-            isinstance(x, tuple) and len(x) == 2 and type(x[0]) is str and x[0]
-            and type(x[1]) is float for x in g):
-        p.append(("grades", ("must be (grade name, threshold) pairs, e.g. {A = 75, B = 50, "
-                  "C = 25, D = 0}")))
-    else:
-        names = [x[0] for x in g]
-        if len(set(names)) != len(names):
-            p.append(("grades", "grade names must be unique"))
-        for name, t in g:
-            if not 0.0 <= t <= 100.0:
-                p.append((f"grades.{name}", f"threshold must be in [0, 100], got {t!r}"))
-        if g[-1][1] != 0.0:
-            p.append(("grades", ("the lowest grade's threshold must be 0 so every total "
-                      "gets a grade")))
-    if not isinstance(card.missing, MissingDataPolicy):
-        p.append(("missing", f"must be 'exclude' or 'value', got {card.missing!r}"))
-    mv = card.missing_value
-    if type(mv) is not float or not 0.0 <= mv <= 1.0:
-        p.append(("missing_value", f"must be a number in [0, 1], got {mv!r}"))
-    return p
