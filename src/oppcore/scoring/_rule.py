@@ -13,6 +13,7 @@ from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
 import attrs
 
+from oppcore._checks import aware
 from oppcore._errors import ValidationError
 from oppcore._frozenmap import EMPTY_MAP, FrozenMap
 from oppcore._models import Lead, Opportunity
@@ -257,9 +258,7 @@ class ScoringContext:
 
     def __attrs_post_init__(self) -> None:
         now = self.now
-        if not isinstance(now, datetime) or now.utcoffset() is None:
-            raise ValidationError("must be a timezone-aware datetime", model="ScoringContext",
-                                  field="now", value=now)
+        aware(now, "now", model="ScoringContext")
         if self.currency is not None and self.currency not in CURRENCY_MINOR_UNITS:
             raise ValidationError(f"unknown ISO 4217 currency code {self.currency!r}",
                                   model="ScoringContext", field="currency",

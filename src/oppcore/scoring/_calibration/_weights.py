@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from oppcore._checks import aware
 from oppcore._errors import CalibrationError, ValidationError
 from oppcore._frozenmap import FrozenMap
 from oppcore._models import Opportunity
@@ -168,8 +169,7 @@ def fit_weights(
             coefficient negative.
         ValidationError: Bad arguments.
     """
-    if not isinstance(now, datetime) or now.utcoffset() is None:
-        raise ValidationError("now must be a timezone-aware datetime", field="now", value=now)
+    aware(now, "now")
     if not (type(l2) in (int, float) and 0 <= l2 < math.inf):
         raise ValidationError(f"l2 must be a number >= 0, got {l2!r}")
     if pipeline is not None:

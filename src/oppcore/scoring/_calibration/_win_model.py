@@ -7,6 +7,7 @@ from typing import Any, Final
 
 import attrs
 
+from oppcore._checks import aware
 from oppcore._errors import ValidationError
 from oppcore._frozenmap import FrozenMap
 from oppcore._models import Opportunity
@@ -225,8 +226,7 @@ def fit_win_model(
         CalibrationError: Too few won or lost deals in the training period.
         ValidationError: Bad arguments (unknown field, naive ``now``, bad pipeline...).
     """
-    if not isinstance(now, datetime) or now.utcoffset() is None:
-        raise ValidationError("now must be a timezone-aware datetime", field="now", value=now)
+    aware(now, "now")
     if not (type(smoothing) in (int, float) and 0 < smoothing < math.inf):
         raise ValidationError(f"smoothing must be a positive number, got {smoothing!r}")
     if type(min_count) is not int or min_count < 1:
