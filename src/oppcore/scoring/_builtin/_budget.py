@@ -6,17 +6,21 @@ from typing import ClassVar, Final
 
 import attrs
 
+from oppcore._checks import in_bounds
 from oppcore._models import Opportunity
 from oppcore.scoring._rule import Finding, Reason, RuleResult, ScoringContext, Subject
 
 from ._common import (
+    EFFECT,
+    RATIO,
+    SHARE,
+    bounds_check,
     fixed_reasons,
     ids_check,
     num,
     raise_problems,
     reason,
     result,
-    unit_check,
     unknown,
 )
 
@@ -63,30 +67,31 @@ class BudgetRule:
     rule_type: ClassVar[str] = "budget"
     rule_id: str = "budget"
     dimension: str = "budget"
-    min_ratio: float = attrs.field(default=0.5, converter=num)
-    full_ratio: float = attrs.field(default=1.0, converter=num)
-    ratio_weight: float = attrs.field(default=0.6, converter=num)
-    confirmed_effect: float = attrs.field(default=0.2, converter=num)
-    unconfirmed_effect: float = attrs.field(default=-0.1, converter=num)
-    no_figure_effect: float = attrs.field(default=-0.1, converter=num)
-    veto_below_ratio: float | None = attrs.field(default=None, converter=num)
+    min_ratio: float = attrs.field(default=0.5, converter=num,
+                                metadata=in_bounds(RATIO))
+    full_ratio: float = attrs.field(default=1.0, converter=num,
+                                 metadata=in_bounds(RATIO))
+    ratio_weight: float = attrs.field(default=0.6, converter=num,
+                                   metadata=in_bounds(SHARE))
+    confirmed_effect: float = attrs.field(default=0.2, converter=num,
+                                       metadata=in_bounds(EFFECT))
+    unconfirmed_effect: float = attrs.field(default=-0.1, converter=num,
+                                         metadata=in_bounds(EFFECT))
+    no_figure_effect: float = attrs.field(default=-0.1, converter=num,
+                                       metadata=in_bounds(EFFECT))
+    veto_below_ratio: float | None = attrs.field(default=None, converter=num,
+                                              metadata=in_bounds(RATIO))
     _reasons: dict[str, Reason] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         p: list[tuple[str, str]] = []
         ids_check(p, self)
-        unit_check(p, "min_ratio", self.min_ratio, 0.0, 1e6)
-        unit_check(p, "full_ratio", self.full_ratio, 0.0, 1e6)
+        bounds_check(p, self)
         if not p and self.full_ratio <= self.min_ratio:
             p.append(("full_ratio", "must be greater than min_ratio"))
-        unit_check(p, "ratio_weight", self.ratio_weight)
-        for name in ("confirmed_effect", "unconfirmed_effect", "no_figure_effect"):
-            unit_check(p, name, getattr(self, name), -0.5, 0.5)
         if not p and self.confirmed_effect < self.unconfirmed_effect:
             p.append(("confirmed_effect", ("must be >= unconfirmed_effect (confirming a "
                       "budget must never lower the score)")))
-        if self.veto_below_ratio is not None:
-            unit_check(p, "veto_below_ratio", self.veto_below_ratio, 0.0, 1e6)
         raise_problems(p, self)
         object.__setattr__(self, "_reasons", fixed_reasons((
             ("budget_confirmed", "budget is confirmed", self.confirmed_effect),

@@ -13,13 +13,15 @@ every problem.
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from oppcore._checks import Bounds, bounds_of, number
 from oppcore._copying import trusted_values
-from oppcore._errors import ConfigError
+from oppcore._errors import ConfigError, ValidationError
 from oppcore._frozenmap import FrozenMap
 from oppcore.scoring._rule import Finding, Reason
 
-__all__ = ["MEMO_SIZE", "days_check", "fixed_reasons", "ids_check", "keep", "merged", "num",
-           "raise_problems", "reason", "result", "table_check", "unit_check", "unknown"]
+__all__ = ["DAYS", "EFFECT", "MEMO_SIZE", "RATIO", "SHARE", "bounds_check", "fixed_reasons",
+           "ids_check", "keep", "merged", "num", "raise_problems", "reason", "result",
+           "table_check", "unit_check", "unknown"]
 
 
 _new_tuple = tuple.__new__
@@ -91,17 +93,42 @@ def merged(v: Any, defaults: Mapping[str, float]) -> Any:
     return FrozenMap({**defaults, **{k: num(x) for k, x in v.items()}})
 
 
+SHARE: Final = Bounds(0.0, 1.0)
+"""A score, weight or penalty of a built-in rule: a number in [0, 1]."""
+EFFECT: Final = Bounds(-0.5, 0.5)
+"""A built-in rule's push for a yes/no finding: a number in [-0.5, 0.5]."""
+RATIO: Final = Bounds(0.0, 1e6)
+"""A budget/amount ratio."""
+DAYS: Final = Bounds(1, 36500, integer=True, kind=int)
+"""A horizon or norm in whole days."""
+
+
+def bounds_check(problems: list[tuple[str, str]], rule: Any) -> None:
+    """Record a problem for every parameter of ``rule`` outside its declared bounds.
+
+    The one range check of the built-in rules' parameters: each numeric parameter declares
+    its :class:`~oppcore._checks.Bounds` as field metadata, and an in-range value of another
+    numeric type is normalised (an int or Decimal weight becomes a float).
+    """
+    model = type(rule).__name__
+    for name, bounds, optional in bounds_of(type(rule)):
+        value = getattr(rule, name)
+        if value is None and optional:
+            continue
+        try:
+            checked = number(value, bounds, name, model=model)
+        except ValidationError as exc:
+            problems.append((name, str(exc).removeprefix(f"{model}.{name}: ")))
+            continue
+        if checked is not value:
+            object.__setattr__(rule, name, checked)
+
+
 def unit_check(problems: list[tuple[str, str]], name: str, v: Any, low: float = 0.0,
                high: float = 1.0) -> None:
     """Record a problem unless ``v`` is a float in [low, high]."""
     if type(v) is not float or not low <= v <= high:
         problems.append((name, f"must be a number in [{low:g}, {high:g}], got {v!r}"))
-
-
-def days_check(problems: list[tuple[str, str]], name: str, v: Any) -> None:
-    """Record a problem unless ``v`` is a positive whole number of days."""
-    if type(v) is not int or v <= 0:
-        problems.append((name, f"must be a positive whole number of days, got {v!r}"))
 
 
 def table_check(problems: list[tuple[str, str]], name: str, v: Any,

@@ -6,11 +6,14 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
+from oppcore._checks import in_bounds
 from oppcore._frozenmap import FrozenMap
 from oppcore._qualification import CompetitivePosition
 from oppcore.scoring._rule import Finding, Reason, RuleResult, ScoringContext, Subject
 
 from ._common import (
+    SHARE,
+    bounds_check,
     ids_check,
     keep,
     merged,
@@ -19,7 +22,6 @@ from ._common import (
     reason,
     result,
     table_check,
-    unit_check,
     unknown,
 )
 
@@ -64,12 +66,16 @@ class CompetitionRule:
     rule_type: ClassVar[str] = "competition"
     rule_id: str = "competition"
     dimension: str = "competition"
-    no_competitor_score: float = attrs.field(default=0.9, converter=num)
+    no_competitor_score: float = attrs.field(default=0.9, converter=num,
+                                          metadata=in_bounds(SHARE))
     position_scores: Mapping[str, float] = attrs.field(
         default=FrozenMap(_POSITION_DEFAULTS), converter=_position_scores)
-    per_extra_competitor: float = attrs.field(default=0.05, converter=num)
-    max_count_penalty: float = attrs.field(default=0.2, converter=num)
-    incumbent_penalty: float = attrs.field(default=0.15, converter=num)
+    per_extra_competitor: float = attrs.field(default=0.05, converter=num,
+                                           metadata=in_bounds(SHARE))
+    max_count_penalty: float = attrs.field(default=0.2, converter=num,
+                                        metadata=in_bounds(SHARE))
+    incumbent_penalty: float = attrs.field(default=0.15, converter=num,
+                                        metadata=in_bounds(SHARE))
     _by_position: dict[CompetitivePosition, float] = attrs.field(
         init=False, factory=dict, eq=False, repr=False)
     _memo: dict[Any, Reason] = attrs.field(init=False, factory=dict, eq=False, repr=False)
@@ -77,7 +83,7 @@ class CompetitionRule:
     def __attrs_post_init__(self) -> None:
         p: list[tuple[str, str]] = []
         ids_check(p, self)
-        unit_check(p, "no_competitor_score", self.no_competitor_score)
+        bounds_check(p, self)
         table_check(p, "position_scores", self.position_scores, _POSITIONS)
         if not p:
             s = [self.position_scores[k] for k in _POSITION_ORDER]
@@ -86,8 +92,6 @@ class CompetitionRule:
                           "to leading")))
             if s[-1] > self.no_competitor_score:
                 p.append(("position_scores.leading", "must not exceed no_competitor_score"))
-        for name in ("per_extra_competitor", "max_count_penalty", "incumbent_penalty"):
-            unit_check(p, name, getattr(self, name))
         raise_problems(p, self)
         # Looked up by member on the hot path (an enum's .value is a slow property).
         self._by_position.update((m, self.position_scores[m.value]) for m in CompetitivePosition)

@@ -4,10 +4,14 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
+from oppcore._checks import in_bounds
 from oppcore.scoring._rule import Finding, Reason, RuleResult, ScoringContext, Subject
 
 from ._common import (
-    days_check,
+    DAYS,
+    EFFECT,
+    SHARE,
+    bounds_check,
     fixed_reasons,
     ids_check,
     keep,
@@ -15,7 +19,6 @@ from ._common import (
     raise_problems,
     reason,
     result,
-    unit_check,
     unknown,
 )
 
@@ -56,25 +59,26 @@ class DecisionCycleRule:
     rule_type: ClassVar[str] = "decision_cycle"
     rule_id: str = "decision_cycle"
     dimension: str = "decision"
-    norm_days: int = 90
-    overdue_score: float = attrs.field(default=0.3, converter=num)
-    timing_weight: float = attrs.field(default=0.5, converter=num)
-    identified_effect: float = attrs.field(default=0.1, converter=num)
-    unidentified_effect: float = attrs.field(default=-0.15, converter=num)
-    engaged_effect: float = attrs.field(default=0.15, converter=num)
-    not_engaged_effect: float = attrs.field(default=-0.05, converter=num)
+    norm_days: int = attrs.field(default=90, metadata=in_bounds(DAYS))
+    overdue_score: float = attrs.field(default=0.3, converter=num,
+                                    metadata=in_bounds(SHARE))
+    timing_weight: float = attrs.field(default=0.5, converter=num,
+                                    metadata=in_bounds(SHARE))
+    identified_effect: float = attrs.field(default=0.1, converter=num,
+                                        metadata=in_bounds(EFFECT))
+    unidentified_effect: float = attrs.field(default=-0.15, converter=num,
+                                          metadata=in_bounds(EFFECT))
+    engaged_effect: float = attrs.field(default=0.15, converter=num,
+                                     metadata=in_bounds(EFFECT))
+    not_engaged_effect: float = attrs.field(default=-0.05, converter=num,
+                                         metadata=in_bounds(EFFECT))
     _reasons: dict[str, Reason] = attrs.field(init=False, factory=dict, eq=False, repr=False)
     _memo: dict[Any, Reason] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         p: list[tuple[str, str]] = []
         ids_check(p, self)
-        days_check(p, "norm_days", self.norm_days)
-        unit_check(p, "overdue_score", self.overdue_score)
-        unit_check(p, "timing_weight", self.timing_weight)
-        for name in ("identified_effect", "unidentified_effect", "engaged_effect",
-                     "not_engaged_effect"):
-            unit_check(p, name, getattr(self, name), -0.5, 0.5)
+        bounds_check(p, self)
         if not p and self.identified_effect < self.unidentified_effect:
             p.append(("identified_effect", "must be >= unidentified_effect"))
         if not p and self.engaged_effect < self.not_engaged_effect:

@@ -6,13 +6,16 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
+from oppcore._checks import in_bounds
 from oppcore._frozenmap import FrozenMap
 from oppcore._models import Opportunity
 from oppcore._qualification import UrgencyLevel
 from oppcore.scoring._rule import Finding, Reason, RuleResult, ScoringContext, Subject
 
 from ._common import (
-    days_check,
+    DAYS,
+    SHARE,
+    bounds_check,
     ids_check,
     keep,
     merged,
@@ -21,7 +24,6 @@ from ._common import (
     reason,
     result,
     table_check,
-    unit_check,
     unknown,
 )
 
@@ -71,29 +73,33 @@ class UrgencyRule:
     dimension: str = "urgency"
     level_scores: Mapping[str, float] = attrs.field(
         default=FrozenMap(_LEVEL_DEFAULTS), converter=_level_scores)
-    deadline_horizon_days: int = 90
-    close_horizon_days: int = 180
-    overdue_close_score: float = attrs.field(default=0.3, converter=num)
-    level_weight: float = attrs.field(default=0.5, converter=num)
-    deadline_weight: float = attrs.field(default=0.3, converter=num)
-    close_weight: float = attrs.field(default=0.2, converter=num)
-    push_penalty: float = attrs.field(default=0.1, converter=num)
-    max_push_penalty: float = attrs.field(default=0.3, converter=num)
+    deadline_horizon_days: int = attrs.field(default=90, metadata=in_bounds(DAYS))
+    close_horizon_days: int = attrs.field(default=180, metadata=in_bounds(DAYS))
+    overdue_close_score: float = attrs.field(default=0.3, converter=num,
+                                          metadata=in_bounds(SHARE))
+    level_weight: float = attrs.field(default=0.5, converter=num,
+                                   metadata=in_bounds(SHARE))
+    deadline_weight: float = attrs.field(default=0.3, converter=num,
+                                      metadata=in_bounds(SHARE))
+    close_weight: float = attrs.field(default=0.2, converter=num,
+                                   metadata=in_bounds(SHARE))
+    push_penalty: float = attrs.field(default=0.1, converter=num,
+                                   metadata=in_bounds(SHARE))
+    max_push_penalty: float = attrs.field(default=0.3, converter=num,
+                                       metadata=in_bounds(SHARE))
     _memo: dict[Any, Reason] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         p: list[tuple[str, str]] = []
         ids_check(p, self)
-        table_check(p, "level_scores", self.level_scores, _LEVELS)
-        if isinstance(self.level_scores, Mapping) and not p:
+        bounds_check(p, self)
+        table: list[tuple[str, str]] = []
+        table_check(table, "level_scores", self.level_scores, _LEVELS)
+        p += table
+        if isinstance(self.level_scores, Mapping) and not table:
             s = [self.level_scores[k] for k in _LEVELS]
             if any(a > b for a, b in itertools.pairwise(s)):
                 p.append(("level_scores", "must not decrease from low to critical"))
-        days_check(p, "deadline_horizon_days", self.deadline_horizon_days)
-        days_check(p, "close_horizon_days", self.close_horizon_days)
-        for name in ("overdue_close_score", "level_weight", "deadline_weight", "close_weight",
-                     "push_penalty", "max_push_penalty"):
-            unit_check(p, name, getattr(self, name))
         raise_problems(p, self)
 
     def evaluate(self, subject: Subject, context: ScoringContext) -> RuleResult:
