@@ -19,6 +19,7 @@ that check first and explain only on failure.
 """
 
 import math
+import typing
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -212,11 +213,13 @@ _BOUNDS_CACHE: dict[type, tuple[tuple[str, Bounds, bool], ...]] = {}
 def bounds_of(cls: type) -> tuple[tuple[str, Bounds, bool], ...]:
     """Return ``(field name, bounds, optional)`` for every bounded field of attrs ``cls``.
 
-    ``optional`` says whether the field also accepts ``None`` (its default is ``None``).
+    ``optional`` says whether the field also accepts ``None`` (its default is ``None``, or
+    its annotation admits ``None``).
     """
     found = _BOUNDS_CACHE.get(cls)
     if found is None:
-        found = tuple((f.name, f.metadata[BOUNDS_KEY], f.default is None)
+        found = tuple((f.name, f.metadata[BOUNDS_KEY],
+                       f.default is None or type(None) in typing.get_args(f.type))
                       for f in attrs.fields(cls) if BOUNDS_KEY in f.metadata)
         _BOUNDS_CACHE[cls] = found
     return found

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 
+from oppcore._checks import Bounds, in_bounds
 from oppcore._errors import ValidationError
 from oppcore._frozenmap import FrozenMap
 from oppcore._models import Opportunity
@@ -185,7 +186,8 @@ class RequireActivity:
     """This kind's ``type`` in a pipeline configuration."""
 
     kind: ActivityKind = attrs.field(converter=_activity_kind)
-    min_count: int = 1
+    min_count: int = attrs.field(default=1, metadata=in_bounds(Bounds(1, 1000, integer=True,
+                                                                       kind=int)))
 
     def __attrs_post_init__(self) -> None:
         if type(self.min_count) is not int or not 1 <= self.min_count <= 1000:

@@ -7,12 +7,17 @@ from typing import Any
 
 import attrs
 
+from oppcore._checks import COUNT, UNIT, Bounds, in_bounds
 from oppcore._errors import UnknownStageError, ValidationError
 
 from ._cadence import cadence_parts
 from ._requirements import Requirement, requirement_problem
 
 __all__ = ["FollowUp", "ForecastCategory", "Guidance", "Stage", "StageKind", "UnknownStageError"]
+
+
+DAYS = Bounds(1, 36500, integer=True, kind=int)
+"""A stale limit in whole days (up to a hundred years)."""
 
 
 class StageKind(str, enum.Enum):
@@ -119,7 +124,7 @@ class FollowUp:
             cannot be read or ``business_days`` is not a bool.
     """
 
-    max_days: int | None = None
+    max_days: int | None = attrs.field(default=None, metadata=in_bounds(DAYS))
     cadence: str | None = None
     business_days: bool = False
     _parts: tuple[int, str] | None = attrs.field(init=False, eq=False, repr=False)
@@ -190,9 +195,10 @@ class Stage:
     id: str
     label: str
     kind: StageKind = StageKind.OPEN
-    probability: float = attrs.field(default=0.0, converter=_probability)
+    probability: float = attrs.field(default=0.0, converter=_probability,
+                                     metadata=in_bounds(UNIT))
     forecast_category: ForecastCategory = ForecastCategory.PIPELINE
-    order: int = 0
+    order: int = attrs.field(default=0, metadata=in_bounds(COUNT))
     guidance: Guidance = Guidance()
     requirements: tuple[Requirement, ...] = attrs.field(default=(), converter=_requirements)
     follow_up: FollowUp | None = None

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
 import attrs
 
-from oppcore._checks import aware
+from oppcore._checks import SIGNED_UNIT, UNIT, aware, check_bounds, in_bounds
 from oppcore._errors import ValidationError
 from oppcore._frozenmap import EMPTY_MAP, FrozenMap
 from oppcore._models import Lead, Opportunity
@@ -59,7 +59,7 @@ class Reason:
 
     code: str
     message: str
-    effect: float = 0.0
+    effect: float = attrs.field(default=0.0, metadata=in_bounds(SIGNED_UNIT))
 
     def __attrs_post_init__(self) -> None:
         if type(self.code) is not str or not self.code:
@@ -68,15 +68,7 @@ class Reason:
         if type(self.message) is not str:
             raise ValidationError("must be a string", model="Reason", field="message",
                                   value=self.message)
-        e = self.effect
-        if type(e) is not float:
-            if type(e) is not int:
-                raise ValidationError(f"must be a number, got {type(e).__name__}",
-                                      model="Reason", field="effect", value=e)
-            _set(self, "effect", float(e))
-        elif not -1.0 <= e <= 1.0:  # NaN fails too
-            raise ValidationError(f"must be within [-1, 1], got {e!r}", model="Reason",
-                                  field="effect", value=e)
+        check_bounds(self)  # an effect in [-1, 1], whatever numeric type it came as
 
 
 @attrs.frozen(kw_only=True)
@@ -96,28 +88,13 @@ class RuleResult:
             is refused), or ``confidence`` is outside [0, 1].
     """
 
-    value: float | None
-    confidence: float = 1.0
+    value: float | None = attrs.field(metadata=in_bounds(UNIT))
+    confidence: float = attrs.field(default=1.0, metadata=in_bounds(UNIT))
     reasons: tuple[Reason, ...] = ()
     veto: bool = False
 
     def __attrs_post_init__(self) -> None:
-        v = self.value
-        if v is not None:
-            if type(v) is not float:
-                if type(v) is not int:
-                    raise ValidationError(
-                        f"must be a number in [0, 1] or None, got {type(v).__name__}",
-                        model="RuleResult", field="value", value=v)
-                v = float(v)
-                _set(self, "value", v)
-            if not 0.0 <= v <= 1.0:  # NaN fails this comparison too
-                raise ValidationError(f"must be within [0, 1], got {v!r}",
-                                      model="RuleResult", field="value", value=v)
-        c = self.confidence
-        if not _is_number(c) or not 0.0 <= c <= 1.0:
-            raise ValidationError(f"must be a number in [0, 1], got {c!r}",
-                                  model="RuleResult", field="confidence", value=c)
+        check_bounds(self)  # value None or in [0, 1], confidence in [0, 1], any numeric type
         if type(self.reasons) is not tuple:
             _set(self, "reasons", tuple(self.reasons))
         for r in self.reasons:

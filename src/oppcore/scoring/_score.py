@@ -11,10 +11,17 @@ from typing import Final
 
 import attrs
 
+from oppcore._checks import UNIT, Bounds, check_bounds, in_bounds
+
 from ._rule import Reason
 
 __all__ = ["Contribution", "ContributionStatus", "Factor", "MissingDataPolicy", "Score",
            "points", "share_rounding"]
+
+WEIGHT: Final = Bounds(0.0, 1e12)
+"""A rule's weight in a scorecard: a finite number >= 0 (only ratios matter)."""
+POINTS: Final = Bounds(0, 100, kind=Decimal)
+"""Points of a total: exact hundredths in [0, 100]."""
 
 # Points values (0.00 to 100.00, by their number of hundredths), each made once: building
 # a Decimal per contribution is a measurable share of scoring a record. Shared by every
@@ -75,15 +82,20 @@ class Contribution:
 
     rule_id: str
     dimension: str
-    weight: float
+    weight: float = attrs.field(metadata=in_bounds(WEIGHT))
     status: ContributionStatus
-    value: float | None
-    confidence: float
-    points: Decimal
+    value: float | None = attrs.field(metadata=in_bounds(UNIT))
+    confidence: float = attrs.field(metadata=in_bounds(UNIT))
+    points: Decimal = attrs.field(metadata=in_bounds(POINTS))
     reasons: tuple[Reason, ...]
     capped: bool = False
     veto: bool = False
     error: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        # Built by hand, a contribution is checked; a scorecard builds its own unchecked
+        # (oppcore._copying.trusted_values) from values it has just checked.
+        check_bounds(self)
 
 
 @attrs.frozen(kw_only=True)
@@ -121,14 +133,17 @@ class Score:
     subject_id: str
     scorecard: str
     scored_at: datetime
-    total: Decimal
+    total: Decimal = attrs.field(metadata=in_bounds(POINTS))
     grade: str
     contributions: tuple[Contribution, ...]
-    coverage: float
+    coverage: float = attrs.field(metadata=in_bounds(UNIT))
     vetoed_by: tuple[str, ...] = ()
     # The weight the points were spread over (the known weight, or every rule's under the
     # "value" policy); set when a scorecard builds the score, 0.0 when built by hand.
     _spread: float = attrs.field(init=False, eq=False, repr=False, default=0.0)
+
+    def __attrs_post_init__(self) -> None:
+        check_bounds(self)  # built by hand; a scorecard's own are built unchecked
 
     @property
     def failures(self) -> tuple[Contribution, ...]:

@@ -25,6 +25,7 @@ from typing import Any, Final, NamedTuple
 
 import attrs
 
+from oppcore._checks import UNIT, in_bounds
 from oppcore._copying import trusted_values
 from oppcore._errors import ConfigError, ScoringError, ValidationError
 from oppcore._frozenmap import EMPTY_MAP
@@ -135,7 +136,8 @@ class Scorecard:
                                                         converter=_grades)
     missing: MissingDataPolicy = attrs.field(default=MissingDataPolicy.EXCLUDE,
                                              converter=_policy)
-    missing_value: float = attrs.field(default=0.5, converter=_float)
+    missing_value: float = attrs.field(default=0.5, converter=_float,
+                                       metadata=in_bounds(UNIT))
     name: str = "default"
     _plan: tuple[_RulePlan, ...] = attrs.field(init=False, eq=False, repr=False, default=())
     _all_weight: float = attrs.field(init=False, eq=False, repr=False, default=0.0)

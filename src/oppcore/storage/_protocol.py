@@ -45,6 +45,7 @@ from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
+from oppcore._checks import COUNT, check_bounds, in_bounds
 from oppcore._errors import ValidationError
 from oppcore._models import Lead, Opportunity, kind_name, record_class
 
@@ -118,7 +119,15 @@ class Write:
     kind: Kind
     record_id: str
     record: Record | None = None
-    version: int | None = None
+    version: int | None = attrs.field(default=None, metadata=in_bounds(COUNT))
+
+    def __attrs_post_init__(self) -> None:
+        if self.action not in ("add", "save", "delete"):
+            raise ValidationError(f"must be 'add', 'save' or 'delete', got {self.action!r}",
+                                  model="Write", field="action", value=self.action)
+        kind_name(self.kind)
+        check_id(self.record_id)
+        check_bounds(self)
 
     @classmethod
     def add(cls, record: Record) -> "Write":
