@@ -24,52 +24,43 @@ ACTIONS: dict[str, FeedAction] = {
 """The history-feed action of each write action."""
 
 class Stored(NamedTuple):
-    """What :func:`plan_batch` needs to know of a record a store holds.
-
-    Attributes:
-        version: Its stored version.
-        keys: Its uniqueness keys (:func:`unique_keys`), so a save can release them.
-    """
+    """What :func:`plan_batch` needs to know of a record a store holds."""
 
     version: int
+    """Its stored version."""
     keys: tuple[tuple[str, str], ...]
+    """Its uniqueness keys (:func:`unique_keys`), so a save can release them."""
 
 
 class PlannedWrite(NamedTuple):
-    """One write of a checked batch, as the store must persist it.
-
-    Attributes:
-        kind: ``"lead"`` or ``"opportunity"``.
-        record_id: The record written.
-        action: The history-feed action: ``"added"``, ``"saved"`` or ``"deleted"``.
-        record: The value to store, with its new version (``None`` for a delete).
-        version: The version after the write (the deleted version for a delete: a later
-            add of the same id starts at ``version + 1``).
-        keys: The uniqueness keys the stored value holds (empty for a delete).
-    """
+    """One write of a checked batch, as the store must persist it."""
 
     kind: str
+    """``"lead"`` or ``"opportunity"``."""
     record_id: str
+    """The record written."""
     action: FeedAction
+    """The history-feed action: ``"added"``, ``"saved"`` or ``"deleted"``."""
     record: Record | None
+    """The value to store, with its new version (``None`` for a delete)."""
     version: int
+    """The version after the write (the deleted version for a delete: a later add of the
+    same id starts at ``version + 1``)."""
     keys: tuple[tuple[str, str], ...]
+    """The uniqueness keys the stored value holds (empty for a delete)."""
 
 
 class BatchPlan(NamedTuple):
-    """The outcome of a batch that passed every check: what to persist, in order.
-
-    Attributes:
-        writes: The planned writes, in the order given.
-        audit: The audit entries to append with them.
-        keys: ``(kind, key name, key) -> holder id`` after the batch, ``None`` for a key
-            the batch released; only for stores that keep key ownership themselves (a store
-            with unique indexes may ignore it).
-    """
+    """The outcome of a batch that passed every check: what to persist, in order."""
 
     writes: tuple[PlannedWrite, ...]
+    """The planned writes, in the order given."""
     audit: tuple[AuditEntry, ...]
+    """The audit entries to append with them."""
     keys: Mapping[tuple[str, str, str], str | None]
+    """``(kind, key name, key) -> holder id`` after the batch, ``None`` for a key the batch
+    released; only for stores that keep key ownership themselves (a store with unique
+    indexes may ignore it)."""
 
     def results(self) -> tuple[Record | None, ...]:
         """What ``apply`` returns: each stored value, ``None`` for a delete."""
