@@ -281,3 +281,35 @@ def test_json_error_messages_name_the_path_once() -> None:
     with pytest.raises(ImportDataError) as info:
         import_json(io.StringIO('{"schema_version": 99}'))
     assert str(info.value).count("schema_version") == 1
+
+
+# --------------------------------------------------------------------------- NUL characters
+
+
+@pytest.mark.parametrize("safe", [True, False])
+@pytest.mark.parametrize("notes", ["a\0b", "\0", "line 1\0\r\nline, \"2\"\0",
+                                   "\0\uffff\ufffe\uffff\uffff\0", "=\0"])
+def test_nul_in_a_cell_round_trips_on_every_python(notes: str, safe: bool) -> None:
+    # Regression: Python 3.10's csv module refuses NUL when writing ("need to escape, but no
+    # escapechar set") and reading ("line contains NUL"), 3.11+ treats it as a character. A
+    # note pasted from a PDF may hold one; the record must stay exportable, the file must
+    # not depend on the Python that wrote it, and it must read back everywhere.
+    lead = Lead(id="l1", name="Li\0", captured_at=datetime(2024, 1, 1, tzinfo=UTC),
+                notes=notes)
+    text = _csv_text(write_leads_csv, [lead], spreadsheet_safe=safe)
+    assert "\r\nl1,Li\0," in text  # NUL written as itself: the 3.11+ csv module's output
+    assert list(read_leads_csv(io.StringIO(text, newline=""), spreadsheet_safe=safe)) == [
+        lead]
+    opp = Opportunity(id="o\0", name=notes, pipeline_id="simple", stage_id="engaging",
+                      created_at=datetime(2024, 1, 1, tzinfo=UTC))
+    text = _csv_text(write_opportunities_csv, [opp], spreadsheet_safe=safe)
+    assert list(read_opportunities_csv(io.StringIO(text, newline=""),
+                                       spreadsheet_safe=safe)) == [opp]
+
+
+def test_nul_rows_are_formatted_as_the_csv_module_formats_other_rows() -> None:
+    lead = Lead(id="l1", name='Li, "Wei"\0', captured_at=datetime(2024, 1, 1, tzinfo=UTC),
+                notes="\0\n")
+    text = _csv_text(write_leads_csv, [lead])
+    clean = _csv_text(write_leads_csv, [lead.evolve(name='Li, "Wei"x', notes="x\n")])
+    assert text == clean.replace('"Wei""x"', '"Wei""\0"').replace('"x\n"', '"\0\n"')

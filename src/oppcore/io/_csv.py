@@ -10,9 +10,12 @@ compact JSON in one cell each, so a round trip is lossless for every flat field;
 """
 
 import csv
+import io
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timezone, tzinfo
+from itertools import chain
 from typing import Any
 
 from oppcore._errors import ImportDataError, ValidationError
@@ -228,6 +231,32 @@ def _safe(cell: str) -> str:
     return "'" + cell if _needs_quote(cell) else cell
 
 
+# Python 3.10's csv writer refuses a NUL character ("need to escape, but no escapechar
+# set") where 3.11+ writes it as an ordinary character. oppcore writes NUL the 3.11 way on
+# every version, so a record a store accepts (a note pasted from a PDF may carry one) stays
+# exportable and the file is the same whichever Python wrote it; CsvRows reads it back.
+_WRITER_REFUSES_NUL = sys.version_info < (3, 11)
+
+
+def _row_with_nul(row: list[str]) -> str:
+    """Format one row as ``csv.writer`` on Python 3.11+ does, NUL characters included.
+
+    Each NUL is swapped for a private-use character absent from the row, the row is
+    formatted by the csv module, and the swap is undone in the formatted text.
+    """
+    for code in chain(range(0xE000, 0xF900), range(0xF0000, 0x10FFFE)):
+        stand_in = chr(code)
+        if not any(stand_in in cell for cell in row):
+            break
+    else:  # pragma: no cover - a row holding all 137,000 private-use characters
+        raise ValueError("cannot write a NUL character in a row that uses every "
+                         "private-use character")
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(
+        [cell.replace("\0", stand_in) for cell in row])
+    return buffer.getvalue().replace(stand_in, "\0")
+
+
 def _write(
     dest: OutputTarget, header: tuple[str, ...],
     rows: Iterable[list[str]], *, spreadsheet_safe: bool, encoding: str,
@@ -237,7 +266,11 @@ def _write(
         writer.writerow(header)
         count = 0
         for row in rows:
-            writer.writerow([_safe(c) for c in row] if spreadsheet_safe else row)
+            cells = [_safe(c) for c in row] if spreadsheet_safe else row
+            if _WRITER_REFUSES_NUL and any("\0" in c for c in cells):
+                stream.write(_row_with_nul(cells))
+            else:
+                writer.writerow(cells)
             count += 1
         return count
 

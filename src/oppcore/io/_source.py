@@ -5,6 +5,7 @@ import csv
 import io
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
@@ -132,6 +133,20 @@ def _too_long(row: int, line: int, limit: int) -> ImportDataError:
     return _fail(row, f"line {line} is longer than {limit} bytes (Limits.max_line_bytes)")
 
 
+# Python 3.10's csv reader refuses any line holding a NUL character ("line contains NUL")
+# where 3.11+ reads NUL as an ordinary character. On 3.10 such lines are escaped before the
+# csv module sees them and the cells unescaped after, so every supported Python reads the
+# same rows (and oppcore's own exports, which may carry NUL in a note, read back).
+_READER_REFUSES_NUL = sys.version_info < (3, 11)
+_ESC = "\uffff"  # noncharacters: never a delimiter or a quote, rare in real text
+_ESCAPED_NUL = "\ufffe"
+_UNESCAPE = re.compile(_ESC + "(.)", re.DOTALL)
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return "\0" if match.group(1) == _ESCAPED_NUL else match.group(1)
+
+
 class CsvRows:
     """The rows of a CSV stream after its header, with their spreadsheet row numbers.
 
@@ -154,12 +169,20 @@ class CsvRows:
         self._limits = limits
         self.row = 0  # spreadsheet number of the last record read (the header is row 1)
         self.rows_read = 0  # data rows read (blank lines not counted)
-        self._reader = csv.reader(self._lines(), delimiter=delimiter, strict=True)
+        self._escaped = False  # a line of the record being read was NUL-escaped (3.10)
+        lines = decoded_lines(self._stream, is_text=self._is_text, encoding=self._encoding,
+                              limits=self._limits, where=lambda: self.row + 1)
+        if _READER_REFUSES_NUL and delimiter not in (_ESC, _ESCAPED_NUL):
+            lines = self._nul_escaped(lines)
+        self._reader = csv.reader(lines, delimiter=delimiter, strict=True)
         self.header = self._read_header()
 
-    def _lines(self) -> Iterator[str]:
-        return decoded_lines(self._stream, is_text=self._is_text, encoding=self._encoding,
-                             limits=self._limits, where=lambda: self.row + 1)
+    def _nul_escaped(self, lines: Iterator[str]) -> Iterator[str]:
+        for line in lines:
+            if "\0" in line or _ESC in line:
+                self._escaped = True
+                line = line.replace(_ESC, _ESC + _ESC).replace("\0", _ESC + _ESCAPED_NUL)
+            yield line
 
     def _next(self) -> list[str] | None:
         try:
@@ -169,6 +192,9 @@ class CsvRows:
         except csv.Error as exc:
             raise _fail(self.row + 1, f"malformed CSV: {exc}") from None
         self.row += 1
+        if self._escaped:  # the csv reader stops at the end of a record: no read-ahead
+            self._escaped = False
+            values = [_UNESCAPE.sub(_unescape, v) if _ESC in v else v for v in values]
         return values
 
     def _read_header(self) -> tuple[str, ...]:
