@@ -2,13 +2,32 @@
 fixtures more than one test module needs (test modules never import each other)."""
 
 import os
+import random
 import shutil
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, settings
+
+from oppcore import (
+    Account,
+    Budget,
+    Channel,
+    Competition,
+    CompetitivePosition,
+    Competitor,
+    Opportunity,
+    Qualification,
+    Source,
+    StageChange,
+    Urgency,
+    UrgencyLevel,
+)
+from oppcore._money import Money
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -64,3 +83,82 @@ def _install_example_plugin(site: Path) -> None:
 def install_example_plugin() -> Callable[[Path], None]:
     """Return ``install(site)``: lays the example scoring plugin out in a site directory."""
     return _install_example_plugin
+
+
+# --------------------------------------------------------------------------- report sample
+
+
+OPEN_PATH = ("identification", "needs_analysis", "solution", "quote_contract")
+HOSTILE_OWNER = "<script>alert('x')</script> \"O'Brien\" & co"
+HOSTILE_ACCOUNT = "=HYPERLINK(\"http://evil\")<b>\x1b[31mred"
+OWNERS = ("ana.silva", "ben.okafor", "chen.wei", "dora.kim", "emil.novak", HOSTILE_OWNER)
+CHANNELS = tuple(Channel)
+
+
+def _sample_deals(n: int, *, seed: int, now: datetime) -> list[Opportunity]:
+    """Return ``n`` realistic deals of the ``standard`` pipeline (same seed, same deals)."""
+    rnd = random.Random(seed)
+    accounts = [Account(id=f"acc-{i}", name=f"Account {i:03d}") for i in range(40)]
+    accounts.append(Account(id="acc-evil", name=HOSTILE_ACCOUNT))
+    return [_deal(rnd, i, now, accounts) for i in range(n)]
+
+
+def _deal(rnd: random.Random, i: int, now: datetime, accounts: list[Account]) -> Opportunity:
+    created = now - timedelta(days=rnd.randint(5, 240), hours=rnd.randint(0, 23))
+    depth = rnd.choices(range(1, 5), weights=(35, 30, 20, 15))[0]
+    outcome = rnd.choices(("open", "won", "lost"), weights=(50, 20, 30))[0]
+    at = created
+    history = [StageChange(from_stage=None, to_stage=OPEN_PATH[0], at=at, by="import")]
+    for stage in OPEN_PATH[1:depth]:
+        at += timedelta(days=rnd.randint(2, 25))
+        history.append(StageChange(from_stage=history[-1].to_stage, to_stage=stage, at=at,
+                                   by="rep"))
+    stage = history[-1].to_stage
+    lost_reason = None
+    if outcome != "open":
+        at += timedelta(days=rnd.randint(1, 20))
+        stage = outcome
+        lost_reason = "price" if outcome == "lost" else None
+        history.append(StageChange(from_stage=history[-1].to_stage, to_stage=stage, at=at,
+                                   by="rep", reason=lost_reason))
+    at = min(at, now)
+    history = [attrs.evolve(h, at=min(h.at, now)) for h in history]
+    currency = "USD" if i % 5 == 0 else "EUR"
+    amount = None if i % 23 == 0 else Money.of(rnd.randint(20, 900) * 100, currency)
+    close = (now + timedelta(days=rnd.randint(-20, 150))).date()
+    qualification = Qualification(
+        urgency=Urgency(level=rnd.choice(tuple(UrgencyLevel)),
+                        deadline=close if i % 3 else None),
+        budget=Budget(amount=Money.of(rnd.randint(10, 1000) * 100, currency),
+                      confirmed=bool(i % 2)) if i % 4 else None,
+        competition=Competition(competitors=(
+            Competitor(name="Rival", position=rnd.choice(tuple(CompetitivePosition))),
+        )) if i % 3 == 0 else None,
+    )
+    return Opportunity(
+        id=f"opp-{i:05d}", name=f"Deal {i} for {accounts[i % len(accounts)].name}",
+        pipeline_id="standard", stage_id=stage, created_at=created,
+        account=accounts[i % len(accounts)], owner=OWNERS[i % len(OWNERS)] if i % 17 else None,
+        amount=amount, expected_close=close if i % 11 else None,
+        source=Source(channel=CHANNELS[i % len(CHANNELS)]) if i % 13 else None,
+        qualification=qualification, stage_history=tuple(history), lost_reason=lost_reason,
+        updated_at=max(at, created),
+    )
+
+
+class SampleDeals:
+    """``sample_deals(n, seed=..., now=...)``: ``n`` realistic deals of the ``standard``
+    pipeline (same seed, same deals), with hostile text among owners and accounts."""
+
+    hostile_owner = HOSTILE_OWNER
+    hostile_account = HOSTILE_ACCOUNT
+    open_path = OPEN_PATH
+
+    def __call__(self, n: int = 300, *, seed: int = 7, now: datetime) -> list[Opportunity]:
+        return _sample_deals(n, seed=seed, now=now)
+
+
+@pytest.fixture(scope="session")
+def sample_deals() -> SampleDeals:
+    """The seeded deal sample the ``test_report*`` modules share."""
+    return SampleDeals()
