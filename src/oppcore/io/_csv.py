@@ -257,16 +257,30 @@ def _row_with_nul(row: list[str]) -> str:
     return buffer.getvalue().replace(stand_in, "\0")
 
 
+def _too_long(model: str, header: tuple[str, ...], cells: list[str], limit: int
+              ) -> ValidationError:
+    column, cell = next((h, c) for h, c in zip(header, cells, strict=True) if len(c) > limit)
+    return ValidationError(
+        f"record {cells[0]!r}: a cell of {len(cell)} characters is longer than the "
+        f"{limit} the readers accept (Limits.max_field_size); pass a larger limits= to "
+        "both the writer and the reader, or export as JSON", model=model, field=column,
+        value=cells[0])
+
+
 def _write(
     dest: OutputTarget, header: tuple[str, ...],
-    rows: Iterable[list[str]], *, spreadsheet_safe: bool, encoding: str,
+    rows: Iterable[list[str]], *, spreadsheet_safe: bool, encoding: str, limits: Limits,
+    model: str,
 ) -> int:
+    limit = limits.max_field_size
     with open_dest(dest, encoding=encoding, newline="") as stream:
         writer = csv.writer(stream, lineterminator="\r\n")
         writer.writerow(header)
         count = 0
         for row in rows:
             cells = [_safe(c) for c in row] if spreadsheet_safe else row
+            if max(map(len, cells)) > limit:  # refused before the row is written
+                raise _too_long(model, header, cells, limit)
             if _WRITER_REFUSES_NUL and any("\0" in c for c in cells):
                 stream.write(_row_with_nul(cells))
             else:
@@ -307,6 +321,7 @@ def write_opportunities_csv(
     *,
     spreadsheet_safe: bool = True,
     encoding: str = "utf-8",
+    limits: Limits = DEFAULT_LIMITS,
 ) -> int:
     """Write opportunities as flat CSV (:data:`OPPORTUNITY_COLUMNS`), one row each, streaming.
 
@@ -320,12 +335,20 @@ def write_opportunities_csv(
             Pass ``False`` for machine consumers; the oppcore readers undo the prefix
             when given the same flag.
         encoding: Encoding when ``dest`` is a path (``"utf-8-sig"`` helps Excel).
+        limits: The limits the file will be read with: a cell longer than
+            ``limits.max_field_size`` is refused here, so every file written reads back
+            with the same limits (the defaults hold fields of up to 16 Mi characters).
 
     Returns:
         The number of rows written (header excluded).
+
+    Raises:
+        ValidationError: For a cell longer than ``limits.max_field_size``, naming the
+            record and the field, before its row is written (rows before it are written).
     """
     return _write(dest, OPPORTUNITY_COLUMNS, map(_opportunity_row, opportunities),
-                  spreadsheet_safe=spreadsheet_safe, encoding=encoding)
+                  spreadsheet_safe=spreadsheet_safe, encoding=encoding, limits=limits,
+                  model="Opportunity")
 
 
 def _lead_row(x: Lead) -> list[str]:
@@ -345,17 +368,22 @@ def write_leads_csv(
     *,
     spreadsheet_safe: bool = True,
     encoding: str = "utf-8",
+    limits: Limits = DEFAULT_LIMITS,
 ) -> int:
     """Write leads as flat CSV (:data:`LEAD_COLUMNS`), streaming.
 
     The lead's qualification is not part of the flat format (use JSON). See
-    :func:`write_opportunities_csv` for ``spreadsheet_safe`` and ``encoding``.
+    :func:`write_opportunities_csv` for ``spreadsheet_safe``, ``encoding`` and ``limits``.
 
     Returns:
         The number of rows written.
+
+    Raises:
+        ValidationError: For a cell longer than ``limits.max_field_size``.
     """
     return _write(dest, LEAD_COLUMNS, map(_lead_row, leads),
-                  spreadsheet_safe=spreadsheet_safe, encoding=encoding)
+                  spreadsheet_safe=spreadsheet_safe, encoding=encoding, limits=limits,
+                  model="Lead")
 
 
 def _history_rows(opportunities: Iterable[Opportunity]) -> Iterator[list[str]]:
@@ -371,17 +399,23 @@ def write_stage_history_csv(
     *,
     spreadsheet_safe: bool = True,
     encoding: str = "utf-8",
+    limits: Limits = DEFAULT_LIMITS,
 ) -> int:
     """Write every stage-history entry as a row of :data:`HISTORY_COLUMNS`, streaming.
 
     Rows are grouped by deal in the order of ``opportunities`` and oldest first, the order
-    :func:`read_opportunities_csv` expects for its ``history`` file.
+    :func:`read_opportunities_csv` expects for its ``history`` file. See
+    :func:`write_opportunities_csv` for ``spreadsheet_safe``, ``encoding`` and ``limits``.
 
     Returns:
         The number of history rows written.
+
+    Raises:
+        ValidationError: For a cell longer than ``limits.max_field_size``.
     """
     return _write(dest, HISTORY_COLUMNS, _history_rows(opportunities),
-                  spreadsheet_safe=spreadsheet_safe, encoding=encoding)
+                  spreadsheet_safe=spreadsheet_safe, encoding=encoding, limits=limits,
+                  model="StageChange")
 
 
 # --------------------------------------------------------------------- flat format: read
