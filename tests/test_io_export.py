@@ -136,7 +136,9 @@ def test_spreadsheet_safe_export_never_starts_a_cell_with_a_formula(start: str, 
     lead = Lead(id="l1", name=start + rest + "x", captured_at=datetime(2024, 1, 1, tzinfo=UTC),
                 phone="+86 138 0000 0000")
     text = _csv_text(write_leads_csv, [lead])
-    for row in csv.reader(io.StringIO(text, newline="")):
+    # Python 3.10's csv module cannot read NUL; it is no formula character, so a stand-in
+    # changes nothing this looks at.
+    for row in csv.reader(io.StringIO(text.replace("\0", "\ufffd"), newline="")):
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert list(read_leads_csv(io.StringIO(text))) == [lead]
