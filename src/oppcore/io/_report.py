@@ -62,10 +62,11 @@ class Limits:
     row by row).
 
     A cell over ``max_field_size`` is a row error (the row is rejected, ``"collect"`` mode
-    goes on). The defaults are large enough for every record oppcore's writers write with
-    the defaults: a field of up to 16 Mi characters survives an export and a re-import, and
-    the CSV writers refuse a longer one (naming the record and field) rather than write a
-    file their readers would refuse.
+    goes on). The defaults are far above any real CRM text, so what oppcore writes reads
+    back with them (a 1 MiB note in CSV or JSON Lines, say); the CSV writers take the same
+    ``limits=`` and refuse a cell longer than ``max_field_size``, naming the record and
+    field, rather than write a file their readers would refuse. A JSON Lines record is one
+    line, so it must fit in ``max_line_bytes``.
 
     Args:
         max_field_size: Longest accepted cell, in characters (default 16 Mi). Python's
