@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timezone, tzinfo
 from itertools import chain
-from typing import Any
+from typing import IO, Any
 
 from oppcore._errors import ValidationError
 from oppcore._models import Lead, Opportunity
@@ -120,6 +120,17 @@ def _row_with_nul(row: list[str]) -> str:
     return buffer.getvalue().replace(stand_in, "\0")
 
 
+def write_row(writer: Any, stream: IO[str], cells: list[str]) -> None:
+    """Write ``cells`` with ``writer`` (on ``stream``), NUL characters included, on every Python.
+
+    The one place oppcore writes a CSV row: the flat exports and the report's CSV use it.
+    """
+    if _WRITER_REFUSES_NUL and any("\0" in c for c in cells):
+        stream.write(_row_with_nul(cells))
+    else:
+        writer.writerow(cells)
+
+
 def _too_long(model: str, header: tuple[str, ...], cells: list[str], limit: int
               ) -> ValidationError:
     column, cell = next((h, c) for h, c in zip(header, cells, strict=True) if len(c) > limit)
@@ -144,10 +155,7 @@ def _write(
             cells = [_safe(c) for c in row] if spreadsheet_safe else row
             if max(map(len, cells)) > limit:  # refused before the row is written
                 raise _too_long(model, header, cells, limit)
-            if _WRITER_REFUSES_NUL and any("\0" in c for c in cells):
-                stream.write(_row_with_nul(cells))
-            else:
-                writer.writerow(cells)
+            write_row(writer, stream, cells)
             count += 1
         return count
 
