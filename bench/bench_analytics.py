@@ -13,7 +13,9 @@ Deals are real ``Opportunity`` values generated here (not stored). Their stage h
 are drawn from a pool of 5,000 distinct timed paths (shared tuples, as immutable values
 may be) so that a million deals fit in memory and build in seconds.
 
-Usage: ``python bench/bench_analytics.py [--quick] [--n N] [--repeat R]``.
+Usage: ``python bench/bench_analytics.py [--quick | --smoke] [--n N] [--repeat R]``.
+``--smoke`` runs a tiny input once, in seconds, to prove the bench still works
+(tests/test_bench_smoke.py runs every bench so; its figures mean nothing).
 """
 
 import argparse
@@ -179,11 +181,15 @@ def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="100,000 deals, 3 repeats")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="100,000 deals, 3 repeats")
+    size.add_argument("--smoke", action="store_true",
+                      help="300 deals, once: proves the bench runs (figures meaningless)")
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    n, repeat = (100_000, 3) if args.quick else (args.n, args.repeat)
+    n, repeat = ((100_000, 3) if args.quick else (300, 1) if args.smoke
+                 else (args.n, args.repeat))
     p = Pipeline.template("standard")
     start = time.perf_counter()
     deals = make_deals(n)

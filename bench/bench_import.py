@@ -5,13 +5,16 @@ values by hand (no mapping, no per-cell error collection, no limits). Data is ge
 here, Maven-shaped, never stored. Reports records/s and the ratio to the floor (target
 <= 2x), min of several repeats.
 
-Run: python bench/bench_import.py [--quick]
+Run: python bench/bench_import.py [--quick | --smoke]
+
+``--smoke`` runs a tiny input once, in seconds, to prove the bench still works
+(tests/test_bench_smoke.py runs every bench so; its figures mean nothing).
 """
 
+import argparse
 import csv
 import io
 import random
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -96,8 +99,13 @@ def best(fn: Callable[[str], int], text: str, repeats: int) -> tuple[float, int]
 
 
 def main() -> None:
-    quick = "--quick" in sys.argv
-    n, repeats = (20_000, 3) if quick else (100_000, 5)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="20,000 rows, 3 repeats")
+    size.add_argument("--smoke", action="store_true",
+                      help="300 rows, once: proves the bench runs (figures meaningless)")
+    args = parser.parse_args()
+    n, repeats = (20_000, 3) if args.quick else (300, 1) if args.smoke else (100_000, 5)
     text = generate(n)
     f_time, f_n = best(floor, text, repeats)
     o_time, o_n = best(oppcore_import, text, repeats)

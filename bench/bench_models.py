@@ -1,6 +1,9 @@
 """Per-record cost of the models and the wire format, beside hand-written floors.
 
-Run: ``python bench/bench_models.py [--n 100000] [--quick]``
+Run: ``python bench/bench_models.py [--n 100000] [--quick | --smoke]``
+
+``--smoke`` runs a tiny input once, in seconds, to prove the bench still works
+(tests/test_bench_smoke.py runs every bench so; its figures mean nothing).
 
 Measures, over N realistic opportunities (account, two contacts, money, qualification with
 all four criteria, four activities, a two-line quote, three history entries, tags, custom
@@ -631,9 +634,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="records (default 100000)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="10,000 records")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="10,000 records")
+    size.add_argument("--smoke", action="store_true",
+                      help="100 records, once: proves the bench runs (figures meaningless)")
     args = parser.parse_args(argv)
-    n = 10_000 if args.quick else args.n
+    n = 10_000 if args.quick else 100 if args.smoke else args.n
+    if args.smoke:
+        args.repeats = 1
     rng = random.Random(42)
     opps = [make_opportunity(i, rng) for i in range(n)]
     fields = [{name: getattr(o, name) for name in NAMES} for o in opps]

@@ -1,6 +1,9 @@
 """Bench: scoring with the default scorecard vs a hand-written inlined loop; calibration fit.
 
-Run: ``.venv/bin/python bench/bench_scoring.py [--quick]``.
+Run: ``.venv/bin/python bench/bench_scoring.py [--quick | --smoke]``.
+
+``--smoke`` runs a tiny input once, in seconds, to prove the bench still works
+(tests/test_bench_smoke.py runs every bench so; its figures mean nothing).
 
 The floor computes the same four sub-scores (same default parameters, same arithmetic) and
 the same weighted total inline, with no objects, reasons or checks: what a hand-written
@@ -9,9 +12,9 @@ reasons, exact Decimal points, grade, coverage). Both are timed in the same run,
 block, best of N per block.
 """
 
+import argparse
 import math
 import random
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -141,9 +144,16 @@ def closed_history(n: int) -> list[Opportunity]:
 
 
 def main() -> None:
-    quick = "--quick" in sys.argv
-    n = 10_000 if quick else 100_000
-    repeats = 3 if quick else 5
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true",
+                      help="10,000 deals, 3 repeats, calibration on 1,000")
+    size.add_argument("--smoke", action="store_true",
+                      help="300 deals, once: proves the bench runs (figures meaningless)")
+    args = parser.parse_args()
+    quick = args.quick or args.smoke
+    n = 10_000 if args.quick else 300 if args.smoke else 100_000
+    repeats = 3 if args.quick else 1 if args.smoke else 5
     opps = make(n)
     card = Scorecard.default()
     ctx = ScoringContext(now=NOW)
@@ -170,7 +180,7 @@ def main() -> None:
     print(f"  inlined floor      {t_floor / n * 1e6:8.2f} us/opp")
     print(f"  Scorecard.default  {t_card / n * 1e6:8.2f} us/opp  (explanations included)")
     print(f"  ratio              {t_card / t_floor:8.2f}x  (target <= 4x)")
-    hist = closed_history(1_000 if quick else 10_000)
+    hist = closed_history(300 if args.smoke else 1_000 if quick else 10_000)
     pipe = Pipeline.template("standard")
     t_nb = best(lambda: fit_win_model(hist, now=NOW, pipeline=pipe), 1 if quick else 3)
     t_lr = best(lambda: fit_weights(card, hist, now=NOW, pipeline=pipe), 1 if quick else 3)

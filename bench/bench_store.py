@@ -8,7 +8,10 @@ Floors measured in the same run (min of several repeats):
 * point get: ``SELECT data ... WHERE id = ?`` plus ``serde.loads`` with raw sqlite3.
 
 Targets: bulk add <= 1.5x the floor; point get <= 3x. Run:
-``.venv/bin/python bench/bench_store.py [--quick]``.
+``.venv/bin/python bench/bench_store.py [--quick | --smoke]``.
+
+``--smoke`` runs a tiny input once, in seconds, to prove the bench still works
+(tests/test_bench_smoke.py runs every bench so; its figures mean nothing).
 """
 
 import argparse
@@ -69,11 +72,14 @@ def best(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="10,000 records, fewer repeats")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="10,000 records, fewer repeats")
+    size.add_argument("--smoke", action="store_true",
+                      help="300 records, once: proves the bench runs (figures meaningless)")
     args = parser.parse_args()
-    n = 10_000 if args.quick else 100_000
-    repeats = 2 if args.quick else 3
+    n = 10_000 if args.quick else 300 if args.smoke else 100_000
+    repeats = 2 if args.quick else 1 if args.smoke else 3
     batch = 1000
     opps = make(n)
     tmp = Path(tempfile.mkdtemp())

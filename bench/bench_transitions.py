@@ -1,6 +1,9 @@
 """Cost of one guarded stage move: oppcore check + advance vs. a bare evolve and `transitions`.
 
-Run: python bench/bench_transitions.py [--quick]
+Run: python bench/bench_transitions.py [--quick | --smoke]
+
+``--smoke`` runs a tiny input once, in seconds, to prove the bench still works
+(tests/test_bench_smoke.py runs every bench so; its figures mean nothing).
 
 Each variant does the same job per move: verify one entry requirement (the deal has an
 amount), move the deal from stage "a" to stage "b" and append a history entry.
@@ -15,7 +18,7 @@ amount), move the deal from stage "a" to stage "b" and append a history entry.
 All three are timed in the same run; figures are the best of several repeats.
 """
 
-import sys
+import argparse
 import timeit
 from datetime import datetime, timezone
 
@@ -88,8 +91,13 @@ def transitions_move() -> object:
 
 
 def main() -> None:
-    quick = "--quick" in sys.argv
-    number, repeat = (2_000, 3) if quick else (10_000, 15)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="2,000 moves, 3 repeats")
+    size.add_argument("--smoke", action="store_true",
+                      help="50 moves, once: proves the bench runs (figures meaningless)")
+    args = parser.parse_args()
+    number, repeat = (2_000, 3) if args.quick else (50, 1) if args.smoke else (10_000, 15)
     variants = (("floor (attrs.evolve)", floor), ("oppcore check+advance", oppcore_move),
                 ("transitions 0.9 guarded move", transitions_move))
     results = {name: float("inf") for name, _ in variants}

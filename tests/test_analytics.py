@@ -1,4 +1,4 @@
-"""Each analytics metric against a hand computation on the fixture of test_analytics_fixture.
+"""Each analytics metric against a hand computation on the table of ``analytics_table``.
 
 Stage positions: I=identification 0, N=needs_analysis 1, S=solution 2, Q=quote_contract 3,
 W=won 4. Every expected number below is derived by hand from the fixture table.
@@ -6,12 +6,20 @@ W=won 4. Every expected number below is derived by hand from the fixture table.
 
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 
 import oppcore
 from oppcore import Pipeline, analytics
-from test_analytics_fixture import NOW, STAND_IN, deal, deals, eur, usd
+
+if TYPE_CHECKING:
+    from conftest import AnalyticsTable
+
+
+@pytest.fixture(scope="session")
+def table(analytics_table: "AnalyticsTable") -> "AnalyticsTable":
+    return analytics_table
 
 
 @pytest.fixture(scope="module")
@@ -20,14 +28,14 @@ def standard() -> Pipeline:
 
 
 @pytest.fixture(params=["real", "stand-in"], scope="module")
-def pipeline(request: pytest.FixtureRequest, standard: Pipeline) -> object:
+def pipeline(table: "AnalyticsTable", request: pytest.FixtureRequest, standard: Pipeline) -> object:
     # The analytics read pipelines through a Protocol: the real pipeline and a minimal
     # stand-in with the same attributes must give the same figures.
-    return standard if request.param == "real" else STAND_IN
+    return standard if request.param == "real" else table.stand_in
 
 
-def test_funnel_counts_by_hand(pipeline: analytics.PipelineLike) -> None:
-    f = analytics.funnel(deals(), pipeline)
+def test_funnel_counts_by_hand(table: "AnalyticsTable", pipeline: analytics.PipelineLike) -> None:
+    f = analytics.funnel(table.deals(), pipeline)
     rows = {r.stage: r for r in f.stages}
     assert [r.stage for r in f.stages] == [
         "identification", "needs_analysis", "solution", "quote_contract", "won"]
@@ -51,8 +59,9 @@ def test_funnel_counts_by_hand(pipeline: analytics.PipelineLike) -> None:
     assert (f.deals, f.won, f.lost, f.open, f.unplaced_lost) == (8, 2, 3, 3, 0)
 
 
-def test_win_rate_by_owner_source_and_tag(pipeline: analytics.PipelineLike) -> None:
-    by_owner = analytics.win_rate(deals(), pipeline, by="owner")
+def test_win_rate_by_owner_source_and_tag(table: "AnalyticsTable",
+                                          pipeline: analytics.PipelineLike) -> None:
+    by_owner = analytics.win_rate(table.deals(), pipeline, by="owner")
     alice, bob, carol = (by_owner.get(o) for o in ("alice", "bob", "carol"))
     assert alice is not None and bob is not None and carol is not None
     assert (alice.deals, alice.won, alice.lost, alice.open, alice.win_rate) == (3, 1, 1, 1, 0.5)
@@ -61,20 +70,22 @@ def test_win_rate_by_owner_source_and_tag(pipeline: analytics.PipelineLike) -> N
     assert (by_owner.overall.won, by_owner.overall.closed) == (2, 5)
     assert by_owner.overall.win_rate == pytest.approx(0.4)
 
-    by_source = analytics.win_rate(deals(), pipeline, by="source")
+    by_source = analytics.win_rate(table.deals(), pipeline, by="source")
     rates = {r.key: (r.won, r.closed) for r in by_source.rows}
     assert rates == {"referral": (1, 2), "online": (1, 2), "event": (0, 1), None: (0, 0)}
     assert by_source.get(None) is not None and by_source.get(None).win_rate is None  # type: ignore[union-attr]
 
-    by_tag = analytics.win_rate(deals(), pipeline, by="tag")
+    by_tag = analytics.win_rate(table.deals(), pipeline, by="tag")
     assert {r.key: (r.won, r.lost, r.open) for r in by_tag.rows} == {
         "crm": (1, 1, 1), "support": (0, 1, 1), "erp": (1, 0, 1), None: (0, 2, 0)}
     # Tags are multi-valued: d2 counts under crm and support; the overall row once.
     assert by_tag.overall.deals == 8
 
 
-def test_win_rate_by_key_function_and_custom_field(pipeline: analytics.PipelineLike) -> None:
-    ds = [d.evolve(custom={"region": "north" if d.owner == "bob" else "south"}) for d in deals()]
+def test_win_rate_by_key_function_and_custom_field(table: "AnalyticsTable",
+                                                   pipeline: analytics.PipelineLike) -> None:
+    ds = [d.evolve(custom={"region": "north" if d.owner == "bob" else "south"})
+          for d in table.deals()]
     custom = analytics.win_rate(ds, pipeline, by="custom:region")
     assert custom.dimension == "region"
     assert {r.key: (r.won, r.closed) for r in custom.rows} == {"north": (1, 2), "south": (1, 3)}
@@ -83,8 +94,8 @@ def test_win_rate_by_key_function_and_custom_field(pipeline: analytics.PipelineL
     assert {r.key: (r.won, r.closed) for r in big.rows} == {True: (2, 2), False: (0, 3)}
 
 
-def test_sales_cycle_by_hand(pipeline: analytics.PipelineLike) -> None:
-    c = analytics.sales_cycle(deals(), pipeline)
+def test_sales_cycle_by_hand(table: "AnalyticsTable", pipeline: analytics.PipelineLike) -> None:
+    c = analytics.sales_cycle(table.deals(), pipeline)
     won, lost, closed = c.get("won"), c.get("lost"), c.get("closed")
     # won: 20, 30 days; lost: 6, 1, 15 days (all created at T0)
     assert (won.count, won.mean_days, won.median_days) == (2, 25.0, 25.0)
@@ -99,8 +110,8 @@ def test_sales_cycle_by_hand(pipeline: analytics.PipelineLike) -> None:
     assert c.unmeasured == 0
 
 
-def test_stage_durations_by_hand(pipeline: analytics.PipelineLike) -> None:
-    s = {r.stage: r for r in analytics.stage_durations(deals(), pipeline).stages}
+def test_stage_durations_by_hand(table: "AnalyticsTable", pipeline: analytics.PipelineLike) -> None:
+    s = {r.stage: r for r in analytics.stage_durations(table.deals(), pipeline).stages}
     # I: 2 4 3 1 1 2 3 (d6 still there); N: 3 2 5 2 6 (d8 twice: 2 + 4); S: 5 5 3 6; Q: 10 22
     assert (s["identification"].count, s["identification"].median_days) == (7, 2.0)
     assert s["identification"].mean_days == pytest.approx(16 / 7)
@@ -109,14 +120,16 @@ def test_stage_durations_by_hand(pipeline: analytics.PipelineLike) -> None:
     assert (s["solution"].count, s["solution"].median_days) == (4, 5.0)
     assert s["solution"].p75_days == pytest.approx(5.25)
     assert (s["quote_contract"].count, s["quote_contract"].median_days) == (2, 16.0)
-    with_now = {r.stage: r for r in analytics.stage_durations(deals(), pipeline, now=NOW).stages}
+    with_now = {r.stage: r for r in analytics.stage_durations(table.deals(), pipeline,
+                                                              now=table.now).stages}
     assert with_now["identification"].count == 8  # d6: 40 days so far
     assert with_now["solution"].count == 5  # d4: 34 days so far
     assert with_now["quote_contract"].median_days == pytest.approx(22.0)  # 10, 22, 33
 
 
-def test_pipeline_velocity_by_hand(pipeline: analytics.PipelineLike) -> None:
-    v = analytics.pipeline_velocity(deals(), pipeline)
+def test_pipeline_velocity_by_hand(table: "AnalyticsTable",
+                                   pipeline: analytics.PipelineLike) -> None:
+    v = analytics.pipeline_velocity(table.deals(), pipeline)
     rows = {r.currency: r for r in v.rows}
     # open with amount: d4 800 EUR, d7 1200 USD; win rate 2/5; mean won cycle 25 days
     assert (v.won, v.closed) == (2, 5)
@@ -126,8 +139,8 @@ def test_pipeline_velocity_by_hand(pipeline: analytics.PipelineLike) -> None:
     assert rows["EUR"].average_amount == Decimal("800")
 
 
-def test_forecast_by_hand(pipeline: analytics.PipelineLike) -> None:
-    f = analytics.forecast(deals(), pipeline, period="quarter", target=usd("5000"))
+def test_forecast_by_hand(table: "AnalyticsTable", pipeline: analytics.PipelineLike) -> None:
+    f = analytics.forecast(table.deals(), pipeline, period="quarter", target=table.usd("5000"))
     cells = {(r.period, r.category, r.currency): (r.deals, r.amount, r.weighted) for r in f.rows}
     assert cells == {
         ("2026-Q1", "best_case", "EUR"): (1, Decimal("800"), Decimal("400.0")),
@@ -144,16 +157,16 @@ def test_forecast_by_hand(pipeline: analytics.PipelineLike) -> None:
     eur_total = f.totals.get("EUR")
     assert eur_total is not None
     assert (eur_total.closed, eur_total.best_case, eur_total.target) == (0, 800, None)
-    monthly = analytics.forecast(deals(), pipeline, period="month")
+    monthly = analytics.forecast(table.deals(), pipeline, period="month")
     assert {r.period for r in monthly.rows} == {"2026-01", "2026-02", "2026-03"}
-    window = analytics.forecast(deals(), pipeline, start=date(2026, 2, 1),
+    window = analytics.forecast(table.deals(), pipeline, start=date(2026, 2, 1),
                                 end=date(2026, 2, 28))
     assert [(r.category, r.amount) for r in window.rows] == [("commit", Decimal("1200"))]
     assert window.outside == 3  # d1, d3 closed in January; d4 expected in March
 
 
-def test_health_with_the_standard_pipeline(standard: Pipeline) -> None:
-    report = analytics.health(deals(), standard, now=NOW, max_pushes=1)
+def test_health_with_the_standard_pipeline(table: "AnalyticsTable", standard: Pipeline) -> None:
+    report = analytics.health(table.deals(), standard, now=table.now, max_pushes=1)
     found = {(f.opportunity_id, f.issue) for f in report.findings}
     # d4: 34 days in solution (max 30); d6: 40 calendar days in identification (max 14
     # business days). d7: ~24 business days in quote_contract (max 30): not stale.
@@ -168,8 +181,8 @@ def test_health_with_the_standard_pipeline(standard: Pipeline) -> None:
     assert not any(oid in {"d1", "d2", "d3", "d5", "d8"} for oid, _ in found)
 
 
-def test_health_falls_back_to_the_next_step_due_without_cadences() -> None:
-    report = analytics.health(deals(), STAND_IN, now=NOW, max_pushes=2)
+def test_health_falls_back_to_the_next_step_due_without_cadences(table: "AnalyticsTable") -> None:
+    report = analytics.health(table.deals(), table.stand_in, now=table.now, max_pushes=2)
     found = {(f.opportunity_id, f.issue) for f in report.findings}
     # The stand-in has no next_follow_up: d7's logged next step (2026-01-25) is overdue.
     assert {oid for oid, issue in found if issue == "overdue_follow_up"} == {"d7"}
@@ -177,8 +190,8 @@ def test_health_falls_back_to_the_next_step_due_without_cadences() -> None:
     assert {oid for oid, issue in found if issue == "stale"} == {"d4", "d6", "d7"}
 
 
-def test_data_quality(standard: Pipeline) -> None:
-    report = analytics.data_quality(deals(), standard, at=NOW, currency="USD")
+def test_data_quality(table: "AnalyticsTable", standard: Pipeline) -> None:
+    report = analytics.data_quality(table.deals(), standard, at=table.now, currency="USD")
     found = {(f.opportunity_id, f.issue) for f in report.findings}
     assert ("d1", "unreachable_contact") in found
     assert ("d7", "currency_mismatch") in found  # EUR quote on a USD deal
@@ -191,8 +204,8 @@ def test_data_quality(standard: Pipeline) -> None:
     assert report.duplicates_checked == hasattr(oppcore, "find_duplicates")
 
 
-def test_compliance_by_hand(pipeline: analytics.PipelineLike) -> None:
-    c = analytics.compliance(deals(), pipeline, now=NOW, cadence_days=7)
+def test_compliance_by_hand(table: "AnalyticsTable", pipeline: analytics.PipelineLike) -> None:
+    c = analytics.compliance(table.deals(), pipeline, now=table.now, cadence_days=7)
     rows = {r.owner: r for r in c.rows}
     alice, bob, carol = rows["alice"], rows["bob"], rows["carol"]
     assert (bob.skipped, bob.overrides) == (1, 1)  # d3: I -> S, override into Q
@@ -207,13 +220,13 @@ def test_compliance_by_hand(pipeline: analytics.PipelineLike) -> None:
         8, 1, 2, 1)
 
 
-def test_rep_performance_by_hand(pipeline: analytics.PipelineLike) -> None:
-    r = analytics.rep_performance(deals(), pipeline, quota={"alice": usd("2000"),
-                                                            "bob": usd("2000")})
+def test_rep_performance_by_hand(table: "AnalyticsTable", pipeline: analytics.PipelineLike) -> None:
+    r = analytics.rep_performance(table.deals(), pipeline,
+                                  quota={"alice": table.usd("2000"), "bob": table.usd("2000")})
     alice, bob, carol = r.get("alice"), r.get("bob"), r.get("carol")
     assert alice is not None and bob is not None and carol is not None
     assert (alice.won, alice.lost, alice.win_rate, alice.median_cycle_days) == (1, 1, 0.5, 20.0)
-    assert (alice.activities, alice.won_value) == (1, (usd("1000"),))
+    assert (alice.activities, alice.won_value) == (1, (table.usd("1000"),))
     assert alice.attainment == pytest.approx(0.5)
     assert (bob.median_cycle_days, bob.attainment) == (30.0, 1.0)
     assert (carol.win_rate, carol.median_cycle_days, carol.quota, carol.attainment) == (
@@ -224,16 +237,17 @@ def test_rep_performance_by_hand(pipeline: analytics.PipelineLike) -> None:
     assert records["alice"]["quota"] == Decimal("2000")
 
 
-def test_account_tiers_by_value_and_score(pipeline: analytics.PipelineLike) -> None:
-    tiers = analytics.account_tiers(deals(), pipeline, currency="USD", cutoffs=(0.5, 0.9))
+def test_account_tiers_by_value_and_score(table: "AnalyticsTable",
+                                          pipeline: analytics.PipelineLike) -> None:
+    tiers = analytics.account_tiers(table.deals(), pipeline, currency="USD", cutoffs=(0.5, 0.9))
     # won USD: Globex 2000, Acme 1000; Initech and Umbrella nothing
     assert [(r.account_id, r.tier) for r in tiers.rows] == [
         ("acc-globex", "A"), ("acc-acme", "B"), ("acc-initech", "C"), ("acc-umbrella", "C")]
     assert tiers.rows[0].share == pytest.approx(2 / 3)
     assert tiers.tier_of("acc-acme") == "B"
-    default = analytics.account_tiers(deals(), pipeline, currency="USD")
+    default = analytics.account_tiers(table.deals(), pipeline, currency="USD")
     assert default.tier_of("acc-acme") == "A"  # Globex holds 67 % < 80 % before Acme
-    by_score = analytics.account_tiers(deals(), pipeline, scores={
+    by_score = analytics.account_tiers(table.deals(), pipeline, scores={
         "acc-initech": 90, "acc-acme": 5, "acc-umbrella": 5})
     assert by_score.measure == "score"
     # initech 90 (nothing before: A), acme 5 (90 % before: B), umbrella 5 (95 % before,
@@ -241,14 +255,17 @@ def test_account_tiers_by_value_and_score(pipeline: analytics.PipelineLike) -> N
     assert [r.tier for r in by_score.rows] == ["A", "B", "C", "C"]
 
 
-def test_account_tiers_refuse_mixed_currencies(pipeline: analytics.PipelineLike) -> None:
-    ds = [*deals(), deal("d9", "I0 W3", amount=eur("5"), account=deals()[0].account)]
+def test_account_tiers_refuse_mixed_currencies(table: "AnalyticsTable",
+                                               pipeline: analytics.PipelineLike) -> None:
+    ds = [*table.deals(), table.deal("d9", "I0 W3", amount=table.eur("5"),
+                                     account=table.deals()[0].account)]
     with pytest.raises(oppcore.CurrencyMismatchError, match="EUR and USD"):
         analytics.account_tiers(ds, pipeline)
 
 
-def test_results_render_and_convert(pipeline: analytics.PipelineLike) -> None:
-    f = analytics.funnel(deals(), pipeline)
+def test_results_render_and_convert(table: "AnalyticsTable",
+                                    pipeline: analytics.PipelineLike) -> None:
+    f = analytics.funnel(table.deals(), pipeline)
     text = str(f)
     assert text.splitlines()[0] == "Funnel"
     assert "identification" in text and "8 deal(s)" in text
@@ -262,8 +279,8 @@ def test_results_render_and_convert(pipeline: analytics.PipelineLike) -> None:
     assert f.to_records()[0]["entered"] == 8
 
 
-def test_html_is_escaped(pipeline: analytics.PipelineLike) -> None:
-    ds = [d.evolve(owner="<script>x</script>") for d in deals()]
+def test_html_is_escaped(table: "AnalyticsTable", pipeline: analytics.PipelineLike) -> None:
+    ds = [d.evolve(owner="<script>x</script>") for d in table.deals()]
     html = analytics.win_rate(ds, pipeline)._repr_html_()
     assert "<script>" not in html and "&lt;script&gt;" in html
 

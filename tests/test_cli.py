@@ -1,27 +1,63 @@
-"""The ``oppcore`` command, run as a user runs it: subprocesses against a temp directory.
+"""The ``oppcore`` command, run in-process (``main(argv)`` with captured output) so coverage
+sees it, against a temp directory; two subprocess tests prove the installed entry points.
 
 Each test asserts on the command's output and exit code and, where it writes, on what the
 SQLite store holds afterwards.
 """
 
+import contextlib
+import io
 import json
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import oppcore
 from oppcore import Lead, Opportunity, SQLiteStore
+from oppcore._cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "io"
 AS_OF = "2018-01-01T00:00:00+00:00"
 
+Run = Callable[..., "CliResult"]
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+
+class CliResult:
+    """What one ``main(argv)`` call returned and printed."""
+
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    """Return ``run(*args)``: the command in-process, its exit code and captured output."""
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()  # start clean: only this command's output is returned
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run
+
+
+def run_subprocess(*args: str) -> "subprocess.CompletedProcess[str]":
+    """``python -m oppcore ...`` in a subprocess (only where in-process cannot work yet)."""
     return subprocess.run([sys.executable, "-m", "oppcore", *args], capture_output=True,
-                          text=True, timeout=300, cwd=cwd)
+                          text=True, timeout=300, check=False)
+
+
+def run_redirected(*args: str) -> CliResult:
+    """Like the ``run`` fixture, for module-scoped fixtures (capsys is per test)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return CliResult(code, out.getvalue(), err.getvalue())
 
 
 def count(db: Path, kind: type[Lead] | type[Opportunity]) -> int:
@@ -38,19 +74,48 @@ def count(db: Path, kind: type[Lead] | type[Opportunity]) -> int:
         store.close()
 
 
-def test_version() -> None:
+def test_version(run: Run) -> None:
     result = run("--version")
     assert result.returncode == 0
     assert result.stdout.strip() == f"oppcore {oppcore.__version__}"
 
 
-def test_no_command_is_a_usage_error() -> None:
+# The two subprocess tests: the installed ``oppcore`` script and ``python -m oppcore`` work
+# as a user runs them (everything else runs in-process).
+
+
+def _installed_script() -> Path:
+    bindir = Path(sys.executable).parent
+    script = bindir / ("oppcore.exe" if sys.platform == "win32" else "oppcore")
+    assert script.exists(), f"the oppcore entry point is not installed in {bindir}"
+    return script
+
+
+def test_installed_entry_point_reports_the_version() -> None:
+    result = subprocess.run([str(_installed_script()), "--version"], capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"oppcore {oppcore.__version__}"
+
+
+def test_installed_entry_point_and_module_run_a_real_command() -> None:
+    for argv in ([str(_installed_script())], [sys.executable, "-m", "oppcore"]):
+        result = subprocess.run([*argv, "pipeline", "show", "standard"], capture_output=True,
+                                text=True, timeout=120, check=False)
+        assert result.returncode == 0, result.stderr
+        assert "needs_analysis" in result.stdout and "stateDiagram-v2" in result.stdout
+    missing = subprocess.run([sys.executable, "-m", "oppcore", "score"], capture_output=True,
+                             text=True, timeout=120, check=False)
+    assert missing.returncode == 2 and "required: --db" in missing.stderr
+
+
+def test_no_command_is_a_usage_error(run: Run) -> None:
     result = run()
     assert result.returncode == 2
     assert "usage: oppcore" in result.stderr
 
 
-def test_unknown_command_and_bad_option_are_usage_errors() -> None:
+def test_unknown_command_and_bad_option_are_usage_errors(run: Run) -> None:
     assert run("frobnicate").returncode == 2
     assert run("score").returncode == 2  # --db is required
     assert "required: --db" in run("score").stderr
@@ -59,7 +124,7 @@ def test_unknown_command_and_bad_option_are_usage_errors() -> None:
 @pytest.mark.parametrize("command", [["demo"], ["import"], ["score"], ["report"],
                                      ["pipeline", "validate"], ["pipeline", "show"],
                                      ["dedupe"]])
-def test_every_command_has_help_with_an_example(command: list[str]) -> None:
+def test_every_command_has_help_with_an_example(command: list[str], run: Run) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0
     assert "Example:" in result.stdout
@@ -69,7 +134,7 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     db = tmp_path_factory.mktemp("demo") / "demo.db"
-    result = run("demo", "--db", str(db))
+    result = run_redirected("demo", "--db", str(db))
     assert result.returncode == 0, result.stderr
     return db, result.stdout
 
@@ -102,27 +167,31 @@ class TestDemo:
             store.close()
         assert f"Captured {leads + 10}" in out  # ten confident duplicates were merged away
 
+    # The next three run the demo a second time. In-process that fails today (see
+    # test_demo_runs_twice_in_one_process), so they run it in a subprocess until the CLI
+    # is fixed; then they take the ``run`` fixture like the rest.
+
     def test_is_deterministic(self, demo_db: tuple[Path, str], tmp_path: Path) -> None:
         _, first = demo_db
-        second = run("demo", "--db", str(tmp_path / "again.db")).stdout
+        second = run_subprocess("demo", "--db", str(tmp_path / "again.db")).stdout
         strip = lambda text: [ln for ln in text.splitlines() if not ln.startswith("Done in")]  # noqa: E731
         assert strip(first)[:60] == strip(second)[:60]
 
     def test_without_db_uses_a_temporary_store(self) -> None:
-        result = run("demo")
+        result = run_subprocess("demo")
         assert result.returncode == 0
         assert "Keep the store with --db" in result.stdout
 
     def test_refuses_to_overwrite_an_existing_db(self, demo_db: tuple[Path, str]) -> None:
         db, _ = demo_db
-        result = run("demo", "--db", str(db))
+        result = run_subprocess("demo", "--db", str(db))
         assert result.returncode == 2
         assert "already exists" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
 
 
 class TestImport:
-    def test_maven_export_with_preset(self, tmp_path: Path) -> None:
+    def test_maven_export_with_preset(self, tmp_path: Path, run: Run) -> None:
         db = tmp_path / "crm.db"
         rows = len((FIXTURES / "maven_sample.csv").read_text(encoding="utf-8").splitlines()) - 1
         result = run("import", str(FIXTURES / "maven_sample.csv"), "--db", str(db),
@@ -131,7 +200,7 @@ class TestImport:
         assert f"imported {rows} record(s)" in result.stdout
         assert count(db, Opportunity) == rows
 
-    def test_reimport_skips_what_is_stored(self, tmp_path: Path) -> None:
+    def test_reimport_skips_what_is_stored(self, tmp_path: Path, run: Run) -> None:
         db = tmp_path / "crm.db"
         args = ("import", str(FIXTURES / "maven_sample.csv"), "--db", str(db), "--preset",
                 "maven", "--as-of", AS_OF)
@@ -140,7 +209,8 @@ class TestImport:
         assert again.returncode == 0
         assert "imported 0 record(s)" in again.stdout and "already present" in again.stdout
 
-    def test_bad_rows_are_reported_one_per_line_and_good_rows_kept(self, tmp_path: Path) -> None:
+    def test_bad_rows_are_reported_one_per_line_and_good_rows_kept(self, tmp_path: Path,
+                                                                    run: Run) -> None:
         db = tmp_path / "crm.db"
         result = run("import", str(FIXTURES / "bad_rows.csv"), "--db", str(db), "--preset",
                      "maven", "--as-of", AS_OF)
@@ -150,7 +220,7 @@ class TestImport:
         imported = int(result.stdout.split("imported ")[1].split(" ")[0])
         assert count(db, Opportunity) == imported
 
-    def test_stage_check_against_another_pipeline(self, tmp_path: Path) -> None:
+    def test_stage_check_against_another_pipeline(self, tmp_path: Path, run: Run) -> None:
         result = run("import", str(FIXTURES / "maven_sample.csv"), "--db",
                      str(tmp_path / "x.db"), "--preset", "maven", "--pipeline", "standard",
                      "--as-of", AS_OF)
@@ -158,7 +228,7 @@ class TestImport:
         assert "not 'standard'" in result.stderr
 
     def test_jsonl_round_trip_through_the_store(self, tmp_path: Path,
-                                                demo_db: tuple[Path, str]) -> None:
+                                                demo_db: tuple[Path, str], run: Run) -> None:
         from oppcore import io as oio
 
         source, _ = demo_db
@@ -179,7 +249,7 @@ class TestImport:
         finally:
             copy.close()
 
-    def test_missing_file_and_conflicting_options(self, tmp_path: Path) -> None:
+    def test_missing_file_and_conflicting_options(self, tmp_path: Path, run: Run) -> None:
         missing = run("import", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "a.db"))
         assert missing.returncode == 2 and "no such file" in missing.stderr
         both = run("import", str(FIXTURES / "maven_sample.csv"), "--db",
@@ -190,7 +260,8 @@ class TestImport:
 class TestScoreReportDedupe:
     NOW = "2026-10-29T09:00:00+08:00"
 
-    def test_score_ranks_open_deals_with_reasons(self, demo_db: tuple[Path, str]) -> None:
+    def test_score_ranks_open_deals_with_reasons(self, demo_db: tuple[Path, str], run: Run
+                                                 ) -> None:
         db, _ = demo_db
         result = run("score", "--db", str(db), "--now", self.NOW, "--top", "3")
         assert result.returncode == 0, result.stderr
@@ -201,7 +272,7 @@ class TestScoreReportDedupe:
         totals = [float(ln.split()[1]) for ln in ranked]
         assert totals == sorted(totals, reverse=True)
 
-    def test_score_save_keeps_scores_with_an_audit_entry(self, tmp_path: Path) -> None:
+    def test_score_save_keeps_scores_with_an_audit_entry(self, tmp_path: Path, run: Run) -> None:
         db = tmp_path / "crm.db"
         run("import", str(FIXTURES / "maven_sample.csv"), "--db", str(db), "--preset", "maven",
             "--as-of", AS_OF)
@@ -218,7 +289,7 @@ class TestScoreReportDedupe:
             store.close()
 
     def test_report_text_json_csv_and_html(self, demo_db: tuple[Path, str],
-                                           tmp_path: Path) -> None:
+                                           tmp_path: Path, run: Run) -> None:
         db, _ = demo_db
         text = run("report", "--db", str(db), "--now", self.NOW)
         assert text.returncode == 0 and "Funnel" in text.stdout
@@ -234,7 +305,8 @@ class TestScoreReportDedupe:
         page = html.read_text(encoding="utf-8")
         assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<script" not in page
 
-    def test_dedupe_lists_pairs_and_signals_them(self, demo_db: tuple[Path, str]) -> None:
+    def test_dedupe_lists_pairs_and_signals_them(self, demo_db: tuple[Path, str], run: Run
+                                                 ) -> None:
         db, _ = demo_db
         result = run("dedupe", "--db", str(db), "--threshold", "0.5")
         assert result.returncode == 1  # duplicates found: a data finding
@@ -242,7 +314,7 @@ class TestScoreReportDedupe:
         clean = run("dedupe", "--db", str(db), "--threshold", "1.0")
         assert clean.returncode == 0 and " 0 probable" in clean.stdout
 
-    def test_commands_on_a_missing_db_are_usage_errors(self, tmp_path: Path) -> None:
+    def test_commands_on_a_missing_db_are_usage_errors(self, tmp_path: Path, run: Run) -> None:
         for command in ("score", "report", "dedupe"):
             result = run(command, "--db", str(tmp_path / "none.db"))
             assert result.returncode == 2
@@ -251,12 +323,12 @@ class TestScoreReportDedupe:
 
 
 class TestPipelineCommands:
-    def test_show_prints_a_table_and_mermaid(self) -> None:
+    def test_show_prints_a_table_and_mermaid(self, run: Run) -> None:
         result = run("pipeline", "show", "standard")
         assert result.returncode == 0
         assert "needs_analysis" in result.stdout and "stateDiagram-v2" in result.stdout
 
-    def test_validate_ok_and_every_problem_listed(self, tmp_path: Path) -> None:
+    def test_validate_ok_and_every_problem_listed(self, tmp_path: Path, run: Run) -> None:
         good = Path(__file__).parent.parent / "examples" / "pipelines" / "b2b.toml"
         unknown_guard = run("pipeline", "validate", str(good))
         assert unknown_guard.returncode == 1 and "unknown guard 'credit_checked'" in \
@@ -273,13 +345,31 @@ class TestPipelineCommands:
         assert any("probability" in ln for ln in problems)
         assert any("won" in ln for ln in problems)
 
-    def test_show_unknown_file_is_a_usage_error(self) -> None:
+    def test_show_unknown_file_is_a_usage_error(self, run: Run) -> None:
         result = run("pipeline", "show", "no-such.toml")
         assert result.returncode == 2
 
 
 def test_store_file_is_a_real_sqlite_database(demo_db: tuple[Path, str]) -> None:
     db, _ = demo_db
-    with sqlite3.connect(db) as conn:
+    # closing() as well: sqlite3's own context manager commits but never closes, and an
+    # unclosed connection is a ResourceWarning (an error here) when collected on 3.13+.
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
+    "bug in oppcore._cli: `from ._demo import run_demo` inside the `_demo` handler binds "
+    "the submodule oppcore._cli._demo over the handler of the same name, so a second "
+    "main(['demo', ...]) in one process calls a module; rename the handler to fix"))
+def test_demo_runs_twice_in_one_process(tmp_path: Path, run: Run,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import oppcore._cli as cli
+
+    # Whatever happens here, later tests see the package as it was before.
+    monkeypatch.setattr(cli, "_demo", cli._demo)
+    monkeypatch.delitem(sys.modules, "oppcore._cli._demo", raising=False)
+    for name in ("one.db", "two.db"):
+        result = run("demo", "--db", str(tmp_path / name))
+        assert result.returncode == 0, result.stderr

@@ -29,8 +29,6 @@ from pathlib import Path
 
 import pytest
 
-from test_plugins import _install
-
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = sorted([*DOCS.glob("*.md"), *DOCS.glob("guides/*.md"), *DOCS.glob("explanation/*.md")])
@@ -39,21 +37,28 @@ PAGES = sorted([*DOCS.glob("*.md"), *DOCS.glob("guides/*.md"), *DOCS.glob("expla
 TIMEOUT = 120  # seconds per step; the slowest page (the tutorial, with its demo) takes a few
 
 
-def _run_demo(tmp: Path, env: dict[str, str]) -> None:
-    """Run `oppcore demo --db demo.db`, as the tutorial's reader does first."""
+Install = Callable[[Path], None]
+
+
+def _run_demo(tmp: Path, env: dict[str, str], install: Install) -> None:
+    """Run `oppcore demo --db demo.db`, as the tutorial's reader does first.
+
+    In a subprocess, as the reader types it (and because the CLI cannot yet run the demo
+    twice in one process: see test_cli.py::test_demo_runs_twice_in_one_process).
+    """
     subprocess.run([sys.executable, "-m", "oppcore", "demo", "--db", "demo.db"], cwd=tmp,
                    env=env, capture_output=True, text=True, timeout=TIMEOUT, check=True)
 
 
-def _install_example_plugin(tmp: Path, env: dict[str, str]) -> None:
+def _install_example_plugin(tmp: Path, env: dict[str, str], install: Install) -> None:
     """Install the example scoring plugin, as the guide's `pip install` step does."""
     site = tmp / "site-packages"
     site.mkdir()
-    _install(site)  # the same offline installer test_plugins.py uses (no network, no wheel)
+    install(site)  # the same offline installer test_plugins.py uses (no network, no wheel)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
 
 
-def _crm_exports(workdir: Path, env: dict[str, str]) -> None:
+def _crm_exports(workdir: Path, env: dict[str, str], install: Install) -> None:
     # The page imports exports the reader has; small files of the same shapes stand in.
     fixtures = Path(__file__).resolve().parent / "fixtures" / "io"
     for target, source in (("sales_pipeline.csv", "maven_sample.csv"),
@@ -64,7 +69,7 @@ def _crm_exports(workdir: Path, env: dict[str, str]) -> None:
 
 # What a reader does before a page's code runs (the ```bash / ```console steps of the page),
 # done in the page's working directory; a step may add to the environment of the script.
-SETUP: dict[str, Callable[[Path, dict[str, str]], None]] = {
+SETUP: dict[str, Callable[[Path, dict[str, str], Install], None]] = {
     "tutorial.md": _run_demo,
     "guides/write-a-scoring-plugin.md": _install_example_plugin,
     "guides/import-your-crms-csv.md": _crm_exports,
@@ -164,7 +169,7 @@ def test_every_skip_gives_a_reason_and_files_stay_local(page: Path) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=page_id)
-def test_page_code_runs(page: Path) -> None:
+def test_page_code_runs(page: Path, install_example_plugin: Install) -> None:
     name = page_id(page)
     text = page.read_text(encoding="utf-8")
     code = script(page, python_blocks(text))
@@ -177,7 +182,7 @@ def test_page_code_runs(page: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
         if name in SETUP:
-            SETUP[name](Path(tmp), env)
+            SETUP[name](Path(tmp), env, install_example_plugin)
         (Path(tmp) / "snippets.py").write_text(code, encoding="utf-8")
         result = subprocess.run([sys.executable, "snippets.py"], cwd=tmp, env=env,
                                 capture_output=True, text=True, timeout=TIMEOUT, check=False)

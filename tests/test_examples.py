@@ -1,32 +1,117 @@
-"""Examples in examples/ run and print what they promise."""
+"""Every script in examples/ runs and prints what it promises: one parametrised test.
+
+The scripts are discovered, so a new example is run (and must exit 0 and print something)
+without touching this file. What a script promises is checked by its entry in
+``EXPECTATIONS`` (file name -> a function asserting on its standard output); add one there
+when you add an example.
+"""
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 
-def run_example(name: str) -> str:
-    result = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True,
-                            text=True, timeout=120, check=True)
-    return result.stdout
+def _analyse_pipeline(out: str) -> None:
+    assert "imported 12 deals, 0 bad rows" in out
+    assert "12 deal(s): 3 open, 6 won, 3 lost" in out
+    assert "overall: 6 won / 9 closed = 66.7% (3 open)" in out
+    # GTXPro in the export is normalised to "GTX Pro" by the preset: 2 won of 3 closed.
+    assert any(line.split()[:4] == ["product", "GTX", "Pro", "3"] for line in out.splitlines())
+    assert "by value_won (USD): A: 2, B: 1, C: 1" in out
+    assert "Zane Levy" in out and "1.013" in out  # 10,132 USD won against 10,000
 
 
-def test_models_round_trip_example() -> None:
-    out = run_example("models_round_trip.py")
+def _custom_store(out: str) -> None:
+    # A host's own store passing the conformance kit.
+    assert "stale save refused" in out
+    assert "stored version: 2" in out
+    assert "conformance kit: passed" in out
+
+
+def _embed_in_crm(out: str) -> None:
+    lines = out.splitlines()
+    assert lines[0] == "events: ['OpportunityCreated', 'LeadConverted']"
+    assert lines[1] == "refused: ['missing_activity']"
+    assert lines[2].startswith("stage: proposal probability: 0.5 history: ['qualify', "
+                               "'proposal']")
+    assert lines[3].startswith("denied: 'rep-li' may not move")
+    assert lines[4] == "conflict: 3 -> 4"
+    assert [line.split()[1] for line in lines[5:]] == ["create", "log_activity", "move",
+                                                       "edit", "rescore"]
+
+
+def _find_duplicates(out: str) -> None:
+    assert "L-1 ~ L-2: score 0.97" in out
+    assert "email (+0.9): same e-mail: 'zhang.wei@bytedance.com'" in out
+    assert "L-3" not in out.split("kept")[0]  # colleagues at Acme (free mail) are not paired
+    assert "kept L-1, merged L-2" in out
+    assert "Merged lead L-2" in out
+
+
+def _import_crm_csv(out: str) -> None:
+    assert "40 row(s) read, 40 imported, 0 rejected" in out
+    assert "stages: engaging=8, lost=8, prospecting=8, won=16" in out
+    assert "first deal: M0000000 won 550 USD" in out
+    assert "exported 40 CSV rows and 40 JSON Lines records" in out
+
+
+def _lead_to_won(out: str) -> None:
+    assert "converted L-100 -> L-100-opp in stage 'identification'" in out
+    assert "refused:" in out
+    assert "[missing_activity] log a needs analysis activity (found 0)" in out
+    assert "won: Acme Pumps for 100000.00 CNY, probability 100%" in out
+    assert ("path: identification -> needs_analysis -> solution -> quote_contract -> won"
+            in out)
+    assert "replay ends in: won" in out
+    assert "next after-sales follow-up: 2026-06-22" in out
+
+
+def _models_round_trip(out: str) -> None:
     assert "schema_version: 1" in out
     assert "lead round trip equal: True" in out
     assert "deal round trip equal: True" in out
     assert "'amount': '880000.00'" in out
 
 
-def test_embed_in_crm_example() -> None:
-    out = run_example("embed_in_crm.py").splitlines()
-    assert out[0] == "events: ['OpportunityCreated', 'LeadConverted']"
-    assert out[1] == "refused: ['missing_activity']"
-    assert out[2].startswith("stage: proposal probability: 0.5 history: ['qualify', 'proposal']")
-    assert out[3].startswith("denied: 'rep-li' may not move")
-    assert out[4] == "conflict: 3 -> 4"
-    assert [line.split()[1] for line in out[5:]] == ["create", "log_activity", "move",
-                                                     "edit", "rescore"]
+def _score_pipeline(out: str) -> None:
+    # Explained scores and a calibration report.
+    assert "opp-1: 87.53 points, grade A, coverage 100%" in out
+    assert "decision_cycle  sub-score unknown" in out
+    assert "budget covers 108% of the deal amount" in out
+    assert "AUC" in out and "stage default" in out
+    assert "applied: 0.53 from model" in out
+
+
+EXPECTATIONS: dict[str, Callable[[str], None]] = {
+    "analyse_pipeline.py": _analyse_pipeline,
+    "custom_store.py": _custom_store,
+    "embed_in_crm.py": _embed_in_crm,
+    "find_duplicates.py": _find_duplicates,
+    "import_crm_csv.py": _import_crm_csv,
+    "lead_to_won.py": _lead_to_won,
+    "models_round_trip.py": _models_round_trip,
+    "score_pipeline.py": _score_pipeline,
+}
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda path: path.name)
+def test_example_runs_and_prints_what_it_promises(script: Path) -> None:
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, check=False, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip(), f"{script.name} printed nothing"
+    check = EXPECTATIONS.get(script.name)
+    if check is not None:
+        check(done.stdout)
+
+
+def test_every_expectation_names_an_example() -> None:
+    # A renamed or removed example must not silently take its checks with it.
+    assert EXAMPLES, "no examples found"
+    assert set(EXPECTATIONS) <= {path.name for path in EXAMPLES}

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oppcore import ImportDataError, Lead, Opportunity, serde
+from oppcore import ImportDataError, Lead, Opportunity, ValidationError, serde
 from oppcore.io import (
     HISTORY_COLUMNS,
     LEAD_COLUMNS,
@@ -136,7 +136,9 @@ def test_spreadsheet_safe_export_never_starts_a_cell_with_a_formula(start: str, 
     lead = Lead(id="l1", name=start + rest + "x", captured_at=datetime(2024, 1, 1, tzinfo=UTC),
                 phone="+86 138 0000 0000")
     text = _csv_text(write_leads_csv, [lead])
-    for row in csv.reader(io.StringIO(text, newline="")):
+    # Python 3.10's csv module cannot read NUL; it is no formula character, so a stand-in
+    # changes nothing this looks at.
+    for row in csv.reader(io.StringIO(text.replace("\0", "\ufffd"), newline="")):
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert list(read_leads_csv(io.StringIO(text))) == [lead]
@@ -281,3 +283,77 @@ def test_json_error_messages_name_the_path_once() -> None:
     with pytest.raises(ImportDataError) as info:
         import_json(io.StringIO('{"schema_version": 99}'))
     assert str(info.value).count("schema_version") == 1
+
+
+# --------------------------------------------------------------------------- NUL characters
+
+
+@pytest.mark.parametrize("safe", [True, False])
+@pytest.mark.parametrize("notes", ["a\0b", "\0", "line 1\0\r\nline, \"2\"\0",
+                                   "\0\uffff\ufffe\uffff\uffff\0", "=\0"])
+def test_nul_in_a_cell_round_trips_on_every_python(notes: str, safe: bool) -> None:
+    # Regression: Python 3.10's csv module refuses NUL when writing ("need to escape, but no
+    # escapechar set") and reading ("line contains NUL"), 3.11+ treats it as a character. A
+    # note pasted from a PDF may hold one; the record must stay exportable, the file must
+    # not depend on the Python that wrote it, and it must read back everywhere.
+    lead = Lead(id="l1", name="Li\0", captured_at=datetime(2024, 1, 1, tzinfo=UTC),
+                notes=notes)
+    text = _csv_text(write_leads_csv, [lead], spreadsheet_safe=safe)
+    assert "\r\nl1,Li\0," in text  # NUL written as itself: the 3.11+ csv module's output
+    assert list(read_leads_csv(io.StringIO(text, newline=""), spreadsheet_safe=safe)) == [
+        lead]
+    opp = Opportunity(id="o\0", name=notes, pipeline_id="simple", stage_id="engaging",
+                      created_at=datetime(2024, 1, 1, tzinfo=UTC))
+    text = _csv_text(write_opportunities_csv, [opp], spreadsheet_safe=safe)
+    assert list(read_opportunities_csv(io.StringIO(text, newline=""),
+                                       spreadsheet_safe=safe)) == [opp]
+
+
+def test_nul_rows_are_formatted_as_the_csv_module_formats_other_rows() -> None:
+    lead = Lead(id="l1", name='Li, "Wei"\0', captured_at=datetime(2024, 1, 1, tzinfo=UTC),
+                notes="\0\n")
+    text = _csv_text(write_leads_csv, [lead])
+    clean = _csv_text(write_leads_csv, [lead.evolve(name='Li, "Wei"x', notes="x\n")])
+    assert text == clean.replace('"Wei""x"', '"Wei""\0"').replace('"x\n"', '"\0\n"')
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def test_a_record_with_a_1_mib_field_survives_every_format_with_the_defaults(
+    tmp_path: Path,
+) -> None:
+    # A store accepts a note of any length; with the default Limits what oppcore writes
+    # must read back, in every format (it used to exceed the 131,072-character cell limit).
+    big = "长" * (1 << 20) + "\n" + "x" * 1000  # 1 Mi three-byte characters, then a line
+    lead = Lead(id="l1", name="Li", captured_at=datetime(2024, 1, 1, tzinfo=UTC), notes=big)
+    opp = Opportunity(id="o1", name="Deal", pipeline_id="simple", stage_id="engaging",
+                      created_at=datetime(2024, 1, 1, tzinfo=UTC), lost_reason=big)
+    write_leads_csv([lead], tmp_path / "l.csv")
+    write_opportunities_csv([opp], tmp_path / "o.csv")
+    write_jsonl(tmp_path / "d.jsonl", [lead, opp])
+    assert list(read_leads_csv(tmp_path / "l.csv")) == [lead]
+    assert list(read_opportunities_csv(tmp_path / "o.csv")) == [opp]
+    assert list(read_jsonl(tmp_path / "d.jsonl")) == [lead, opp]
+
+
+def test_writers_refuse_a_cell_their_readers_would_refuse() -> None:
+    limits = Limits(max_field_size=1000)
+    lead = Lead(id="l1", name="Li", captured_at=datetime(2024, 1, 1, tzinfo=UTC),
+                notes="n" * 1001)
+    opp = Opportunity(id="o1", name="Deal", pipeline_id="simple", stage_id="engaging",
+                      created_at=datetime(2024, 1, 1, tzinfo=UTC), owner="=" + "o" * 999)
+    buf = io.StringIO()
+    with pytest.raises(ValidationError, match=r"Lead\.notes: record 'l1': a cell of 1001 "
+                       r"characters is longer than the 1000") as info:
+        write_leads_csv([lead.evolve(id="l0", notes="fine"), lead], buf, limits=limits)
+    assert (info.value.model, info.value.field) == ("Lead", "notes")
+    assert buf.getvalue().count("\r\n") == 2  # the header and the good row, nothing of l1
+    # The spreadsheet-safe quote counts: 1000 characters become 1001.
+    with pytest.raises(ValidationError, match=r"Opportunity\.owner: record 'o1'"):
+        write_opportunities_csv([opp], io.StringIO(), limits=limits)
+    assert write_opportunities_csv([opp], io.StringIO(), limits=limits,
+                                   spreadsheet_safe=False) == 1
+    # What is written with a limit reads back with it.
+    text = _csv_text(write_leads_csv, [lead.evolve(notes="n" * 1000)], limits=limits)
+    assert [x.notes for x in read_leads_csv(io.StringIO(text), limits=limits)] == ["n" * 1000]

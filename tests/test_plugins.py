@@ -1,21 +1,16 @@
 """Plugin discovery through the ``oppcore.scoring_rules`` entry-point group."""
 
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
 
 from oppcore import PluginError, UrgencyRule, load_plugins
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = ROOT / "examples" / "scoring_plugin"
@@ -71,36 +66,12 @@ def test_import_does_not_load_plugins() -> None:
     assert out.stdout.strip() == "False"
 
 
-def _install(site: Path) -> None:
-    """Install the example plugin into ``site`` the way an installer lays it out.
-
-    Offline and without a build backend (the test machine has no ``wheel``), we copy the
-    package and write the ``.dist-info`` metadata an installer writes: ``METADATA`` with the
-    name and version, ``entry_points.txt`` with the groups from ``pyproject.toml``, and
-    ``RECORD``. ``importlib.metadata`` then finds it exactly as it finds an installed wheel.
-    """
-    meta = tomllib.loads((PLUGIN / "pyproject.toml").read_text())["project"]
-    shutil.copytree(PLUGIN / "src" / "oppcore_scoring_example",
-                    site / "oppcore_scoring_example")
-    dist = site / f"{meta['name'].replace('-', '_')}-{meta['version']}.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: {meta['name']}\nVersion: {meta['version']}\n"
-        f"Summary: {meta['description']}\n")
-    lines = []
-    for group, entries in meta["entry-points"].items():
-        lines.append(f"[{group}]")
-        lines += [f"{name} = {target}" for name, target in entries.items()]
-    (dist / "entry_points.txt").write_text("\n".join(lines) + "\n")
-    (dist / "INSTALLER").write_text("oppcore-test\n")
-    files = [p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()]
-    (dist / "RECORD").write_text("".join(f"{f},,\n" for f in files))
-
-
-def test_example_plugin_is_discovered_through_its_entry_point(tmp_path: Path) -> None:
+def test_example_plugin_is_discovered_through_its_entry_point(
+    tmp_path: Path, install_example_plugin: Callable[[Path], None]
+) -> None:
     site = tmp_path / "site"
     site.mkdir()
-    _install(site)
+    install_example_plugin(site)
     script = textwrap.dedent("""
         from datetime import datetime, timedelta, timezone
         from oppcore import (Activity, ActivityKind, Opportunity, Scorecard, load_plugins)

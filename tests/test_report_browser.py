@@ -8,13 +8,20 @@ import shutil
 import struct
 import subprocess
 import zlib
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from oppcore import Scorecard
+from oppcore import Pipeline, Scorecard
 from oppcore._report import build_report, render_html
-from test_report_build import HOSTILE_OWNER, NOW, STANDARD, sample_deals
+
+if TYPE_CHECKING:
+    from conftest import SampleDeals
+
+NOW = datetime(2026, 6, 15, 9, 0, tzinfo=timezone.utc)
+STANDARD = Pipeline.template("standard")
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = next((path for name in BROWSERS if (path := shutil.which(name))), None)
@@ -38,16 +45,17 @@ def _chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def page(tmp_path_factory: pytest.TempPathFactory, sample_deals: "SampleDeals") -> Path:
     tmp = tmp_path_factory.mktemp("report-browser")
-    report = build_report(sample_deals(400, seed=21), STANDARD, now=NOW,
+    report = build_report(sample_deals(400, seed=21, now=NOW), STANDARD, now=NOW,
                           scorecard=Scorecard.default(), top=10)
     path = tmp / "report.html"
     path.write_text(render_html(report), encoding="utf-8")
     return path
 
 
-def test_rendered_dom_has_the_charts_and_tables(page: Path) -> None:
+def test_rendered_dom_has_the_charts_and_tables(page: Path, sample_deals: "SampleDeals"
+                                                ) -> None:
     result = _chromium(page.parent, "--dump-dom", page.as_uri())
     dom = result.stdout.decode("utf-8", "replace")
     assert result.returncode == 0, result.stderr.decode("utf-8", "replace")[-2000:]
@@ -59,7 +67,7 @@ def test_rendered_dom_has_the_charts_and_tables(page: Path) -> None:
     assert dom.count("<table") == 3  # forecast totals, top deals, stale deals
     assert "<script" not in dom  # the hostile owner stayed text
     assert "&lt;script&gt;alert" in dom
-    assert HOSTILE_OWNER.startswith("<script>")
+    assert sample_deals.hostile_owner.startswith("<script>")
     assert "Stale deals (" in dom
 
 

@@ -1,13 +1,13 @@
 """Tests of the pipeline report value (``oppcore._report.build_report``).
 
-``sample_deals`` (a realistic, seeded sample in the ``standard`` pipeline) is shared by the
-other ``test_report*`` modules.
+The deals come from the ``sample_deals`` fixture (conftest.py: a realistic, seeded sample in
+the ``standard`` pipeline, shared with the other ``test_report*`` modules).
 """
 
-import random
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import attrs
 import pytest
@@ -15,89 +15,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oppcore import (
-    Account,
-    Budget,
-    Channel,
-    Competition,
-    CompetitivePosition,
-    Competitor,
     Opportunity,
     Pipeline,
-    Qualification,
     Scorecard,
-    Source,
-    StageChange,
-    Urgency,
-    UrgencyLevel,
     ValidationError,
     analytics,
 )
-from oppcore._money import Money
 from oppcore._report import NO_DATE, NO_KEY, PipelineReport, build_report
 
 NOW = datetime(2026, 6, 15, 9, 0, tzinfo=timezone.utc)
 STANDARD = Pipeline.template("standard")
 OPEN_PATH = ("identification", "needs_analysis", "solution", "quote_contract")
-HOSTILE_OWNER = "<script>alert('x')</script> \"O'Brien\" & co"
-HOSTILE_ACCOUNT = "=HYPERLINK(\"http://evil\")<b>\x1b[31mred"
-OWNERS = ("ana.silva", "ben.okafor", "chen.wei", "dora.kim", "emil.novak", HOSTILE_OWNER)
-CHANNELS = tuple(Channel)
 
 
-def sample_deals(n: int = 300, *, seed: int = 7, now: datetime = NOW) -> list[Opportunity]:
-    """Return ``n`` realistic deals of the ``standard`` pipeline (same seed, same deals)."""
-    rnd = random.Random(seed)
-    accounts = [Account(id=f"acc-{i}", name=f"Account {i:03d}") for i in range(40)]
-    accounts.append(Account(id="acc-evil", name=HOSTILE_ACCOUNT))
-    return [_deal(rnd, i, now, accounts) for i in range(n)]
-
-
-def _deal(rnd: random.Random, i: int, now: datetime, accounts: list[Account]) -> Opportunity:
-    created = now - timedelta(days=rnd.randint(5, 240), hours=rnd.randint(0, 23))
-    depth = rnd.choices(range(1, 5), weights=(35, 30, 20, 15))[0]
-    outcome = rnd.choices(("open", "won", "lost"), weights=(50, 20, 30))[0]
-    at = created
-    history = [StageChange(from_stage=None, to_stage=OPEN_PATH[0], at=at, by="import")]
-    for stage in OPEN_PATH[1:depth]:
-        at += timedelta(days=rnd.randint(2, 25))
-        history.append(StageChange(from_stage=history[-1].to_stage, to_stage=stage, at=at,
-                                   by="rep"))
-    stage = history[-1].to_stage
-    lost_reason = None
-    if outcome != "open":
-        at += timedelta(days=rnd.randint(1, 20))
-        stage = outcome
-        lost_reason = "price" if outcome == "lost" else None
-        history.append(StageChange(from_stage=history[-1].to_stage, to_stage=stage, at=at,
-                                   by="rep", reason=lost_reason))
-    at = min(at, now)
-    history = [attrs.evolve(h, at=min(h.at, now)) for h in history]
-    currency = "USD" if i % 5 == 0 else "EUR"
-    amount = None if i % 23 == 0 else Money.of(rnd.randint(20, 900) * 100, currency)
-    close = (now + timedelta(days=rnd.randint(-20, 150))).date()
-    qualification = Qualification(
-        urgency=Urgency(level=rnd.choice(tuple(UrgencyLevel)),
-                        deadline=close if i % 3 else None),
-        budget=Budget(amount=Money.of(rnd.randint(10, 1000) * 100, currency),
-                      confirmed=bool(i % 2)) if i % 4 else None,
-        competition=Competition(competitors=(
-            Competitor(name="Rival", position=rnd.choice(tuple(CompetitivePosition))),
-        )) if i % 3 == 0 else None,
-    )
-    return Opportunity(
-        id=f"opp-{i:05d}", name=f"Deal {i} for {accounts[i % len(accounts)].name}",
-        pipeline_id="standard", stage_id=stage, created_at=created,
-        account=accounts[i % len(accounts)], owner=OWNERS[i % len(OWNERS)] if i % 17 else None,
-        amount=amount, expected_close=close if i % 11 else None,
-        source=Source(channel=CHANNELS[i % len(CHANNELS)]) if i % 13 else None,
-        qualification=qualification, stage_history=tuple(history), lost_reason=lost_reason,
-        updated_at=max(at, created),
-    )
+if TYPE_CHECKING:
+    from conftest import SampleDeals
 
 
 @pytest.fixture(scope="module")
-def deals() -> list[Opportunity]:
-    return sample_deals()
+def deals(sample_deals: "SampleDeals") -> list[Opportunity]:
+    return sample_deals(now=NOW)
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +68,8 @@ def test_funnel_never_increases_and_conversions_match(report: PipelineReport) ->
         assert 0.0 <= (conv.strict_rate or 0.0) <= 1.0
 
 
-def test_win_rates_by_source_and_owner(report: PipelineReport,
-                                       deals: list[Opportunity]) -> None:
+def test_win_rates_by_source_and_owner(report: PipelineReport, deals: list[Opportunity],
+                                       sample_deals: "SampleDeals") -> None:
     for rows, by in ((report.by_owner, "owner"), (report.by_source, "source")):
         assert sum(r.deals for r in rows) == len(deals)
         assert sum(r.won for r in rows) == report.counts.won
@@ -140,7 +77,7 @@ def test_win_rates_by_source_and_owner(report: PipelineReport,
         assert [r.win_rate for r in rows] == [r.win_rate for r in expected.rows]
     owners = {r.key for r in report.by_owner}
     assert NO_KEY in owners
-    assert HOSTILE_OWNER in owners
+    assert sample_deals.hostile_owner in owners
     expected_rate = report.counts.won / (report.counts.won + report.counts.lost)
     assert report.counts.win_rate == pytest.approx(expected_rate)
 
@@ -266,14 +203,16 @@ def _stream(sample: list[Opportunity], picks: list[int]) -> Iterator[Opportunity
     return (sample[i] for i in picks)
 
 
-SAMPLE = sample_deals(120, seed=11)
+@pytest.fixture(scope="module")
+def sample120(sample_deals: "SampleDeals") -> list[Opportunity]:
+    return sample_deals(120, seed=11, now=NOW)
 
 
-@given(st.lists(st.integers(0, len(SAMPLE) - 1), max_size=60),
+@given(st.lists(st.integers(0, 119), max_size=60),
        st.integers(0, 12))
-def test_report_invariants(picks: list[int], top: int) -> None:
-    chosen = [SAMPLE[i] for i in dict.fromkeys(picks)]
-    report = build_report(_stream(SAMPLE, list(dict.fromkeys(picks))), STANDARD, now=NOW,
+def test_report_invariants(sample120: list[Opportunity], picks: list[int], top: int) -> None:
+    chosen = [sample120[i] for i in dict.fromkeys(picks)]
+    report = build_report(_stream(sample120, list(dict.fromkeys(picks))), STANDARD, now=NOW,
                           scorecard=Scorecard.default(), top=top)
     c = report.counts
     assert c.deals == len(chosen) == c.open + c.won + c.lost

@@ -18,6 +18,7 @@ from typing import Any
 
 from oppcore._money import Money
 from oppcore.io._csv import _safe as _neutralise  # the one CSV-injection rule of oppcore
+from oppcore.io._csv import write_row  # NUL-safe on Python 3.10 too
 
 from ._values import PipelineReport, RateRow, TopDeal
 
@@ -212,5 +213,6 @@ def render_csv(report: PipelineReport, *, spreadsheet_safe: bool = True) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in _rows(report):
-        writer.writerow([_cell(row.get(name), spreadsheet_safe) for name in CSV_COLUMNS])
+        write_row(writer, buffer, [_cell(row.get(name), spreadsheet_safe)
+                                   for name in CSV_COLUMNS])
     return buffer.getvalue()

@@ -19,15 +19,12 @@ from ._csv import (
     HISTORY_COLUMNS,
     LEAD_COLUMNS,
     OPPORTUNITY_COLUMNS,
-    import_csv,
-    read_csv,
-    read_leads_csv,
-    read_opportunities_csv,
-    read_stage_history_csv,
     write_leads_csv,
     write_opportunities_csv,
     write_stage_history_csv,
 )
+from ._flat_read import read_leads_csv, read_opportunities_csv, read_stage_history_csv
+from ._foreign import import_csv, read_csv
 from ._json import import_json, import_jsonl, read_jsonl, write_json, write_jsonl
 from ._mapping import ColumnMapping
 from ._presets import PRESET_NAMES, preset

@@ -61,13 +61,22 @@ class Limits:
     :class:`~oppcore.ImportDataError` naming the row (a file-level problem cannot be skipped
     row by row).
 
+    A cell over ``max_field_size`` is a row error (the row is rejected, ``"collect"`` mode
+    goes on). The defaults are far above any real CRM text, so what oppcore writes reads
+    back with them (a 1 MiB note in CSV or JSON Lines, say); the CSV writers take the same
+    ``limits=`` and refuse a cell longer than ``max_field_size``, naming the record and
+    field, rather than write a file their readers would refuse. A JSON Lines record is one
+    line, so it must fit in ``max_line_bytes``.
+
     Args:
-        max_field_size: Longest accepted cell, in characters. Python's ``csv`` module has
-            its own process-wide limit (``csv.field_size_limit()``, 131,072 by default);
-            oppcore never changes that global, so raising this above it also needs a
-            ``csv.field_size_limit(n)`` call by the host.
-        max_line_bytes: Longest accepted physical line, in bytes (read in bounded chunks,
-            so a file without newlines cannot be slurped into memory).
+        max_field_size: Longest accepted cell, in characters (default 16 Mi). Python's
+            ``csv`` module has a process-wide limit of its own (``csv.field_size_limit()``,
+            131,072 by default): the first CSV read lifts it to its maximum (never
+            lowering it) and oppcore enforces this limit itself, per cell.
+        max_line_bytes: Longest accepted physical line, in bytes (characters for a text
+            source); default 64 MiB, room for one longest cell of 4-byte UTF-8 characters.
+            Lines are read in bounded chunks, so a file without newlines cannot be slurped
+            into memory.
         max_rows: Most data rows (CSV) or records (JSON) read.
         max_errors: Most row errors collected in ``"collect"`` mode before giving up.
         max_depth: Deepest nesting of arrays/objects accepted in JSON.
@@ -75,8 +84,8 @@ class Limits:
             bigger files: it streams).
     """
 
-    max_field_size: int = 131_072
-    max_line_bytes: int = 1 << 20
+    max_field_size: int = 16 << 20
+    max_line_bytes: int = 64 << 20
     max_rows: int = 10_000_000
     max_errors: int = 1_000
     max_depth: int = 32

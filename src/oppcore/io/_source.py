@@ -5,6 +5,7 @@ import csv
 import io
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
@@ -132,6 +133,38 @@ def _too_long(row: int, line: int, limit: int) -> ImportDataError:
     return _fail(row, f"line {line} is longer than {limit} bytes (Limits.max_line_bytes)")
 
 
+# Python 3.10's csv reader refuses any line holding a NUL character ("line contains NUL")
+# where 3.11+ reads NUL as an ordinary character. On 3.10 such lines are escaped before the
+# csv module sees them and the cells unescaped after, so every supported Python reads the
+# same rows (and oppcore's own exports, which may carry NUL in a note, read back).
+_READER_REFUSES_NUL = sys.version_info < (3, 11)
+_ESC = "\uffff"  # noncharacters: never a delimiter or a quote, rare in real text
+_ESCAPED_NUL = "\ufffe"
+_UNESCAPE = re.compile(_ESC + "(.)", re.DOTALL)
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return "\0" if match.group(1) == _ESCAPED_NUL else match.group(1)
+
+
+# Python's csv module has its own, process-wide cell limit (csv.field_size_limit(), 131,072
+# by default). Hitting it raised csv.Error mid-record, which stopped a whole import whatever
+# the error mode, and a host had to change the global to read a longer cell. Setting it per
+# read is not safe: the value is shared by every thread (a concurrent read would see another
+# read's limit, and restoring it races). So oppcore lifts it once, the first time it reads a
+# CSV, to the largest value (never lowering it, so concurrent lifts agree), and enforces
+# ``Limits`` itself: a cell over ``max_field_size`` rejects its row, and a record that grows
+# past what its cells could hold (an unterminated quote, say) is a file-level error, so the
+# memory one row takes stays bounded. The lifted global is the one effect on the host: its
+# own csv readers then accept long cells too.
+_CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)  # a C long, 32 bits on Windows
+
+
+def _lift_csv_field_limit() -> None:
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
+
+
 class CsvRows:
     """The rows of a CSV stream after its header, with their spreadsheet row numbers.
 
@@ -154,12 +187,36 @@ class CsvRows:
         self._limits = limits
         self.row = 0  # spreadsheet number of the last record read (the header is row 1)
         self.rows_read = 0  # data rows read (blank lines not counted)
-        self._reader = csv.reader(self._lines(), delimiter=delimiter, strict=True)
+        self._escaped = False  # a line of the record being read was NUL-escaped (3.10)
+        self._record_chars = 0  # characters fed to the csv reader for the current record
+        self._width = 1  # cells per row, known once the header is read
+        lines = decoded_lines(self._stream, is_text=self._is_text, encoding=self._encoding,
+                              limits=self._limits, where=lambda: self.row + 1)
+        if _READER_REFUSES_NUL and delimiter not in (_ESC, _ESCAPED_NUL):
+            lines = self._nul_escaped(lines)
+        _lift_csv_field_limit()
+        self._reader = csv.reader(self._bounded(lines), delimiter=delimiter, strict=True)
         self.header = self._read_header()
+        self._width = len(self.header)
 
-    def _lines(self) -> Iterator[str]:
-        return decoded_lines(self._stream, is_text=self._is_text, encoding=self._encoding,
-                             limits=self._limits, where=lambda: self.row + 1)
+    def _bounded(self, lines: Iterator[str]) -> Iterator[str]:
+        """Stop a record that grows past what its cells could hold, lines included."""
+        limits = self._limits
+        for line in lines:
+            self._record_chars += len(line)
+            budget = limits.max_line_bytes + (self._width + 1) * (limits.max_field_size + 3)
+            if self._record_chars > budget:
+                raise _fail(self.row + 1, f"a row longer than {budget} characters: a cell "
+                            "longer than Limits.max_field_size with no end (an unterminated "
+                            "quote?)")
+            yield line
+
+    def _nul_escaped(self, lines: Iterator[str]) -> Iterator[str]:
+        for line in lines:
+            if "\0" in line or _ESC in line:
+                self._escaped = True
+                line = line.replace(_ESC, _ESC + _ESC).replace("\0", _ESC + _ESCAPED_NUL)
+            yield line
 
     def _next(self) -> list[str] | None:
         try:
@@ -169,6 +226,10 @@ class CsvRows:
         except csv.Error as exc:
             raise _fail(self.row + 1, f"malformed CSV: {exc}") from None
         self.row += 1
+        self._record_chars = 0
+        if self._escaped:  # the csv reader stops at the end of a record: no read-ahead
+            self._escaped = False
+            values = [_UNESCAPE.sub(_unescape, v) if _ESC in v else v for v in values]
         return values
 
     def _read_header(self) -> tuple[str, ...]:
