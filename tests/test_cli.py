@@ -167,24 +167,22 @@ class TestDemo:
             store.close()
         assert f"Captured {leads + 10}" in out  # ten confident duplicates were merged away
 
-    # The next three run the demo a second time. In-process that fails today (see
-    # test_demo_runs_twice_in_one_process), so they run it in a subprocess until the CLI
-    # is fixed; then they take the ``run`` fixture like the rest.
-
-    def test_is_deterministic(self, demo_db: tuple[Path, str], tmp_path: Path) -> None:
+    def test_is_deterministic(self, demo_db: tuple[Path, str], tmp_path: Path,
+                              run: Run) -> None:
         _, first = demo_db
-        second = run_subprocess("demo", "--db", str(tmp_path / "again.db")).stdout
+        second = run("demo", "--db", str(tmp_path / "again.db")).stdout
         strip = lambda text: [ln for ln in text.splitlines() if not ln.startswith("Done in")]  # noqa: E731
         assert strip(first)[:60] == strip(second)[:60]
 
-    def test_without_db_uses_a_temporary_store(self) -> None:
-        result = run_subprocess("demo")
+    def test_without_db_uses_a_temporary_store(self, run: Run) -> None:
+        result = run("demo")
         assert result.returncode == 0
         assert "Keep the store with --db" in result.stdout
 
-    def test_refuses_to_overwrite_an_existing_db(self, demo_db: tuple[Path, str]) -> None:
+    def test_refuses_to_overwrite_an_existing_db(self, demo_db: tuple[Path, str],
+                                                 run: Run) -> None:
         db, _ = demo_db
-        result = run_subprocess("demo", "--db", str(db))
+        result = run("demo", "--db", str(db))
         assert result.returncode == 2
         assert "already exists" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
@@ -359,16 +357,12 @@ def test_store_file_is_a_real_sqlite_database(demo_db: tuple[Path, str]) -> None
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "bug in oppcore._cli: `from ._demo import run_demo` inside the `_demo` handler binds "
-    "the submodule oppcore._cli._demo over the handler of the same name, so a second "
-    "main(['demo', ...]) in one process calls a module; rename the handler to fix"))
 def test_demo_runs_twice_in_one_process(tmp_path: Path, run: Run,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import oppcore._cli as cli
 
     # Whatever happens here, later tests see the package as it was before.
-    monkeypatch.setattr(cli, "_demo", cli._demo)
+    monkeypatch.setattr(cli, "_run_demo", cli._run_demo)
     monkeypatch.delitem(sys.modules, "oppcore._cli._demo", raising=False)
     for name in ("one.db", "two.db"):
         result = run("demo", "--db", str(tmp_path / name))

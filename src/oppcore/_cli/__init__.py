@@ -39,7 +39,9 @@ def _zone(text: str) -> tzinfo:
     return zone
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _run_demo(args: argparse.Namespace) -> int:
+    # (Not named after the submodule: importing oppcore._cli._demo binds that name in this
+    # package, which would replace a handler of the same name.)
     from ._demo import run_demo
 
     return run_demo(db=args.db, out=sys.stdout)
@@ -76,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = _command(commands, "demo", "run the end-to-end demo on a sample pipeline",
                     "oppcore demo --db demo.db")
     demo.add_argument("--db", help="SQLite file to write (default: a temporary directory)")
-    demo.set_defaults(handler=_demo)
+    demo.set_defaults(handler=_run_demo)
 
     imp = _command(commands, "import",
                    "import a CSV, JSON or JSON Lines file into an SQLite store",
