@@ -11,6 +11,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from oppcore._errors import ImportDataError, ValidationError
+from oppcore._iso import parse_date, parse_datetime
 from oppcore._models import (
     Account,
     Channel,
@@ -82,7 +83,7 @@ class _Cells:
                 self.bad(column, "is empty")
             return None
         try:
-            d = datetime.fromisoformat(v[:-1] + "+00:00" if v.endswith("Z") else v)
+            d = parse_datetime(v)
         except ValueError:
             self.bad(column, f"invalid ISO 8601 datetime {shown(v)}")
             return None
@@ -93,7 +94,7 @@ class _Cells:
         if v is None:
             return None
         try:
-            return date.fromisoformat(v)
+            return parse_date(v)
         except ValueError:
             self.bad(column, f"invalid ISO 8601 date {shown(v)}")
             return None

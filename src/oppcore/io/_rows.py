@@ -7,7 +7,9 @@ from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
+from oppcore._checks import aware
 from oppcore._errors import ImportDataError, ValidationError
+from oppcore._iso import parse_datetime
 from oppcore._models import Account, Channel, Opportunity, Source
 from oppcore._money import CURRENCY_MINOR_UNITS, Money, to_decimal
 from oppcore._records import StageChange
@@ -46,9 +48,8 @@ def make_datetime_parser(formats: tuple[str, ...], zone: tzinfo) -> Callable[[st
                 raise ValueError(f"invalid date {shown(text)}: expected one of "
                                  f"{', '.join(formats)}")
         else:
-            iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
             try:
-                value = datetime.fromisoformat(iso)
+                value = parse_datetime(text)
             except ValueError:
                 raise ValueError(f"invalid date {shown(text)}: expected ISO 8601 such as "
                                  "2017-03-01 or 2017-03-01T10:00:00+08:00") from None
@@ -98,8 +99,8 @@ class OpportunityRows:
                 self.col[field] = found
         if missing:
             raise ImportDataError(missing)
-        if as_of is not None and (as_of.tzinfo is None or as_of.utcoffset() is None):
-            raise ValidationError("as_of must be a timezone-aware datetime", value=as_of)
+        if as_of is not None:
+            aware(as_of, "as_of")
         self.as_of = as_of
         self.parse = make_datetime_parser(mapping.date_formats, zone)
         self.stage_fold = {k.casefold(): v for k, v in mapping.stage_values.items()}
