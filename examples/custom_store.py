@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from oppcore import AuditEntry, Change, NotFoundError, Opportunity, VersionConflictError, serde
+from oppcore import AuditEntry, FeedEntry, NotFoundError, Opportunity, VersionConflictError, serde
 from oppcore.storage import (
     BaseStore,
     QueryFilter,
@@ -68,9 +68,9 @@ class JsonFileStore(BaseStore):
                 out.append(record)
         return tuple(out), False
 
-    def _changes(self, after: int, limit: int) -> tuple[Change, ...]:
+    def _changes(self, after: int, limit: int) -> tuple[FeedEntry, ...]:
         with self.lock:
-            return tuple(Change(**c) for c in self.state["changes"][after:after + limit])
+            return tuple(FeedEntry(**c) for c in self.state["changes"][after:after + limit])
 
     def _audit_trail(self, name: str, record_id: str) -> tuple[AuditEntry, ...]:
         with self.lock:

@@ -19,7 +19,7 @@ from oppcore import (
     QuoteStatus,
     Source,
     TransitionError,
-    convert,
+    convert_lead,
     mark_contacted,
     qualify,
     replay,
@@ -42,7 +42,7 @@ lead = Lead(id="L-100", name="Li Wei", captured_at=start, company="Acme Pumps",
 lead = mark_contacted(lead, at=day(1))
 lead = qualify(lead, at=day(3), qualification=Qualification(
     budget=Budget(amount=Money(amount=120_000, currency="CNY"), confirmed=True)))
-conversion = convert(lead, pipeline=pipeline, at=day(3), by="zhang")
+conversion = convert_lead(lead, pipeline=pipeline, at=day(3), by="zhang")
 deal = conversion.opportunity
 print(f"converted {conversion.lead.id} -> {deal.id} in stage {deal.stage_id!r}")
 

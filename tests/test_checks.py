@@ -138,8 +138,8 @@ def _samples() -> dict[type, Callable[[], Any]]:
         Score,
         Scorecard,
         Stage,
+        StoreWrite,
         UrgencyRule,
-        Write,
     )
 
     return {
@@ -159,7 +159,7 @@ def _samples() -> dict[type, Callable[[], Any]]:
         Stage: lambda: Stage(id="s", label="S"),
         FollowUp: lambda: FollowUp(max_days=10),
         RequireActivity: lambda: RequireActivity(kind="call"),
-        Write: lambda: Write.delete(Lead, "l", version=1),
+        StoreWrite: lambda: StoreWrite.delete(Lead, "l", version=1),
         Money: lambda: MONEY,
         Account: lambda: Account(id="a", name="A"),
         Lead: lambda: Lead(id="l", name="L", captured_at=T0),
@@ -179,7 +179,7 @@ SAMPLES = _samples()
 RESULT_MODULES = ("oppcore.analytics", "oppcore.io", "oppcore.dedupe")
 RESULTS = frozenset({"CalibrationReport", "FieldEffect", "ModelProvenance", "ReliabilityBin",
                      "WeightFit", "WinEstimate", "WinModel", "DuplicateCandidate", "Factor",
-                     "Change", "FeedEntry"})
+                     "FeedEntry"})
 
 
 def _numeric(tp: Any) -> bool:

@@ -19,7 +19,7 @@ from oppcore import (
     OpportunityService,
     SQLiteStore,
     Store,
-    Write,
+    StoreWrite,
 )
 from oppcore import io as oio
 from oppcore._cli import _commands, main
@@ -175,7 +175,7 @@ class _OtherWriter:
             self.tagged.add(record.id)
             current = self.inner.get(Opportunity, record.id)
             tagged = current.evolve(tags=current.tags | {"touched"})
-            self.inner.apply([Write.save(tagged)], audit=[AuditEntry.for_change(
+            self.inner.apply([StoreWrite.save(tagged)], audit=[AuditEntry.for_change(
                 current, tagged, action="edit", by="someone", at=current.updated_at)])
         return self.inner.save(record, audit=audit)
 

@@ -22,7 +22,7 @@ from oppcore import (
     Source,
     TransitionError,
     ValidationError,
-    convert,
+    convert_lead,
     disqualify,
     mark_contacted,
     qualify,
@@ -102,7 +102,7 @@ def test_naive_time_and_non_leads_are_validation_errors() -> None:
 def test_convert_carries_everything_over() -> None:
     q = qualified()
     at = T0 + timedelta(days=1)
-    result = convert(q, pipeline=STANDARD, at=at, by="bob")
+    result = convert_lead(q, pipeline=STANDARD, at=at, by="bob")
     assert isinstance(result, Conversion)
     opp = result.opportunity
     assert (opp.id, opp.name, opp.pipeline_id, opp.stage_id) == (
@@ -133,36 +133,36 @@ def test_convert_with_injected_ids_and_existing_account() -> None:
         return f"{kind}-{len(made)}"
 
     existing = Account(id="acc-9", name="Acme Holdings")
-    result = convert(qualified(), pipeline=Pipeline.template("simple"), at=T0 + timedelta(1),
+    result = convert_lead(qualified(), pipeline=Pipeline.template("simple"), at=T0 + timedelta(1),
                      by="bob", ids=ids, account=existing, name="Acme rollout",
                      amount=Money(amount=5000, currency="EUR"))
     assert made == ["contact", "opportunity"]
     assert result.opportunity.id == "opportunity-2" and result.contact.id == "contact-1"
     assert result.account is existing and result.opportunity.name == "Acme rollout"
     assert result.opportunity.stage_id == "prospecting"
-    again = convert(qualified(), pipeline=Pipeline.template("simple"), at=T0 + timedelta(1),
+    again = convert_lead(qualified(), pipeline=Pipeline.template("simple"), at=T0 + timedelta(1),
                     by="bob", opportunity_id="opp-fixed")
     assert again.opportunity.id == "opp-fixed" and again.account is not None
 
 
 def test_convert_without_company_has_no_account() -> None:
     q = qualify(mark_contacted(lead(company=None), at=T0), at=T0)
-    result = convert(q, pipeline=STANDARD, at=T0, by="bob")
+    result = convert_lead(q, pipeline=STANDARD, at=T0, by="bob")
     assert result.account is None and result.opportunity.name == "Ann Lee"
 
 
 @pytest.mark.parametrize("status", [LeadStatus.NEW, LeadStatus.CONTACTED])
 def test_only_qualified_leads_convert(status: LeadStatus) -> None:
     with pytest.raises(TransitionError) as info:
-        convert(lead(status=status), pipeline=STANDARD, at=T0, by="bob")
+        convert_lead(lead(status=status), pipeline=STANDARD, at=T0, by="bob")
     assert [v.code for v in info.value.violations] == ["illegal_status_move"]
 
 
 def test_convert_rejects_bad_arguments() -> None:
     with pytest.raises(ValidationError, match="by must name"):
-        convert(qualified(), pipeline=STANDARD, at=T0 + timedelta(1), by="")
+        convert_lead(qualified(), pipeline=STANDARD, at=T0 + timedelta(1), by="")
     with pytest.raises(ValidationError, match="pipeline must be a Pipeline"):
-        convert(qualified(), pipeline="standard", at=T0 + timedelta(1),  # type: ignore[arg-type]
+        convert_lead(qualified(), pipeline="standard", at=T0 + timedelta(1),  # type: ignore[arg-type]
                 by="bob")
 
 
@@ -184,7 +184,7 @@ def test_any_sequence_of_lead_moves_follows_the_lifecycle(steps: list[str]) -> N
             elif step == "disqualify":
                 nxt = disqualify(current, at=at, reason="no fit")
             else:
-                nxt = convert(current, pipeline=STANDARD, at=at, by="u").lead
+                nxt = convert_lead(current, pipeline=STANDARD, at=at, by="u").lead
         except TransitionError as exc:
             refused: tuple[object, ...] = exc.violations
             nxt = current

@@ -20,7 +20,7 @@ from oppcore import (
     Pipeline,
     StageChange,
     ValidationError,
-    convert,
+    convert_lead,
     disqualify,
     mark_contacted,
     qualify,
@@ -86,7 +86,7 @@ CALLS: dict[str, tuple[str, Callable[[object], object]]] = {
     "qualify": ("at", lambda t: qualify(
         lead_in(LeadStatus.CONTACTED), at=t)),
     "disqualify": ("at", lambda t: disqualify(LEAD, at=t, reason="spam")),
-    "convert": ("at", lambda t: convert(
+    "convert_lead": ("at", lambda t: convert_lead(
         lead_in(LeadStatus.QUALIFIED), pipeline=STANDARD, at=t, by="u")),
 }
 

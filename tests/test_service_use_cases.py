@@ -35,11 +35,11 @@ from oppcore import (
     RecordEdited,
     Rescored,
     Store,
+    StoreWrite,
     TransitionError,
     UnknownStageError,
     ValidationError,
     VersionConflictError,
-    Write,
 )
 from oppcore.scoring import BudgetRule, Scorecard, UrgencyRule
 from oppcore.testing import strategies as ost
@@ -115,7 +115,7 @@ class ConcurrentWriter:
             self.conflicts += 1
             raise
 
-    def apply(self, writes: Sequence[Write], *, audit: Sequence[AuditEntry] = ()) -> Any:
+    def apply(self, writes: Sequence[StoreWrite], *, audit: Sequence[AuditEntry] = ()) -> Any:
         for w in writes:
             if w.action == "save" and w.record is not None:
                 self._interfere(w.record)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oppcore import Lead, Opportunity, ValidationError
-from oppcore.storage import InMemoryStore, SQLiteStore, Store, Write
+from oppcore.storage import InMemoryStore, SQLiteStore, Store, StoreWrite
 from oppcore.storage._transfer import export_document, import_document
 from oppcore.testing.contract import lead, opportunity
 from oppcore.testing.strategies import leads, opportunities
@@ -38,7 +38,7 @@ def test_lone_surrogate_ids_are_validation_errors_everywhere(store: Store) -> No
     with pytest.raises(ValidationError):
         store.delete(Opportunity, bad, version=1)
     with pytest.raises(ValidationError):
-        store.apply([Write.add(opportunity("fine")), Write.add(lead(bad))])
+        store.apply([StoreWrite.add(opportunity("fine")), StoreWrite.add(lead(bad))])
     with pytest.raises(ValidationError):
         store.audit_trail(Opportunity, bad)
     for name in ("owner", "stage", "after"):

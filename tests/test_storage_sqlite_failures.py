@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from oppcore import Lead, Opportunity, SQLiteStore, StorageUnavailableError, StoreError
-from oppcore.storage import Write
+from oppcore.storage import StoreWrite
 from oppcore.testing.contract import lead, opportunity
 
 PAGE = 4096  # SQLite's default page size, used by every database these tests create
@@ -91,7 +91,8 @@ def test_a_read_only_database_refuses_every_write_and_still_reads(
             lambda: store.add(opportunity("new")),
             lambda: store.save(deal.evolve(owner="bob")),
             lambda: store.delete(Opportunity, "o001", version=deal.version),
-            lambda: store.apply([Write.add(opportunity("n1")), Write.add(opportunity("n2"))]),
+            lambda: store.apply([StoreWrite.add(opportunity("n1")),
+                                 StoreWrite.add(opportunity("n2"))]),
             lambda: store.bulk_add([opportunity("b1"), opportunity("b2")]),
         ]
         for write in writes:

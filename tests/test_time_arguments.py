@@ -73,7 +73,7 @@ BAD_TIMES = {
 PIPELINE = Pipeline.template("standard")
 LEAD = Lead(id="l1", name="Li", company="Acme", captured_at=T0, status=LeadStatus.QUALIFIED)
 SKIPPING = attrs.evolve(PIPELINE, policy=TransitionPolicy(allow_skip=True))
-DEAL = oppcore.convert(LEAD, pipeline=PIPELINE, at=T0, by="u",
+DEAL = oppcore.convert_lead(LEAD, pipeline=PIPELINE, at=T0, by="u",
                        amount=Money.of("100", "CNY")).opportunity
 CARD = Scorecard.default()
 
@@ -129,7 +129,8 @@ CALLS: dict[str, Callable[[datetime, Path], Any]] = {
                                                                   reason="price"),
     "oppcore.Pipeline.is_stale": lambda t, _: PIPELINE.is_stale(DEAL, now=t),
     "oppcore.Pipeline.next_follow_up": lambda t, _: PIPELINE.next_follow_up(DEAL, now=t),
-    "oppcore.convert": lambda t, _: oppcore.convert(LEAD, pipeline=PIPELINE, at=t, by="u"),
+    "oppcore.convert_lead": lambda t, _: oppcore.convert_lead(LEAD, pipeline=PIPELINE, at=t,
+                                                              by="u"),
     "oppcore.disqualify": lambda t, _: oppcore.disqualify(LEAD, at=t, reason="no"),
     "oppcore.mark_contacted": lambda t, _: oppcore.mark_contacted(
         Lead(id="n", name="n", captured_at=T0), at=t),

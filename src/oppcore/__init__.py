@@ -103,7 +103,7 @@ from .pipeline import (
     StageKind,
     TransitionPolicy,
     Violation,
-    convert,
+    convert_lead,
     disqualify,
     mark_contacted,
     qualify,
@@ -143,13 +143,13 @@ from .scoring import (
 )
 from .storage import (
     AuditEntry,
-    Change,
+    FeedEntry,
     FieldChange,
     InMemoryStore,
-    Page,
+    QueryPage,
     SQLiteStore,
     Store,
-    Write,
+    StoreWrite,
     diff_fields,
     export_document,
     import_document,
@@ -227,7 +227,7 @@ __all__ = [
     "StageKind",
     "TransitionPolicy",
     "Violation",
-    "convert",
+    "convert_lead",
     "disqualify",
     "mark_contacted",
     "qualify",
@@ -272,16 +272,16 @@ __all__ = [
     # storage, audit and permissions
     "AllowAll",
     "AuditEntry",
-    "Change",
+    "FeedEntry",
     "FieldChange",
     "InMemoryStore",
     "OwnerTeamPolicy",
-    "Page",
+    "QueryPage",
     "Permission",
     "Policy",
     "SQLiteStore",
     "Store",
-    "Write",
+    "StoreWrite",
     "diff_fields",
     "export_document",
     "import_document",
@@ -317,6 +317,11 @@ _publish(__name__, globals(), __all__)
 # tests/test_public_api.py checks that every entry warns, names its replacement and resolves
 # to the object that replacement names.
 _DEPRECATED: typing.Final[dict[str, tuple[str, object]]] = {
+    # 0.1: generic names that said too little
+    "convert": ("oppcore.convert_lead", convert_lead),
+    "Change": ("oppcore.FeedEntry", FeedEntry),
+    "Page": ("oppcore.QueryPage", QueryPage),
+    "Write": ("oppcore.StoreWrite", StoreWrite),
     # 0.1: the merge of two duplicate records has a name that says so
     "merge": ("oppcore.merge_records", merge_records),
     # 0.1: match keys and the parts of a duplicate result live in oppcore.dedupe

@@ -6,8 +6,8 @@ from datetime import date, datetime
 from oppcore._models import Lead, LeadStatus
 from oppcore._money import Money
 from oppcore._qualification import Qualification
-from oppcore.pipeline import convert, disqualify, mark_contacted, qualify
-from oppcore.storage import Write
+from oppcore.pipeline import convert_lead, disqualify, mark_contacted, qualify
+from oppcore.storage import StoreWrite
 
 from ._base import ServiceBase, entry
 from ._events import (
@@ -152,13 +152,13 @@ class LeadUseCases(ServiceBase):
             if lead.status is LeadStatus.CONVERTED and lead.opportunity_id:
                 return ()
             now = self._now()
-            done = convert(lead, pipeline=pipeline, at=now, by=by,
+            done = convert_lead(lead, pipeline=pipeline, at=now, by=by,
                            opportunity_id=opportunity_id, amount=amount,
                            expected_close=expected_close)
             opp = done.opportunity
             self._authorise(by, Permission.CREATE, opp)
             self._store.apply(
-                [Write.save(done.lead), Write.add(opp)],
+                [StoreWrite.save(done.lead), StoreWrite.add(opp)],
                 audit=[entry(lead, done.lead, "convert", by, now, note=f"into {opp.id}"),
                        entry(None, opp, "create", by, now, note=f"from lead {lead.id}")])
             return (OpportunityCreated(opportunity_id=opp.id, pipeline_id=opp.pipeline_id,

@@ -9,7 +9,7 @@ import attrs
 from oppcore._errors import ValidationError
 from oppcore._models import Lead, Opportunity
 from oppcore.dedupe._merging import Prefer, merge_records
-from oppcore.storage import Write
+from oppcore.storage import StoreWrite
 
 from ._base import ServiceBase, entry
 from ._events import (
@@ -120,7 +120,7 @@ class RecordUseCases(ServiceBase):
         new = self._check_new(record)
         self._authorise(by, Permission.CREATE, new)
         now = self._now()
-        self._store.apply([Write.add(new)], audit=[entry(None, new, "create", by, now)])
+        self._store.apply([StoreWrite.add(new)], audit=[entry(None, new, "create", by, now)])
         return (_created(new, now, by),)
 
     def create_many(self, records: Iterable[Lead | Opportunity], *, by: str,
@@ -163,7 +163,7 @@ class RecordUseCases(ServiceBase):
         for record in batch:
             self._authorise(by, Permission.CREATE, record)
         now = self._now()
-        self._store.apply([Write.add(r) for r in batch],
+        self._store.apply([StoreWrite.add(r) for r in batch],
                           audit=[entry(None, r, "create", by, now) for r in batch])
         return [_created(r, now, by) for r in batch]
 
@@ -261,7 +261,7 @@ class RecordUseCases(ServiceBase):
                      entry(survivor, merged, "merge", by, now, note=note)]
             self._store.apply(
                 # delete first: the survivor may take over the other's uniqueness keys
-                [Write.delete(kind, other.id, version=other.version), Write.save(merged)],
+                [StoreWrite.delete(kind, other.id, version=other.version), StoreWrite.save(merged)],
                 audit=audit)
             return (RecordsMerged(kind=audit[1].kind, survivor_id=survivor.id,
                                   merged_ids=(other.id,),

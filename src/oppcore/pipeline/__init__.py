@@ -6,7 +6,7 @@ Everything public here is re-exported from :mod:`oppcore`; import it from there.
 from oppcore._public import publish as _publish
 
 from ._history import replay, stage_entered_at, time_in_stage
-from ._leads import Conversion, IdFactory, convert, disqualify, mark_contacted, qualify
+from ._leads import Conversion, IdFactory, convert_lead, disqualify, mark_contacted, qualify
 from ._pipeline import Pipeline
 from ._requirements import (
     Guard,
@@ -44,7 +44,7 @@ __all__ = [
     "TransitionPolicy",
     "UnknownStageError",
     "Violation",
-    "convert",
+    "convert_lead",
     "disqualify",
     "mark_contacted",
     "qualify",

@@ -29,7 +29,7 @@ from oppcore._records import StageChange
 from ._pipeline import Pipeline
 from ._requirements import Violation
 
-__all__ = ["Conversion", "IdFactory", "convert", "disqualify", "mark_contacted", "qualify"]
+__all__ = ["Conversion", "IdFactory", "convert_lead", "disqualify", "mark_contacted", "qualify"]
 
 IdFactory = Callable[[str, Lead], str]
 """Makes the id of a new record: called with the kind (``"opportunity"``, ``"account"``,
@@ -145,7 +145,7 @@ def _default_id(kind: str, lead: Lead) -> str:
     return f"{lead.id}-{short}"
 
 
-def convert(lead: Lead, *, pipeline: Pipeline, at: datetime, by: str,
+def convert_lead(lead: Lead, *, pipeline: Pipeline, at: datetime, by: str,
             opportunity_id: str | None = None, ids: IdFactory | None = None,
             name: str | None = None, account: Account | None = None,
             amount: Money | None = None, expected_close: date | None = None) -> Conversion:

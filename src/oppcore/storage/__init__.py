@@ -21,7 +21,7 @@ from ._audit import AuditEntry, FieldChange, diff_fields
 from ._base import BaseStore
 from ._memory import InMemoryStore
 from ._plan import BatchPlan, PlannedWrite, Stored, plan_batch
-from ._protocol import Change, Page, Store, Write
+from ._protocol import FeedEntry, QueryPage, Store, StoreWrite
 from ._sqlite import SQLiteStore
 from ._transfer import export_document, import_document
 
@@ -38,13 +38,13 @@ __all__ = [
     "unique_keys",
     # the protocol, stores, audit
     "AuditEntry",
-    "Change",
+    "FeedEntry",
     "FieldChange",
     "InMemoryStore",
-    "Page",
+    "QueryPage",
     "SQLiteStore",
     "Store",
-    "Write",
+    "StoreWrite",
     "diff_fields",
     "export_document",
     "import_document",
@@ -53,8 +53,13 @@ __all__ = [
 _publish(__name__, globals(), __all__)
 
 # 0.1: permissions are not a storage concern; the policies moved beside the service.
-_DEPRECATED = {name: (f"oppcore.{name}", None)
-               for name in ("AllowAll", "OwnerTeamPolicy", "Permission", "Policy")}
+_DEPRECATED: dict[str, tuple[str, object]] = {
+    name: (f"oppcore.{name}", None)
+    for name in ("AllowAll", "OwnerTeamPolicy", "Permission", "Policy")}
+# 0.1: generic names that said too little
+_DEPRECATED.update({"Change": ("oppcore.storage.FeedEntry", FeedEntry),
+                    "Page": ("oppcore.storage.QueryPage", QueryPage),
+                    "Write": ("oppcore.storage.StoreWrite", StoreWrite)})
 
 if not _typing.TYPE_CHECKING:
     __getattr__ = _deprecated_names(__name__, _DEPRECATED)

@@ -15,7 +15,7 @@ from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
 from ._audit import AuditEntry
-from ._protocol import Kind, Record, Write, check_unicode, kind_name
+from ._protocol import Kind, Record, StoreWrite, check_unicode, kind_name
 
 __all__ = ["QueryFilter", "check_batch", "check_feed", "micros"]
 
@@ -37,20 +37,20 @@ def check_feed(after: object, limit: object) -> tuple[int, int]:
 
 
 def check_batch(writes: object, audit: Sequence[AuditEntry]) -> tuple[
-    tuple[Write, ...], tuple[AuditEntry, ...]
+    tuple[StoreWrite, ...], tuple[AuditEntry, ...]
 ]:
     """Return the batch as tuples after checking its element types.
 
     Raises:
-        ValidationError: A write is not a :class:`Write` or an entry not an
+        ValidationError: A write is not a :class:`StoreWrite` or an entry not an
             :class:`AuditEntry`.
     """
     if not isinstance(writes, (list, tuple)):
         raise ValidationError("writes must be a sequence of Write values", field="writes",
                               value=writes)
     for w in writes:
-        if not isinstance(w, Write):
-            raise ValidationError(f"expected a Write, got {type(w).__name__}", field="writes",
+        if not isinstance(w, StoreWrite):
+            raise ValidationError(f"expected a StoreWrite, got {type(w).__name__}", field="writes",
                                   value=w)
     if isinstance(audit, AuditEntry):
         audit = (audit,)

@@ -14,7 +14,7 @@ from oppcore._errors import ValidationError
 
 from ._arguments import QueryFilter, check_batch, check_feed
 from ._audit import AuditEntry
-from ._protocol import Change, Kind, Page, R, Record, Write, check_id, kind_name
+from ._protocol import FeedEntry, Kind, QueryPage, R, Record, StoreWrite, check_id, kind_name
 
 __all__ = ["BaseStore"]
 
@@ -36,7 +36,7 @@ class BaseStore:
     * ``_query(f) -> (records, more)``: up to ``f.limit`` records of ``f.kind`` with
       ``id > f.after`` matching the filters (:meth:`QueryFilter.matches` tells), in
       ascending code-point id order, and whether more follow.
-    * ``_changes(after, limit) -> tuple[Change, ...]``: history-feed entries with
+    * ``_changes(after, limit) -> tuple[FeedEntry, ...]``: history-feed entries with
       ``seq > after``, oldest first.
     * ``_audit_trail(name, record_id) -> tuple[AuditEntry, ...]``: one record's audit
       entries, oldest first.
@@ -53,7 +53,7 @@ class BaseStore:
         raise NotImplementedError(f"{type(self).__name__} must implement _get")
 
     def _apply(
-        self, writes: tuple[Write, ...], entries: tuple[AuditEntry, ...]
+        self, writes: tuple[StoreWrite, ...], entries: tuple[AuditEntry, ...]
     ) -> tuple[Record | None, ...]:
         """Apply a checked batch atomically (see the class documentation)."""
         raise NotImplementedError(f"{type(self).__name__} must implement _apply")
@@ -62,7 +62,7 @@ class BaseStore:
         """Return up to ``f.limit`` matching records after ``f.after``, and if more follow."""
         raise NotImplementedError(f"{type(self).__name__} must implement _query")
 
-    def _changes(self, after: int, limit: int) -> tuple[Change, ...]:
+    def _changes(self, after: int, limit: int) -> tuple[FeedEntry, ...]:
         """Return the history-feed entries after ``after``."""
         raise NotImplementedError(f"{type(self).__name__} must implement _changes")
 
@@ -83,7 +83,7 @@ class BaseStore:
         return cast(R, self._get(kind, name, check_id(record_id)))
 
     def apply(
-        self, writes: Sequence[Write], *, audit: Sequence[AuditEntry] = ()
+        self, writes: Sequence[StoreWrite], *, audit: Sequence[AuditEntry] = ()
     ) -> tuple[Record | None, ...]:
         """Apply ``writes`` in order, atomically, and append ``audit``; return what was stored.
 
@@ -109,7 +109,7 @@ class BaseStore:
         updated_since: datetime | None = None,
         after: str | None = None,
         limit: int = 100,
-    ) -> Page[R]:
+    ) -> QueryPage[R]:
         """Return one page of matching records in ascending id order (see the protocol).
 
         Raises:
@@ -120,9 +120,9 @@ class BaseStore:
                               limit=limit)
         items, more = self._query(f)
         page = cast(tuple[R, ...], items)
-        return Page(items=page, next_after=page[-1].id if more and page else None)
+        return QueryPage(items=page, next_after=page[-1].id if more and page else None)
 
-    def changes(self, *, after: int = 0, limit: int = 1000) -> tuple[Change, ...]:
+    def changes(self, *, after: int = 0, limit: int = 1000) -> tuple[FeedEntry, ...]:
         """Return up to ``limit`` history-feed entries with ``seq > after``, in order.
 
         Raises:
@@ -145,7 +145,7 @@ class BaseStore:
             DuplicateError: The id or a uniqueness key is taken.
             ValidationError: ``record`` is not a lead or an opportunity.
         """
-        return cast(R, self.apply((Write.add(record),), audit=_one(audit))[0])
+        return cast(R, self.apply((StoreWrite.add(record),), audit=_one(audit))[0])
 
     def save(self, record: R, *, audit: AuditEntry | None = None) -> R:
         """Replace a record if the stored version is ``record.version``; return it, version+1.
@@ -155,7 +155,7 @@ class BaseStore:
             VersionConflictError: The stored version differs; nothing was written.
             DuplicateError: The new value takes another record's uniqueness key.
         """
-        return cast(R, self.apply((Write.save(record),), audit=_one(audit))[0])
+        return cast(R, self.apply((StoreWrite.save(record),), audit=_one(audit))[0])
 
     def delete(
         self, kind: Kind, record_id: str, *, version: int, audit: AuditEntry | None = None
@@ -166,7 +166,7 @@ class BaseStore:
             NotFoundError: No such record.
             VersionConflictError: The stored version differs; nothing was deleted.
         """
-        self.apply((Write.delete(kind, record_id, version=version),), audit=_one(audit))
+        self.apply((StoreWrite.delete(kind, record_id, version=version),), audit=_one(audit))
 
     def bulk_add(self, records: Iterable[Record], *, batch_size: int = 1000) -> int:
         """Add many new records, ``batch_size`` per atomic batch; return how many were added.
@@ -183,9 +183,9 @@ class BaseStore:
             raise ValidationError("batch_size must be a positive int", field="batch_size",
                                   value=batch_size)
         total = 0
-        batch: list[Write] = []
+        batch: list[StoreWrite] = []
         for record in records:
-            batch.append(Write.add(record))
+            batch.append(StoreWrite.add(record))
             if len(batch) == batch_size:
                 total += len(self.apply(batch))
                 batch = []

@@ -9,7 +9,7 @@ from ._arguments import QueryFilter
 from ._audit import AuditEntry
 from ._base import BaseStore
 from ._plan import BatchPlan, Stored, plan_batch
-from ._protocol import Change, Kind, Record, Write, kind_name
+from ._protocol import FeedEntry, Kind, Record, StoreWrite, kind_name
 
 __all__ = ["InMemoryStore"]
 
@@ -28,7 +28,7 @@ class InMemoryStore(BaseStore):
         self._records: dict[str, dict[str, Record]] = {"lead": {}, "opportunity": {}}
         self._keys: dict[tuple[str, str, str], str] = {}
         self._tombstones: dict[tuple[str, str], int] = {}
-        self._changes_list: list[Change] = []
+        self._changes_list: list[FeedEntry] = []
         self._audit: dict[tuple[str, str], list[AuditEntry]] = {}
         self._tx = 0
 
@@ -43,7 +43,7 @@ class InMemoryStore(BaseStore):
             raise NotFoundError(name, record_id) from None
 
     def _apply(
-        self, writes: tuple[Write, ...], entries: tuple[AuditEntry, ...]
+        self, writes: tuple[StoreWrite, ...], entries: tuple[AuditEntry, ...]
     ) -> tuple[Record | None, ...]:
         with self._lock:
             # Plan first (every check, against the state as the batch goes); touch the real
@@ -90,7 +90,7 @@ class InMemoryStore(BaseStore):
                     items.append(record)
         return tuple(items), False
 
-    def _changes(self, after: int, limit: int) -> tuple[Change, ...]:
+    def _changes(self, after: int, limit: int) -> tuple[FeedEntry, ...]:
         with self._lock:
             return tuple(self._changes_list[after:after + limit])  # seq n is at index n - 1
 

@@ -13,7 +13,7 @@ from oppcore._errors import DuplicateError, NotFoundError, VersionConflictError
 from oppcore._identity import unique_keys
 
 from ._audit import AuditEntry
-from ._protocol import Change, Record, Write, kind_name
+from ._protocol import FeedEntry, Record, StoreWrite, kind_name
 
 __all__ = ["ACTIONS", "BatchPlan", "FeedAction", "PlannedWrite", "Stored", "plan_batch"]
 
@@ -66,9 +66,9 @@ class BatchPlan(NamedTuple):
         """What ``apply`` returns: each stored value, ``None`` for a delete."""
         return tuple(w.record for w in self.writes)
 
-    def feed(self, *, tx: int, first_seq: int) -> tuple[Change, ...]:
+    def feed(self, *, tx: int, first_seq: int) -> tuple[FeedEntry, ...]:
         """The history-feed entries of the batch, numbered from ``first_seq`` in ``tx``."""
-        return tuple(Change(seq=first_seq + i, tx=tx, kind=w.kind, record_id=w.record_id,
+        return tuple(FeedEntry(seq=first_seq + i, tx=tx, kind=w.kind, record_id=w.record_id,
                             action=w.action, version=w.version)
                      for i, w in enumerate(self.writes))
 
@@ -77,7 +77,7 @@ _MISSING: Any = object()
 
 
 def plan_batch(
-    writes: Iterable[Write],
+    writes: Iterable[StoreWrite],
     audit: Sequence[AuditEntry] = (),
     *,
     stored: Callable[[str, str], Stored | None],

@@ -25,7 +25,7 @@ Error contract (the conformance kit in :mod:`oppcore.testing` checks every line)
 * ``query`` returns records in ascending ``id`` order (code-point order) with keyset paging:
   pass the previous page's ``next_after``. A record that exists and matches the filters for
   the whole paging run is returned exactly once, whatever other writers do meanwhile.
-* ``changes`` is the append-only history feed: one :class:`Change` per written record, in
+* ``changes`` is the append-only history feed: one :class:`FeedEntry` per written record, in
   one global order (``seq`` increasing); the changes of one transaction are contiguous.
 * ``audit_trail`` returns the :class:`~oppcore.AuditEntry` values written with a record's
   writes, oldest first; they survive the record's deletion. A store records exactly the
@@ -51,7 +51,7 @@ from oppcore._models import Lead, Opportunity, kind_name, record_class
 
 from ._audit import AuditEntry
 
-__all__ = ["Change", "Kind", "Page", "R", "Record", "Store", "Write", "check_id",
+__all__ = ["FeedEntry", "Kind", "QueryPage", "R", "Record", "Store", "StoreWrite", "check_id",
            "check_unicode", "kind_name", "record_class"]
 
 Record = Lead | Opportunity
@@ -101,7 +101,7 @@ def _check_version(value: object) -> int:
 
 
 @attrs.frozen(kw_only=True)
-class Write:
+class StoreWrite:
     """One write of a batch passed to :meth:`Store.apply`.
 
     Build one with :meth:`add`, :meth:`save` or :meth:`delete` rather than directly.
@@ -124,13 +124,13 @@ class Write:
     def __attrs_post_init__(self) -> None:
         if self.action not in ("add", "save", "delete"):
             raise ValidationError(f"must be 'add', 'save' or 'delete', got {self.action!r}",
-                                  model="Write", field="action", value=self.action)
+                                  model="StoreWrite", field="action", value=self.action)
         kind_name(self.kind)
         check_id(self.record_id)
         check_bounds(self)
 
     @classmethod
-    def add(cls, record: Record) -> "Write":
+    def add(cls, record: Record) -> "StoreWrite":
         """Return a write that adds ``record``.
 
         Raises:
@@ -141,7 +141,7 @@ class Write:
         return cls(action="add", kind=kind, record_id=check_id(record.id), record=record)
 
     @classmethod
-    def save(cls, record: Record) -> "Write":
+    def save(cls, record: Record) -> "StoreWrite":
         """Return a write that saves ``record`` if the store still holds ``record.version``.
 
         Raises:
@@ -153,7 +153,7 @@ class Write:
                    version=record.version)
 
     @classmethod
-    def delete(cls, kind: Kind, record_id: str, *, version: int) -> "Write":
+    def delete(cls, kind: Kind, record_id: str, *, version: int) -> "StoreWrite":
         """Return a write that deletes a record if the store still holds ``version``.
 
         Raises:
@@ -176,7 +176,7 @@ def _record_kind(record: object) -> Kind:
 
 
 @attrs.frozen(kw_only=True)
-class Change:
+class FeedEntry:
     """One entry of a store's append-only history feed.
 
     Attributes:
@@ -197,7 +197,7 @@ class Change:
 
 
 @attrs.frozen(kw_only=True)
-class Page(Generic[R]):
+class QueryPage(Generic[R]):
     """One page of a query.
 
     Attributes:
@@ -256,7 +256,7 @@ class Store(Protocol):
         ...
 
     def apply(
-        self, writes: Sequence[Write], *, audit: Sequence[AuditEntry] = ()
+        self, writes: Sequence[StoreWrite], *, audit: Sequence[AuditEntry] = ()
     ) -> tuple[Record | None, ...]:
         """Apply ``writes`` in order, atomically, and append ``audit``; return what was stored.
 
@@ -280,7 +280,7 @@ class Store(Protocol):
         updated_since: datetime | None = None,
         after: str | None = None,
         limit: int = 100,
-    ) -> Page[R]:
+    ) -> QueryPage[R]:
         """Return one page of records matching every filter given, in ascending id order.
 
         Args:
@@ -299,7 +299,7 @@ class Store(Protocol):
         """
         ...
 
-    def changes(self, *, after: int = 0, limit: int = 1000) -> tuple[Change, ...]:
+    def changes(self, *, after: int = 0, limit: int = 1000) -> tuple[FeedEntry, ...]:
         """Return up to ``limit`` history-feed entries with ``seq > after``, in order."""
         ...
 

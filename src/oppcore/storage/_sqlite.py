@@ -34,7 +34,7 @@ from ._arguments import QueryFilter, micros
 from ._audit import AuditEntry
 from ._base import BaseStore
 from ._plan import FeedAction, plan_batch
-from ._protocol import Change, Kind, Record, Write, kind_name
+from ._protocol import FeedEntry, Kind, Record, StoreWrite, kind_name
 from ._sqlite_backup import copy_database
 from ._sqlite_conn import Connections
 from ._sqlite_guard import OperationGuard, classify, guarded
@@ -245,11 +245,11 @@ class SQLiteStore(BaseStore):
         return items, len(rows) > f.limit
 
     @guarded("changes")
-    def _changes(self, after: int, limit: int) -> tuple[Change, ...]:
+    def _changes(self, after: int, limit: int) -> tuple[FeedEntry, ...]:
         rows = self._conn().execute(
             "SELECT seq, tx, kind, record_id, action, version FROM changes WHERE seq > ? "
             "ORDER BY seq LIMIT ?", (after, limit)).fetchall()
-        return tuple(Change(seq=r[0], tx=r[1], kind=r[2], record_id=r[3], action=r[4],
+        return tuple(FeedEntry(seq=r[0], tx=r[1], kind=r[2], record_id=r[3], action=r[4],
                             version=r[5]) for r in rows)
 
     @guarded("audit_trail")
@@ -262,7 +262,7 @@ class SQLiteStore(BaseStore):
     # --- writes --------------------------------------------------------------------------
 
     def _apply(
-        self, writes: tuple[Write, ...], entries: tuple[AuditEntry, ...]
+        self, writes: tuple[StoreWrite, ...], entries: tuple[AuditEntry, ...]
     ) -> tuple[Record | None, ...]:
         audit_rows = [(e.kind, e.record_id, serde.dumps(e)) for e in entries]
 
@@ -317,7 +317,7 @@ class SQLiteStore(BaseStore):
     @guarded("bulk_add", write=True,
              rolled_back="this batch was rolled back; the batches before it stay stored")
     def _bulk_batch(self, batch: list[Record]) -> int:
-        writes = [Write.add(r) for r in batch]  # type-checks every value first
+        writes = [StoreWrite.add(r) for r in batch]  # type-checks every value first
         by_kind: dict[str, list[Record]] = {"lead": [], "opportunity": []}
         for w in writes:
             by_kind[kind_name(w.kind)].append(cast(Record, w.record))

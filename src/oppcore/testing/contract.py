@@ -35,7 +35,7 @@ from oppcore._errors import (
 )
 from oppcore._models import Account, Lead, Opportunity
 from oppcore.storage._audit import AuditEntry
-from oppcore.storage._protocol import Store, Write
+from oppcore.storage._protocol import Store, StoreWrite
 
 from ._workloads import T0, lead, machine_for, opportunity, run_compare_and_set
 
@@ -278,8 +278,8 @@ class StoreContract:
         entry = AuditEntry.for_change(a, a.evolve(name="x"), action="edit", by="u", at=T0)
         with pytest.raises(VersionConflictError):
             store.apply(
-                [Write.add(opportunity("c")), Write.save(a.evolve(name="x")),
-                 Write.save(b.evolve(version=1))],
+                [StoreWrite.add(opportunity("c")), StoreWrite.save(a.evolve(name="x")),
+                 StoreWrite.save(b.evolve(version=1))],
                 audit=[entry],
             )
         assert store.get(Opportunity, "a") == a
@@ -292,16 +292,17 @@ class StoreContract:
     def test_batch_with_a_duplicate_member_writes_nothing(self, store: Store) -> None:
         store.add(lead("l1", email="x@example.com"))
         with pytest.raises(DuplicateError):
-            store.apply([Write.add(lead("l2")), Write.add(lead("l3", email="X@example.com"))])
+            store.apply([StoreWrite.add(lead("l2")),
+                         StoreWrite.add(lead("l3", email="X@example.com"))])
         with pytest.raises(NotFoundError):
             store.get(Lead, "l2")
 
     def test_batch_writes_see_earlier_writes(self, store: Store) -> None:
         results = store.apply([
-            Write.add(opportunity("a")),
-            Write.save(opportunity("a", name="renamed", version=1)),
-            Write.add(lead("l1")),
-            Write.delete(Lead, "l1", version=1),
+            StoreWrite.add(opportunity("a")),
+            StoreWrite.save(opportunity("a", name="renamed", version=1)),
+            StoreWrite.add(lead("l1")),
+            StoreWrite.delete(Lead, "l1", version=1),
         ])
         assert [r.version if r else None for r in results] == [1, 2, 1, None]
         assert store.get(Opportunity, "a").name == "renamed"
@@ -348,7 +349,7 @@ class StoreContract:
         def worker(t: int) -> None:
             start.wait()
             for b in range(batches):
-                store.apply([Write.add(opportunity(f"t{t}-b{b}-r{r}")) for r in range(size)])
+                store.apply([StoreWrite.add(opportunity(f"t{t}-b{b}-r{r}")) for r in range(size)])
 
         pool = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
         for th in pool:
