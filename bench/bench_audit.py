@@ -85,13 +85,25 @@ def best_ms(fn: Callable[[], object], repeats: int = 5) -> float:
     return min(out) * 1e3
 
 
-def breakdown(store: SQLiteStore, pipeline: Pipeline, deal_id: str) -> dict[str, float]:
-    """Time the parts of one move on the deal as it is now (best of 5, ms)."""
+def breakdown(service: OpportunityService, store: SQLiteStore, pipeline: Pipeline,
+              deal_id: str) -> dict[str, float]:
+    """Time one whole move and its parts on the deal as it is now (best of 5, ms).
+
+    The whole move runs through the service (5 more moves, not counted in the audit
+    figures); "rest" is what the parts do not cover: the store's version check and SQLite
+    I/O, re-validating the record it returns, the service's own work.
+    """
     opp = store.get(Opportunity, deal_id)
     target = STAGES[0] if opp.stage_id == STAGES[1] else STAGES[1]
     at = T0 + timedelta(days=3650)
     moved = pipeline.advance(opp, target, at=at, by="ann")
-    return {
+    whole = []
+    for _ in range(5):
+        current = store.get(Opportunity, deal_id).stage_id
+        t = time.perf_counter()
+        service.move_stage(deal_id, STAGES[0] if current == STAGES[1] else STAGES[1], by="ann")
+        whole.append(time.perf_counter() - t)
+    parts = {
         "load": best_ms(lambda: store.get(Opportunity, deal_id)),
         "transition": best_ms(lambda: pipeline.advance(opp, target, at=at, by="ann")),
         "record row": best_ms(lambda: json.dumps(serde.unstructure(moved), ensure_ascii=False,
@@ -99,6 +111,8 @@ def breakdown(store: SQLiteStore, pipeline: Pipeline, deal_id: str) -> dict[str,
         "audit entry": best_ms(lambda: serde.dumps(AuditEntry.for_change(
             opp, moved, action="move", by="ann", at=at))),
     }
+    parts["rest"] = max(0.0, min(whole) * 1e3 - sum(parts.values()))
+    return {"whole move": min(whole) * 1e3, **parts}
 
 
 def show_breakdown(label: str, parts: dict[str, float]) -> None:
@@ -116,17 +130,22 @@ def bench_moves(tmp: Path, n: int, window: int, sync: str) -> None:
                               stage_id=STAGES[0], created_at=T0, owner="ann"))
         rows0, bytes0 = audit_bytes(path, deal_id)
         times: list[float] = []
-        start_parts: dict[str, float] = {}
-        for i in range(n):
-            if i == window:
-                start_parts = breakdown(store, pipeline, deal_id)
-            target = STAGES[(i + 1) % 2]
+        current = STAGES[0]
+        for _ in range(n):
+            target = STAGES[0] if current == STAGES[1] else STAGES[1]
             t = time.perf_counter()
             service.move_stage(deal_id, target, by="ann")
             times.append(time.perf_counter() - t)
-        end_parts = breakdown(store, pipeline, deal_id)
+            current = target
+            if len(times) == window:  # time the parts; leave its moves out of the figures
+                rows_w, bytes_w = audit_bytes(path, deal_id)
+                start_parts = breakdown(service, store, pipeline, deal_id)
+                rows_w2, bytes_w2 = audit_bytes(path, deal_id)
+                rows0, bytes0 = rows0 + rows_w2 - rows_w, bytes0 + bytes_w2 - bytes_w
+                current = store.get(Opportunity, deal_id).stage_id
+        rows, size = audit_bytes(path, deal_id)
+        end_parts = breakdown(service, store, pipeline, deal_id)
         record_bytes = len(serde.dumps(store.get(Opportunity, deal_id)).encode())
-    rows, size = audit_bytes(path, deal_id)
     moves, moved_bytes = rows - rows0, size - bytes0
     first, last = mean_ms(times[:window]), mean_ms(times[-window:])
     print(f"{n:,} stage moves on one deal (SQLiteStore, synchronous={sync}):")
@@ -136,7 +155,7 @@ def bench_moves(tmp: Path, n: int, window: int, sync: str) -> None:
           f"{moved_bytes / 1e6:,.1f} MB in all")
     print(f"  record at the end: {record_bytes / 1e3:,.0f} KB; database "
           f"{db_size(path) / 1e6:,.1f} MB")
-    show_breakdown(f"after {window} moves", start_parts)
+    show_breakdown(f"after {window} moves", start_parts)  # (best of 5)
     show_breakdown(f"after {n} moves", end_parts)
 
 
