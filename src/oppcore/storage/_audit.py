@@ -18,6 +18,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from oppcore import serde
+from oppcore._checks import aware
 from oppcore._errors import ValidationError
 from oppcore._models import Lead, Opportunity
 
@@ -196,9 +197,7 @@ class AuditEntry:
             if not isinstance(value, str) or not value.strip():
                 raise ValidationError("must be a non-blank string", model="AuditEntry",
                                       field=name, value=value)
-        if not isinstance(self.at, datetime) or self.at.utcoffset() is None:
-            raise ValidationError("must be a timezone-aware datetime", model="AuditEntry",
-                                  field="at", value=self.at)
+        aware(self.at, "at", model="AuditEntry")
         if self.note is not None and not isinstance(self.note, str):
             raise ValidationError("must be a string or None", model="AuditEntry",
                                   field="note", value=self.note)
