@@ -18,7 +18,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from oppcore import serde
-from oppcore._checks import aware
+from oppcore._checks import COUNT, aware, in_bounds
 from oppcore._errors import ValidationError
 from oppcore._models import Lead, Opportunity
 
@@ -86,7 +86,7 @@ class FieldChange:
 
     field: str
     op: Op = "set"
-    index: int | None = None
+    index: int | None = attrs.field(default=None, metadata=in_bounds(COUNT))
     old: Any
     new: Any
 

@@ -15,7 +15,7 @@ real deals carry (up to 10**12 in the currency's minor unit); datetimes are time
 with a mix of offsets. Requires ``hypothesis`` (a test dependency, not a runtime one).
 """
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -51,6 +51,7 @@ __all__ = [
     "accounts",
     "activities",
     "aware_datetimes",
+    "naive_datetimes",
     "budgets",
     "competitions",
     "contacts",
@@ -126,6 +127,54 @@ def aware_datetimes(
 ) -> st.SearchStrategy[datetime]:
     """Timezone-aware datetimes (UTC and a few real offsets, microseconds included)."""
     return st.datetimes(min_value=min_value, max_value=max_value, timezones=_OFFSETS)
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that gives no UTC offset: a datetime using it is naive by Python's rule."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
+    def __repr__(self) -> str:
+        return "NoOffset()"
+
+
+class _BrokenOffset(tzinfo):
+    """A tzinfo whose ``utcoffset()`` raises (a host's broken zone)."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        raise RuntimeError("this tzinfo cannot tell its offset")
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        raise RuntimeError("this tzinfo cannot tell its offset")
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
+    def __repr__(self) -> str:
+        return "BrokenOffset()"
+
+
+def naive_datetimes(
+    *, min_value: datetime = datetime(2015, 1, 1), max_value: datetime = datetime(2035, 1, 1)
+) -> st.SearchStrategy[datetime]:
+    """Datetimes that are not timezone-aware, of every kind oppcore must refuse.
+
+    Plain naive datetimes, datetimes whose tzinfo gives no offset (naive by Python's own
+    definition), and datetimes whose tzinfo raises: a function taking a time must refuse
+    each with ``ValidationError``. Use it to prove your own boundaries (a store's
+    ``updated_since``, a plugin's ``now``).
+    """
+    base = st.datetimes(min_value=min_value, max_value=max_value)
+    return st.one_of(base,
+                     base.map(lambda d: d.replace(tzinfo=_NoOffset())),
+                     base.map(lambda d: d.replace(tzinfo=_BrokenOffset())))
 
 
 def dates() -> st.SearchStrategy[date]:
