@@ -23,7 +23,8 @@ breakdown says how much.
 
 Only public API is used, so the same file measures older releases (run it with another
 checkout's interpreter). Run: ``.venv/bin/python bench/bench_audit.py [--quick] [--n N]``
-(``--quick``: 1,000 moves and 300 activities; ``--n N``: N of each, for a smoke run).
+(``--quick``: 1,000 moves and 300 activities; ``--n N``: N of each; ``--smoke``: a tiny
+run, as every bench offers, for the test that runs them all).
 """
 
 import argparse
@@ -193,11 +194,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 moves, 300 activities")
     parser.add_argument("--n", type=int, default=None,
                         help="N moves and N activities (a smoke run)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run (20 moves, 20 activities) that proves the bench works")
     parser.add_argument("--synchronous", choices=("NORMAL", "FULL"), default="NORMAL")
     args = parser.parse_args()
     moves, activities = (1000, 300) if args.quick else (5000, 1000)
     if args.n is not None:
         moves = activities = max(args.n, 2)
+    if args.smoke:
+        moves = activities = 20
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         bench_moves(tmp, moves, window=max(1, min(200, moves // 5)), sync=args.synchronous)
