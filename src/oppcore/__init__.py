@@ -30,20 +30,9 @@ from ._errors import (
 )
 from ._frozenmap import FrozenMap
 from ._identity import unique_keys
-from ._models import (
-    Account,
-    Channel,
-    CompanySize,
-    Contact,
-    ContactRole,
-    Lead,
-    LeadStatus,
-    Opportunity,
-    Probability,
-    ProbabilitySource,
-    Source,
-)
+from ._models import Lead, LeadStatus, Opportunity, Probability, ProbabilitySource
 from ._money import CURRENCY_MINOR_UNITS, Money
+from ._parties import Account, Channel, CompanySize, Contact, ContactRole, Source
 from ._public import deprecated_names as _deprecated_names
 from ._public import publish as _publish
 from ._qualification import (

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import TextIO
 
 from oppcore._errors import DuplicateError, TransitionError
-from oppcore._models import Channel, CompanySize, Lead, Opportunity, Source
+from oppcore._models import Lead, Opportunity
 from oppcore._money import Money
+from oppcore._parties import Channel, CompanySize, Source
 from oppcore._qualification import (
     Budget,
     Competition,

@@ -14,7 +14,8 @@ import attrs
 from oppcore._checks import aware
 from oppcore._errors import ValidationError
 from oppcore._frozenmap import FrozenMap
-from oppcore._models import Account, Contact, Lead, LeadStatus, Opportunity
+from oppcore._models import Lead, LeadStatus, Opportunity
+from oppcore._parties import Account, Contact
 from oppcore._qualification import PARTS, UNKNOWN_QUALIFICATION
 
 from ._record_keys import Record

@@ -10,7 +10,8 @@ import attrs
 
 from oppcore._errors import ValidationError
 from oppcore._identity import email_key, external_key, fold
-from oppcore._models import Account, Contact, Lead, Opportunity
+from oppcore._models import Lead, Opportunity
+from oppcore._parties import Account, Contact
 
 from ._keys import FREE_MAIL_DOMAINS, company_key, domain_key, phone_key, split_words
 

@@ -12,18 +12,9 @@ from typing import Any
 
 from oppcore._errors import ImportDataError, ValidationError
 from oppcore._iso import parse_date, parse_datetime
-from oppcore._models import (
-    Account,
-    Channel,
-    CompanySize,
-    Lead,
-    LeadStatus,
-    Opportunity,
-    Probability,
-    ProbabilitySource,
-    Source,
-)
+from oppcore._models import Lead, LeadStatus, Opportunity, Probability, ProbabilitySource
 from oppcore._money import Money, to_decimal
+from oppcore._parties import Account, Channel, CompanySize, Source
 from oppcore._records import StageChange
 
 from ._csv import (

@@ -12,8 +12,8 @@ import attrs
 
 from oppcore._errors import ConfigError
 from oppcore._frozenmap import FrozenMap
-from oppcore._models import Channel
 from oppcore._money import CURRENCY_MINOR_UNITS
+from oppcore._parties import Channel
 
 if sys.version_info >= (3, 11):
     import tomllib

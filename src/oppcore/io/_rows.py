@@ -10,8 +10,9 @@ from typing import Any
 from oppcore._checks import aware
 from oppcore._errors import ImportDataError, ValidationError
 from oppcore._iso import parse_datetime
-from oppcore._models import Account, Channel, Opportunity, Source
+from oppcore._models import Opportunity
 from oppcore._money import CURRENCY_MINOR_UNITS, Money, to_decimal
+from oppcore._parties import Account, Channel, Source
 from oppcore._records import StageChange
 
 from ._mapping import _COLUMN_FIELDS, ColumnMapping

@@ -6,7 +6,8 @@ from typing import Any, Final
 import attrs
 
 from oppcore._frozenmap import FrozenMap
-from oppcore._models import Account, Opportunity
+from oppcore._models import Opportunity
+from oppcore._parties import Account
 
 __all__ = ["FIELD_NAMES", "SIZED", "field_problem", "is_missing", "read_path"]
 

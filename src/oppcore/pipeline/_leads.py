@@ -13,16 +13,9 @@ import attrs
 
 from oppcore._checks import aware, is_text
 from oppcore._errors import TransitionError, ValidationError
-from oppcore._models import (
-    Account,
-    Contact,
-    Lead,
-    LeadStatus,
-    Opportunity,
-    Probability,
-    ProbabilitySource,
-)
+from oppcore._models import Lead, LeadStatus, Opportunity, Probability, ProbabilitySource
 from oppcore._money import Money
+from oppcore._parties import Account, Contact
 from oppcore._qualification import Qualification
 from oppcore._records import StageChange
 

@@ -33,7 +33,8 @@ from oppcore._errors import (
     ValidationError,
     VersionConflictError,
 )
-from oppcore._models import Account, Lead, Opportunity
+from oppcore._models import Lead, Opportunity
+from oppcore._parties import Account
 from oppcore.storage._audit import AuditEntry
 from oppcore.storage._protocol import Store, StoreWrite
 

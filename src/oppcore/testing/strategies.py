@@ -21,20 +21,9 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from oppcore._models import (
-    Account,
-    Channel,
-    CompanySize,
-    Contact,
-    ContactRole,
-    Lead,
-    LeadStatus,
-    Opportunity,
-    Probability,
-    ProbabilitySource,
-    Source,
-)
+from oppcore._models import Lead, LeadStatus, Opportunity, Probability, ProbabilitySource
 from oppcore._money import CURRENCY_MINOR_UNITS, Money
+from oppcore._parties import Account, Channel, CompanySize, Contact, ContactRole, Source
 from oppcore._qualification import (
     Budget,
     Competition,

@@ -1,0 +1,159 @@
+"""Who a deal is with and where it came from: sources, contacts, accounts.
+
+Frozen, slotted, keyword-only ``attrs`` classes like every model; each checks its fields
+with its check table.
+"""
+
+import enum
+
+import attrs
+
+from ._check_table import Checks
+from ._checks import COUNT, in_bounds
+
+_NONE = type(None)
+
+__all__ = ["Account", "Channel", "CompanySize", "Contact", "ContactRole", "Source"]
+
+
+class Channel(str, enum.Enum):
+    """The acquisition channel a lead came through."""
+
+    EVENT = "event"
+    """Trade shows, forums, conferences, seminars."""
+    REFERRAL = "referral"
+    """Customer referral programmes, partners, introductions."""
+    ONLINE = "online"
+    """SEO, SEM, social media, website forms, content."""
+    DIRECT = "direct"
+    """Inbound call or walk-in with no tracked campaign."""
+    OTHER = "other"
+
+
+_SOURCE = Checks(instances=(("channel", (Channel,)),), optional_text=("detail",))
+
+
+@attrs.frozen(kw_only=True)
+class Source:
+    """Where a lead or deal came from.
+
+    Args:
+        channel: One of the acquisition channels.
+        detail: Free text naming the campaign, event or referrer (``"CeBIT 2026"``).
+    """
+
+    channel: Channel
+    detail: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _SOURCE.run(self)
+
+
+class ContactRole(str, enum.Enum):
+    """A contact's role in the customer's buying decision."""
+
+    DECISION_MAKER = "decision_maker"
+    INFLUENCER = "influencer"
+    CHAMPION = "champion"
+    USER = "user"
+    GATEKEEPER = "gatekeeper"
+    OTHER = "other"
+
+
+_CONTACT = Checks(
+    text=("id", "name"),
+    optional_text=("email", "phone", "title"),
+    instances=(("role", (ContactRole, _NONE)),),
+)
+
+
+@attrs.frozen(kw_only=True)
+class Contact:
+    """A person at a customer.
+
+    Args:
+        id: Stable identifier.
+        name: Full name.
+        email: E-mail address, as entered.
+        phone: Phone number, as entered.
+        title: Job title.
+        role: Role in the buying decision, when known.
+    """
+
+    id: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    role: ContactRole | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _CONTACT.run(self)
+
+    @property
+    def reachable(self) -> bool:
+        """Whether the contact has at least one channel (e-mail or phone)."""
+        return bool(self.email or self.phone)
+
+
+class CompanySize(str, enum.Enum):
+    """Company size band by head count (the usual SME bands)."""
+
+    MICRO = "micro"
+    """Fewer than 10 employees."""
+    SMALL = "small"
+    """10 to 49."""
+    MEDIUM = "medium"
+    """50 to 249."""
+    LARGE = "large"
+    """250 to 999."""
+    ENTERPRISE = "enterprise"
+    """1,000 or more."""
+
+    @classmethod
+    def from_employees(cls, employees: int) -> "CompanySize":
+        """Return the band for a head count."""
+        for limit, band in ((10, cls.MICRO), (50, cls.SMALL), (250, cls.MEDIUM),
+                            (1000, cls.LARGE)):
+            if employees < limit:
+                return band
+        return cls.ENTERPRISE
+
+
+_ACCOUNT = Checks(
+    text=("id", "name"),
+    optional_text=("industry", "region", "tier", "website", "external_key"),
+    instances=(("size", (CompanySize, _NONE)),),
+    optional_counts=("employees",),
+)
+
+
+@attrs.frozen(kw_only=True)
+class Account:
+    """A customer company.
+
+    Args:
+        id: Stable identifier.
+        name: Company name, as entered.
+        industry: Industry or sector.
+        size: Size band.
+        employees: Head count, when known.
+        region: Region, country or sales territory.
+        tier: Segment or tier label of the host's choosing (``"A"``, ``"key account"``).
+        website: Web site or e-mail domain, used to match duplicates.
+        external_key: The account's id in another system (ERP number, tax id).
+    """
+
+    id: str
+    name: str
+    industry: str | None = None
+    size: CompanySize | None = None
+    employees: int | None = attrs.field(metadata=in_bounds(COUNT), default=None)
+    region: str | None = None
+    tier: str | None = None
+    website: str | None = None
+    external_key: str | None = None
+
+
+    def __attrs_post_init__(self) -> None:
+        _ACCOUNT.run(self)
