@@ -181,3 +181,19 @@ def test_unknown_names_still_raise_attribute_error() -> None:
         with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
             _ = oppcore.no_such_name  # type: ignore[attr-defined]
         assert not hasattr(oppcore, "merge_record")
+
+
+@pytest.mark.parametrize(("namespace", "old", "new"), [
+    ("oppcore", "convert", "convert_lead"), ("oppcore", "Change", "FeedEntry"),
+    ("oppcore", "Page", "QueryPage"), ("oppcore", "Write", "StoreWrite"),
+    ("oppcore.pipeline", "convert", "convert_lead"),
+    ("oppcore.storage", "Change", "FeedEntry"), ("oppcore.storage", "Page", "QueryPage"),
+    ("oppcore.storage", "Write", "StoreWrite"),
+])
+def test_renamed_names_resolve_with_a_warning_naming_the_new_one(namespace: str, old: str,
+                                                                 new: str) -> None:
+    module = importlib.import_module(namespace)
+    with pytest.warns(DeprecationWarning, match=rf"{namespace}\.{old} is deprecated.*{new}"):
+        obj = getattr(module, old)
+    assert obj is getattr(module, new)
+    assert old not in module.__all__

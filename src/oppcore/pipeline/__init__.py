@@ -3,6 +3,9 @@
 Everything public here is re-exported from :mod:`oppcore`; import it from there.
 """
 
+import typing as _typing
+
+from oppcore._public import deprecated_names as _deprecated_names
 from oppcore._public import publish as _publish
 
 from ._history import replay, stage_entered_at, time_in_stage
@@ -54,3 +57,9 @@ __all__ = [
 ]
 
 _publish(__name__, globals(), __all__)
+
+# 0.1: the conversion of a lead has a name that says so
+_DEPRECATED = {"convert": ("oppcore.pipeline.convert_lead", convert_lead)}
+
+if not _typing.TYPE_CHECKING:
+    __getattr__ = _deprecated_names(__name__, _DEPRECATED)
