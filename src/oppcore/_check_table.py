@@ -256,11 +256,6 @@ class Checks:
             if type(v) is not bool and not (v is None and name in self._optional):
                 fail(inst, name, f"must be True or False, got {v!r}", v)
 
-def bad_text(v: Any) -> bool:
-    """Whether ``v`` fails the rule for required text (see :func:`oppcore._checks.is_text`)."""
-    return not is_text(v)
-
-
 def _bad_optional_text(v: Any) -> bool:
     return v is not None and type(v) is not str
 

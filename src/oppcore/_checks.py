@@ -20,7 +20,6 @@ that check first and explain only on failure.
 
 import math
 import typing
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, NamedTuple, NoReturn
@@ -39,13 +38,10 @@ __all__ = [
     "in_bounds",
     "bounds_of",
     "check_bounds",
-    "check_mapping",
     "fail",
     "is_aware",
     "is_text",
     "number",
-    "optional_aware",
-    "optional_text",
     "text",
 ]
 
@@ -101,15 +97,6 @@ def aware(value: object, name: str, *, model: str | None = None) -> datetime:
            f"with a UTC offset)", name, model, value)
 
 
-def optional_aware(value: object, name: str, *, model: str | None = None) -> datetime | None:
-    """Return ``value`` if it is ``None`` or a timezone-aware datetime.
-
-    Raises:
-        ValidationError: As :func:`aware`.
-    """
-    return None if value is None else aware(value, name, model=model)
-
-
 # --- text -----------------------------------------------------------------------------
 
 
@@ -141,17 +128,6 @@ def text(value: object, name: str, *, model: str | None = None) -> str:
                value)
     shown = repr(value) if isinstance(value, str) or value is None else type(value).__name__
     _raise(f"must be a non-empty string, got {shown}", name, model, value)
-
-
-def optional_text(value: object, name: str, *, model: str | None = None) -> str | None:
-    """Return ``value`` if it is ``None`` or a ``str`` (possibly empty).
-
-    Raises:
-        ValidationError: ``value`` is something else.
-    """
-    if value is None or type(value) is str:
-        return value
-    _raise(f"must be a string or None, got {type(value).__name__}", name, model, value)
 
 
 # --- bounded numbers ------------------------------------------------------------------
@@ -277,14 +253,3 @@ def check_bounds(inst: Any) -> None:
         checked = number(value, bounds, name, model=model)
         if checked is not value:
             setter(inst, name, checked)
-
-
-def check_mapping(value: object, name: str, *, model: str | None = None) -> Mapping[Any, Any]:
-    """Return ``value`` if it is a mapping.
-
-    Raises:
-        ValidationError: It is not.
-    """
-    if isinstance(value, Mapping):
-        return value
-    _raise(f"must be a mapping, got {type(value).__name__}", name, model, value)
