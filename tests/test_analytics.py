@@ -48,7 +48,20 @@ def test_funnel_counts_by_hand(table: "AnalyticsTable", pipeline: analytics.Pipe
     assert [r.advanced for r in f.stages] == [6, 4, 3, 2, 0]
     # lost from: d5 I, d2 N, d8 S (its last open stage before the loss)
     assert [r.lost_here for r in f.stages] == [1, 1, 1, 0, 0]
-    assert [r.open_here for r in f.stages] == [1, 0, 1, 1, 2]
+    # open now: d6 at I, d4 at S, d7 at Q; the won step counts won deals apart (#13)
+    assert [r.open_here for r in f.stages] == [1, 0, 1, 1, 0]
+    assert [r.won_here for r in f.stages] == [0, 0, 0, 0, 2]
+    # still open at their furthest stage: d6 (I), d4 (S), d7 (Q)
+    assert [r.still_open for r in f.stages] == [1, 0, 1, 1, 0]
+    assert [r.left for r in f.stages] == [7, 6, 4, 2, 2]
+    assert [r.left_conversion for r in f.stages] == pytest.approx(
+        [6 / 7, 5 / 6, 3 / 4, 2 / 2, None])
+    assert [r.still_open_share for r in f.stages] == pytest.approx(
+        [1 / 8, 0, 1 / 5, 1 / 3, None])
+    # recorded moves in from an earlier open stage: N d1 d2 d4 d7 d8; S d1 d3 d4 d7 d8;
+    # Q d1 d3 d7; W d1 d3
+    assert [r.arrived for r in f.stages] == [0, 5, 5, 3, 2]
+    assert (f.stage_moves, f.unseen_stages, f.history_synthesised) == (6, (), False)
     assert rows["identification"].conversion == pytest.approx(6 / 8)
     assert rows["needs_analysis"].conversion == pytest.approx(5 / 6)
     assert rows["solution"].drop_off == pytest.approx(1 - 3 / 5)

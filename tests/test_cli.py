@@ -293,7 +293,7 @@ class TestScoreReportDedupe:
         assert text.returncode == 0 and "Funnel" in text.stdout
         data = json.loads(run("report", "--db", str(db), "--now", self.NOW, "--format",
                               "json").stdout)
-        assert data["schema_version"] == 1
+        assert data["schema_version"] == 2
         assert data["counts"]["deals"] == count(db, Opportunity)
         csv_out = run("report", "--db", str(db), "--now", self.NOW, "--format", "csv").stdout
         assert csv_out.startswith("section,")

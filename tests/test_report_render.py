@@ -103,7 +103,7 @@ def test_text_of_an_empty_report_says_so(
     assert "No deals." in text
     assert "No scorecard given" in text
     assert "No stale deals." in text
-    assert "No open deals." in render_text(empty_scored)
+    assert "No open deals to rank." in render_text(empty_scored)
 
 
 # -------------------------------------------------------------------------------- HTML
@@ -280,9 +280,13 @@ def test_csv_has_one_header_and_every_section(report: PipelineReport) -> None:
     rows = _csv_rows(text)
     assert tuple(next(csv.reader(io.StringIO(text)))) == CSV_COLUMNS
     sections = {r["section"] for r in rows}
-    assert sections == {"summary", "funnel", "conversion", "win_rate_by_source",
-                        "win_rate_by_owner", "forecast_month", "forecast_total", "top_deal",
-                        "stale_deal"}
+    expected = {"summary", "funnel", "conversion", "win_rate_by_source",
+                "win_rate_by_owner", "forecast_month", "forecast_total", "top_deal",
+                "stale_deal"}
+    # Notes (what a figure leaves out) are rows of their own, the same sentences as JSON's.
+    noted = [r["label"] for r in rows if r["section"] == "note"]
+    assert noted == report_to_dict(report)["notes"]
+    assert sections == expected | ({"note"} if noted else set())
     assert sum(r["section"] == "stale_deal" for r in rows) == report.counts.stale
     funnel = [r for r in rows if r["section"] == "funnel"]
     assert [int(r["reached"]) for r in funnel] == [s.reached for s in report.funnel]

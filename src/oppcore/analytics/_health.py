@@ -87,6 +87,9 @@ class HealthReport(_Findings):
         as_of: The ``now`` the report was computed for.
         deals: Open deals examined.
         findings: One row per (deal, issue), in input order.
+        stale_limits: Whether any open stage sets a stale limit (``follow_up.max_days``).
+            Without one no deal can be ``stale``: the absence of ``stale`` findings then
+            says nothing (give limits with ``Pipeline.with_stale_after``).
     """
 
     title = "Pipeline health"
@@ -94,6 +97,14 @@ class HealthReport(_Findings):
     as_of: datetime
     deals: int
     findings: tuple[Finding, ...]
+    stale_limits: bool = True
+
+    def _notes(self) -> list[str]:
+        lines = super()._notes()
+        if not self.stale_limits:
+            lines.append("the pipeline sets no stale limits: no deal was judged stale "
+                         "(see Pipeline.with_stale_after)")
+        return lines
 
 
 def health(
@@ -161,7 +172,17 @@ def health(
             pushes = o.close_date_pushes
             if pushes > max_pushes:
                 found.append(_finding(o, "pushed", f"close date pushed {pushes} times"))
-    return HealthReport(as_of=now, deals=deals, findings=tuple(found))
+    return HealthReport(as_of=now, deals=deals, findings=tuple(found),
+                        stale_limits=stale_limits(index))
+
+
+def stale_limits(index: StageIndex) -> bool:
+    """Whether any open stage of the indexed pipeline sets ``follow_up.max_days``."""
+    for sid in index.open_ids:
+        follow = index.by_id[sid].follow_up
+        if follow is not None and follow.max_days is not None:
+            return True
+    return False
 
 
 @attrs.frozen(kw_only=True)

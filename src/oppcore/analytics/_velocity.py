@@ -301,6 +301,7 @@ class PipelineVelocity(Table):
         rows: One row per currency, by code.
         won: Won deals behind the win rate.
         closed: Closed deals behind the win rate.
+        unpriced_open: Open deals without an amount: in no row (never counted as 0).
     """
 
     title = "Pipeline velocity (value per day)"
@@ -310,10 +311,17 @@ class PipelineVelocity(Table):
     rows: tuple[VelocityRow, ...]
     won: int
     closed: int
+    unpriced_open: int = 0
 
     def to_records(self) -> list[dict[str, Any]]:
         """Return one flat dict per currency."""
         return rows_to_records(self.rows, self.columns)
+
+    def _notes(self) -> list[str]:
+        if not self.unpriced_open:
+            return []
+        return [(f"{self.unpriced_open} open deal(s) have no amount: left out, "
+                 "not counted as 0")]
 
 
 def pipeline_velocity(
@@ -337,7 +345,7 @@ def pipeline_velocity(
     """
     index = StageIndex(pipeline)
     sums: dict[str, list[Any]] = {}
-    won = lost = 0
+    won = lost = unpriced = 0
     won_seconds = 0.0
     measured = 0
     with index.walk(opportunities) as walk:
@@ -350,6 +358,8 @@ def pipeline_velocity(
                         acc = sums[amount.currency] = [0, Decimal(0)]
                     acc[0] += 1
                     acc[1] = exact_add(acc[1], amount.amount)
+                else:
+                    unpriced += 1
             elif k == WON:
                 won += 1
                 end = closed_at(o)
@@ -371,4 +381,4 @@ def pipeline_velocity(
             currency=currency, open_deals=count, pipeline_value=total,
             average_amount=total / count, win_rate=rate, cycle_days=cycle, per_day=per_day,
         ))
-    return PipelineVelocity(rows=tuple(rows), won=won, closed=closed)
+    return PipelineVelocity(rows=tuple(rows), won=won, closed=closed, unpriced_open=unpriced)
