@@ -238,7 +238,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         now = parse_now(args.now)
         card = load_scorecard(args.scorecard)
         report = build_report(iter_records(store, Opportunity, pipeline=pipeline.id),
-                              pipeline, now=now, scorecard=card, top=args.top)
+                              pipeline, now=now, scorecard=card, top=args.top,
+                              stale_after=args.stale_after)
     finally:
         store.close()
     if args.html:

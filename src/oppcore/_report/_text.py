@@ -63,7 +63,7 @@ class _Out:
 
     def note(self, text: str) -> None:
         """Add a sentence, wrapped to the report's width."""
-        for line in textwrap.wrap(printable(text), _WIDTH):
+        for line in textwrap.wrap(printable(text), _WIDTH, break_on_hyphens=False):
             self.add(line)
 
     def title(self, text: str) -> None:
