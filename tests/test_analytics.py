@@ -204,7 +204,7 @@ def test_health_falls_back_to_the_next_step_due_without_cadences(table: "Analyti
 
 
 def test_data_quality(table: "AnalyticsTable", standard: Pipeline) -> None:
-    report = analytics.data_quality(table.deals(), standard, at=table.now, currency="USD")
+    report = analytics.data_quality(table.deals(), standard, now=table.now, currency="USD")
     found = {(f.opportunity_id, f.issue) for f in report.findings}
     assert ("d1", "unreachable_contact") in found
     assert ("d7", "currency_mismatch") in found  # EUR quote on a USD deal
@@ -313,12 +313,12 @@ def test_data_quality_finds_probable_duplicate_deals_with_the_real_matcher() -> 
                         account=Account(id="a2", name="Other GmbH"),
                         contacts=(Contact(id="c2", name="Anna Berg", email="a@other.de"),))
     report = analytics.data_quality([deal, deal.evolve(id="o2"), other],
-                                    Pipeline.template("standard"), at=t)
+                                    Pipeline.template("standard"), now=t)
     assert report.duplicates_checked
     found = [f for f in report.findings if f.issue == "probable_duplicate"]
     assert len(found) == 1
     assert "'o2'" in found[0].detail and "email" in found[0].detail
     skipped = analytics.data_quality([deal, deal.evolve(id="o2")],
-                                     Pipeline.template("standard"), at=t, duplicates=False)
+                                     Pipeline.template("standard"), now=t, duplicates=False)
     assert not skipped.duplicates_checked
     assert not [f for f in skipped.findings if f.issue == "probable_duplicate"]
