@@ -277,3 +277,53 @@ def test_overdue_open_deals_are_not_pipeline_of_past_months() -> None:
     # Weighted money is shown in the currency's minor unit (0.75 x 1000 is exact anyway).
     weighted = json.loads(json.dumps(report_to_dict(report)))["forecast_by_month"][0]
     assert weighted["weighted"] == "750.00"
+
+
+# ------------------------------------------------------------- sales cycle with open deals
+
+
+def test_kaplan_meier_by_hand() -> None:
+    from oppcore.analytics._cycle import kaplan_meier_quantiles
+
+    # t=10: 5 followed, S=4/5; t=20: 4, S=0.6; 25 censored; t=30: 2 followed, S=0.3.
+    assert kaplan_meier_quantiles([10, 20, 30], [25, 40], (0.5, 0.75, 0.9)) == (
+        30, None, None)
+    assert kaplan_meier_quantiles([], [5, 6], (0.5,)) == (None,)
+
+
+@given(st.lists(st.integers(0, 300), max_size=40), st.lists(st.integers(0, 300), max_size=40),
+       st.sampled_from([0.25, 0.5, 0.75, 0.9]))
+def test_kaplan_meier_properties(events: list[int], censored: list[int], p: float) -> None:
+    from fractions import Fraction
+    from math import ceil
+
+    from oppcore.analytics._cycle import kaplan_meier_quantiles
+
+    (plain,) = kaplan_meier_quantiles(events, [], (p,))
+    if events:  # nothing censored: the smallest time by which a share p has closed
+        k = ceil(Fraction(str(p)) * len(events))
+        assert plain == sorted(events)[k - 1]
+    else:
+        assert plain is None
+    # Censored deals only leave the risk set: the estimate is never shorter than treating
+    # them as closed when last seen.
+    (estimate,) = kaplan_meier_quantiles(events, censored, (p,))
+    (naive,) = kaplan_meier_quantiles(events + censored, [], (p,))
+    if estimate is not None:
+        assert naive is not None and estimate >= naive
+
+
+def test_sales_cycle_counts_open_deals_as_at_least_their_age(
+        maven: list[Opportunity]) -> None:
+    closed_only = analytics.sales_cycle(maven, SIMPLE)
+    assert [r.outcome for r in closed_only.rows] == ["won", "lost", "closed"]
+    both = analytics.sales_cycle(maven, SIMPLE, include_open=True, now=NOW)
+    assert both.rows[:3] == closed_only.rows
+    est = both.get("all, with open (Kaplan-Meier)")
+    assert both.censored == 12 and est.count == 24 and est.mean_days is None
+    closed = both.get("closed")
+    assert closed.median_days is not None and est.median_days is not None
+    assert est.median_days > closed.median_days
+    assert "12 open deal(s) counted as lasting at least until now" in str(both)
+    with pytest.raises(Exception, match="needs now="):
+        analytics.sales_cycle(maven, SIMPLE, include_open=True)

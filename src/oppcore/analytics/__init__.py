@@ -17,6 +17,7 @@ from oppcore._public import publish as _publish
 
 from ._common import PipelineLike, StageLike, percentile
 from ._compliance import Compliance, ComplianceRow, compliance
+from ._cycle import CycleRow, SalesCycle, sales_cycle
 from ._forecast import Forecast, ForecastRow, ForecastTotal, ForecastTotals, forecast
 from ._funnel import Funnel, FunnelStage, funnel
 from ._health import DataQualityReport, Finding, HealthReport, data_quality, health
@@ -24,14 +25,11 @@ from ._reps import RepPerformance, RepRow, rep_performance
 from ._results import Table
 from ._segments import AccountTier, AccountTiers, account_tiers
 from ._velocity import (
-    CycleRow,
     DurationRow,
     PipelineVelocity,
-    SalesCycle,
     StageDurations,
     VelocityRow,
     pipeline_velocity,
-    sales_cycle,
     stage_durations,
 )
 from ._winrate import WinRateRow, WinRates, win_rate

@@ -241,7 +241,7 @@ def find_duplicates(
     found = []
     for i, j in pairs:
         a, b = keys[i], keys[j]
-        if a.kind == b.kind and items[i].id == items[j].id or _distinct(a, b):
+        if (a.kind == b.kind and items[i].id == items[j].id) or _distinct(a, b):
             continue
         reasons = _reasons(a, b)
         score = _score(tuple(r.weight for r in reasons))
