@@ -300,10 +300,23 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         clock.now = deal.created_at + timedelta(days=rng.randrange(3, 10))
         owner = deal.owner or "rep-zhang"
         depth = rng.choices((0, 1, 2, 3, 4), weights=(8, 10, 14, 30, 38))[0]
+        lost_early = depth in (1, 2) and rng.random() < 0.25
+        # A working team: a deal still open today entered its stage recently (within the
+        # stage's limit), except a few that stalled (stale, and flagged in the report).
+        ago = rng.randrange(1, 12) if rng.random() < 0.88 else rng.randrange(35, 80)
+        settle_at = REPORT_AT - timedelta(days=ago, hours=rng.randrange(0, 8))
+        ends_open = depth < 4 and not lost_early
+        if ends_open and depth:
+            # Its moves run up to today: the last one lands at settle_at.
+            clock.now = max(clock.now, settle_at - timedelta(days=2 * (depth - 1)))
+
+        def gap(low: int, high: int) -> int:
+            return 2 if ends_open else rng.randrange(low, high)
+
         if depth >= 1 and not move(deal.id, "needs_analysis", owner):
             continue
         if depth >= 2:
-            clock.advance(days=rng.randrange(5, 15))
+            clock.advance(days=gap(5, 15))
             service.log_activity(deal.id, Activity(
                 id=f"{deal.id}-na", kind=ActivityKind.NEEDS_ANALYSIS, at=clock.now, by=owner,
                 summary="Needs-analysis workshop", next_step="Solution proposal",
@@ -311,7 +324,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
             if not move(deal.id, "solution", owner):
                 continue
         if depth >= 3:
-            clock.advance(days=rng.randrange(5, 20))
+            clock.advance(days=gap(5, 20))
             service.edit(Opportunity, deal.id, {"quotes": (_quote(deal, rng, clock.now),)},
                          by=owner)
             if not move(deal.id, "quote_contract", owner):
@@ -323,7 +336,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
             else:
                 service.mark_lost(deal.id, by=owner, reason=rng.choice(
                     ("price", "competitor", "timing", "no_decision")))
-        elif depth in (1, 2) and rng.random() < 0.25:
+        elif lost_early:
             clock.advance(days=rng.randrange(10, 40))
             service.mark_lost(deal.id, by=owner, reason=rng.choice(("no_budget", "competitor")))
     say(f"\n4. Worked the deals: {moves} stage moves recorded (who, when, why); {stalled} "

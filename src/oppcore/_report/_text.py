@@ -222,12 +222,12 @@ def _stale(out: _Out, report: PipelineReport, max_rows: int) -> None:
     if not report.stale:
         out.add("No stale deals.")
         return
-    out.add(f"{'days':>5} {'limit':>5} {'stage':<14} {'owner':<14} {'deal':<18} "
-            f"{'id':<10} {'amount':>14}")
+    out.add(f"{'days':>5} {'limit':>5} {'stage':<14} {'owner':<12} {'deal':<18} "
+            f"{'id':<14} {'amount':>16}")
     for s in report.stale[:max_rows]:
         limit = "-" if s.max_days is None else str(s.max_days)
         out.add(f"{s.days_in_stage:>5} {limit:>5} {out.cut(s.stage_label, 14)} "
-                f"{out.cut(s.owner, 14)} {out.cut(s.name, 18)} "
-                f"{out.cut(s.opportunity_id, 10)} {money(s.amount):>14}")
+                f"{out.cut(s.owner, 12)} {out.cut(s.name, 18)} "
+                f"{out.cut(s.opportunity_id, 14)} {money(s.amount):>16}")
     if len(report.stale) > max_rows:
         out.add(f"... {len(report.stale) - max_rows} more")
