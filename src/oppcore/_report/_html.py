@@ -240,7 +240,7 @@ def _conversion_chart(report: PipelineReport, uid: int) -> str:
         return _empty("No deals yet: no conversion to show.")
     steps = report.conversions
     width, label_w, row = 1000, 260, 46
-    area = width - label_w - 250
+    area = width - label_w - 330
     body: list[str] = [_gridlines(label_w, area, len(steps) * row)]
     for i, s in enumerate(steps):
         y = i * row + 6
@@ -254,7 +254,7 @@ def _conversion_chart(report: PipelineReport, uid: int) -> str:
                         f'fill="{color}"/><text x="{_n(label_w + w + 6)}" y="{by + 12}" '
                         f'font-size="12" class="muted">{percent(rate)} '
                         f"({s.converted}/{of})</text>")
-        body.append(f'<text x="{width - 150}" y="{y + 20}" font-size="12">'
+        body.append(f'<text x="{width - 1}" y="{y + 20}" font-size="12" text-anchor="end">'
                     f"{s.still_open} still open ({percent(s.still_open_share)})</text>")
     label = "Conversion between stages: " + ", ".join(
         f"{s.from_label} to {s.to_label} {percent(s.rate)} of all, {percent(s.left_rate)} "
@@ -280,7 +280,10 @@ def _rate_chart(report: PipelineReport, what: str, uid: int) -> str:
         return _empty(f"No deals yet: no win rate by {what}.")
     shown = rows[:MAX_BARS]
     width, label_w, row = 520, 150, 26
-    area = width - label_w - 110
+    # Right-aligned columns sized for the longest "won/closed" (about 7 units per digit
+    # at font-size 11): "4238/6711" must not run past the chart's edge.
+    counts_w = 7 * max(len(f"{r.won}/{r.closed}") for r in shown) + 4
+    area = width - label_w - counts_w - 62
     body = [_gridlines(label_w, area, len(shown) * row)]
     for i, r in enumerate(shown):
         y = i * row + 5
@@ -290,9 +293,10 @@ def _rate_chart(report: PipelineReport, what: str, uid: int) -> str:
         body.append(f'<rect x="{label_w}" y="{y}" width="{_n(w)}" height="16" rx="2" '
                     f'fill="var(--green)"><title>{_t(r.key)}: {r.won} won of {r.closed} '
                     f'closed, {r.open} open</title></rect>')
-        body.append(f'<text x="{width - 100}" y="{y + 13}" font-size="12">'
-                    f'{percent(r.win_rate)}</text><text x="{width - 45}" y="{y + 13}" '
-                    f'font-size="11" class="muted">{r.won}/{r.closed}</text>')
+        body.append(f'<text x="{width - counts_w - 6}" y="{y + 13}" font-size="12" '
+                    f'text-anchor="end">{percent(r.win_rate)}</text>'
+                    f'<text x="{width - 1}" y="{y + 13}" font-size="11" text-anchor="end" '
+                    f'class="muted">{r.won}/{r.closed}</text>')
     label = f"Win rate by {what}: " + ", ".join(
         f"{r.key} {percent(r.win_rate)} ({r.won} of {r.closed})" for r in shown)
     chart = _svg(uid, label, width, len(shown) * row + 6, "".join(body))
