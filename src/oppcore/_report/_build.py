@@ -20,6 +20,7 @@ from oppcore import analytics
 from oppcore._checks import aware
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
+from oppcore.analytics._common import iterate
 from oppcore._money import exact_add
 from oppcore.analytics._forecast import OVERDUE
 from oppcore.pipeline import Pipeline, StageKind
@@ -139,7 +140,7 @@ def _materialise(opportunities: Iterable[Opportunity]) -> tuple[Opportunity, ...
         raise ValidationError(
             f"expected an iterable of opportunities, got {type(opportunities).__name__}",
             field="opportunities", value=opportunities)
-    return tuple(opportunities)
+    return tuple(iterate(opportunities))
 
 
 def _walk(

@@ -66,6 +66,7 @@ class SalesCycle(Table):
     """
 
     title = "Sales cycle (days from creation to close)"
+    row_type = CycleRow
     columns = ("outcome", *_STAT_COLUMNS)
 
     rows: tuple[CycleRow, ...]

@@ -111,6 +111,7 @@ class ForecastTotals(Table):
     """The per-currency summary of a :class:`Forecast` (one row per currency)."""
 
     title = "Forecast totals"
+    row_type = ForecastTotal
     columns = _TOTAL_COLUMNS
 
     rows: tuple[ForecastTotal, ...]
@@ -142,6 +143,7 @@ class Forecast(Table):
     """
 
     title = "Forecast"
+    row_type = ForecastRow
     columns = _ROW_COLUMNS
 
     period: str

@@ -99,6 +99,7 @@ class Funnel(Table):
     """
 
     title = "Funnel"
+    row_type = FunnelStage
     columns = _STAGE_COLUMNS
 
     pipeline_id: str

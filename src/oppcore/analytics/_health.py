@@ -56,6 +56,7 @@ def _finding(o: Opportunity, issue: str, detail: str) -> Finding:
 class _Findings(Table):
     __slots__ = ()
     columns = _COLUMNS
+    row_type = Finding
     findings: tuple[Finding, ...]
 
     def count(self, issue: str) -> int:

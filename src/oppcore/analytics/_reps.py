@@ -77,6 +77,7 @@ class RepPerformance(Table):
     """
 
     title = "Rep performance"
+    row_type = RepRow
     columns = _COLUMNS
 
     rows: tuple[RepRow, ...]

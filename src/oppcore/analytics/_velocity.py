@@ -82,6 +82,7 @@ class StageDurations(Table):
     """
 
     title = "Time in stage (days)"
+    row_type = DurationRow
     columns = ("stage", *_STAT_COLUMNS)
 
     stages: tuple[DurationRow, ...]
@@ -190,6 +191,7 @@ class PipelineVelocity(Table):
     """
 
     title = "Pipeline velocity (value per day)"
+    row_type = VelocityRow
     columns = ("currency", "open_deals", "pipeline_value", "average_amount", "win_rate",
                "cycle_days", "per_day")
 

@@ -1,0 +1,64 @@
+"""Results as data frames for notebooks (issue #13): numeric money by default, exact on
+request, typed columns even when empty; a generator is never silently read twice."""
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+
+from oppcore import ValidationError, analytics
+
+if TYPE_CHECKING:
+    from conftest import AnalyticsTable
+
+pd = pytest.importorskip("pandas")  # the pandas extra (in the test extra)
+
+
+def test_money_columns_are_numeric_by_default(analytics_table: "AnalyticsTable") -> None:
+    f = analytics.forecast(analytics_table.deals(), analytics_table.stand_in, period="month")
+    frame = f.to_pandas()
+    assert str(frame["amount"].dtype) == "float64" and str(frame["deals"].dtype) == "int64"
+    # describe() treats amounts as numbers (a Decimal object column would be categorical)
+    assert "mean" in frame.describe().index and "amount" in frame.describe().columns
+    assert frame["amount"].sum() == pytest.approx(float(sum(r.amount for r in f.rows)))
+    exact = f.to_pandas(money="decimal")
+    assert list(exact["amount"]) == [r.amount for r in f.rows]
+    assert all(isinstance(v, Decimal) for v in exact["amount"])
+    with pytest.raises(ValidationError, match="money must be one of"):
+        f.to_pandas(money="cents")
+
+
+def test_empty_results_have_typed_columns(analytics_table: "AnalyticsTable") -> None:
+    stand_in = analytics_table.stand_in
+    empty = analytics.forecast([], stand_in).to_pandas()
+    assert list(empty.columns) == list(analytics.Forecast.columns) and len(empty) == 0
+    assert str(empty["deals"].dtype) == "int64"
+    assert str(empty["amount"].dtype) == "float64"
+    funnel = analytics.win_rate([], stand_in).to_pandas()
+    assert str(funnel["win_rate"].dtype) == "float64"
+    assert str(funnel["won"].dtype) == "int64"
+
+
+def test_unknown_values_are_missing_not_zero(analytics_table: "AnalyticsTable") -> None:
+    frame = analytics.funnel(analytics_table.deals(), analytics_table.stand_in).to_pandas()
+    assert str(frame["conversion"].dtype) == "float64"
+    assert frame["conversion"].isna().tolist() == [False, False, False, False, True]
+
+
+def test_a_generator_read_twice_is_refused_not_counted_as_empty(
+        analytics_table: "AnalyticsTable") -> None:
+    from datetime import datetime, timezone
+
+    from oppcore import Pipeline
+    from oppcore._report import build_report
+
+    deals = (d for d in analytics_table.deals())
+    first = analytics.funnel(deals, analytics_table.stand_in)
+    assert first.deals == 8
+    with pytest.raises(ValidationError, match="generator is exhausted"):
+        analytics.win_rate(deals, analytics_table.stand_in)
+    with pytest.raises(ValidationError, match="generator is exhausted"):
+        build_report(deals, Pipeline.template("standard"),
+                     now=datetime(2026, 2, 1, tzinfo=timezone.utc))
+    # A fresh generator that yields nothing is an empty input, not an error.
+    assert analytics.funnel((d for d in []), analytics_table.stand_in).deals == 0
