@@ -62,3 +62,36 @@ def test_a_generator_read_twice_is_refused_not_counted_as_empty(
                      now=datetime(2026, 2, 1, tzinfo=timezone.utc))
     # A fresh generator that yields nothing is an empty input, not an error.
     assert analytics.funnel((d for d in []), analytics_table.stand_in).deals == 0
+
+
+def test_deals_frame_joins_other_tables() -> None:
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from oppcore import Pipeline
+    from oppcore import io as oio
+
+    fixture = Path(__file__).parent / "fixtures" / "report" / "maven_shaped.csv"
+    deals = oio.import_csv(fixture, oio.preset("maven"),
+                           as_of=datetime(2017, 12, 31, tzinfo=timezone.utc)).records
+    now = datetime(2018, 1, 1, tzinfo=timezone.utc)
+    frame = analytics.deals_frame(deals, Pipeline.template("simple"), now=now)
+    assert frame.custom_columns == ("product",)
+    df = frame.to_pandas()
+    assert len(df) == 24 and list(df.columns)[:4] == ["opportunity_id", "name", "stage",
+                                                      "kind"]
+    row = df.set_index("opportunity_id").loc["R01"]
+    assert (row["kind"], row["amount"], row["currency"], row["product"]) == (
+        "won", 550.0, "USD", "GTX Basic")
+    assert row["cycle_days"] == 36.0 and pd.isna(row["age_days"])
+    # Open deals have no amount: missing, never 0.
+    assert df[df["kind"] == "open"]["amount"].isna().all()
+    assert df.set_index("opportunity_id").loc["R11", "age_days"] == 226.0
+    accounts = pd.DataFrame({"account": ["Cancity", "Codehow"], "sector": ["retail", "it"]})
+    joined = df.merge(accounts, on="account")
+    assert sorted(set(joined["sector"])) == ["it", "retail"]
+    assert len(joined) == len(df[df["account"].isin(["Cancity", "Codehow"])])
+    # A custom field named like a built-in column does not overwrite it.
+    renamed = [d.evolve(custom={"owner": "someone else"}) for d in deals[:1]]
+    clash = analytics.deals_frame(renamed, Pipeline.template("simple")).to_records()[0]
+    assert clash["owner"] == "Ada Moss" and clash["custom_owner"] == "someone else"

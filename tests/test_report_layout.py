@@ -120,8 +120,8 @@ def test_no_text_is_clipped_on_a_maven_sized_report(tmp_path: Path) -> None:
 
 
 def test_no_text_is_clipped_on_the_demo(tmp_path: Path) -> None:
-    from oppcore._cli._demo import REPORT_AT, run_demo
     from oppcore._cli._common import iter_records, open_store
+    from oppcore._cli._demo import REPORT_AT, run_demo
     from oppcore.scoring import Scorecard
 
     db = tmp_path / "demo.db"

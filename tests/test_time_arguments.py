@@ -135,6 +135,8 @@ CALLS: dict[str, Callable[[datetime, Path], Any]] = {
     "oppcore.analytics.health": lambda t, _: analytics.health([DEAL], PIPELINE, now=t),
     "oppcore.analytics.data_quality": lambda t, _: analytics.data_quality(
         [DEAL], PIPELINE, now=t),
+    "oppcore.analytics.deals_frame": lambda t, _: analytics.deals_frame([DEAL], PIPELINE,
+                                                                        now=t),
     "oppcore.analytics.forecast": lambda t, _: analytics.forecast([DEAL], PIPELINE, now=t),
     "oppcore.analytics.sales_cycle": lambda t, _: analytics.sales_cycle(
         [DEAL], PIPELINE, include_open=True, now=t),

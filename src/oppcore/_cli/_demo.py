@@ -310,7 +310,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
             # Its moves run up to today: the last one lands at settle_at.
             clock.now = max(clock.now, settle_at - timedelta(days=2 * (depth - 1)))
 
-        def gap(low: int, high: int) -> int:
+        def gap(low: int, high: int, ends_open: bool = ends_open) -> int:
             return 2 if ends_open else rng.randrange(low, high)
 
         if depth >= 1 and not move(deal.id, "needs_analysis", owner):

@@ -20,8 +20,8 @@ from oppcore import analytics
 from oppcore._checks import aware
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
-from oppcore.analytics._common import iterate
 from oppcore._money import exact_add
+from oppcore.analytics._common import iterate
 from oppcore.analytics._forecast import OVERDUE
 from oppcore.pipeline import Pipeline, StageKind
 from oppcore.scoring import Score, Scorecard

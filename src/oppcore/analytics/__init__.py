@@ -19,6 +19,7 @@ from ._common import PipelineLike, StageLike, percentile
 from ._compliance import Compliance, ComplianceRow, compliance
 from ._cycle import CycleRow, SalesCycle, sales_cycle
 from ._forecast import Forecast, ForecastRow, ForecastTotal, ForecastTotals, forecast
+from ._frame import DealRow, DealsFrame, deals_frame
 from ._funnel import Funnel, FunnelStage, funnel
 from ._health import DataQualityReport, Finding, HealthReport, data_quality, health
 from ._reps import RepPerformance, RepRow, rep_performance
@@ -47,6 +48,7 @@ __all__ = [
     "compliance",
     "rep_performance",
     "account_tiers",
+    "deals_frame",
     "percentile",
     # results
     "Table",
@@ -73,6 +75,8 @@ __all__ = [
     "RepRow",
     "AccountTiers",
     "AccountTier",
+    "DealsFrame",
+    "DealRow",
     # what a pipeline must offer
     "PipelineLike",
     "StageLike",
