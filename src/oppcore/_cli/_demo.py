@@ -306,12 +306,16 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         ago = rng.randrange(1, 12) if rng.random() < 0.88 else rng.randrange(35, 80)
         settle_at = REPORT_AT - timedelta(days=ago, hours=rng.randrange(0, 8))
         ends_open = depth < 4 and not lost_early
+        step = timedelta(days=1)
         if ends_open and depth:
-            # Its moves run up to today: the last one lands at settle_at.
-            clock.now = max(clock.now, settle_at - timedelta(days=2 * (depth - 1)))
+            # Its moves run up to today, a few days apart: the last lands at settle_at.
+            step = max(min((settle_at - clock.now) / depth,
+                           timedelta(days=rng.randrange(4, 9))), step)
+            clock.now = max(clock.now, settle_at - step * (depth - 1))
 
-        def gap(low: int, high: int, ends_open: bool = ends_open) -> int:
-            return 2 if ends_open else rng.randrange(low, high)
+        def gap(low: int, high: int, ends_open: bool = ends_open,
+                step: timedelta = step) -> float:
+            return step / timedelta(days=1) if ends_open else rng.randrange(low, high)
 
         if depth >= 1 and not move(deal.id, "needs_analysis", owner):
             continue

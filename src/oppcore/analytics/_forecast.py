@@ -161,7 +161,9 @@ class Forecast(Table):
     def _notes(self) -> list[str]:
         lines = [
             f"{t.currency}: closed {t.closed:,}, commit {t.commit:,}, best case "
-            f"{t.best_case:,}, pipeline {t.pipeline:,} (weighted {t.weighted:,})"
+            f"{t.best_case:,}, pipeline "
+            + (f"{t.pipeline:,} (weighted {t.weighted:,})"
+               if t.open_deals or not self.unpriced_open else "n/a (no open deal has an amount)")
             for t in self.totals.rows
         ]
         if self.unpriced_open:
