@@ -332,3 +332,25 @@ def test_any_owner_name_is_safe_everywhere(deals: list[Opportunity], name: str) 
     data = json.loads(render_json(report))
     assert data["win_rate_by_owner"][0]["key"] == name
     assert not math.isnan(data["counts"]["deals"])
+
+
+def test_text_and_html_list_the_same_owners_and_points(deals: list[Opportunity]) -> None:
+    # 15 owners: text and HTML show the same first 12 (most closed deals first), and each
+    # reason's points read the same in both (#13).
+    many = [d.evolve(owner=f"owner-{i % 15:02d}") for i, d in enumerate(deals)]
+    report = build_report(many, STANDARD, now=NOW, scorecard=Scorecard.default(), top=5)
+    assert len(report.by_owner) == 15
+    text, html = render_text(report), render_html(report)
+    shown = [r.key for r in report.by_owner[:12]]
+    hidden = [r.key for r in report.by_owner[12:]]
+    owner_part = text.split("Win rate by owner")[1].split("Forecast by month")[0]
+    assert all(k in owner_part for k in shown) and not any(k in owner_part for k in hidden)
+    assert "... 3 more" in owner_part and "3 more not drawn." in html
+    html_owners = html.split('id="by-owner"')[1].split("</section>")[0]
+    assert all(f">{k}<" in html_owners for k in shown)
+    assert not any(f">{k}<" in html_owners for k in hidden)
+    closed = [r.closed for r in report.by_owner]
+    assert closed == sorted(closed, reverse=True)
+    for deal in report.top_deals:
+        for reason in deal.reasons:
+            assert f"{reason.points:+g}" in text and f"{reason.points:+g}</span>" in html

@@ -37,7 +37,7 @@ from oppcore._qualification import (
     UrgencyLevel,
 )
 from oppcore._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus
-from oppcore._report._format import fit
+from oppcore._report._format import fit, points
 from oppcore._service import OpportunityService
 from oppcore.dedupe import find_duplicates
 from oppcore.pipeline import Pipeline
@@ -366,8 +366,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         say(f"   {score.total:>6} {score.grade}  {deal.id}  {fit(deal.name, 38)} "
             f"[{deal.stage_id}]\n")
         for factor in (*score.top_positive(2), *score.top_negative(1)):
-            sign = "+" if factor.points > 0 else ""
-            say(f"          {sign}{factor.points:g}  {factor.message}\n")
+            say(f"          {points(factor.points)}  {factor.message}\n")
 
     # 6. Report.
     from oppcore._report import build_report, render_text

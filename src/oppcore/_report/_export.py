@@ -20,6 +20,7 @@ from oppcore._money import Money, round_minor
 from oppcore.io._csv import _safe as _neutralise  # the one CSV-injection rule of oppcore
 from oppcore.io._csv import write_row  # NUL-safe on Python 3.10 too
 
+from ._format import points
 from ._notes import notes, open_value_known
 from ._values import CurrencyTotal, PipelineReport, RateRow, TopDeal
 
@@ -215,7 +216,7 @@ def _rows(report: PipelineReport) -> Iterator[dict[str, object]]:
                "open_deals": t.open_deals, "won_deals": t.won_deals}
     for d in report.top_deals:
         # Reasons as "message (+1.0)": a cell must not start with a sign (see module doc).
-        reasons = "; ".join(f"{r.message} ({r.points:+.1f})" for r in d.reasons)
+        reasons = "; ".join(f"{r.message} ({points(r.points)})" for r in d.reasons)
         yield {"section": "top_deal", "rank": d.rank, "key": d.opportunity_id,
                "label": d.name, "stage": d.stage_id, "owner": d.owner, "account": d.account,
                **_amount(d.amount), "score": d.score, "grade": d.grade, "reasons": reasons,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from itertools import count
 
-from ._format import amount, compact, money, percent, printable, shorten
+from ._format import amount, compact, money, percent, points, printable, shorten
 from ._notes import (
     NO_STALE_LIMITS,
     history_notes,
@@ -423,7 +423,7 @@ def _top_table(report: PipelineReport) -> str:
     rows = []
     for d in report.top_deals:
         reasons = "".join(
-            f'<li><span class="{"pos" if r.points >= 0 else "neg"}">{r.points:+.1f}</span> '
+            f'<li><span class="{"pos" if r.points >= 0 else "neg"}">{points(r.points)}</span> '
             f"{_t(r.message)}</li>" for r in d.reasons)
         flag = (f'<br><span class="flag">stale: {d.days_in_stage} days in its stage</span>'
                 if d.stale else "")

@@ -4,7 +4,7 @@ import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 
-from ._format import amount, fit, money, percent, printable
+from ._format import amount, fit, money, percent, points, printable
 from ._notes import (
     NO_STALE_LIMITS,
     history_notes,
@@ -205,7 +205,7 @@ def _top(out: _Out, report: PipelineReport) -> None:
         if t.stale:
             out.add(f"{'':10} {_flag(t)}")
         for reason in t.reasons:
-            out.add(f"{'':10} {reason.points:+6.1f}  {out.cut(reason.message, 58)}")
+            out.add(f"{'':10} {points(reason.points):>6}  {out.cut(reason.message, 58)}")
     out.add("known: share of the scorecard's weight whose data the deal has")
     if report.counts.unscored:
         out.note(unranked_note(report))
