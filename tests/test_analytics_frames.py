@@ -95,3 +95,14 @@ def test_deals_frame_joins_other_tables() -> None:
     renamed = [d.evolve(custom={"owner": "someone else"}) for d in deals[:1]]
     clash = analytics.deals_frame(renamed, Pipeline.template("simple")).to_records()[0]
     assert clash["owner"] == "Ada Moss" and clash["custom_owner"] == "someone else"
+
+
+def test_polars_frames_are_typed_the_same_way(analytics_table: "AnalyticsTable") -> None:
+    pl = pytest.importorskip("polars")  # the polars extra
+    f = analytics.forecast(analytics_table.deals(), analytics_table.stand_in, period="month")
+    frame = f.to_polars()
+    assert frame.schema["amount"] == pl.Float64 and frame.schema["deals"] == pl.Int64
+    exact = f.to_polars(money="decimal")
+    assert [Decimal(str(v)) for v in exact["amount"].to_list()] == [r.amount for r in f.rows]
+    empty = analytics.forecast([], analytics_table.stand_in).to_polars()
+    assert empty.schema["period"] == pl.Utf8 and empty.schema["weighted"] == pl.Float64

@@ -85,7 +85,8 @@ class Table:
         return []
 
     def _kinds(self) -> dict[str, str]:
-        """Column -> ``"int"``, ``"float"``, ``"money"``, ``"bool"`` or ``"other"``."""
+        """Column -> ``"int"``, ``"float"``, ``"money"``, ``"bool"``, ``"text"`` or
+        ``"other"``."""
         row = self.row_type
         if row is None or not attrs.has(row):
             return {}
@@ -159,7 +160,7 @@ class Table:
                 "pip install 'oppcore[polars]'", name="polars",
             ) from exc
         names, data, kinds = self._frame_data(money)
-        types_ = {"int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean}
+        types_ = {"int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean, "text": pl.Utf8}
         schema = {name: types_[kinds[name]] for name in names if kinds.get(name) in types_}
         return pl.DataFrame(data, schema_overrides=schema, strict=False)
 
@@ -209,7 +210,7 @@ class Table:
 
 
 _PANDAS = {"int": "Int64", "float": "float64", "bool": "boolean", "money": "object",
-           "other": "object"}
+           "text": "object", "other": "object"}
 
 
 def _kind(hint: Any) -> str:
@@ -226,6 +227,8 @@ def _kind(hint: Any) -> str:
         return "float"
     if hint is Decimal:
         return "money"
+    if hint is str:
+        return "text"
     return "other"
 
 
