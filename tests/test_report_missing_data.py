@@ -335,3 +335,12 @@ def test_sales_cycle_counts_open_deals_as_at_least_their_age(
     assert "12 open deal(s) counted as lasting at least until now" in str(both)
     with pytest.raises(ValidationError, match="needs now="):
         analytics.sales_cycle(maven, SIMPLE, include_open=True)
+
+
+def test_no_amount_anywhere_is_still_n_a(maven: list[Opportunity]) -> None:
+    bare = [d.evolve(amount=None) for d in maven]
+    report = build_report(bare, SIMPLE, now=NOW)
+    assert report.totals == () and report.counts.unpriced_won == 8
+    assert "open pipeline n/a" in render_text(report)
+    assert "<span>Open pipeline</span><b>n/a</b>" in render_html(report)
+    assert "8 won deal(s) have no amount" in render_text(report)

@@ -188,6 +188,8 @@ def _cards(report: PipelineReport) -> str:
                   compact(t.pipeline) if open_value_known(report, t) else "n/a", "",
                   unpriced)
                  for t in report.totals)
+    if not report.totals and c.unpriced_open:  # no deal has an amount at all
+        cards.append(("Open pipeline", "n/a", "", unpriced))
     cards.extend((f"Won {t.currency}", compact(t.closed), "won", "") for t in report.totals)
     return '<div class="cards">' + "".join(
         f'<div class="card {cls}"><span>{_t(label)}</span><b>{_t(value)}</b>'

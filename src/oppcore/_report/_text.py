@@ -97,6 +97,8 @@ def _header(out: _Out, report: PipelineReport) -> None:
                     f"{t.open_deals} deals)" if open_value_known(report, t) else "n/a")
         out.add(f"{t.currency}: open pipeline {pipeline}, won {amount(t.closed)} "
                 f"({t.won_deals} deals)")
+    if not report.totals and c.unpriced_open:  # no deal has an amount at all
+        out.add("open pipeline n/a")
     for line in unpriced_notes(report):
         out.note(line)
 
