@@ -1,10 +1,12 @@
 """Pipeline analytics for notebooks: pure functions over iterables of opportunities.
 
 Every function reads its input once (any iterable: a list, a generator over a store or an
-import), never changes it, and returns a small frozen result value with ``to_records()``,
-``to_pandas()`` / ``to_polars()`` (when those extras are installed), a text rendering
-(``str(result)``) and an HTML table for Jupyter. Money is summed per currency, never across
-currencies. Functions that need stage kinds, order, probabilities or follow-up rules take
+import; a generator is used up by the first call, and a second call on it raises instead of
+counting no deals, so pass a list to several calls), never changes it, and returns a small
+frozen result value with ``to_records()``, ``to_pandas()`` / ``to_polars()`` (when those
+extras are installed; money as numbers, or exact with ``money="decimal"``), a text
+rendering (``str(result)``) and an HTML table for Jupyter. Money is summed per currency,
+never across currencies, and a deal without an amount is counted apart, never as 0. Functions that need stage kinds, order, probabilities or follow-up rules take
 the pipeline (:class:`oppcore.Pipeline`, or any object with the attributes of
 :class:`PipelineLike`).
 
