@@ -6,9 +6,9 @@ counting no deals, so pass a list to several calls), never changes it, and retur
 frozen result value with ``to_records()``, ``to_pandas()`` / ``to_polars()`` (when those
 extras are installed; money as numbers, or exact with ``money="decimal"``), a text
 rendering (``str(result)``) and an HTML table for Jupyter. Money is summed per currency,
-never across currencies, and a deal without an amount is counted apart, never as 0. Functions that need stage kinds, order, probabilities or follow-up rules take
-the pipeline (:class:`oppcore.Pipeline`, or any object with the attributes of
-:class:`PipelineLike`).
+never across currencies, and a deal without an amount is counted apart, never as 0.
+Functions that need stage kinds, order, probabilities or follow-up rules take the pipeline
+(:class:`oppcore.Pipeline`, or any object with the attributes of :class:`PipelineLike`).
 
 Example:
     >>> from oppcore import Pipeline, analytics            # doctest: +SKIP
