@@ -293,7 +293,7 @@ class TestScoreReportDedupe:
         assert text.returncode == 0 and "Funnel" in text.stdout
         data = json.loads(run("report", "--db", str(db), "--now", self.NOW, "--format",
                               "json").stdout)
-        assert data["schema_version"] == 1
+        assert data["schema_version"] == 2
         assert data["counts"]["deals"] == count(db, Opportunity)
         csv_out = run("report", "--db", str(db), "--now", self.NOW, "--format", "csv").stdout
         assert csv_out.startswith("section,")
@@ -367,3 +367,29 @@ def test_demo_runs_twice_in_one_process(tmp_path: Path, run: Run,
     for name in ("one.db", "two.db"):
         result = run("demo", "--db", str(tmp_path / name))
         assert result.returncode == 0, result.stderr
+
+
+def test_report_stale_after_and_dedupe_on_a_maven_shaped_export(tmp_path: Path,
+                                                                 run: Run) -> None:
+    # The Maven shapes of issue #13: the maven preset's pipeline sets no stale limits, and
+    # repeat orders of one product by one customer are not duplicates.
+    export = Path(__file__).parent / "fixtures" / "report" / "maven_shaped.csv"
+    db = str(tmp_path / "maven.db")
+    imported = run("import", str(export), "--db", db, "--preset", "maven",
+                   "--as-of", "2017-12-31T00:00:00+00:00")
+    assert imported.returncode == 0, imported.stderr
+    now = ("--now", "2018-01-01T00:00:00+00:00")
+    bare = run("report", "--db", db, *now)
+    assert bare.returncode == 0 and "stale n/a" in bare.stdout
+    assert "--stale-after 90d" in bare.stdout and "open pipeline n/a" in bare.stdout
+    limited = run("report", "--db", db, *now, "--stale-after", "90d")
+    assert "stale 6" in limited.stdout and "Stale deals (6)" in limited.stdout
+    weeks = run("report", "--db", db, *now, "--stale-after", "13w", "--format", "json")
+    assert json.loads(weeks.stdout)["stale_after_days"] == 91
+    for bad in ("0d", "90x", "-3"):
+        refused = run("report", "--db", db, *now, "--stale-after", bad)
+        assert refused.returncode == 2 and "--stale-after" in refused.stderr
+    dedupe = run("dedupe", "--db", db, "--deals")
+    assert dedupe.returncode == 1
+    assert "2 probable duplicate pair(s)" in dedupe.stdout
+    assert "R11 ~ R12" in dedupe.stdout and "R20 ~ R21" in dedupe.stdout

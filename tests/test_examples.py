@@ -25,6 +25,14 @@ def _analyse_pipeline(out: str) -> None:
     assert any(line.split()[:4] == ["product", "GTX", "Pro", "3"] for line in out.splitlines())
     assert "by value_won (USD): A: 2, B: 1, C: 1" in out
     assert "Zane Levy" in out and "1.013" in out  # 10,132 USD won against 10,000
+    # Missing is not zero (#13): unpriced open deals, no stale limits, synthesised history.
+    assert "pipeline n/a (no open deal has an amount)" in out
+    assert "3 open deal(s) have no amount: left out, not counted as 0" in out
+    assert "stale after 90 days: 2 of 3 open deals" in out
+    assert "history synthesised from creation and close dates" in out
+    assert any(line.split()[:6] == ["all,", "with", "open", "(Kaplan-Meier)", "12", "-"]
+               for line in out.splitlines())
+    assert any(line.split()[:3] == ["M04", "open", "NaN"] for line in out.splitlines())
 
 
 def _custom_store(out: str) -> None:

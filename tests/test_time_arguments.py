@@ -134,7 +134,12 @@ CALLS: dict[str, Callable[[datetime, Path], Any]] = {
         [DEAL], PIPELINE, now=t),
     "oppcore.analytics.health": lambda t, _: analytics.health([DEAL], PIPELINE, now=t),
     "oppcore.analytics.data_quality": lambda t, _: analytics.data_quality(
-        [DEAL], PIPELINE, at=t),
+        [DEAL], PIPELINE, now=t),
+    "oppcore.analytics.deals_frame": lambda t, _: analytics.deals_frame([DEAL], PIPELINE,
+                                                                        now=t),
+    "oppcore.analytics.forecast": lambda t, _: analytics.forecast([DEAL], PIPELINE, now=t),
+    "oppcore.analytics.sales_cycle": lambda t, _: analytics.sales_cycle(
+        [DEAL], PIPELINE, include_open=True, now=t),
     "oppcore.analytics.compliance": lambda t, _: analytics.compliance([DEAL], PIPELINE, now=t),
     "oppcore.io.read_csv": lambda t, tmp: list(io.read_csv(
         _csv(tmp), io.preset("maven"), as_of=t)),

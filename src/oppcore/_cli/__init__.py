@@ -39,6 +39,18 @@ def _zone(text: str) -> tzinfo:
     return zone
 
 
+def _days(text: str) -> int:
+    """Parse ``--stale-after``: ``90d``, ``90`` (days) or ``12w`` (weeks)."""
+    raw = text.strip().lower()
+    unit = 7 if raw.endswith("w") else 1
+    digits = raw[:-1] if raw[-1:] in ("d", "w") else raw
+    if not digits.isdigit() or not 1 <= int(digits) * unit <= 36500:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of days such as 90d (or weeks: 12w), 1 to 36500 days; "
+            f"got {text!r}")
+    return int(digits) * unit
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     # (Not named after the submodule: importing oppcore._cli._demo binds that name in this
     # package, which would replace a handler of the same name.)
@@ -121,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="what to print (default text; nothing with --html alone)")
     report.add_argument("--now", help="report as of this ISO 8601 time (default: now)")
     report.add_argument("--top", type=int, default=10, help="top deals to list (default 10)")
+    report.add_argument("--stale-after", dest="stale_after", type=_days, metavar="DAYS",
+                        help="judge open deals stale after this long in a stage (90d, 12w) "
+                             "where the pipeline sets no limit (the maven preset's "
+                             "'simple' pipeline sets none)")
     report.set_defaults(handler=_lazy("cmd_report"))
 
     pipe = _command(commands, "pipeline", "validate or show a pipeline definition",

@@ -16,7 +16,7 @@ import attrs
 from oppcore import io as oio
 from oppcore._errors import DuplicateError, UnknownStageError
 from oppcore._models import Lead, Opportunity
-from oppcore._report._format import fit, money
+from oppcore._report._format import fit, money, points
 from oppcore._service import AllowAll, OpportunityService, RescoreSummary
 from oppcore.dedupe import find_duplicates
 from oppcore.pipeline import Pipeline
@@ -221,8 +221,7 @@ def _print_ranking(out: TextIO, scored: Iterable[Any]) -> None:
         out.write(f"{rank:3}. {score.total:>6} {score.grade}  {opp.id}  {fit(opp.name, 32)}  "
                   f"[{opp.stage_id}] {amount}  coverage {score.coverage:.0%}\n")
         for factor in (*score.top_positive(2), *score.top_negative(1)):
-            sign = "+" if factor.points > 0 else ""
-            out.write(f"       {sign}{factor.points:g} {factor.message}\n")
+            out.write(f"       {points(factor.points)} {factor.message}\n")
 
 
 # --- report -----------------------------------------------------------------------------
@@ -238,7 +237,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         now = parse_now(args.now)
         card = load_scorecard(args.scorecard)
         report = build_report(iter_records(store, Opportunity, pipeline=pipeline.id),
-                              pipeline, now=now, scorecard=card, top=args.top)
+                              pipeline, now=now, scorecard=card, top=args.top,
+                              stale_after=args.stale_after)
     finally:
         store.close()
     if args.html:

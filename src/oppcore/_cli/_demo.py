@@ -37,7 +37,7 @@ from oppcore._qualification import (
     UrgencyLevel,
 )
 from oppcore._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus
-from oppcore._report._format import fit
+from oppcore._report._format import fit, points
 from oppcore._service import OpportunityService
 from oppcore.dedupe import find_duplicates
 from oppcore.pipeline import Pipeline
@@ -300,10 +300,27 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         clock.now = deal.created_at + timedelta(days=rng.randrange(3, 10))
         owner = deal.owner or "rep-zhang"
         depth = rng.choices((0, 1, 2, 3, 4), weights=(8, 10, 14, 30, 38))[0]
+        lost_early = depth in (1, 2) and rng.random() < 0.25
+        # A working team: a deal still open today entered its stage recently (within the
+        # stage's limit), except a few that stalled (stale, and flagged in the report).
+        ago = rng.randrange(1, 12) if rng.random() < 0.88 else rng.randrange(35, 80)
+        settle_at = REPORT_AT - timedelta(days=ago, hours=rng.randrange(0, 8))
+        ends_open = depth < 4 and not lost_early
+        step = timedelta(days=1)
+        if ends_open and depth:
+            # Its moves run up to today, a few days apart: the last lands at settle_at.
+            step = max(min((settle_at - clock.now) / depth,
+                           timedelta(days=rng.randrange(4, 9))), step)
+            clock.now = max(clock.now, settle_at - step * (depth - 1))
+
+        def gap(low: int, high: int, ends_open: bool = ends_open,
+                step: timedelta = step) -> float:
+            return step / timedelta(days=1) if ends_open else rng.randrange(low, high)
+
         if depth >= 1 and not move(deal.id, "needs_analysis", owner):
             continue
         if depth >= 2:
-            clock.advance(days=rng.randrange(5, 15))
+            clock.advance(days=gap(5, 15))
             service.log_activity(deal.id, Activity(
                 id=f"{deal.id}-na", kind=ActivityKind.NEEDS_ANALYSIS, at=clock.now, by=owner,
                 summary="Needs-analysis workshop", next_step="Solution proposal",
@@ -311,7 +328,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
             if not move(deal.id, "solution", owner):
                 continue
         if depth >= 3:
-            clock.advance(days=rng.randrange(5, 20))
+            clock.advance(days=gap(5, 20))
             service.edit(Opportunity, deal.id, {"quotes": (_quote(deal, rng, clock.now),)},
                          by=owner)
             if not move(deal.id, "quote_contract", owner):
@@ -323,7 +340,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
             else:
                 service.mark_lost(deal.id, by=owner, reason=rng.choice(
                     ("price", "competitor", "timing", "no_decision")))
-        elif depth in (1, 2) and rng.random() < 0.25:
+        elif lost_early:
             clock.advance(days=rng.randrange(10, 40))
             service.mark_lost(deal.id, by=owner, reason=rng.choice(("no_budget", "competitor")))
     say(f"\n4. Worked the deals: {moves} stage moves recorded (who, when, why); {stalled} "
@@ -349,8 +366,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         say(f"   {score.total:>6} {score.grade}  {deal.id}  {fit(deal.name, 38)} "
             f"[{deal.stage_id}]\n")
         for factor in (*score.top_positive(2), *score.top_negative(1)):
-            sign = "+" if factor.points > 0 else ""
-            say(f"          {sign}{factor.points:g}  {factor.message}\n")
+            say(f"          {points(factor.points)}  {factor.message}\n")
 
     # 6. Report.
     from oppcore._report import build_report, render_text

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from oppcore._money import Money
 
-__all__ = ["amount", "compact", "fit", "money", "percent", "printable", "shorten", "width"]
+__all__ = ["amount", "compact", "fit", "money", "percent", "points", "printable", "shorten",
+           "width"]
 
 
 def percent(value: float | None, *, digits: int = 1) -> str:
@@ -13,6 +14,12 @@ def percent(value: float | None, *, digits: int = 1) -> str:
     if value is None or value != value:  # None or NaN
         return "-"
     return f"{value * 100:.{digits}f}%"
+
+
+def points(value: float) -> str:
+    """Return a reason's signed effect in points as every output shows it: ``+11.43``,
+    ``-3``, ``+0`` (the score already rounds it to two decimals)."""
+    return f"{value:+g}"
 
 
 def amount(value: Decimal) -> str:

@@ -345,6 +345,38 @@ class Pipeline:
 
         return to_dict(self)
 
+    @property
+    def has_stale_limits(self) -> bool:
+        """Whether any open stage sets a stale limit (``follow_up.max_days``).
+
+        Without one no deal can go stale: "no stale deals" would say nothing.
+        """
+        return any(s.follow_up is not None and s.follow_up.max_days is not None
+                   for s in self.open_stages)
+
+    def with_stale_after(self, days: int) -> "Pipeline":
+        """Return this pipeline with a stale limit of ``days`` on open stages that set none.
+
+        Stages with their own ``follow_up.max_days`` keep it; a stage's cadence and
+        business-day setting are kept. Use it to judge an export whose pipeline (such as
+        the ``simple`` template the ``maven`` import preset maps onto) sets no limits.
+
+        Raises:
+            ValidationError: If ``days`` is not a whole number in 1..36500.
+        """
+        from ._stage import FollowUp
+
+        FollowUp(max_days=days)  # the one check of a day limit
+        stages = []
+        for s in self.stages:
+            follow = s.follow_up
+            if s.is_open and (follow is None or follow.max_days is None):
+                follow = (FollowUp(max_days=days) if follow is None
+                          else attrs.evolve(follow, max_days=days))
+                s = attrs.evolve(s, follow_up=follow)
+            stages.append(s)
+        return attrs.evolve(self, stages=tuple(stages))
+
     def with_guards(self, guards: GuardRegistry) -> "Pipeline":
         """Return this pipeline bound to another guard registry (validated again).
 
