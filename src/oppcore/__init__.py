@@ -52,7 +52,15 @@ from ._qualification import (
     Urgency,
     UrgencyLevel,
 )
-from ._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus, StageChange
+from ._records import (
+    Activity,
+    ActivityKind,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+    StageChange,
+    SurveyScale,
+)
 from ._service import (
     ActivityLogged,
     AllowAll,
@@ -180,6 +188,7 @@ __all__ = [
     # records on a deal
     "Activity",
     "ActivityKind",
+    "SurveyScale",
     "Quote",
     "QuoteLine",
     "QuoteStatus",
