@@ -73,6 +73,7 @@ from ._service import (
     LeadQualified,
     OpportunityCreated,
     OpportunityLost,
+    OpportunityRenewed,
     OpportunityService,
     OpportunityWon,
     OwnerTeamPolicy,
@@ -84,6 +85,8 @@ from ._service import (
     Rescored,
     RescoreSummary,
     StageChanged,
+    SurveyLogged,
+    TaskCompleted,
 )
 from ._version import __version__
 from .dedupe import DuplicateCandidate, MergeResult, find_duplicates, merge_records
@@ -301,6 +304,7 @@ __all__ = [
     "LeadQualified",
     "OpportunityCreated",
     "OpportunityLost",
+    "OpportunityRenewed",
     "OpportunityService",
     "OpportunityWon",
     "RecordEdited",
@@ -309,6 +313,8 @@ __all__ = [
     "RescoreSummary",
     "Rescored",
     "StageChanged",
+    "SurveyLogged",
+    "TaskCompleted",
     # metadata
     "__version__",
 ]
