@@ -22,6 +22,10 @@ from ._funnel import Funnel, FunnelStage, funnel
 from ._health import DataQualityReport, Finding, HealthReport, data_quality, health
 from ._reps import RepPerformance, RepRow, rep_performance
 from ._results import Table
+from ._referrals import ReferralRow, Referrals, referrals
+from ._renewals import RenewalRow, Renewals, renewals
+from ._rfm import DEFAULT_SEGMENTS, CustomerSegment, CustomerSegments, Segment, customer_segments
+from ._satisfaction import Satisfaction, SatisfactionRow, satisfaction
 from ._segments import AccountTier, AccountTiers, account_tiers
 from ._velocity import (
     CycleRow,
@@ -50,6 +54,13 @@ __all__ = [
     "rep_performance",
     "account_tiers",
     "percentile",
+    # after the win (售后服务, 推荐计划, 客户细分)
+    "satisfaction",
+    "renewals",
+    "referrals",
+    "customer_segments",
+    "Segment",
+    "DEFAULT_SEGMENTS",
     # results
     "Table",
     "Funnel",
@@ -75,6 +86,14 @@ __all__ = [
     "RepRow",
     "AccountTiers",
     "AccountTier",
+    "Satisfaction",
+    "SatisfactionRow",
+    "Renewals",
+    "RenewalRow",
+    "Referrals",
+    "ReferralRow",
+    "CustomerSegments",
+    "CustomerSegment",
     # what a pipeline must offer
     "PipelineLike",
     "StageLike",
