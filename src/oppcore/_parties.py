@@ -5,10 +5,9 @@ with its check table.
 """
 
 import enum
+from typing import Any
 
 import attrs
-
-from typing import Any
 
 from ._check_table import Checks
 from ._checks import COUNT, fail, in_bounds, text

@@ -20,10 +20,10 @@ from ._compliance import Compliance, ComplianceRow, compliance
 from ._forecast import Forecast, ForecastRow, ForecastTotal, ForecastTotals, forecast
 from ._funnel import Funnel, FunnelStage, funnel
 from ._health import DataQualityReport, Finding, HealthReport, data_quality, health
-from ._reps import RepPerformance, RepRow, rep_performance
-from ._results import Table
 from ._referrals import ReferralRow, Referrals, referrals
 from ._renewals import RenewalRow, Renewals, renewals
+from ._reps import RepPerformance, RepRow, rep_performance
+from ._results import Table
 from ._rfm import DEFAULT_SEGMENTS, CustomerSegment, CustomerSegments, Segment, customer_segments
 from ._satisfaction import Satisfaction, SatisfactionRow, satisfaction
 from ._segments import AccountTier, AccountTiers, account_tiers

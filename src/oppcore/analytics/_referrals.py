@@ -93,8 +93,8 @@ class Referrals(Table):
     def _notes(self) -> list[str]:
         t = self.total
         unit = f" {self.currency}" if self.currency else ""
-        return [f"total: {t.leads} referred leads, {t.deals} referred deals, {t.won} won "
-                f"({t.value_won:,}{unit})"]
+        return [(f"total: {t.leads} referred leads, {t.deals} referred deals, {t.won} won "
+                f"({t.value_won:,}{unit})")]
 
 
 def _referrer(record: Lead | Opportunity) -> str | None:

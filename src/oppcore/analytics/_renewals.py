@@ -97,9 +97,9 @@ class Renewals(Table):
         t = self.total
         rate = "-" if t.renewal_rate is None else f"{t.renewal_rate:.1%}"
         unit = f" ({self.currency})" if self.currency else ""
-        return [f"total: {t.renewed} renewed / {t.ended} ended = {rate}; value ended "
+        return [(f"total: {t.renewed} renewed / {t.ended} ended = {rate}; value ended "
                 f"{t.value_ended:,}{unit}, retained gross {t.retained_gross:,}, net "
-                f"{t.value_renewed:,}"]
+                f"{t.value_renewed:,}")]
 
 
 def renewals(

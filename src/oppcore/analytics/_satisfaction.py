@@ -115,8 +115,8 @@ class Satisfaction(Table):
         o = self.overall
         nps = "-" if o.nps is None else f"{o.nps:.0f}"
         csat = "-" if o.csat_mean is None else f"{o.csat_mean:.2f}"
-        return [f"overall: NPS {nps} ({o.nps_responses} answers), CSAT {csat} "
-                f"({o.csat_responses} answers), {o.surveyed} of {o.won} won deals surveyed"]
+        return [(f"overall: NPS {nps} ({o.nps_responses} answers), CSAT {csat} "
+                f"({o.csat_responses} answers), {o.surveyed} of {o.won} won deals surveyed")]
 
 
 def latest_scores(activities: Iterable[Activity], now: datetime) -> dict[SurveyScale, int]:
