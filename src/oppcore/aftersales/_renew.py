@@ -56,10 +56,12 @@ def renew(deal: Opportunity, *, at: datetime, by: str, pipeline: Pipeline,
     if not is_text(by):
         raise ValidationError(f"by must name who renews the deal, got {by!r}", field="by",
                               value=by)
-    if not isinstance(pipeline, Pipeline) or not isinstance(deal, Opportunity):
-        raise ValidationError("renew takes an Opportunity and its Pipeline",
-                              field="pipeline" if isinstance(deal, Opportunity) else "deal",
-                              value=pipeline if isinstance(deal, Opportunity) else deal)
+    if not isinstance(deal, Opportunity):
+        raise ValidationError(f"deal must be an Opportunity, got {type(deal).__name__}",
+                              field="deal", value=deal)
+    if not isinstance(pipeline, Pipeline):
+        raise ValidationError(f"pipeline must be a Pipeline, got {type(pipeline).__name__}",
+                              field="pipeline", value=pipeline)
     if deal.pipeline_id != pipeline.id:
         raise ValidationError(f"opportunity {deal.id!r} follows pipeline "
                               f"{deal.pipeline_id!r}, not {pipeline.id!r}",
