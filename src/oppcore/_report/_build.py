@@ -24,6 +24,7 @@ from oppcore._money import exact_add
 from oppcore.pipeline import Pipeline, StageKind
 from oppcore.scoring import Score, Scorecard
 
+from ._aftersales import build_aftersales
 from ._values import (
     NO_DATE,
     NO_KEY,
@@ -90,6 +91,8 @@ def build_report(
         forecast=_months(forecast), totals=_totals(forecast),
         stale=stale, top_deals=top_deals,
         scorecard=None if scorecard is None else scorecard.name,
+        aftersales=(build_aftersales(deals, pipeline, now, top=top)
+                    if pipeline.aftersales is not None else None),
     )
 
 

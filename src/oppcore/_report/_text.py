@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from decimal import Decimal
 
+from ._aftersales import aftersales_lines
 from ._format import amount, fit, money, percent, printable
 from ._values import PipelineReport, RateRow
 
@@ -35,6 +36,8 @@ def render_text(report: PipelineReport, *, max_rows: int = 15, unicode: bool = T
     _forecast(out, report)
     _top(out, report)
     _stale(out, report, max_rows)
+    if report.aftersales is not None:
+        out.lines += aftersales_lines(report.aftersales, max_rows=max_rows, rule=out.rule)
     return "\n".join(out.lines).rstrip() + "\n"
 
 

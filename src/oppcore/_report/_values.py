@@ -11,6 +11,8 @@ import attrs
 
 from oppcore._money import Money
 
+from ._aftersales import AfterSalesSection
+
 __all__ = [
     "NO_DATE",
     "NO_KEY",
@@ -265,6 +267,8 @@ class PipelineReport:
         stale: Stale open deals, longest in stage first.
         top_deals: The highest-scored open deals (empty without a scorecard).
         scorecard: Name of the scorecard used, or ``None``.
+        aftersales: The after-sales section (overdue tasks, satisfaction, renewals due,
+            top referrers), or ``None`` when the pipeline has no after-sales plan.
     """
 
     title: str
@@ -281,6 +285,7 @@ class PipelineReport:
     stale: tuple[StaleDeal, ...]
     top_deals: tuple[TopDeal, ...]
     scorecard: str | None = None
+    aftersales: AfterSalesSection | None = None
 
     @property
     def currencies(self) -> tuple[str, ...]:
