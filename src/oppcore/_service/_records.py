@@ -178,7 +178,8 @@ class RecordUseCases(ServiceBase):
         backwards). Fields with a use case of their own are refused, so their rules cannot
         be bypassed: a deal's ``stage_id``, ``stage_history``, ``lost_reason``,
         ``activities``, ``renewal_of``, ``renewed_by`` and ``pipeline_id``; a lead's
-        ``status``, ``disqualified_reason`` and ``opportunity_id``; and ``id``, ``version`` and ``updated_at`` everywhere.
+        ``status``, ``disqualified_reason`` and ``opportunity_id``; and ``id``, ``version``
+        and ``updated_at`` everywhere.
 
         Idempotent: changes that leave every field as it is return no events and write
         nothing.
