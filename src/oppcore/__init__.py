@@ -4,8 +4,9 @@ Immutable models for leads and deals, exact money, pipelines as data, explainabl
 a storage contract with reference stores, and pipeline analytics.
 
 The everyday names are importable from here; the rest live in namespaces:
-:mod:`oppcore.io` (import and export), :mod:`oppcore.analytics`, :mod:`oppcore.serde` (the
-wire format), :mod:`oppcore.dedupe` (match keys and the parts of a duplicate result),
+:mod:`oppcore.io` (import and export), :mod:`oppcore.analytics`, :mod:`oppcore.aftersales`
+(after-sales plans and renewals), :mod:`oppcore.serde` (the wire format),
+:mod:`oppcore.dedupe` (match keys and the parts of a duplicate result),
 :mod:`oppcore.testing` (strategies and the store contract kit), and :mod:`oppcore.pipeline`,
 :mod:`oppcore.scoring`, :mod:`oppcore.storage` for what goes beyond the everyday (building a
 store, a rule's fast method). Renamed names keep working for one release, with a
