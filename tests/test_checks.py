@@ -32,6 +32,7 @@ from oppcore import (
     Probability,
     ProbabilitySource,
     QuoteLine,
+    SurveyLogged,
     SurveyScale,
     ValidationError,
 )
@@ -144,6 +145,8 @@ def _samples() -> dict[type, Callable[[], Any]]:
         FieldChange: lambda: FieldChange(field="stage_history", op="splice", index=2, old=[],
                                          new=["x"]),
         Money: lambda: MONEY,
+        SurveyLogged: lambda: SurveyLogged(opportunity_id="o", activity_id="s",
+                                           scale=SurveyScale.NPS, score=8, at=T0, by="u"),
         Activity: lambda: Activity(id="s", kind=ActivityKind.SURVEY, at=T0, by="u",
                                    scale=SurveyScale.NPS, score=8),
         Account: lambda: Account(id="a", name="A"),

@@ -17,10 +17,11 @@ from typing import NamedTuple
 
 import attrs
 
+from oppcore._checks import check_bounds, in_bounds
 from oppcore._errors import OppcoreError
 from oppcore._models import LeadStatus
 from oppcore._qualification import Qualification
-from oppcore._records import SurveyScale
+from oppcore._records import SURVEY_SCORE, SurveyScale
 from oppcore.scoring import Score
 
 __all__ = [
@@ -187,9 +188,12 @@ class SurveyLogged:
     opportunity_id: str
     activity_id: str
     scale: SurveyScale
-    score: int
+    score: int = attrs.field(metadata=in_bounds(SURVEY_SCORE))
     at: datetime
     by: str
+
+    def __attrs_post_init__(self) -> None:
+        check_bounds(self)
 
 
 @attrs.frozen(kw_only=True)
