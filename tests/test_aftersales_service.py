@@ -121,6 +121,9 @@ def test_the_service_renews_both_records_in_one_audited_write(store: Store) -> N
     assert original.renewed_by == renewal.id and renewal.renewal_of == original.id
     assert [e.action for e in store.audit_trail(Opportunity, "d1")] == ["create", "renew"]
     assert [e.action for e in store.audit_trail(Opportunity, "d1-renewal")] == ["create"]
+    renew_entry = store.audit_trail(Opportunity, "d1")[-1]
+    changed = {c.field: (c.op, c.old, c.new) for c in renew_entry.changes}
+    assert changed["renewed_by"] == ("set", None, "d1-renewal")
     assert svc.renew("d1", by="li") == ()  # idempotent
 
 
@@ -175,6 +178,9 @@ def test_log_survey_validates_audits_and_completes_the_survey_task(store: Store)
                           by="li") == ()
     trail = store.audit_trail(Opportunity, "d1")
     assert (trail[-1].action, trail[-1].note) == ("log_survey", "nps 10")
+    appended = {c.field: c for c in trail[-1].changes}["activities"]
+    assert appended.op == "append"
+    assert appended.new[0]["score"] == 10 and appended.new[0]["scale"] == "nps"
     tasks = {t.task.id: t for t in plan(store.get(Opportunity, "d1"), STANDARD, now=NOW)}
     assert tasks["satisfaction_survey"].status is TaskStatus.DONE
 
