@@ -171,6 +171,9 @@ class Probability:
         _PROBABILITY.run(self)
 
 
+# The deal's rules relate the contract and renewal fields only. A stage move copies a deal
+# with trusted_evolve (stage, history, probabilities, lost reason, updated_at), which skips
+# the rules: it never touches these fields, so a moved deal still keeps them.
 def _contract_dates_in_order(opp: Any) -> None:
     start, end = opp.contract_start, opp.contract_end
     if start is not None and end is not None and end < start:
