@@ -18,6 +18,8 @@ from ._format import fit, money, percent, printable
 __all__ = ["AfterSalesSection", "OverdueTask", "RenewalDue", "TopReferrer",
            "aftersales_html", "aftersales_lines", "build_aftersales"]
 
+_DOT = " \u00b7 "
+
 RENEWAL_HORIZON_DAYS = 90
 """Renewals due: contracts ending within this many days of the report's ``now``."""
 
@@ -121,11 +123,11 @@ def build_aftersales(deals: Sequence[Opportunity], pipeline: Pipeline, now: date
         referrers=referrers)
 
 
-def _headline(s: AfterSalesSection) -> str:
+def _headline(s: AfterSalesSection, sep: str = "   ") -> str:
     nps = "-" if s.nps is None else f"{s.nps:.0f}"
     csat = "-" if s.csat_mean is None else f"{s.csat_mean:.2f}"
-    return (f"NPS {nps} ({s.nps_responses} answers)   CSAT {csat} ({s.csat_responses} "
-            f"answers)   won deals surveyed {percent(s.surveyed_share)}")
+    return (f"NPS {nps} ({s.nps_responses} answers){sep}CSAT {csat} ({s.csat_responses} "
+            f"answers){sep}won deals surveyed {percent(s.surveyed_share)}")
 
 
 def aftersales_lines(s: AfterSalesSection, *, max_rows: int, rule: str = "-") -> list[str]:
@@ -181,7 +183,7 @@ def aftersales_html(s: AfterSalesSection, *, max_rows: int) -> str:
                         for f in s.referrers[:max_rows]], "No referred deals.")
     return ('<section id="aftersales" aria-labelledby="aftersales-h">'
             '<h2 id="aftersales-h">After-sales service</h2>'
-            f'<p class="sub">{_t(_headline(s))}</p>'
+            f'<p class="sub">{_t(_headline(s, _DOT))}</p>'
             f"<h3>Overdue after-sales tasks ({len(s.overdue)})</h3>{overdue}"
             f"<h3>Renewals due in the next {RENEWAL_HORIZON_DAYS} days "
             f"({len(s.renewals_due)})</h3>{renewals}"
