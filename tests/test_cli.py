@@ -8,6 +8,7 @@ SQLite store holds afterwards.
 import contextlib
 import io
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -143,8 +144,10 @@ class TestDemo:
     def test_walks_the_whole_flow(self, demo_db: tuple[Path, str]) -> None:
         _, out = demo_db
         for step in ("1. Captured", "2. Duplicate check", "3. Qualified and converted",
-                     "4. Worked the deals", "5. Scored", "6. Pipeline report"):
+                     "4. Worked the deals", "After the win", "Referral programme",
+                     "Renewals:", "5. Scored", "6. Pipeline report"):
             assert step in out
+        assert "After-sales service" in out and "Overdue after-sales tasks" in out
         assert "Refused" in out and "email already used by" in out
         assert "A refused move, explained" in out and "[missing_" in out
         for section in ("Funnel", "Top-ranked open deals", "Stale deals", "Forecast by month"):
@@ -163,9 +166,19 @@ class TestDemo:
             assert any("score" in o.custom for o in scored)
             assert store.integrity_check() == "ok"
             assert store.audit_trail(Opportunity, page.items[0].id)
+            # After the win: contracts on won deals, surveys, renewals linked both ways.
+            every = {o.id: o for o in store.query(Opportunity, limit=1000).items}
+            assert all(o.contract_end is not None for o in page.items
+                       if o.renewal_of is None)
+            assert any(a.score is not None for o in page.items for a in o.activities)
+            renewals = [o for o in every.values() if o.renewal_of is not None]
+            assert renewals
+            assert all(every[o.renewal_of].renewed_by == o.id for o in renewals)
         finally:
             store.close()
-        assert f"Captured {leads + 10}" in out  # ten confident duplicates were merged away
+        # Ten confident duplicates were merged away; the referral programme captured more.
+        referred = int(re.search(r"\((?:推荐计划)\): (\d+) referred lead", out)[1])
+        assert f"Captured {leads + 10 - referred}" in out
 
     def test_is_deterministic(self, demo_db: tuple[Path, str], tmp_path: Path,
                               run: Run) -> None:

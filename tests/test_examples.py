@@ -35,6 +35,20 @@ def _analyse_pipeline(out: str) -> None:
     assert any(line.split()[:3] == ["M04", "open", "NaN"] for line in out.splitlines())
 
 
+def _after_the_win(out: str) -> None:
+    counts = out.splitlines()[0].split()
+    won = int(counts[2])
+    assert won > 0
+    tasks = next(line for line in out.splitlines() if line.startswith("after-sales tasks:"))
+    numbers = [int(part.split()[1]) for part in tasks.split(":", 1)[1].split(",")]
+    assert sum(numbers) == 5 * won  # the standard plan has five tasks per won deal
+    assert "done" in tasks and "overdue" in tasks
+    assert "won deals surveyed" in out and "overall: NPS" in out
+    assert "Renewals" in out and "renewed /" in out
+    assert "referred leads" in out
+    assert "segments: {'champions':" in out
+
+
 def _custom_store(out: str) -> None:
     # A host's own store passing the conformance kit.
     assert "stale save refused" in out
@@ -97,6 +111,7 @@ def _score_pipeline(out: str) -> None:
 
 
 EXPECTATIONS: dict[str, Callable[[str], None]] = {
+    "after_the_win.py": _after_the_win,
     "analyse_pipeline.py": _analyse_pipeline,
     "custom_store.py": _custom_store,
     "embed_in_crm.py": _embed_in_crm,

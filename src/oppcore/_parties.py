@@ -5,11 +5,12 @@ with its check table.
 """
 
 import enum
+from typing import Any
 
 import attrs
 
 from ._check_table import Checks
-from ._checks import COUNT, in_bounds
+from ._checks import COUNT, fail, in_bounds, text
 
 _NONE = type(None)
 
@@ -30,7 +31,17 @@ class Channel(str, enum.Enum):
     OTHER = "other"
 
 
-_SOURCE = Checks(instances=(("channel", (Channel,)),), optional_text=("detail",))
+def _referrer_means_referral(source: Any) -> None:
+    if source.referrer is None:
+        return
+    text(source.referrer, "referrer", model="Source")  # an id: non-blank text
+    if source.channel is not Channel.REFERRAL:
+        fail(source, "referrer", f"only a referral names a referrer (channel is "
+             f"{source.channel.value!r})", source.referrer)
+
+
+_SOURCE = Checks(rules=(_referrer_means_referral,), instances=(("channel", (Channel,)),),
+                 optional_text=("detail",))
 
 
 @attrs.frozen(kw_only=True)
@@ -40,10 +51,17 @@ class Source:
     Args:
         channel: One of the acquisition channels.
         detail: Free text naming the campaign, event or referrer (``"CeBIT 2026"``).
+        referrer: Who referred the lead or deal (客户推荐): the id of an account or of a
+            contact of the host's records. Only a ``referral`` source names one.
+
+    Raises:
+        ValidationError: A field has the wrong type, or a referrer is named on another
+            channel than ``referral``.
     """
 
     channel: Channel
     detail: str | None = None
+    referrer: str | None = None
 
     def __attrs_post_init__(self) -> None:
         _SOURCE.run(self)

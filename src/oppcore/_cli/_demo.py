@@ -45,6 +45,7 @@ from oppcore.scoring import Score, Scorecard
 from oppcore.storage import SQLiteStore
 
 from ._common import UsageError, iter_records
+from ._demo_after import after_the_win
 
 SEED = 2026
 START = datetime(2026, 6, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -350,6 +351,9 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         say(f"   A refused move, explained: {what}\n")
         for violation in exc.violations:
             say(f"   - [{violation.code}] {violation.message}\n")
+
+    # After the win: contracts, the after-sales plan, surveys, referrals, renewals.
+    after_the_win(service, store, clock, REPORT_AT, out)
 
     # 5. Score and rank the open deals (the service keeps each score on its deal).
     clock.now = REPORT_AT

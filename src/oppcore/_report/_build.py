@@ -26,6 +26,7 @@ from oppcore.analytics._forecast import OVERDUE
 from oppcore.pipeline import Pipeline, StageKind
 from oppcore.scoring import Score, Scorecard
 
+from ._aftersales import build_aftersales
 from ._values import (
     NO_DATE,
     NO_KEY,
@@ -113,6 +114,8 @@ def build_report(
         left_out=left_out,
         unseen_stages=tuple(_label(pipeline, sid) for sid in funnel.unseen_stages),
         history_synthesised=funnel.history_synthesised,
+        aftersales=(build_aftersales(deals, pipeline, now, top=top)
+                    if pipeline.aftersales is not None else None),
     )
 
 

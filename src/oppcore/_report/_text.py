@@ -4,6 +4,7 @@ import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 
+from ._aftersales import aftersales_lines
 from ._format import amount, fit, money, percent, points, printable
 from ._notes import (
     NO_STALE_LIMITS,
@@ -48,6 +49,8 @@ def render_text(report: PipelineReport, *, max_rows: int = MAX_GROUPS,
     _forecast(out, report)
     _top(out, report)
     _stale(out, report, max_rows)
+    if report.aftersales is not None:
+        out.lines += aftersales_lines(report.aftersales, max_rows=max_rows, rule=out.rule)
     return "\n".join(out.lines).rstrip() + "\n"
 
 

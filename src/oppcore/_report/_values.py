@@ -11,6 +11,8 @@ import attrs
 
 from oppcore._money import Money
 
+from ._aftersales import AfterSalesSection
+
 __all__ = [
     "NO_DATE",
     "NO_KEY",
@@ -317,6 +319,8 @@ class PipelineReport:
             from an earlier stage: the in-order counts there are unknown.
         history_synthesised: Whether the histories look synthesised from creation and
             close dates (no recorded move between open stages).
+        aftersales: The after-sales section (overdue tasks, satisfaction, renewals due,
+            top referrers), or ``None`` when the pipeline has no after-sales plan.
     """
 
     title: str
@@ -338,6 +342,7 @@ class PipelineReport:
     left_out: tuple[str, ...] = ()
     unseen_stages: tuple[str, ...] = ()
     history_synthesised: bool = False
+    aftersales: AfterSalesSection | None = None
 
     @property
     def currencies(self) -> tuple[str, ...]:

@@ -24,8 +24,12 @@ from ._forecast import Forecast, ForecastRow, ForecastTotal, ForecastTotals, for
 from ._frame import DealRow, DealsFrame, deals_frame
 from ._funnel import Funnel, FunnelStage, funnel
 from ._health import DataQualityReport, Finding, HealthReport, data_quality, health
+from ._referrals import ReferralRow, Referrals, referrals
+from ._renewals import RenewalRow, Renewals, renewals
 from ._reps import RepPerformance, RepRow, rep_performance
 from ._results import Table
+from ._rfm import DEFAULT_SEGMENTS, CustomerSegment, CustomerSegments, Segment, customer_segments
+from ._satisfaction import Satisfaction, SatisfactionRow, satisfaction
 from ._segments import AccountTier, AccountTiers, account_tiers
 from ._velocity import (
     DurationRow,
@@ -52,6 +56,13 @@ __all__ = [
     "account_tiers",
     "deals_frame",
     "percentile",
+    # after the win (售后服务, 推荐计划, 客户细分)
+    "satisfaction",
+    "renewals",
+    "referrals",
+    "customer_segments",
+    "Segment",
+    "DEFAULT_SEGMENTS",
     # results
     "Table",
     "Funnel",
@@ -79,6 +90,14 @@ __all__ = [
     "AccountTier",
     "DealsFrame",
     "DealRow",
+    "Satisfaction",
+    "SatisfactionRow",
+    "Renewals",
+    "RenewalRow",
+    "Referrals",
+    "ReferralRow",
+    "CustomerSegments",
+    "CustomerSegment",
     # what a pipeline must offer
     "PipelineLike",
     "StageLike",

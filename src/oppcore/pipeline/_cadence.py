@@ -11,7 +11,7 @@ Cadences come from configuration files, so they are parsed, never evaluated. Acc
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Final
+from typing import Final, TypeVar
 
 from dateutil.relativedelta import relativedelta
 
@@ -39,6 +39,7 @@ _EVERY: Final = re.compile(
     r"(?P<unit>day|week|month|quarter|year)(?P<plural>s?)"
 )
 MAX_COUNT: Final = 999
+_Day = TypeVar("_Day", date, datetime)
 
 
 def _delta(n: int, unit: str) -> relativedelta:
@@ -99,27 +100,35 @@ def cadence_parts(text: object) -> tuple[int, str]:
     return n, match["unit"]
 
 
-def add_business_days(start: datetime, days: int) -> datetime:
-    """Return ``start`` moved forward by ``days`` weekdays (Saturday and Sunday skipped).
+def add_business_days(start: _Day, days: int) -> _Day:
+    """Return ``start`` (a date or datetime) moved by ``days`` weekdays, Saturday and Sunday
+    skipped; a negative ``days`` moves back.
 
-    A start on a weekend counts from the following Monday.
+    A start on a weekend counts from the following Monday going forward, from the previous
+    Friday going back.
     """
-    current = roll_to_weekday(start)
-    remaining = days
+    step = timedelta(days=1 if days >= 0 else -1)
+    current = roll_to_weekday(start) if days >= 0 else _roll_back_to_weekday(start)
     # Whole weeks first so that large counts stay O(1).
-    weeks, remaining = divmod(remaining, 5)
-    current += timedelta(weeks=weeks)
+    weeks, remaining = divmod(abs(days), 5)
+    current += timedelta(weeks=weeks) * (1 if days >= 0 else -1)
     while remaining:
-        current += timedelta(days=1)
+        current += step
         if current.weekday() < 5:
             remaining -= 1
     return current
 
 
-def roll_to_weekday(moment: datetime) -> datetime:
-    """Return ``moment``, or the next Monday at the same time if it falls on a weekend."""
+def roll_to_weekday(moment: _Day) -> _Day:
+    """Return ``moment``, or the next Monday (same time) if it falls on a weekend."""
     weekday = moment.weekday()
     return moment + timedelta(days=7 - weekday) if weekday >= 5 else moment
+
+
+def _roll_back_to_weekday(moment: _Day) -> _Day:
+    """Return ``moment``, or the previous Friday (same time) if it falls on a weekend."""
+    weekday = moment.weekday()
+    return moment - timedelta(days=weekday - 4) if weekday >= 5 else moment
 
 
 def step(start: datetime, parts: tuple[int, str], *, business_days: bool) -> datetime:

@@ -39,7 +39,8 @@ __all__ = ["from_dict", "load_text", "to_dict"]
 
 Problems = list[tuple[str, str]]
 
-_ROOT_KEYS: Final = frozenset({"id", "label", "description", "stages", "transitions"})
+_ROOT_KEYS: Final = frozenset({"id", "label", "description", "stages", "transitions",
+                               "aftersales"})
 _STAGE_KEYS: Final = frozenset({"id", "label", "kind", "probability", "forecast_category",
                                 "guidance", "requirements", "follow_up"})
 _POLICY_KEYS: Final = frozenset({"allow_skip", "allow_backward", "allow_reopen", "table"})
@@ -287,11 +288,16 @@ def from_dict(data: Any, *, guards: GuardRegistry | None = None,
             if stage is not None:
                 stages.append(stage)
     policy = _policy(data.get("transitions", {}), problems)
+    aftersales = None
+    if "aftersales" in data:
+        from ._config_aftersales import plan_from_data
+
+        aftersales = plan_from_data(data["aftersales"], problems)
     if stages and isinstance(raw, (list, tuple)) and len(stages) == len(raw):
         try:
             pipeline = Pipeline(id=pid or "?", label=label or "?", stages=tuple(stages),
                                 policy=policy, guards=guards or GuardRegistry(),
-                                description=description)
+                                description=description, aftersales=aftersales)
         except ConfigError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
         else:
@@ -373,6 +379,10 @@ def to_dict(pipeline: Pipeline) -> dict[str, Any]:
     out["transitions"] = transitions
     problems: Problems = []
     out["stages"] = [_stage_dict(s, i, problems) for i, s in enumerate(pipeline.stages)]
+    if pipeline.aftersales is not None:
+        from ._config_aftersales import plan_to_data
+
+        out["aftersales"] = plan_to_data(pipeline.aftersales)
     if problems:
         raise ConfigError(problems, source=f"pipeline {pipeline.id!r} (to_dict)")
     return out

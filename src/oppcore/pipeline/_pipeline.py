@@ -9,6 +9,7 @@ import attrs
 from oppcore._errors import ConfigError, ValidationError
 from oppcore._models import Opportunity, Probability, ProbabilitySource
 
+from ._aftersales import AfterSalesPlan
 from ._requirements import (
     GuardRegistry,
     Violation,
@@ -53,6 +54,8 @@ class Pipeline:
         guards: The custom guards this pipeline's requirements may name. Not part of the
             pipeline's equality or of :meth:`to_dict` (code is never serialised).
         description: Free text shown in documentation.
+        aftersales: The after-sales plan every won deal gets (售后服务: hand-over,
+            satisfaction survey, renewal conversation, referral ask...), or ``None``.
 
     Raises:
         ConfigError: With every structural problem (duplicate ids, no won or lost stage,
@@ -65,6 +68,7 @@ class Pipeline:
     policy: TransitionPolicy = attrs.field(factory=TransitionPolicy)
     guards: GuardRegistry = attrs.field(factory=_default_guards, eq=False, repr=False)
     description: str = ""
+    aftersales: AfterSalesPlan | None = None
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _defaults: tuple[Probability, ...] = attrs.field(init=False, eq=False, repr=False)
     _next_open: tuple[int | None, ...] = attrs.field(init=False, eq=False, repr=False)

@@ -3,6 +3,7 @@
 from oppcore._errors import ConfigError
 from oppcore._records import ActivityKind, QuoteStatus
 
+from ._aftersales import STANDARD_PLAN
 from ._pipeline import Pipeline
 from ._requirements import (
     RequireActivity,
@@ -30,6 +31,7 @@ def _standard() -> Pipeline:
         description="Lead identification -> needs analysis -> solution -> quote & contract "
                     "-> won / lost; after-sales follow-up on won deals.",
         policy=TransitionPolicy(allow_backward=True),
+        aftersales=STANDARD_PLAN,
         stages=(
             Stage(id="identification", label="Lead identification", probability=0.1,
                   guidance=Guidance(
