@@ -367,8 +367,9 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
     say(f"\n5. Scored {len(scores)} open deals (grades: "
         f"{', '.join(f'{g} {grades[g]}' for g in sorted(grades))}). Top 5:\n")
     for score, deal in scores[:5]:
-        say(f"   {score.total:>6} {score.grade}  {deal.id}  {fit(deal.name, 38)} "
-            f"[{deal.stage_id}]\n")
+        # Coverage beside the score: a high total on little data is told apart (#13).
+        say(f"   {score.total:>6} {score.grade}  {score.coverage:>4.0%}  {deal.id}  "
+            f"{fit(deal.name, 38)} [{deal.stage_id}]\n")
         for factor in (*score.top_positive(2), *score.top_negative(1)):
             say(f"          {points(factor.points)}  {factor.message}\n")
 
