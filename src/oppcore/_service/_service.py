@@ -3,18 +3,20 @@
 from ._deals import DealUseCases
 from ._leads import LeadUseCases
 from ._records import RecordUseCases
+from ._sync import SyncUseCases
 
 __all__ = ["OpportunityService"]
 
 
-class OpportunityService(RecordUseCases, LeadUseCases, DealUseCases):
+class OpportunityService(RecordUseCases, LeadUseCases, DealUseCases, SyncUseCases):
     """Use cases over a store: the only write path of the shell.
 
     * records: :meth:`create`, :meth:`create_many`, :meth:`edit`, :meth:`get`,
       :meth:`merge_duplicates`;
     * leads: :meth:`mark_contacted`, :meth:`qualify`, :meth:`disqualify`, :meth:`convert`;
     * deals: :meth:`move_stage`, :meth:`mark_won`, :meth:`mark_lost`,
-      :meth:`log_activity`, :meth:`rescore`, :meth:`rescore_many`.
+      :meth:`log_activity`, :meth:`rescore`, :meth:`rescore_many`;
+    * imports: :meth:`sync_batch` (what :func:`oppcore.io.sync` decided, in one write).
 
     Each one loads, authorises with the policy, calls the pure core, saves with the
     version it read together with its audit entries in one atomic write, retries on a
