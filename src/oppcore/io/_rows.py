@@ -65,6 +65,12 @@ def _missing_column(name: str, column: tuple[str, ...], header: tuple[str, ...]
                     ) -> RowError:
     wanted = " or ".join(repr(c) for c in column)
     have = ", ".join(header[:20]) + (", ..." if len(header) > 20 else "")
+    if len(header) == 1:
+        for sep, label in ((";", "';'"), ("\t", "tab")):
+            if sep in header[0]:
+                return RowError(row=1, column=name, message=(
+                    f"column {wanted} not found: the header is one cell holding {label}s, "
+                    f"so the file is {label}-separated; give delimiter={sep!r}"))
     return RowError(row=1, column=name, message=(
         f"column {wanted} not found in the header (columns: {have}); fix the mapping or "
         f"list {name!r} in its optional fields"))
