@@ -196,7 +196,7 @@ def test_amount_without_currency_is_an_error_not_a_guess() -> None:
 
 
 def test_preset_names_and_unknown_preset() -> None:
-    assert set(PRESET_NAMES) == {"salesforce", "hubspot", "odoo", "maven"}
+    assert set(PRESET_NAMES) == {"salesforce", "hubspot", "odoo", "pipedrive", "maven"}
     with pytest.raises(ConfigError, match="unknown preset 'pipedrive'"):
         preset("pipedrive")
 

@@ -4,9 +4,10 @@ A mapping is a small frozen value, loadable from a dict or TOML, validated as a 
 problem is reported at once in one :class:`~oppcore.ConfigError`.
 """
 
+import json
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -20,13 +21,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
+if TYPE_CHECKING:
+    from oppcore.pipeline import Pipeline
+
 __all__ = ["ColumnMapping"]
 
 Column = tuple[str, ...]
 """Candidate header names for one field; the first one present in the file is used."""
 
 _COLUMN_FIELDS = (
-    "stage", "id", "name", "amount", "currency", "owner", "account", "account_id", "source",
+    "stage", "status", "id", "external_key", "name", "amount", "currency", "owner", "account", "account_id", "source",
     "lost_reason", "tags", "product", "created_at", "closed_at", "expected_close", "updated_at",
 )
 _CHANNELS = frozenset(c.value for c in Channel)
@@ -82,11 +86,20 @@ class ColumnMapping:
             given, an unknown label is a row error; when empty, the cell is the stage id.
         won_stages: Stage ids that mean "won" (for the synthesised history).
         lost_stages: Stage ids that mean "lost".
+        status: Column holding the outcome when the export keeps it apart from the stage
+            (Pipedrive's ``status``: open/won/lost beside the stage the deal was in).
+        status_values: Status label -> stage id (``{"won": "won", "lost": "lost"}``), or
+            ``""`` to keep the stage column's stage (``{"open": ""}``). Labels match exactly,
+            then case-insensitively; an unknown label is a row error.
         closed_from_stage: The open stage a closed deal is assumed to have left; when set,
             the history of a won/lost deal reads "created in ``closed_from_stage`` at
             ``created_at``, then moved to its closed stage at ``closed_at``".
         id: Column with the record id. A blank or unmapped id gets a deterministic id:
             ``id_prefix`` + a hash of the row's cells (identical rows get the same id).
+        external_key: Column with the deal's id in the CRM it comes from; kept as the deal's
+            ``external_key``, which :func:`~oppcore.io.sync` matches first. When ``id`` is
+            unmapped or blank, the id is ``id_prefix`` + this key (stable from one export to
+            the next, unlike the hash of the row).
         name: Column with the deal name; when unmapped or blank the name is
             "<account> <product>" (whichever exist), else the id.
         amount: Column with the amount (a plain decimal such as ``1234.50``).
@@ -134,10 +147,13 @@ class ColumnMapping:
     pipeline_id: str
     stage: Column = attrs.field(factory=tuple, converter=_column)
     stage_values: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=_map)
+    status: Column = attrs.field(factory=tuple, converter=_column)
+    status_values: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=_map)
     won_stages: frozenset[str] = attrs.field(default=frozenset({"won"}), converter=_stage_set)
     lost_stages: frozenset[str] = attrs.field(default=frozenset({"lost"}), converter=_stage_set)
     closed_from_stage: str | None = None
     id: Column = attrs.field(factory=tuple, converter=_column)
+    external_key: Column = attrs.field(factory=tuple, converter=_column)
     name: Column = attrs.field(factory=tuple, converter=_column)
     amount: Column = attrs.field(factory=tuple, converter=_column)
     currency: Column = attrs.field(factory=tuple, converter=_column)
@@ -180,6 +196,8 @@ class ColumnMapping:
         if not isinstance(data, Mapping):
             raise ConfigError([("", f"expected a table/dict, got {type(data).__name__}")],
                               source=source)
+        if "extends" in data:
+            data = _extended(data, source)
         known = {a.name for a in attrs.fields(cls)}
         unknown = [(str(k), "unknown key") for k in data if k not in known]
         if "pipeline_id" not in data:
@@ -220,6 +238,35 @@ class ColumnMapping:
             out[a.name] = value
         return out
 
+    def to_toml(self) -> str:
+        """Return the mapping as a TOML mapping file (``oppcore mapping show``), loadable by
+        :meth:`from_toml`: copy it, edit it, or keep ``extends`` and the lines you change."""
+        return _toml(self.to_dict())
+
+    def pipeline_problems(self, pipeline: "Pipeline") -> list[tuple[str, str]]:
+        """Return every stage id of the mapping that ``pipeline`` lacks (or misuses).
+
+        Checked before a single row is written, so a typo in ``stage_values`` can never put
+        a deal in a stage its pipeline cannot read.
+        """
+        p: list[tuple[str, str]] = []
+        if pipeline.id != self.pipeline_id:
+            p.append(("pipeline_id", f"the mapping's deals follow {self.pipeline_id!r}, not "
+                      f"pipeline {pipeline.id!r}"))
+            return p
+        known = ", ".join(s.id for s in pipeline.stages)
+        targets = [(f"stage_values.{k}", v) for k, v in self.stage_values.items()]
+        targets += [(f"status_values.{k}", v) for k, v in self.status_values.items() if v]
+        targets += [("won_stages", v) for v in sorted(self.won_stages)]
+        targets += [("lost_stages", v) for v in sorted(self.lost_stages)]
+        if self.closed_from_stage is not None:
+            targets.append(("closed_from_stage", self.closed_from_stage))
+        for path, stage in targets:
+            if stage not in pipeline:
+                p.append((path, f"stage {stage!r} is not in pipeline {pipeline.id!r} "
+                          f"(stages: {known})"))
+        return p
+
     def evolve(self, **changes: Any) -> "ColumnMapping":
         """Return a copy with ``changes`` applied (validated again): adapt a preset."""
         return attrs.evolve(self, **changes)
@@ -254,6 +301,14 @@ def _problems(m: ColumnMapping) -> list[tuple[str, str]]:
     if type(m.stage) is tuple and not m.stage:
         p.append(("stage", "is required: the column holding the stage"))
     _check_map("stage_values", m.stage_values, p)
+    if not isinstance(m.status_values, FrozenMap):
+        p.append(("status_values", "must be a table of label = stage id (or \"\")"))
+    else:
+        p.extend((f"status_values.{k}", f"labels must be non-empty text and values stage ids "
+                  f"or \"\", got {v!r}") for k, v in m.status_values.items()
+                 if not _is_text(k) or type(v) is not str)
+        if type(m.status) is tuple and m.status and not m.status_values:
+            p.append(("status_values", "is required when status is mapped"))
     if _check_map("source_values", m.source_values, p):
         for label, channel in m.source_values.items():
             if channel not in _CHANNELS:
@@ -311,3 +366,37 @@ def _problems(m: ColumnMapping) -> list[tuple[str, str]]:
     p.extend((name, "must be a non-empty string") for name in ("id_prefix", "history_by")
              if not _is_text(getattr(m, name)))
     return p
+
+
+def _extended(data: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """A mapping that ``extends`` a preset: the preset's entries, then the file's."""
+    from ._presets import preset_data
+
+    name = data["extends"]
+    base = preset_data(name) if isinstance(name, str) else None
+    if base is None:
+        from ._presets import PRESET_NAMES
+
+        raise ConfigError([("extends", f"unknown preset {name!r}; known: "
+                            f"{', '.join(PRESET_NAMES)}")], source=source)
+    base.update((k, v) for k, v in data.items() if k != "extends")
+    return base
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def _toml(data: Mapping[str, Any]) -> str:
+    plain, tables = [], []
+    for key, value in data.items():
+        if value is None or value in ((), [], {}):
+            continue
+        if isinstance(value, Mapping):
+            rows = [f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value.items()]
+            tables.append(f"\n[{key}]\n" + "\n".join(rows))
+        else:
+            plain.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(plain) + "\n" + "\n".join(tables) + ("\n" if tables else "")

@@ -111,6 +111,7 @@ class OpportunityRows:
         self.as_of = as_of
         self.parse = make_datetime_parser(mapping.date_formats, zone)
         self.stage_fold = {k.casefold(): v for k, v in mapping.stage_values.items()}
+        self.status_fold = {k.casefold(): v for k, v in mapping.status_values.items()}
         self.custom = tuple((k, self.idx[f"custom.{k}"]) for k in mapping.custom)
         self.closed = mapping.won_stages | mapping.lost_stages
         # With a thousands separator, only real grouping (1,234,567.89) is accepted: a
@@ -160,6 +161,18 @@ class OpportunityRows:
             else:
                 stage = found
 
+        status = cell(values, "status")
+        came_from: str | None = None
+        if self.idx["status"] is not None and m.status_values:
+            outcome = m.status_values.get(status, self.status_fold.get(status.casefold()))
+            if outcome is None:
+                known = ", ".join(repr(k) for k in m.status_values)
+                bad("status", f"unknown status {shown(status)} (known: {known})")
+            elif outcome:
+                # The outcome column says won/lost; the stage column tells where it was.
+                came_from = stage if stage not in self.closed else None
+                stage = outcome
+
         # money
         amount = None
         text = cell(values, "amount")
@@ -207,7 +220,8 @@ class OpportunityRows:
         owner = cell(values, "owner") or None
         by = owner or m.history_by
         lost_reason = cell(values, "lost_reason") or None
-        if stage in self.closed and m.closed_from_stage is not None:
+        left = m.closed_from_stage or came_from
+        if stage in self.closed and left is not None:
             # When the export has no close date, the expected close date is the best
             # record of when it closed; failing that, the deal closed when it was created.
             closing = closed_at or expected or created
@@ -216,8 +230,8 @@ class OpportunityRows:
                     f"{created.date()}")
                 raise RowFailed(problems)
             history: tuple[StageChange, ...] = (
-                StageChange(from_stage=None, to_stage=m.closed_from_stage, at=created, by=by),
-                StageChange(from_stage=m.closed_from_stage, to_stage=stage, at=closing, by=by,
+                StageChange(from_stage=None, to_stage=left, at=created, by=by),
+                StageChange(from_stage=left, to_stage=stage, at=closing, by=by,
                             reason=lost_reason if stage in m.lost_stages else None),
             )
         else:
@@ -253,6 +267,9 @@ class OpportunityRows:
                 custom[key] = values[i].strip()
 
         record_id = cell(values, "id")
+        external_key = cell(values, "external_key") or None
+        if not record_id and external_key:
+            record_id = m.id_prefix + external_key
         if not record_id:
             digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=8).hexdigest()
             record_id = m.id_prefix + digest
@@ -264,7 +281,7 @@ class OpportunityRows:
                 created_at=created, updated_at=updated, account=account, owner=owner,
                 amount=amount, expected_close=expected.date() if expected else None,
                 source=source, stage_history=history, lost_reason=lost_reason,
-                tags=frozenset(tags), custom=custom,
+                tags=frozenset(tags), custom=custom, external_key=external_key,
             )
         except ValidationError as exc:
             field = exc.field or ""
