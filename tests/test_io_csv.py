@@ -197,8 +197,8 @@ def test_amount_without_currency_is_an_error_not_a_guess() -> None:
 
 def test_preset_names_and_unknown_preset() -> None:
     assert set(PRESET_NAMES) == {"salesforce", "hubspot", "odoo", "pipedrive", "maven"}
-    with pytest.raises(ConfigError, match="unknown preset 'pipedrive'"):
-        preset("pipedrive")
+    with pytest.raises(ConfigError, match="unknown preset 'zoho-crm'"):
+        preset("zoho-crm")
 
 
 def test_preset_accepts_api_names_too() -> None:
