@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from oppcore import ConfigError
 from oppcore.io import PRESET_NAMES, ColumnMapping, preset
+from oppcore.pipeline import Pipeline
 
 TOML = """
 pipeline_id = "simple"
@@ -52,7 +53,10 @@ def test_presets_are_valid_and_round_trip(name: str) -> None:
     m = preset(name, default_currency="EUR")
     assert ColumnMapping.from_dict(m.to_dict()) == m
     assert m.stage
-    assert m.won_stages <= set(m.stage_values.values())
+    # A won deal is reachable through the stage column or the outcome (status) column.
+    assert m.won_stages <= set(m.stage_values.values()) | set(m.status_values.values())
+    assert ColumnMapping.from_toml(m.to_toml()) == m
+    assert m.pipeline_problems(Pipeline.template(m.pipeline_id)) == []
 
 
 def test_every_problem_is_reported_at_once() -> None:
