@@ -161,11 +161,13 @@ def _updated(stored: Opportunity, export: Opportunity, old_keys: frozenset[str],
 
 
 def _decide(export: Opportunity, stored: Opportunity | None, plan: _Plan, *,
-            pipeline: Pipeline, at: datetime, by: str, prefer: Prefer, update: bool) -> None:
+            pipeline: Pipeline, at: datetime, by: str, prefer: Prefer, update: bool,
+            mark_new: bool) -> None:
     keys = export_keys(export)
     if stored is None:
-        plan.adds.append(export.evolve(custom=mark(export.custom, fingerprint(export, keys),
-                                                   keys), version=0))
+        if mark_new:
+            export = export.evolve(custom=mark(export.custom, fingerprint(export, keys), keys))
+        plan.adds.append(export)
         return
     if not update:
         plan.skipped.append(stored.id)
@@ -233,10 +235,15 @@ def run_sync(
     pipelines: Pipeline | Iterable[Pipeline] | None = None,
     batch_size: int = 500,
     update: bool = True,
+    mark_new: bool = True,
     on_written: Callable[[int], None] | None = None,
 ) -> tuple[SyncReport, tuple[str, ...]]:
     """:func:`sync`, plus the ids skipped when ``update`` is false (a plain import), and a
-    callback told how many deals each committed batch held (for the CLI's progress)."""
+    callback told how many deals each committed batch held (for the CLI's progress).
+
+    ``mark_new=False`` stores new deals exactly as given, without the sync mark (a plain
+    import of oppcore's own full-fidelity formats); a later sync then treats them as not
+    written by a sync."""
     aware(at, "at")
     if prefer not in ("store", "export"):
         raise ValidationError(f"prefer must be 'store' or 'export', got {prefer!r}",
@@ -279,7 +286,7 @@ def run_sync(
                 if stored is not None:
                     matched.add(stored.id)
                 _decide(export, stored, plan, pipeline=known[export.pipeline_id], at=at,
-                        by=by, prefer=prefer, update=update)
+                        by=by, prefer=prefer, update=update, mark_new=mark_new)
             try:
                 service.sync_batch(plan.adds, plan.updates, by=by)
             except VersionConflictError:
