@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from oppcore import io as oio
-from oppcore._errors import ConfigError, DuplicateError, OppcoreError
+from oppcore._errors import ConfigError, DuplicateError, ImportDataError, OppcoreError
 from oppcore._models import Lead, Opportunity
 from oppcore._service import AllowAll, OpportunityService
 from oppcore.io._report import RowError
@@ -46,6 +46,7 @@ MORE = "... and {n} more"
 GROUP = "{rows}: {where}{message}"
 STOPPED = ("stopped after {n} record(s) were committed ({db} holds them, each with its audit "
            "entry); fix the cause and run the same command with --sync to finish")
+UNREADABLE = "{file}: nothing was imported (no database was created or changed)"
 NO_PIPELINE = ("the mapping's deals follow pipeline {id!r}, which is not a template "
                "({templates}): give its file with --pipeline")
 LEADS_NO_SYNC = "--sync updates deals; {n} lead(s) in the file (import leads without --sync)"
@@ -171,14 +172,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     refused: list[str] = []
     deals: list[Opportunity] = []
     leads: list[Lead] = []
-    for record in _read(args, source, problems):
-        why = _misfit(record, pipelines, bool(args.pipeline))
-        if why:
-            refused.append(STAGE.format(id=record.id, why=why))
-        elif isinstance(record, Opportunity):
-            deals.append(record)
-        else:
-            leads.append(record)
+    try:
+        for record in _read(args, source, problems):
+            why = _misfit(record, pipelines, bool(args.pipeline))
+            if why:
+                refused.append(STAGE.format(id=record.id, why=why))
+            elif isinstance(record, Opportunity):
+                deals.append(record)
+            else:
+                leads.append(record)
+    except ImportDataError as exc:  # the file as a whole: nothing was written
+        for line in grouped(list(exc.errors)):
+            error(line)
+        error(UNREADABLE.format(file=args.file))
+        return EXIT_DATA
     if args.sync and leads:
         raise UsageError(LEADS_NO_SYNC.format(n=len(leads)))
     lines = grouped(problems) + refused
