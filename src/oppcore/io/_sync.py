@@ -303,7 +303,8 @@ def run_sync(
             getattr(outcome, name).extend(getattr(plan, name))
         if on_written is not None:
             on_written(len(plan.adds) + len(plan.updates))
-    pipelines_seen = {r.pipeline_id for r in listed}
+    # "The same source": the export's pipelines (all known ones for an empty export).
+    pipelines_seen = {r.pipeline_id for r in listed} or set(known)
     missing = tuple(s.id for s in by_id.values() if s.id not in matched
                     and s.pipeline_id in pipelines_seen and read_mark(s) is not None)
     report = SyncReport(
