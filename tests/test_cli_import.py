@@ -15,7 +15,8 @@ from oppcore.pipeline import Pipeline
 from oppcore.storage import query_all
 
 FIXTURES = Path(__file__).parent / "fixtures" / "io"
-HEADER = "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+HEADER = ("opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,"
+          "close_value\n")
 
 
 class Result:
@@ -169,8 +170,8 @@ def test_errors_are_grouped_and_hints_use_flags(tmp_path: Path, run: Run) -> Non
     r = run("import", str(path), "--db", str(tmp_path / "x.db"), "--preset", "maven")
     assert r.code == 1
     lines = r.err.strip().splitlines()
-    assert lines == ["oppcore: error: 30 rows (3-32): engage_date: is empty, with no close "
-                     "date to fall back on; pass --as-of (the export date) to date such rows"]
+    assert lines == [("oppcore: error: 30 rows (3-32): engage_date: is empty, with no close "
+                      "date to fall back on; pass --as-of (the export date) to date such rows")]
     r = run("import", str(path), "--db", str(tmp_path / "x.db"), "--preset", "maven",
             "--as-of", "2017-12-31", "--zone", "+08:00")
     assert r.code == 0, r.err

@@ -21,6 +21,7 @@ from oppcore import (
     StageChange,
     StorageUnavailableError,
     Store,
+    ValidationError,
 )
 from oppcore.io import SYNC_FIELD, SyncReport, import_csv, preset, read_csv, sync
 from oppcore.io._sync_state import SYNCED_FIELDS
@@ -31,7 +32,8 @@ UTC = timezone.utc
 AT = datetime(2018, 1, 20, 9, 0, tzinfo=UTC)
 LATER = AT + timedelta(days=7)
 SIMPLE = Pipeline.template("simple")
-HEADER = "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+HEADER = ("opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,"
+          "close_value\n")
 WEEK1 = HEADER + (
     "A1,Ann Lee,GTX Basic,Cancity,Engaging,2017-10-02,,\n"
     "A2,Bo Chan,GTXPro,Isdom,Won,2017-09-03,2017-12-01,4800\n"
@@ -219,12 +221,14 @@ def test_the_read_errors_are_passed_on() -> None:
     assert isinstance(report, SyncReport) and "1 row error(s)" in str(report)
 
 
-@pytest.mark.parametrize("bad", [{"at": datetime(2018, 1, 1)}, {"prefer": "mine"},
-                                 {"batch_size": 0}])
-def test_bad_arguments(bad: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("bad", "field"), [({"at": datetime(2018, 1, 1)}, "at"),
+                                            ({"prefer": "mine"}, "prefer"),
+                                            ({"batch_size": 0}, "batch_size")])
+def test_bad_arguments(bad: dict[str, Any], field: str) -> None:
     kwargs: dict[str, Any] = {"by": "t", "at": AT, **bad}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError) as info:
         sync(InMemoryStore(), deals(WEEK1), **kwargs)
+    assert info.value.field == field
 
 
 # --- property: any sequence of export versions -------------------------------------------

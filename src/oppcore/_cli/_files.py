@@ -8,7 +8,6 @@ leaves an empty database behind.
 import argparse
 import csv
 import io
-from contextlib import nullcontext
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -16,7 +15,7 @@ from typing import IO, Any
 from oppcore import io as oio
 from oppcore._errors import ImportDataError
 from oppcore.io._rows import OpportunityRows
-from oppcore.io._source import CsvRows, check_encoding, sniff_encoding
+from oppcore.io._source import CsvRows, check_encoding, open_source, sniff_encoding
 
 from ._common import UsageError
 
@@ -77,7 +76,7 @@ def _xlsx_text(path: Path) -> str:
         raise UsageError(NO_XLSX.format(file=str(path))) from None
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises zipfile/XML/key errors alike
+    except Exception as exc:  # openpyxl raises zipfile, XML and key errors alike
         raise UsageError(BAD_XLSX.format(file=str(path), reason=exc)) from None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -144,9 +143,7 @@ def mapping_of(args: argparse.Namespace) -> oio.ColumnMapping | None:
 
 def _header(source: Source) -> tuple[str, ...]:
     stream = source.stream()
-    opened: Any = open(stream, "rb") if isinstance(stream, str) else nullcontext(stream)
-    with opened as raw:
-        is_text = not isinstance(stream, str)
+    with open_source(stream) as (raw, is_text):
         return CsvRows(raw, is_text=is_text,
                        encoding=sniff_encoding(raw, is_text, source.encoding),
                        limits=oio.Limits(), delimiter=source.delimiter).header

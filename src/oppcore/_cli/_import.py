@@ -60,8 +60,8 @@ _CLI_WORDS = (
     ("pass as_of= (the export date)", "pass --as-of (the export date)"),
     ("with encoding=", "with --encoding"),
     ("give delimiter=", "give --delimiter"),
-    ("the mapping has no default_currency", "the mapping has no default_currency (give "
-     "--default-currency)"),
+    ("the mapping has no default_currency",
+     "the mapping has no default_currency (give --default-currency)"),
 )
 
 
@@ -118,11 +118,11 @@ def _read(args: argparse.Namespace, source: Source, problems: list[RowError]
     if mapping is not None:
         as_of = (parse_now(args.as_of, option="--as-of", zone=args.zone)
                  if args.as_of else None)
-        report = oio.import_csv(source.stream(), mapping, errors="collect", zone=args.zone,
+        mapped = oio.import_csv(source.stream(), mapping, errors="collect", zone=args.zone,
                                 as_of=as_of, encoding=source.encoding,
                                 delimiter=source.delimiter)
-        problems.extend(report.errors)
-        yield from report.records
+        problems.extend(mapped.errors)
+        yield from mapped.records
         return
     name = recognised_preset(source)
     if name is not None:

@@ -30,8 +30,9 @@ Column = tuple[str, ...]
 """Candidate header names for one field; the first one present in the file is used."""
 
 _COLUMN_FIELDS = (
-    "stage", "status", "id", "external_key", "name", "amount", "currency", "owner", "account", "account_id", "source",
-    "lost_reason", "tags", "product", "created_at", "closed_at", "expected_close", "updated_at",
+    "stage", "status", "id", "external_key", "name", "amount", "currency", "owner", "account",
+    "account_id", "source", "lost_reason", "tags", "product", "created_at", "closed_at",
+    "expected_close", "updated_at",
 )
 _CHANNELS = frozenset(c.value for c in Channel)
 
@@ -251,8 +252,9 @@ class ColumnMapping:
         """
         p: list[tuple[str, str]] = []
         if pipeline.id != self.pipeline_id:
-            p.append(("pipeline_id", f"the mapping's deals follow {self.pipeline_id!r}, not "
-                      f"pipeline {pipeline.id!r}"))
+            message = (f"the mapping's deals follow {self.pipeline_id!r}, not pipeline "
+                       f"{pipeline.id!r}")
+            p.append(("pipeline_id", message))
             return p
         known = ", ".join(s.id for s in pipeline.stages)
         targets = [(f"stage_values.{k}", v) for k, v in self.stage_values.items()]
@@ -263,8 +265,8 @@ class ColumnMapping:
             targets.append(("closed_from_stage", self.closed_from_stage))
         for path, stage in targets:
             if stage not in pipeline:
-                p.append((path, f"stage {stage!r} is not in pipeline {pipeline.id!r} "
-                          f"(stages: {known})"))
+                message = f"stage {stage!r} is not in pipeline {pipeline.id!r} (stages: {known})"
+                p.append((path, message))
         return p
 
     def evolve(self, **changes: Any) -> "ColumnMapping":
@@ -301,13 +303,14 @@ def _problems(m: ColumnMapping) -> list[tuple[str, str]]:
     if type(m.stage) is tuple and not m.stage:
         p.append(("stage", "is required: the column holding the stage"))
     _check_map("stage_values", m.stage_values, p)
-    if not isinstance(m.status_values, FrozenMap):
-        p.append(("status_values", "must be a table of label = stage id (or \"\")"))
+    status_values: Any = m.status_values  # as given: validation reports a wrong type
+    if not isinstance(status_values, FrozenMap):
+        p.append(("status_values", 'must be a table of label = stage id (or "")'))
     else:
-        p.extend((f"status_values.{k}", f"labels must be non-empty text and values stage ids "
-                  f"or \"\", got {v!r}") for k, v in m.status_values.items()
+        wrong = 'labels must be non-empty text and values stage ids or ""'
+        p.extend((f"status_values.{k}", f"{wrong}, got {v!r}") for k, v in status_values.items()
                  if not _is_text(k) or type(v) is not str)
-        if type(m.status) is tuple and m.status and not m.status_values:
+        if type(m.status) is tuple and m.status and not status_values:
             p.append(("status_values", "is required when status is mapped"))
     if _check_map("source_values", m.source_values, p):
         for label, channel in m.source_values.items():
@@ -377,8 +380,8 @@ def _extended(data: Mapping[str, Any], source: str) -> dict[str, Any]:
     if base is None:
         from ._presets import PRESET_NAMES
 
-        raise ConfigError([("extends", f"unknown preset {name!r}; known: "
-                            f"{', '.join(PRESET_NAMES)}")], source=source)
+        message = f"unknown preset {name!r}; known: {', '.join(PRESET_NAMES)}"
+        raise ConfigError([("extends", message)], source=source)
     base.update((k, v) for k, v in data.items() if k != "extends")
     return base
 

@@ -281,11 +281,11 @@ def run_sync(
         for attempt in range(_RETRIES + 1):
             plan = _Plan()
             for export in batch:
-                stored = (by_key.get(export.external_key) if export.external_key else None
-                          ) or by_id.get(export.id)
-                if stored is not None:
-                    matched.add(stored.id)
-                _decide(export, stored, plan, pipeline=known[export.pipeline_id], at=at,
+                key = export.external_key
+                found = (by_key.get(key) if key else None) or by_id.get(export.id)
+                if found is not None:
+                    matched.add(found.id)
+                _decide(export, found, plan, pipeline=known[export.pipeline_id], at=at,
                         by=by, prefer=prefer, update=update, mark_new=mark_new)
             try:
                 service.sync_batch(plan.adds, plan.updates, by=by)
