@@ -147,6 +147,10 @@ def _updated(stored: Opportunity, export: Opportunity, old_keys: frozenset[str],
     custom = {k: v for k, v in stored.custom.items() if k not in old_keys}
     custom.update((k, export.custom[k]) for k in keys)
     changes: dict[str, object] = {n: getattr(export, n) for n in SYNCED_FIELDS}
+    mine, theirs = stored.account, export.account
+    if mine is not None and theirs is not None and mine.id == theirs.id:
+        # The export knows the account's id and name; details the host added stay.
+        changes["account"] = attrs.evolve(mine, name=theirs.name)
     changes["custom"] = mark(custom, fingerprint(export, keys), keys)
     changes["updated_at"] = max(at, stored.updated_at)
     if export.stage_id != stored.stage_id:

@@ -15,10 +15,8 @@ rescore, a logged activity or a quote never makes a deal look edited.
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any, Final, NamedTuple
-
-import attrs
 
 from oppcore._models import Opportunity
 
@@ -46,32 +44,31 @@ class Mark(NamedTuple):
     keys: frozenset[str]
 
 
-def _plain(value: Any) -> Any:
-    """A canonical, JSON-able form of a field value (instants compared in UTC)."""
-    if isinstance(value, datetime):
-        return value.astimezone(_UTC).isoformat()
-    if isinstance(value, (frozenset, set)):
-        return sorted(value)
-    if attrs.has(type(value)):
-        return [type(value).__name__, *(_plain(getattr(value, f.name))
-                                         for f in attrs.fields(type(value)))]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, (str, int, bool)) or value is None:
-        return value
-    return str(value)  # Decimal, enums (str subclasses are caught above)
-
-
 def export_keys(record: Opportunity) -> frozenset[str]:
     """The custom fields a record from an export carries (the mark itself excluded)."""
     return frozenset(k for k in record.custom if k != SYNC_FIELD)
 
 
 def fingerprint(record: Opportunity, keys: Iterable[str]) -> str:
-    """Return a digest of the synced fields of ``record`` and its custom fields ``keys``."""
-    custom = record.custom
-    data = [_plain(getattr(record, name)) for name in SYNCED_FIELDS]
-    data.append(sorted((k, custom.get(k)) for k in keys if k in custom))
+    """Return a digest of the synced fields of ``record`` and its custom fields ``keys``.
+
+    Each field is reduced to plain, stable values (an instant in UTC, an amount as its
+    decimal text and currency, an account as its id and name, a source as its channel and
+    detail), so the digest survives every store's round trip and does not change when a
+    model gains an unrelated field.
+    """
+    amount, account, source, custom = record.amount, record.account, record.source, record.custom
+    created = record.created_at.astimezone(_UTC)
+    data = (
+        record.name, record.stage_id, created.isoformat(),
+        None if account is None else (account.id, account.name),
+        record.owner,
+        None if amount is None else (str(amount.amount), amount.currency),
+        None if record.expected_close is None else record.expected_close.isoformat(),
+        None if source is None else (source.channel.value, source.detail),
+        record.lost_reason, sorted(record.tags),
+        sorted((k, custom[k]) for k in keys if k in custom),
+    )
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
