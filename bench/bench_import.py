@@ -20,12 +20,11 @@ import argparse
 import csv
 import io
 import random
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
-
-import tempfile
 from pathlib import Path
 
 from oppcore import Account, Money, Opportunity, SQLiteStore, StageChange

@@ -12,6 +12,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+import attrs
+
 from oppcore import io as oio
 from oppcore._errors import ImportDataError
 from oppcore.io._rows import OpportunityRows
@@ -132,6 +134,10 @@ def mapping_of(args: argparse.Namespace) -> oio.ColumnMapping | None:
             raise UsageError(NO_MAPPING_FILE.format(file=args.mapping))
         mapping = oio.ColumnMapping.from_toml(mapping_path.read_text(encoding="utf-8"),
                                               source=str(mapping_path))
+        # Reference files are named relative to the mapping file.
+        folder = mapping_path.resolve().parent
+        mapping = mapping.evolve(references=[
+            attrs.evolve(r, file=str(folder / r.file)) for r in mapping.references])
     elif args.preset:
         mapping = oio.preset(args.preset)
     else:

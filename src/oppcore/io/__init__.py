@@ -30,6 +30,7 @@ from ._foreign import import_csv, read_csv
 from ._json import import_json, import_jsonl, read_jsonl, write_json, write_jsonl
 from ._mapping import ColumnMapping
 from ._presets import PRESET_NAMES, preset
+from ._references import ESTIMATE_FIELD, Reference
 from ._report import ErrorMode, ImportReport, Limits, RowError
 from ._sync import SyncConflict, SyncReport, sync
 from ._sync_state import SYNC_FIELD
@@ -37,7 +38,9 @@ from ._sync_state import SYNC_FIELD
 __all__ = [
     # foreign CSV exports
     "ColumnMapping",
+    "ESTIMATE_FIELD",
     "PRESET_NAMES",
+    "Reference",
     "import_csv",
     "preset",
     "read_csv",

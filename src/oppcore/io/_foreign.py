@@ -14,6 +14,7 @@ from oppcore._models import Opportunity
 
 from ._csv import UTC, _check_args, _Stats
 from ._mapping import ColumnMapping
+from ._references import load_references
 from ._report import (
     DEFAULT_LIMITS,
     ErrorMode,
@@ -49,7 +50,8 @@ def _mapped_rows(
         encoding = sniff_encoding(stream, is_text, encoding)
         rows = CsvRows(stream, is_text=is_text, encoding=encoding, limits=limits,
                        delimiter=delimiter)
-        convert = OpportunityRows(mapping, rows.header, zone=zone, as_of=as_of)
+        convert = OpportunityRows(mapping, rows.header, zone=zone, as_of=as_of,
+                                  tables=load_references(mapping.references, limits=limits))
         column = convert.col.get("id", "id")
 
         def numbered(number: int, values: list[str]) -> Opportunity:

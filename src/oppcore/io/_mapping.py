@@ -16,6 +16,9 @@ from oppcore._frozenmap import FrozenMap
 from oppcore._money import CURRENCY_MINOR_UNITS
 from oppcore._parties import Channel
 
+from ._references import Reference, reference
+from ._references import problems as reference_problems
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -60,6 +63,12 @@ def _custom(value: Any) -> Any:
     if isinstance(value, Mapping):
         return FrozenMap({k: _column(v) for k, v in value.items()})
     return _map(value)
+
+
+def _references(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(reference(v) for v in value)
+    return value
 
 
 def _stage_set(value: Any) -> Any:
@@ -140,6 +149,9 @@ class ColumnMapping:
         id_prefix: Prefix of synthesised ids.
         history_by: Who the synthesised history entries are attributed to when the row has
             no owner.
+        references: Companion CSVs joined by key to fill custom fields (and an estimated
+            amount): a list of :class:`~oppcore.io.Reference` or of tables with the same
+            keys. Read once, before the export's first row.
         optional: Names of mapped fields (``"source"``, ``"custom.region"``) whose column
             may be absent from a file. Any other mapped column missing from the header is
             an error before the first row is read, so a typo never drops a field silently.
@@ -179,6 +191,7 @@ class ColumnMapping:
     id_prefix: str = "imp-"
     history_by: str = "import"
     optional: frozenset[str] = attrs.field(factory=frozenset, converter=_stage_set)
+    references: tuple[Reference, ...] = attrs.field(default=(), converter=_references)
 
     def __attrs_post_init__(self) -> None:
         problems = _problems(self)
@@ -234,6 +247,9 @@ class ColumnMapping:
                 value = {k: list(v) if isinstance(v, tuple) else v for k, v in value.items()}
             elif isinstance(value, frozenset):
                 value = sorted(value)
+            elif a.name == "references":
+                value = [{k: dict(v) if isinstance(v, FrozenMap) else v
+                          for k, v in attrs.asdict(r, recurse=False).items()} for r in value]
             elif isinstance(value, tuple):
                 value = list(value)
             out[a.name] = value
@@ -368,6 +384,7 @@ def _problems(m: ColumnMapping) -> list[tuple[str, str]]:
             p.append(("optional", "the stage column cannot be optional"))
     p.extend((name, "must be a non-empty string") for name in ("id_prefix", "history_by")
              if not _is_text(getattr(m, name)))
+    p.extend(reference_problems(m.references))
     return p
 
 
@@ -389,6 +406,9 @@ def _extended(data: Mapping[str, Any], source: str) -> dict[str, Any]:
 def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{_toml_value(k)} = {_toml_value(v)}"
+                                for k, v in value.items()) + " }"
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
 
 
@@ -397,7 +417,11 @@ def _toml(data: Mapping[str, Any]) -> str:
     for key, value in data.items():
         if value is None or value in ((), [], {}):
             continue
-        if isinstance(value, Mapping):
+        if key == "references":
+            for ref in value:
+                rows = [f"{k} = {_toml_value(v)}" for k, v in ref.items() if v is not None]
+                tables.append(f"\n[[{key}]]\n" + "\n".join(rows))
+        elif isinstance(value, Mapping):
             rows = [f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value.items()]
             tables.append(f"\n[{key}]\n" + "\n".join(rows))
         else:

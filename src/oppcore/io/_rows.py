@@ -16,6 +16,7 @@ from oppcore._parties import Account, Channel, Source
 from oppcore._records import StageChange
 
 from ._mapping import _COLUMN_FIELDS, ColumnMapping
+from ._references import Tables, joined
 from ._report import RowError, RowFailed, shown
 
 __all__ = ["OpportunityRows", "make_datetime_parser", "slug"]
@@ -86,8 +87,10 @@ class OpportunityRows:
         *,
         zone: tzinfo,
         as_of: datetime | None,
+        tables: Tables = (),
     ) -> None:
         self.m = mapping
+        self.tables = tables
         self.header = header
         position = {name: i for i, name in enumerate(header)}
         missing: list[RowError] = []
@@ -275,6 +278,16 @@ class OpportunityRows:
             record_id = m.id_prefix + digest
         name = cell(values, "name") or " ".join(
             x for x in (account_name, product) if x) or record_id
+        if self.tables:
+            deal = {"account": account_name, "account_id": account.id if account else None,
+                    "owner": owner, "product": product, "id": record_id,
+                    "external_key": external_key}
+            for message in joined(self.tables, deal, custom,
+                                  open_without_amount=amount is None
+                                  and stage not in self.closed):
+                bad("references", message)
+            if problems:
+                raise RowFailed(problems)
         try:
             return Opportunity(
                 id=record_id, name=name, pipeline_id=m.pipeline_id, stage_id=stage,
