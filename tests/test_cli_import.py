@@ -284,3 +284,14 @@ def test_a_sync_stopped_midway_says_what_was_committed_and_how_to_finish(
     r = run("import", str(export), "--db", str(db), "--preset", "maven", "--sync")
     assert r.code == 0 and ": 700 added, 0 updated, 500 unchanged" in r.out
     assert len(deals(db)) == 1200
+
+
+def test_the_cli_reference_shows_every_import_flag() -> None:
+    from oppcore._cli import build_parser
+
+    page = (Path(__file__).parent.parent / "docs" / "reference" / "cli.md").read_text("utf-8")
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command")
+    flags = {s for a in commands.choices["import"]._actions  # type: ignore[attr-defined]
+             for s in a.option_strings if s.startswith("--") and s != "--help"}
+    assert flags and all(f"`{flag}" in page for flag in flags), flags
