@@ -295,3 +295,30 @@ def test_the_cli_reference_shows_every_import_flag() -> None:
     flags = {s for a in commands.choices["import"]._actions  # type: ignore[attr-defined]
              for s in a.option_strings if s.startswith("--") and s != "--help"}
     assert flags and all(f"`{flag}" in page for flag in flags), flags
+
+
+def test_zoho_deals_export(tmp_path: Path, run: Run) -> None:
+    db = tmp_path / "x.db"
+    r = run("import", str(FIXTURES / "zoho_deals.csv"), "--db", str(db), "--preset", "zoho")
+    assert r.code == 0, r.err
+    stored = deals(db)
+    assert {i: o.stage_id for i, o in stored.items()} == {
+        "zoho-zcrm_4150868000001": "won", "zoho-zcrm_4150868000002": "lost",
+        "zoho-zcrm_4150868000003": "quote_contract"}
+    lost = stored["zoho-zcrm_4150868000002"]
+    assert lost.lost_reason == "Chose a competitor" and lost.external_key == "zcrm_4150868000002"
+    assert str(lost.amount) == "8800 INR"
+
+
+def test_now_accepts_a_plain_date_in_its_zone(tmp_path: Path, run: Run) -> None:
+    db = tmp_path / "x.db"
+    assert run("import", str(FIXTURES / "maven_sample.csv"), "--db", str(db), "--preset",
+               "maven", "--as-of", "2018-01-01").code == 0
+    r = run("report", "--db", str(db), "--now", "2026-10-29", "--zone", "+08:00")
+    assert r.code == 0 and "as of 2026-10-29T00:00+08:00" in r.out
+    r = run("report", "--db", str(db), "--now", "2026-10-29+08:00")  # a date with an offset
+    assert r.code == 0 and "as of 2026-10-29T00:00+08:00" in r.out
+    r = run("report", "--db", str(db), "--now", "29/10/2026")
+    assert r.code == 2 and "2026-10-29T09:30+08:00" in r.err  # the hint shows valid forms
+    r = run("score", "--db", str(db), "--now", "2026-10-29T09:30", "--top", "1")
+    assert r.code in (0, 1) and "as of 2026-10-29T09:30+00:00" in r.out

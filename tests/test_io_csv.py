@@ -196,7 +196,7 @@ def test_amount_without_currency_is_an_error_not_a_guess() -> None:
 
 
 def test_preset_names_and_unknown_preset() -> None:
-    assert set(PRESET_NAMES) == {"salesforce", "hubspot", "odoo", "pipedrive", "maven"}
+    assert set(PRESET_NAMES) == {"salesforce", "hubspot", "odoo", "pipedrive", "zoho", "maven"}
     with pytest.raises(ConfigError, match="unknown preset 'zoho-crm'"):
         preset("zoho-crm")
 

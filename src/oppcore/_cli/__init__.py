@@ -144,7 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--pipeline", help="template name or pipeline file (default: the one "
                                           "the stored deals follow)")
     score.add_argument("--scorecard", help="scorecard TOML (default: the four built-in rules)")
-    score.add_argument("--now", help="score as of this ISO 8601 time (default: now)")
+    score.add_argument("--now", help="score as of this date or time (2026-10-29 or "
+                                     "2026-10-29T09:30 in --zone, or with an offset; "
+                                     "default: now)")
+    score.add_argument("--zone", type=_zone, default=timezone.utc,
+                       help="zone of a --now without an offset (default UTC)")
     score.add_argument("--top", type=int, default=20, help="how many to list (default 20)")
     score.add_argument("--save", action="store_true",
                        help="keep score and grade in each deal's custom fields (audited)")
@@ -161,7 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                            "report")
     report.add_argument("--format", choices=("text", "json", "csv"),
                         help="what to print (default text; nothing with --html alone)")
-    report.add_argument("--now", help="report as of this ISO 8601 time (default: now)")
+    report.add_argument("--now", help="report as of this date or time (2026-10-29 or "
+                                      "2026-10-29T09:30 in --zone, or with an offset; "
+                                      "default: now)")
+    report.add_argument("--zone", type=_zone, default=timezone.utc,
+                        help="zone of a --now without an offset (default UTC)")
     report.add_argument("--top", type=int, default=10, help="top deals to list (default 10)")
     report.set_defaults(handler=_lazy("cmd_report"))
 

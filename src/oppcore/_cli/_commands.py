@@ -50,7 +50,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     try:
         pipeline = pick_pipeline(store, args.pipeline)
         card = load_scorecard(args.scorecard)
-        now = parse_now(args.now)
+        now = parse_now(args.now, zone=args.zone)
         open_ids = {s.id for s in pipeline.open_stages}
         deals = [o for o in query_all(store, Opportunity, pipeline=pipeline.id)
                  if o.stage_id in open_ids]
@@ -106,7 +106,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     try:
         pipeline = pick_pipeline(store, args.pipeline)
-        now = parse_now(args.now)
+        now = parse_now(args.now, zone=args.zone)
         card = load_scorecard(args.scorecard)
         report = build_report(query_all(store, Opportunity, pipeline=pipeline.id),
                               pipeline, now=now, scorecard=card, top=args.top)

@@ -32,6 +32,15 @@ different headers. Sources checked:
   The outcome is the ``status`` column: the stage column keeps the stage a closed deal was
   in. Default pipeline stages: Qualified, Contact Made, Demo Scheduled, Proposal Made,
   Negotiations Started. A ``deleted`` deal is a row error (it is not a deal any more).
+* Zoho CRM: the Deals module's fields ("CRM Modules & Fields",
+  https://www.zoho.com/crm/help/api/modules-fields.html, and the v2 API names): "Deal Name"
+  (``Deal_Name``), "Deal Owner" (``Owner``), "Account Name" (``Account_Name``), "Amount",
+  "Closing Date" (``Closing_Date``), "Stage", "Lead Source" (``Lead_Source``), "Type",
+  "Created Time" (``Created_Time``), "Modified Time" (``Modified_Time``), "Reason For
+  Loss" (``Reason_For_Loss__s``), "Record Id" (``id``); default stages Qualification, Needs
+  Analysis, Value Proposition, Identify Decision Makers, Proposal/Price Quote,
+  Negotiation/Review, Closed Won, Closed Lost, Closed-Lost to Competition. As in Salesforce,
+  "Closing Date" is the expected close of an open deal and the close of a closed one.
 * Maven Analytics "CRM Sales Opportunities" sample: ``opportunity_id, sales_agent, product,
   account, deal_stage, engage_date, close_date, close_value`` (its data dictionary).
 
@@ -249,6 +258,48 @@ def _pipedrive() -> dict[str, Any]:
     }
 
 
+_ZOHO_STAGES = {
+    "Qualification": "identification",
+    "Needs Analysis": "needs_analysis",
+    "Value Proposition": "solution",
+    "Identify Decision Makers": "solution",
+    "Id. Decision Makers": "solution",
+    "Proposal/Price Quote": "quote_contract",
+    "Negotiation/Review": "quote_contract",
+    "Closed Won": "won",
+    "Closed Lost": "lost",
+    "Closed-Lost to Competition": "lost",
+}
+
+
+def _zoho() -> dict[str, Any]:
+    return {
+        "pipeline_id": "standard",
+        "external_key": ["Record Id", "Deal Id", "id"],
+        "name": ["Deal Name", "Deal_Name"],
+        "stage": ["Stage"],
+        "stage_values": _ZOHO_STAGES,
+        "closed_from_stage": "quote_contract",
+        "amount": ["Amount"],
+        "currency": ["Currency"],
+        "owner": ["Deal Owner", "Owner"],
+        "account": ["Account Name", "Account_Name"],
+        "source": ["Lead Source", "Lead_Source"],
+        "source_values": _SALESFORCE_SOURCES,
+        "lost_reason": ["Reason For Loss", "Reason_For_Loss__s"],
+        "created_at": ["Created Time", "Created_Time"],
+        "closed_at": ["Closing Date", "Closing_Date"],
+        "expected_close": ["Closing Date", "Closing_Date"],
+        "updated_at": ["Modified Time", "Modified_Time"],
+        "custom": {"type": ["Type"]},
+        "date_formats": ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%m/%d/%Y", "%m/%d/%Y %I:%M %p",
+                         "%Y-%m-%dT%H:%M:%S%z"],
+        "id_prefix": "zoho-",
+        "optional": ["currency", "owner", "account", "source", "lost_reason", "updated_at",
+                     "custom.type"],
+    }
+
+
 def _maven() -> dict[str, Any]:
     return {
         "pipeline_id": "simple",
@@ -275,6 +326,7 @@ _PRESETS: dict[str, Callable[[], dict[str, Any]]] = {
     "hubspot": _hubspot,
     "odoo": _odoo,
     "pipedrive": _pipedrive,
+    "zoho": _zoho,
     "maven": _maven,
 }
 
@@ -292,9 +344,10 @@ def preset(name: str, **changes: Any) -> ColumnMapping:
     """Return the column mapping for a known export shape, optionally adapted.
 
     ``salesforce`` (opportunity reports and API/Data Loader exports), ``hubspot`` (deal
-    exports), ``odoo`` (CRM pipeline exports, labels or technical names) and ``pipedrive``
-    (deal exports with a separate ``status`` column, matched on sync by the Pipedrive id)
-    map onto the ``standard`` pipeline template; ``maven`` (the Maven Analytics CRM sample:
+    exports), ``odoo`` (CRM pipeline exports, labels or technical names), ``pipedrive``
+    (deal exports with a separate ``status`` column) and ``zoho`` (Deals module exports)
+    map onto the ``standard`` pipeline template (Pipedrive and Zoho deals are matched on
+    sync by their CRM id, the ``external_key``); ``maven`` (the Maven Analytics CRM sample:
     ``opportunity_id, sales_agent, product, account, deal_stage, engage_date, close_date,
     close_value``) maps onto ``simple`` with USD amounts.
 
