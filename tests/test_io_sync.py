@@ -304,3 +304,16 @@ def test_syncing_any_sequence_of_exports(versions: list[list[Opportunity]],
         if prefer == "export":
             assert again.conflicts == ()
             assert stored(store) == after
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 500])
+def test_query_all_reads_every_page(page_size: int) -> None:
+    store = InMemoryStore()
+    sync(store, deals(WEEK1), by="t", at=AT)
+    assert len(store.query(Opportunity, limit=2).items) == 2  # one page only
+    every = list(query_all(store, Opportunity, page_size=page_size))
+    assert [o.id for o in every] == ["A1", "A2", "A3", "A4", "A5"]
+    engaging = list(query_all(store, Opportunity, stage="engaging", page_size=page_size))
+    assert [o.id for o in engaging] == ["A1", "A3", "A5"]
+    with pytest.raises(ValidationError):
+        query_all(store, Opportunity, page_size=0)

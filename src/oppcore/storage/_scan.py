@@ -1,13 +1,13 @@
 """Reading a whole kind of record: every page of a query, one page at a time."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TypeVar
 
 from oppcore._errors import ValidationError
 from oppcore._models import Lead, Opportunity
 
-from ._protocol import Store
+from ._protocol import QueryPage, Store
 
 __all__ = ["query_all"]
 
@@ -25,7 +25,7 @@ def query_all(
     updated_since: datetime | None = None,
     page_size: int = 500,
 ) -> Iterator[_R]:
-    """Yield **every** record of ``kind`` matching the filters, in ascending id order.
+    """Return an iterator over **every** record of ``kind`` matching the filters, by id.
 
     :meth:`~oppcore.Store.query` returns one page (100 records by default); this iterator
     asks for the pages one after another (``page_size`` each), so an 8,800-deal store is read
@@ -43,16 +43,24 @@ def query_all(
         page_size: Records per page (>= 1).
 
     Raises:
-        ValidationError: A bad filter or page size (from the store, at the first page).
+        ValidationError: A bad filter or page size (raised by the call itself: the first
+            page is read before the iterator is returned).
     """
     if type(page_size) is not int or page_size < 1:
         raise ValidationError("page_size must be a positive int", field="page_size",
                               value=page_size)
-    after: str | None = None
-    while True:
-        page = store.query(kind, stage=stage, owner=owner, account=account, pipeline=pipeline,
+
+    def page(after: str | None) -> QueryPage[_R]:
+        return store.query(kind, stage=stage, owner=owner, account=account, pipeline=pipeline,
                            updated_since=updated_since, after=after, limit=page_size)
-        yield from page.items
-        if page.next_after is None:
+
+    return _pages(page, page(None))  # the first page now: bad filters raise at the call
+
+
+def _pages(page: Callable[[str | None], QueryPage[_R]], first: QueryPage[_R]) -> Iterator[_R]:
+    current = first
+    while True:
+        yield from current.items
+        if current.next_after is None:
             return
-        after = page.next_after
+        current = page(current.next_after)
