@@ -317,3 +317,42 @@ def test_query_all_reads_every_page(page_size: int) -> None:
     assert [o.id for o in engaging] == ["A1", "A3", "A5"]
     with pytest.raises(ValidationError):
         query_all(store, Opportunity, page_size=0)
+
+
+# --- the service use case behind sync ------------------------------------------------------
+
+
+class NoEdits:
+    def allows(self, actor: str, action: Any, record: Any) -> bool:
+        return action.value != "edit"
+
+
+def test_sync_batch_checks_before_writing_and_writes_atomically() -> None:
+    from oppcore import PermissionDeniedError, UnknownStageError
+    from oppcore.storage import FeedEntry
+
+    store = InMemoryStore()
+    a1, a2, a3 = deals(WEEK1)[:3]
+    svc = service(store)
+    events = svc.sync_batch([a1, a2], [], by="job")
+    assert [type(e).__name__ for e in events] == ["OpportunityCreated"] * 2
+    stored_a1 = store.get(Opportunity, "A1")
+    moved = stored_a1.evolve(stage_id="won", name="renamed")
+    events = svc.sync_batch([a3], [(stored_a1, moved)], by="job")
+    assert [type(e).__name__ for e in events] == ["OpportunityCreated", "RecordEdited",
+                                                  "StageChanged"]
+    assert events[1].fields == ("name", "stage_id")  # type: ignore[union-attr]
+    assert store.audit_trail(Opportunity, "A1")[-1].action == "sync"
+    feed: tuple[FeedEntry, ...] = store.changes()
+    assert len({c.tx for c in feed[-2:]}) == 1  # one atomic write
+    current = store.get(Opportunity, "A1")
+    before = stored(store)
+    with pytest.raises(ValidationError):
+        svc.sync_batch([], [(current, current.evolve(id="other"))], by="job")
+    with pytest.raises(UnknownStageError):
+        svc.sync_batch([], [(current, current.evolve(stage_id="nowhere"))], by="job")
+    with pytest.raises(PermissionDeniedError):
+        OpportunityService(store, pipelines=SIMPLE, clock=lambda: AT,
+                           policy=NoEdits()).sync_batch([], [(current, current)], by="job")
+    assert stored(store) == before
+    assert svc.sync_batch([], [], by="job") == ()
