@@ -356,3 +356,19 @@ def test_sync_batch_checks_before_writing_and_writes_atomically() -> None:
                            policy=NoEdits()).sync_batch([], [(current, current)], by="job")
     assert stored(store) == before
     assert svc.sync_batch([], [], by="job") == ()
+
+
+def test_a_deal_in_another_pipeline_is_never_synced() -> None:
+    store = InMemoryStore()
+    t0 = datetime(2025, 1, 5, tzinfo=UTC)
+    deal = Opportunity(id="X1", name="x", pipeline_id="standard", stage_id="solution",
+                       created_at=t0)
+    sync(store, [deal], by="t", at=AT)
+    moved = Opportunity(id="X1", name="x", pipeline_id="simple", stage_id="engaging",
+                        created_at=t0)
+    for prefer in ("store", "export"):
+        report = sync(store, [moved], by="t", at=LATER, prefer=prefer)  # type: ignore[arg-type]
+        (conflict,) = report.conflicts
+        assert conflict.fields == ("pipeline_id",) and "'standard'" in conflict.reason
+        assert report.updated == 0
+    assert store.get(Opportunity, "X1").pipeline_id == "standard"

@@ -103,8 +103,8 @@ def grouped(problems: list[RowError]) -> list[str]:
     return lines
 
 
-def _read(args: argparse.Namespace, source: Source, problems: list[RowError]
-          ) -> Iterator[Lead | Opportunity]:
+def _read(args: argparse.Namespace, source: Source, mapping: oio.ColumnMapping | None,
+          problems: list[RowError]) -> Iterator[Lead | Opportunity]:
     suffix = source.path.suffix.lower()
     if suffix == ".jsonl":
         yield from oio.read_jsonl(source.path, on_error=problems.append)
@@ -114,7 +114,6 @@ def _read(args: argparse.Namespace, source: Source, problems: list[RowError]
         problems.extend(report.errors)
         yield from report.records
         return
-    mapping = mapping_of(args)
     if mapping is not None:
         as_of = (parse_now(args.as_of, option="--as-of", zone=args.zone)
                  if args.as_of else None)
@@ -131,13 +130,12 @@ def _read(args: argparse.Namespace, source: Source, problems: list[RowError]
                                           encoding=source.encoding, delimiter=source.delimiter)
 
 
-def _pipelines(args: argparse.Namespace) -> list[Pipeline]:
+def _pipelines(args: argparse.Namespace, mapping: oio.ColumnMapping | None) -> list[Pipeline]:
     """The pipelines deals may follow; a mapping's stages are checked against its own."""
     if args.pipeline:
         chosen = [load_pipeline(args.pipeline)]
     else:
         chosen = [Pipeline.template(name) for name in TEMPLATES]
-    mapping = mapping_of(args)
     if mapping is not None:
         own = next((p for p in chosen if p.id == mapping.pipeline_id), None)
         if own is None and not args.pipeline:
@@ -166,14 +164,15 @@ def _misfit(record: Lead | Opportunity, pipelines: list[Pipeline], chosen: bool)
 def cmd_import(args: argparse.Namespace) -> int:
     """Import (or with ``--sync`` re-import) a CSV/XLSX/JSON/JSON Lines file into SQLite."""
     source = open_file(args)
-    pipelines = _pipelines(args)
+    mapping = None if source.path.suffix.lower() in (".json", ".jsonl") else mapping_of(args)
+    pipelines = _pipelines(args, mapping)
     by = args.by or f"import:{source.path.name}"
     problems: list[RowError] = []
     refused: list[str] = []
     deals: list[Opportunity] = []
     leads: list[Lead] = []
     try:
-        for record in _read(args, source, problems):
+        for record in _read(args, source, mapping, problems):
             why = _misfit(record, pipelines, bool(args.pipeline))
             if why:
                 refused.append(STAGE.format(id=record.id, why=why))
@@ -203,7 +202,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 report, skipped = run_sync(store, deals, by=by, at=now, prefer=args.prefer,
                                            pipelines=pipelines, batch_size=_BATCH,
                                            update=args.sync, on_written=written,
-                                           mark_new=args.sync or mapping_of(args) is not None)
+                                           mark_new=args.sync or mapping is not None)
                 added_leads = _add_leads(store, leads, by, pipelines, lines)
             except OppcoreError:
                 if committed:  # else the error itself says nothing was written
@@ -245,8 +244,9 @@ def _print_sync(args: argparse.Namespace, report: SyncReport, lines: list[str]) 
                         updated=report.updated, unchanged=report.unchanged,
                         conflicts=report.conflict_count, missing=report.missing)
           + (PROBLEMS.format(n=len(lines)) if lines else ""))
-    template = OVERWRITTEN if args.prefer == "export" else CONFLICT
+    taken = set(report.updated_ids)
     for conflict in report.conflicts[:_SHOWN_IDS]:
+        template = OVERWRITTEN if conflict.record_id in taken else CONFLICT
         print(template.format(id=conflict.record_id, reason=conflict.reason,
                               fields=", ".join(conflict.fields) or "values"))
     if report.conflict_count > _SHOWN_IDS:
@@ -256,6 +256,6 @@ def _print_sync(args: argparse.Namespace, report: SyncReport, lines: list[str]) 
         more = (" " + MORE.format(n=report.missing - _SHOWN_IDS)
                 if report.missing > _SHOWN_IDS else "")
         print(MISSING.format(ids=ids) + more)
-    kept = report.conflicts and args.prefer != "export"
+    kept = any(c.record_id not in taken for c in report.conflicts)
     return EXIT_DATA if lines or kept else EXIT_OK
 

@@ -39,8 +39,16 @@ __all__ = ["Prefer", "SyncConflict", "SyncReport", "sync"]
 Prefer = Literal["store", "export"]
 """Who wins when a deal was edited in the store since the last sync wrote it."""
 
-_EDITED = "edited in the store since the last sync wrote it"
-_UNMARKED = "not written by a sync (created or imported before syncs kept their mark)"
+# User-facing messages (plain literals in one place, so they can be translated).
+EDITED = "edited in the store since the last sync wrote it"
+UNMARKED = "not written by a sync (created or imported before syncs kept their mark)"
+MOVED = "follows pipeline {stored!r} in the store and {export!r} in the export (never synced)"
+UNKNOWN_PIPELINE = "deal {id!r}: unknown pipeline {pipeline!r} (known: {known})"
+UNKNOWN_STAGE = "deal {id!r}: stage {stage!r} is not a stage of pipeline {pipeline!r}"
+SHARED = "records {first} and {second} share {key} {value!r}"
+NOT_A_DEAL = "record {n}: sync takes opportunities, got {kind}"
+BAD_PREFER = "prefer must be 'store' or 'export', got {prefer!r}"
+BAD_BATCH = "batch_size must be a positive int"
 _RETRIES = 3
 
 
@@ -176,6 +184,11 @@ def _decide(export: Opportunity, stored: Opportunity | None, plan: _Plan, *,
     if not update:
         plan.skipped.append(stored.id)
         return
+    if stored.pipeline_id != export.pipeline_id:  # a deal's history belongs to its pipeline
+        plan.conflicts.append(SyncConflict(record_id=stored.id, fields=("pipeline_id",),
+                                           reason=MOVED.format(stored=stored.pipeline_id,
+                                                               export=export.pipeline_id)))
+        return
     previous = read_mark(stored)
     old_keys = previous.keys if previous is not None else keys
     both = keys | old_keys
@@ -186,7 +199,7 @@ def _decide(export: Opportunity, stored: Opportunity | None, plan: _Plan, *,
     if not untouched:
         plan.conflicts.append(SyncConflict(record_id=stored.id,
                                            fields=_differing(stored, export, both),
-                                           reason=_UNMARKED if previous is None else _EDITED))
+                                           reason=UNMARKED if previous is None else EDITED))
         if prefer != "export":
             return
     plan.updates.append((stored, _updated(stored, export.evolve(id=stored.id), old_keys,
@@ -202,19 +215,19 @@ def _refusals(records: Sequence[Opportunity], pipelines: dict[str, Pipeline]
         pipeline = pipelines.get(record.pipeline_id)
         if pipeline is None:
             problems.append(RowError(row=number, column="pipeline_id", message=(
-                f"deal {record.id!r}: unknown pipeline {record.pipeline_id!r} (known: "
-                f"{', '.join(sorted(pipelines))})")))
+                UNKNOWN_PIPELINE.format(id=record.id, pipeline=record.pipeline_id,
+                                        known=", ".join(sorted(pipelines))))))
         elif record.stage_id not in pipeline:
             problems.append(RowError(row=number, column="stage_id", message=(
-                f"deal {record.id!r}: stage {record.stage_id!r} is not a stage of pipeline "
-                f"{pipeline.id!r}")))
+                UNKNOWN_STAGE.format(id=record.id, stage=record.stage_id,
+                                     pipeline=pipeline.id))))
         for key, value in (("id", record.id), ("external_key", record.external_key)):
             if value is None:
                 continue
             first = seen.setdefault((key, value), (number, record))
             if first[0] != number and first[1] != record:
                 problems.append(RowError(row=number, column=key, message=(
-                    f"records {first[0]} and {number} share {key} {value!r}")))
+                    SHARED.format(first=first[0], second=number, key=key, value=value))))
     return problems
 
 
@@ -250,19 +263,17 @@ def run_sync(
     written by a sync."""
     aware(at, "at")
     if prefer not in ("store", "export"):
-        raise ValidationError(f"prefer must be 'store' or 'export', got {prefer!r}",
-                              field="prefer", value=prefer)
+        raise ValidationError(BAD_PREFER.format(prefer=prefer), field="prefer", value=prefer)
     if type(batch_size) is not int or batch_size < 1:
-        raise ValidationError("batch_size must be a positive int", field="batch_size",
-                              value=batch_size)
+        raise ValidationError(BAD_BATCH, field="batch_size", value=batch_size)
     errors: tuple[RowError, ...] = ()
     if isinstance(records, ImportReport):
         errors, records = records.errors, records.records
     listed = list(records)
     for number, record in enumerate(listed, 1):
         if type(record) is not Opportunity:
-            raise ValidationError(f"record {number}: sync takes opportunities, got "
-                                  f"{type(record).__name__}", field="records", value=record)
+            raise ValidationError(NOT_A_DEAL.format(n=number, kind=type(record).__name__),
+                                  field="records", value=record)
     if pipelines is None:
         pipelines = [Pipeline.template(name) for name in TEMPLATES]
     known = {p.id: p for p in ((pipelines,) if isinstance(pipelines, Pipeline) else pipelines)}
