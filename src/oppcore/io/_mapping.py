@@ -4,7 +4,6 @@ A mapping is a small frozen value, loadable from a dict or TOML, validated as a 
 problem is reported at once in one :class:`~oppcore.ConfigError`.
 """
 
-import json
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from oppcore._frozenmap import FrozenMap
 from oppcore._money import CURRENCY_MINOR_UNITS
 from oppcore._parties import Channel
 
+from ._mapping_toml import extended, toml_text
 from ._references import Reference, reference
 from ._references import problems as reference_problems
 
@@ -211,7 +211,7 @@ class ColumnMapping:
             raise ConfigError([("", f"expected a table/dict, got {type(data).__name__}")],
                               source=source)
         if "extends" in data:
-            data = _extended(data, source)
+            data = extended(data, source)
         known = {a.name for a in attrs.fields(cls)}
         unknown = [(str(k), "unknown key") for k in data if k not in known]
         if "pipeline_id" not in data:
@@ -258,7 +258,7 @@ class ColumnMapping:
     def to_toml(self) -> str:
         """Return the mapping as a TOML mapping file (``oppcore mapping show``), loadable by
         :meth:`from_toml`: copy it, edit it, or keep ``extends`` and the lines you change."""
-        return _toml(self.to_dict())
+        return toml_text(self.to_dict())
 
     def pipeline_problems(self, pipeline: "Pipeline") -> list[tuple[str, str]]:
         """Return every stage id of the mapping that ``pipeline`` lacks (or misuses).
@@ -387,43 +387,3 @@ def _problems(m: ColumnMapping) -> list[tuple[str, str]]:
     p.extend(reference_problems(m.references))
     return p
 
-
-def _extended(data: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """A mapping that ``extends`` a preset: the preset's entries, then the file's."""
-    from ._presets import preset_data
-
-    name = data["extends"]
-    base = preset_data(name) if isinstance(name, str) else None
-    if base is None:
-        from ._presets import PRESET_NAMES
-
-        message = f"unknown preset {name!r}; known: {', '.join(PRESET_NAMES)}"
-        raise ConfigError([("extends", message)], source=source)
-    base.update((k, v) for k, v in data.items() if k != "extends")
-    return base
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{_toml_value(k)} = {_toml_value(v)}"
-                                for k, v in value.items()) + " }"
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
-
-
-def _toml(data: Mapping[str, Any]) -> str:
-    plain, tables = [], []
-    for key, value in data.items():
-        if value is None or value in ((), [], {}):
-            continue
-        if key == "references":
-            for ref in value:
-                rows = [f"{k} = {_toml_value(v)}" for k, v in ref.items() if v is not None]
-                tables.append(f"\n[[{key}]]\n" + "\n".join(rows))
-        elif isinstance(value, Mapping):
-            rows = [f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value.items()]
-            tables.append(f"\n[{key}]\n" + "\n".join(rows))
-        else:
-            plain.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(plain) + "\n" + "\n".join(tables) + ("\n" if tables else "")
