@@ -322,3 +322,16 @@ def test_now_accepts_a_plain_date_in_its_zone(tmp_path: Path, run: Run) -> None:
     assert r.code == 2 and "2026-10-29T09:30+08:00" in r.err  # the hint shows valid forms
     r = run("score", "--db", str(db), "--now", "2026-10-29T09:30", "--top", "1")
     assert r.code in (0, 1) and "as of 2026-10-29T09:30+00:00" in r.out
+
+
+def test_sync_refuses_a_file_with_leads(tmp_path: Path, run: Run) -> None:
+    from oppcore import Lead
+    from oppcore.io import write_jsonl
+
+    path = tmp_path / "leads.jsonl"
+    write_jsonl(path, [Lead(id="L1", name="Li", captured_at=datetime(2025, 1, 1,
+                                                                      tzinfo=timezone.utc))])
+    db = tmp_path / "x.db"
+    r = run("import", str(path), "--db", str(db), "--sync")
+    assert r.code == 2 and "1 lead(s)" in r.err and not db.exists()
+    assert run("import", str(path), "--db", str(db)).code == 0
