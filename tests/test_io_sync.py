@@ -244,7 +244,7 @@ def export_versions(draw: st.DrawFn) -> list[list[Opportunity]]:
         rows = []
         for i in draw(st.sets(st.sampled_from(_IDS))):
             stage = draw(st.sampled_from(["prospecting", "engaging", "won", "lost"]))
-            amount = draw(st.sampled_from([None, "100", "250.50"]))
+            amount = draw(st.sampled_from([None, "100", "250.50", "250.5", "1E+3"]))
             rows.append(Opportunity(
                 id=i, name=draw(st.sampled_from(["a", "b"])), pipeline_id="simple",
                 stage_id=stage, created_at=_T0,
@@ -267,7 +267,24 @@ def _view(o: Opportunity) -> tuple[Any, ...]:
        prefer=st.sampled_from(["store", "export"]))
 def test_syncing_any_sequence_of_exports(versions: list[list[Opportunity]],
                                          edits: list[set[str]], prefer: Any) -> None:
-    store = InMemoryStore()
+    check_sequence(InMemoryStore(), versions, edits, prefer)
+
+
+@settings(max_examples=12)
+@given(versions=export_versions(), edits=st.lists(st.sets(st.sampled_from(_IDS)),
+                                                   min_size=4, max_size=4),
+       prefer=st.sampled_from(["store", "export"]))
+def test_syncing_any_sequence_of_exports_into_sqlite(versions: list[list[Opportunity]],
+                                                     edits: list[set[str]], prefer: Any) -> None:
+    # The mark must survive SQLite's round trip (text, decimals, instants) unchanged.
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, SQLiteStore(Path(tmp) / "s.db") as store:
+        check_sequence(store, versions, edits, prefer)
+
+
+def check_sequence(store: Store, versions: list[list[Opportunity]], edits: list[set[str]],
+                   prefer: Any) -> None:
     svc = OpportunityService(store, pipelines=SIMPLE, clock=lambda: _T0)
     ever_synced: set[str] = set()
     edited: set[str] = set()  # edited in the store since a sync last wrote them
