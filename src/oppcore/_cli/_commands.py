@@ -1,4 +1,5 @@
-"""The ``oppcore`` subcommands: import, score, report, pipeline validate/show, dedupe.
+"""The ``oppcore`` subcommands: score, report, pipeline validate/show, mapping show, dedupe
+(import has a module of its own, ``_import``).
 
 Each handler returns the exit code: 0 success, 1 data errors found, 2 usage errors.
 """
@@ -6,168 +7,38 @@ Each handler returns the exit code: 0 success, 1 data errors found, 2 usage erro
 import argparse
 import re
 import sys
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
 import attrs
 
 from oppcore import io as oio
-from oppcore._errors import DuplicateError, UnknownStageError
 from oppcore._models import Lead, Opportunity
 from oppcore._report._format import fit, money, points
 from oppcore._service import AllowAll, OpportunityService, RescoreSummary
 from oppcore.dedupe import find_duplicates
-from oppcore.pipeline import Pipeline
-from oppcore.pipeline._templates import TEMPLATES
+from oppcore.storage import query_all
 
 from ._common import (
-    UsageError,
     error,
-    iter_records,
     load_pipeline,
     load_scorecard,
     open_store,
     parse_now,
     pick_pipeline,
 )
+from ._import import cmd_import
 from ._progress import progress
 
+__all__ = ["cmd_dedupe", "cmd_import", "cmd_mapping_show", "cmd_pipeline_show",
+           "cmd_pipeline_validate", "cmd_report", "cmd_score"]
+
 EXIT_OK, EXIT_DATA = 0, 1
-_BATCH = 500
-_MAX_SHOWN_ERRORS = 20
 
-
-# --- import -----------------------------------------------------------------------------
-
-
-def _records_from_file(args: argparse.Namespace,
-                       on_error: Any) -> Iterator[Lead | Opportunity]:
-    path = Path(args.file)
-    if not path.exists():
-        raise UsageError(f"no such file: {args.file!r}")
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        yield from oio.read_jsonl(path, on_error=on_error)
-        return
-    if suffix == ".json":
-        report = oio.import_json(path, errors="collect")
-        for row_error in report.errors:
-            on_error(row_error)
-        yield from report.records
-        return
-    if args.mapping or args.preset:
-        if args.mapping and args.preset:
-            raise UsageError("give --mapping or --preset, not both")
-        if args.mapping:
-            mapping_path = Path(args.mapping)
-            if not mapping_path.exists():
-                raise UsageError(f"no mapping file at {args.mapping!r}")
-            mapping = oio.ColumnMapping.from_toml(mapping_path.read_text(encoding="utf-8"),
-                                                  source=str(mapping_path))
-        else:
-            mapping = oio.preset(args.preset)
-        as_of = parse_now(args.as_of, option="--as-of") if args.as_of else None
-        yield from oio.read_csv(path, mapping, zone=args.zone, as_of=as_of, on_error=on_error)
-        return
-    yield from oio.read_opportunities_csv(path, on_error=on_error)
-
-
-def _check_stage(record: Lead | Opportunity, pipeline: Pipeline | None) -> str | None:
-    if pipeline is None or not isinstance(record, Opportunity):
-        return None
-    if record.pipeline_id != pipeline.id:
-        return f"follows pipeline {record.pipeline_id!r}, not {pipeline.id!r}"
-    if record.stage_id not in {s.id for s in pipeline.stages}:
-        return f"stage {record.stage_id!r} is not a stage of pipeline {pipeline.id!r}"
-    return None
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    """Import a CSV/JSON/JSON Lines file into the SQLite store through the service.
-
-    Every record is created by :meth:`OpportunityService.create_many` (audited ``create``,
-    actor ``import:<file name>``), one atomic batch at a time.
-    """
-    pipeline = load_pipeline(args.pipeline) if args.pipeline else None
-    by = f"import:{Path(args.file).name}"
-    store = open_store(args.db, must_exist=False)
-    # Without --pipeline the service knows the built-in templates: a deal that names one
-    # is checked against its stages, a deal of another pipeline is stored as it is.
-    service = OpportunityService(
-        store, pipelines=pipeline or [Pipeline.template(name) for name in TEMPLATES],
-        clock=_utc_now, policy=AllowAll())
-    problems: list[str] = []
-
-    def on_error(row_error: Any) -> None:
-        problems.append(str(row_error))
-
-    added = already = 0
-    try:
-        with progress("importing") as bar:
-            batch: list[Lead | Opportunity] = []
-            for record in _records_from_file(args, on_error):
-                why = _check_stage(record, pipeline)
-                if why:
-                    problems.append(f"{type(record).__name__.lower()} {record.id}: {why}")
-                    continue
-                batch.append(record)
-                if len(batch) == _BATCH:
-                    a, s = _store_batch(service, batch, by, problems)
-                    added, already = added + a, already + s
-                    bar.advance(len(batch))
-                    batch = []
-            if batch:
-                a, s = _store_batch(service, batch, by, problems)
-                added, already = added + a, already + s
-                bar.advance(len(batch))
-    finally:
-        store.close()
-    for line in problems[:_MAX_SHOWN_ERRORS]:
-        error(line)
-    if len(problems) > _MAX_SHOWN_ERRORS:
-        error(f"... and {len(problems) - _MAX_SHOWN_ERRORS} more problem(s)")
-    print(f"imported {added} record(s) into {args.db}"
-          + (f", {already} already present (skipped)" if already else "")
-          + (f", {len(problems)} problem(s)" if problems else ""))
-    return EXIT_DATA if problems else EXIT_OK
-
-
-def _store_batch(service: OpportunityService, batch: list[Lead | Opportunity], by: str,
-                 problems: list[str]) -> tuple[int, int]:
-    """Create a batch in one atomic write; if a record is refused, create one by one to
-    name each refusal (the batch was not written)."""
-    try:
-        return len(service.create_many(batch, by=by, batch_size=len(batch))), 0
-    except (DuplicateError, UnknownStageError):
-        pass
-    added = already = 0
-    for record in batch:
-        refusal = _create_one(service, record, by)
-        if refusal is None:
-            added += 1
-        elif isinstance(refusal, DuplicateError) and refusal.key == "id":
-            already += 1  # re-running an import is safe: stored records are skipped
-        elif isinstance(refusal, DuplicateError):
-            problems.append(str(refusal))
-        else:
-            problems.append(f"{type(record).__name__.lower()} {record.id}: {refusal}")
-    return added, already
-
-
-def _create_one(service: OpportunityService, record: Lead | Opportunity,
-                by: str) -> DuplicateError | UnknownStageError | None:
-    """Create one record; return the refusal instead of raising it."""
-    try:
-        service.create(record, by=by)
-    except (DuplicateError, UnknownStageError) as exc:
-        return exc
-    return None
+# User-facing messages (plain literals in one place, so they can be translated).
+MAPPING_HEADER = ("# The {name!r} preset as a mapping file. Copy it and edit it, or keep only\n"
+                  "# the lines you change under  extends = \"{name}\"\n")
 
 
 # --- score ------------------------------------------------------------------------------
@@ -179,9 +50,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     try:
         pipeline = pick_pipeline(store, args.pipeline)
         card = load_scorecard(args.scorecard)
-        now = parse_now(args.now)
+        now = parse_now(args.now, zone=args.zone)
         open_ids = {s.id for s in pipeline.open_stages}
-        deals = [o for o in iter_records(store, Opportunity, pipeline=pipeline.id)
+        deals = [o for o in query_all(store, Opportunity, pipeline=pipeline.id)
                  if o.stage_id in open_ids]
         scored = []
         summary: RescoreSummary | None = None
@@ -234,9 +105,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     try:
         pipeline = pick_pipeline(store, args.pipeline)
-        now = parse_now(args.now)
+        now = parse_now(args.now, zone=args.zone)
         card = load_scorecard(args.scorecard)
-        report = build_report(iter_records(store, Opportunity, pipeline=pipeline.id),
+        report = build_report(query_all(store, Opportunity, pipeline=pipeline.id),
                               pipeline, now=now, scorecard=card, top=args.top,
                               stale_after=args.stale_after)
     finally:
@@ -298,6 +169,16 @@ def _describe_requirement(requirement: Any) -> str:
     return f"{name}: {', '.join(parts)}" if parts else name
 
 
+# --- mapping show -----------------------------------------------------------------------
+
+
+def cmd_mapping_show(args: argparse.Namespace) -> int:
+    """Print a preset as a mapping file to copy and edit."""
+    mapping = oio.preset(args.name)
+    sys.stdout.write(MAPPING_HEADER.format(name=args.name) + mapping.to_toml())
+    return EXIT_OK
+
+
 # --- dedupe -----------------------------------------------------------------------------
 
 
@@ -305,9 +186,9 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
     """List probable duplicate leads (and deals) with their score and matched keys."""
     store = open_store(args.db)
     try:
-        records: list[Lead | Opportunity] = list(iter_records(store, Lead))
+        records: list[Lead | Opportunity] = list(query_all(store, Lead))
         if args.deals:
-            records += list(iter_records(store, Opportunity))
+            records += list(query_all(store, Opportunity))
     finally:
         store.close()
     pairs = find_duplicates(records, threshold=args.threshold)

@@ -42,9 +42,9 @@ from oppcore._service import OpportunityService
 from oppcore.dedupe import find_duplicates
 from oppcore.pipeline import Pipeline
 from oppcore.scoring import Score, Scorecard
-from oppcore.storage import SQLiteStore
+from oppcore.storage import SQLiteStore, query_all
 
-from ._common import UsageError, iter_records
+from ._common import UsageError
 from ._demo_after import after_the_win
 
 SEED = 2026
@@ -256,7 +256,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
 
     # 3. Contact every lead, then qualify (the needs-analysis form) and convert, or
     #    disqualify.
-    live = list(iter_records(store, Lead))
+    live = list(query_all(store, Lead))
     converted = disqualified = 0
     clock.now = START
     for lead in live:
@@ -281,7 +281,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
 
     # 4. Work the deals through the standard process. A move the process refuses leaves the
     #    deal where it is (stalled), as it would in real life.
-    deals = list(iter_records(store, Opportunity))
+    deals = list(query_all(store, Opportunity))
     moves = stalled = 0
     refusal: tuple[str, TransitionError] | None = None
 
@@ -358,7 +358,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
     # 5. Score and rank the open deals (the service keeps each score on its deal).
     clock.now = REPORT_AT
     open_ids = {s.id for s in pipeline.open_stages}
-    open_deals = {d.id: d for d in iter_records(store, Opportunity) if d.stage_id in open_ids}
+    open_deals = {d.id: d for d in query_all(store, Opportunity) if d.stage_id in open_ids}
     summary = service.rescore_many(open_deals, by="ops-admin")
     scores: list[tuple[Score, Opportunity]] = [
         (event.score, open_deals[event.opportunity_id]) for event in summary.rescored]
@@ -376,7 +376,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
     # 6. Report.
     from oppcore._report import build_report, render_text
 
-    report = build_report(iter_records(store, Opportunity), pipeline, now=REPORT_AT,
+    report = build_report(query_all(store, Opportunity), pipeline, now=REPORT_AT,
                           scorecard=card, top=5)
     say(f"\n6. Pipeline report as of {REPORT_AT.date().isoformat()}\n\n")
     say(render_text(report))
