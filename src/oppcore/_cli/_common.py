@@ -1,6 +1,5 @@
 """Shared pieces of the CLI commands: opening the store, loading configs, reading records."""
 
-import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone, tzinfo
@@ -13,8 +12,6 @@ from oppcore.pipeline import GuardRegistry, Pipeline
 from oppcore.pipeline._templates import TEMPLATES
 from oppcore.scoring import Scorecard
 from oppcore.storage import SQLiteStore, query_all
-
-_DATE_WITH_OFFSET = re.compile(r"(\d{4}-\d{2}-\d{2})([+-]\d{2}:?\d{2}|Z)")
 
 # User-facing messages (plain literals in one place, so they can be translated).
 BAD_TIME = ("{option}: invalid date or time {text!r}; give 2026-10-29, 2026-10-29T09:30 (in "
@@ -93,11 +90,8 @@ def parse_now(text: str | None, *, option: str = "--now", zone: tzinfo = timezon
     """
     if text is None:
         return datetime.now(timezone.utc)
-    dated = _DATE_WITH_OFFSET.fullmatch(text.strip())
-    if dated:  # "2026-10-29+08:00": midnight at that offset (not 08:00 on that day)
-        text = f"{dated.group(1)}T00:00{dated.group(2)}"
     try:
-        value = parse_datetime(text)
+        value = parse_datetime(text.strip())  # "2026-10-29+08:00" is midnight at +08:00
     except ValueError:
         raise UsageError(BAD_TIME.format(option=option, text=text)) from None
     if value.tzinfo is None:
