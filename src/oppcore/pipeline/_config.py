@@ -39,7 +39,8 @@ __all__ = ["from_dict", "load_text", "to_dict"]
 
 Problems = list[tuple[str, str]]
 
-_ROOT_KEYS: Final = frozenset({"id", "label", "description", "stages", "transitions"})
+_ROOT_KEYS: Final = frozenset({"id", "label", "description", "calendar", "stages",
+                                "transitions"})
 _STAGE_KEYS: Final = frozenset({"id", "label", "kind", "probability", "forecast_category",
                                 "guidance", "requirements", "follow_up"})
 _POLICY_KEYS: Final = frozenset({"allow_skip", "allow_backward", "allow_reopen", "table"})
@@ -277,6 +278,11 @@ def from_dict(data: Any, *, guards: GuardRegistry | None = None,
     if type(description) is not str:
         problems.append(("description", "must be a string"))
         description = ""
+    calendar = data.get("calendar", "weekends")
+    if type(calendar) is not str or not calendar.strip():
+        problems.append(("calendar", "must be a calendar name (\"weekends\", \"CN\") or "
+                         "the path of a TOML calendar file"))
+        calendar = "weekends"
     raw = data.get("stages")
     stages: list[Stage] = []
     if not isinstance(raw, (list, tuple)) or not raw:
@@ -291,7 +297,7 @@ def from_dict(data: Any, *, guards: GuardRegistry | None = None,
         try:
             pipeline = Pipeline(id=pid or "?", label=label or "?", stages=tuple(stages),
                                 policy=policy, guards=guards or GuardRegistry(),
-                                description=description)
+                                description=description, calendar=calendar)
         except ConfigError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
         else:
@@ -370,6 +376,8 @@ def to_dict(pipeline: Pipeline) -> dict[str, Any]:
     out: dict[str, Any] = {"id": pipeline.id, "label": pipeline.label}
     if pipeline.description:
         out["description"] = pipeline.description
+    if pipeline.calendar != "weekends":
+        out["calendar"] = pipeline.calendar
     out["transitions"] = transitions
     problems: Problems = []
     out["stages"] = [_stage_dict(s, i, problems) for i, s in enumerate(pipeline.stages)]

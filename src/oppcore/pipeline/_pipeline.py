@@ -6,8 +6,10 @@ from typing import Any
 
 import attrs
 
+from oppcore import _calendars as calendars
 from oppcore._errors import ConfigError, ValidationError
 from oppcore._models import Opportunity, Probability, ProbabilitySource
+from oppcore._calendars import BusinessCalendar
 
 from ._requirements import (
     GuardRegistry,
@@ -53,6 +55,9 @@ class Pipeline:
         guards: The custom guards this pipeline's requirements may name. Not part of the
             pipeline's equality or of :meth:`to_dict` (code is never serialised).
         description: Free text shown in documentation.
+        calendar: The business calendar that counts ``business_days`` in follow-up rules:
+            a name of :func:`oppcore.calendars.get` (``"weekends"``, the default, or
+            ``"CN"``) or the path of a company calendar file (``.toml``).
 
     Raises:
         ConfigError: With every structural problem (duplicate ids, no won or lost stage,
@@ -65,6 +70,8 @@ class Pipeline:
     policy: TransitionPolicy = attrs.field(factory=TransitionPolicy)
     guards: GuardRegistry = attrs.field(factory=_default_guards, eq=False, repr=False)
     description: str = ""
+    calendar: str = "weekends"
+    _calendar: BusinessCalendar = attrs.field(init=False, eq=False, repr=False)
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _defaults: tuple[Probability, ...] = attrs.field(init=False, eq=False, repr=False)
     _next_open: tuple[int | None, ...] = attrs.field(init=False, eq=False, repr=False)
@@ -74,6 +81,7 @@ class Pipeline:
     def __attrs_post_init__(self) -> None:
         stages = self.stages
         setattr_ = object.__setattr__
+        setattr_(self, "_calendar", calendars.get(self.calendar))
         # Lookup tables first: the structural checks walk the policy graph with them.
         valid = all(isinstance(s, Stage) for s in stages)
         setattr_(self, "_index", {s.id: i for i, s in enumerate(stages)} if valid else {})
@@ -94,6 +102,11 @@ class Pipeline:
                                        for i in range(n)))
 
     # --- lookups -----------------------------------------------------------------------
+
+    @property
+    def business_calendar(self) -> BusinessCalendar:
+        """The calendar :attr:`calendar` names, which counts business days."""
+        return self._calendar
 
     def stage(self, stage_id: str) -> Stage:
         """Return the stage with id ``stage_id``.
