@@ -6,12 +6,14 @@ stderr, one readable line each.
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta, timezone, tzinfo
 
 from oppcore._errors import ConfigError, OppcoreError
 from oppcore._version import __version__
+from oppcore.locale._catalog import normalize, use
 
 from ._common import UsageError, error
 
@@ -20,6 +22,8 @@ EXIT_DATA = 1
 EXIT_USAGE = 2
 
 _RAW = argparse.RawDescriptionHelpFormatter
+_CALENDAR_HELP = ("business calendar for stale deals and follow-ups: weekends, CN, or a "
+                  "TOML calendar file (default: the pipeline's)")
 
 
 def _zone(text: str) -> tzinfo:
@@ -73,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_RAW,
     )
     parser.add_argument("--version", action="version", version=f"oppcore {__version__}")
+    parser.add_argument("--locale", metavar="LOCALE",
+                        help="language of the output: en (default) or zh-CN "
+                             "(default: $OPPCORE_LOCALE)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = _command(commands, "demo", "run the end-to-end demo on a sample pipeline",
@@ -103,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                                           "the stored deals follow)")
     score.add_argument("--scorecard", help="scorecard TOML (default: the four built-in rules)")
     score.add_argument("--now", help="score as of this ISO 8601 time (default: now)")
+    score.add_argument("--calendar", help=_CALENDAR_HELP)
     score.add_argument("--top", type=int, default=20, help="how many to list (default 20)")
     score.add_argument("--save", action="store_true",
                        help="keep score and grade in each deal's custom fields (audited)")
@@ -120,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("text", "json", "csv"),
                         help="what to print (default text; nothing with --html alone)")
     report.add_argument("--now", help="report as of this ISO 8601 time (default: now)")
+    report.add_argument("--calendar", help=_CALENDAR_HELP)
     report.add_argument("--top", type=int, default=10, help="top deals to list (default 10)")
     report.set_defaults(handler=_lazy("cmd_report"))
 
@@ -164,7 +173,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         (getattr(args, "subparser", None) or parser).print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return handler(args)
+        locale = normalize(args.locale or os.environ.get("OPPCORE_LOCALE"))
+    except ConfigError as exc:
+        error(exc.problems[0][1])
+        return EXIT_USAGE
+    try:
+        with use(locale):
+            return handler(args)
     except UsageError as exc:
         error(str(exc))
         return EXIT_USAGE

@@ -31,7 +31,10 @@ from ._common import (
     open_store,
     parse_now,
     pick_pipeline,
+    with_calendar,
 )
+from oppcore.locale._catalog import _
+
 from ._progress import progress
 
 EXIT_OK, EXIT_DATA = 0, 1
@@ -177,7 +180,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     """Score every open deal in the store and print the ranking with top reasons."""
     store = open_store(args.db)
     try:
-        pipeline = pick_pipeline(store, args.pipeline)
+        pipeline = with_calendar(pick_pipeline(store, args.pipeline), args.calendar)
         card = load_scorecard(args.scorecard)
         now = parse_now(args.now)
         open_ids = {s.id for s in pipeline.open_stages}
@@ -198,8 +201,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         store.close()
     scored.sort(key=lambda pair: (-pair[0].total, pair[1].id))
     out = sys.stdout
-    out.write(f"Scored {len(scored)} open deal(s) in pipeline {pipeline.id!r} "
-              f"with scorecard {card.name!r} as of {now.isoformat(timespec='minutes')}\n")
+    out.write(_("Scored {count} open deal(s) in pipeline {pipeline!r} with scorecard "
+                "{scorecard!r} as of {moment}").format(
+        count=len(scored), pipeline=pipeline.id, scorecard=card.name,
+        moment=now.isoformat(timespec="minutes")) + "\n")
     _print_ranking(out, scored[: args.top])
     if summary is not None:
         out.write(f"Saved {len(summary.rescored)} changed score(s) as {args.by!r}"
@@ -216,10 +221,11 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _print_ranking(out: TextIO, scored: Iterable[Any]) -> None:
+    coverage = _("coverage")
     for rank, (score, opp) in enumerate(scored, 1):
         amount = money(opp.amount)
         out.write(f"{rank:3}. {score.total:>6} {score.grade}  {opp.id}  {fit(opp.name, 32)}  "
-                  f"[{opp.stage_id}] {amount}  coverage {score.coverage:.0%}\n")
+                  f"[{opp.stage_id}] {amount}  {coverage} {score.coverage:.0%}\n")
         for factor in (*score.top_positive(2), *score.top_negative(1)):
             sign = "+" if factor.points > 0 else ""
             out.write(f"       {sign}{factor.points:g} {factor.message}\n")
@@ -234,16 +240,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     store = open_store(args.db)
     try:
-        pipeline = pick_pipeline(store, args.pipeline)
+        pipeline = with_calendar(pick_pipeline(store, args.pipeline), args.calendar)
         now = parse_now(args.now)
         card = load_scorecard(args.scorecard)
         report = build_report(iter_records(store, Opportunity, pipeline=pipeline.id),
-                              pipeline, now=now, scorecard=card, top=args.top)
+                              pipeline, now=now, scorecard=card, top=args.top,
+                              title=_("Pipeline report"))
     finally:
         store.close()
     if args.html:
         Path(args.html).write_text(render_html(report), encoding="utf-8")
-        print(f"wrote {args.html}", file=sys.stderr)
+        print(_("wrote {path}").format(path=args.html), file=sys.stderr)
     if args.format == "json":
         sys.stdout.write(render_json(report))
     elif args.format == "csv":
@@ -311,13 +318,15 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
     finally:
         store.close()
     pairs = find_duplicates(records, threshold=args.threshold)
-    print(f"checked {len(records)} record(s): {len(pairs)} probable duplicate pair(s)")
+    print(_("checked {records} record(s): {pairs} probable duplicate pair(s)").format(
+        records=len(records), pairs=len(pairs)))
     for pair in pairs[: args.top]:
         keys = ", ".join(r.code for r in pair.reasons)
         first, second = pair.first, pair.second
         print(f"  {pair.score:.2f}  {type(first).__name__.lower()} {first.id} ~ {second.id}"
               f"  ({keys})")
     if len(pairs) > args.top:
-        print(f"  ... and {len(pairs) - args.top} more (raise --top to see them)")
+        print("  " + _("... and {count} more (raise --top to see them)").format(
+            count=len(pairs) - args.top))
     return EXIT_DATA if pairs else EXIT_OK
 

@@ -12,6 +12,7 @@ from oppcore._models import Lead, Opportunity
 from oppcore.pipeline import GuardRegistry, Pipeline
 from oppcore.pipeline._templates import TEMPLATES
 from oppcore.scoring import Scorecard
+from oppcore.locale._catalog import active
 from oppcore.storage import SQLiteStore
 
 _R = TypeVar("_R", Lead, Opportunity)
@@ -41,7 +42,7 @@ def load_pipeline(spec: str, *, guards: Sequence[str] = ()) -> Pipeline:
     referring to them validates; the CLI never runs them.
     """
     if spec in TEMPLATES:
-        return Pipeline.template(spec)
+        return Pipeline.template(spec, locale=active())
     path = Path(spec)
     if not path.exists():
         raise UsageError(f"pipeline {spec!r} is neither a template ({', '.join(TEMPLATES)}) "
@@ -79,6 +80,20 @@ def iter_records(store: SQLiteStore, kind: type[_R], *, page: int = 500,
         after = result.next_after
 
 
+def with_calendar(pipeline: Pipeline, calendar: str | None) -> Pipeline:
+    """Return ``pipeline`` counting business days with ``calendar`` (``--calendar``), if
+    given: a built-in name (``weekends``, ``CN``) or a TOML calendar file.
+
+    Raises:
+        ConfigError: An unknown calendar or an unreadable file.
+    """
+    if calendar is None:
+        return pipeline
+    import attrs
+
+    return attrs.evolve(pipeline, calendar=calendar)
+
+
 def pick_pipeline(store: SQLiteStore, spec: str | None) -> Pipeline:
     """Return the pipeline named on the command line, or the one the stored deals follow."""
     if spec is not None:
@@ -91,7 +106,7 @@ def pick_pipeline(store: SQLiteStore, spec: str | None) -> Pipeline:
                          f"choose one with --pipeline")
     (only,) = ids
     if only in TEMPLATES:
-        return Pipeline.template(only)
+        return Pipeline.template(only, locale=active())
     raise UsageError(f"the deals follow pipeline {only!r}: give its file with --pipeline")
 
 
@@ -114,4 +129,4 @@ def error(message: str) -> None:
 
 
 __all__ = ["ConfigError", "UsageError", "error", "iter_records", "load_pipeline",
-           "load_scorecard", "open_store", "parse_now", "pick_pipeline"]
+           "load_scorecard", "open_store", "parse_now", "pick_pipeline", "with_calendar"]

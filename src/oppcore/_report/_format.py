@@ -4,6 +4,7 @@ import unicodedata
 from decimal import Decimal
 
 from oppcore._money import Money
+from oppcore.locale._numbers import format_money
 
 __all__ = ["amount", "compact", "fit", "money", "percent", "printable", "shorten", "width"]
 
@@ -21,10 +22,9 @@ def amount(value: Decimal) -> str:
 
 
 def money(value: Money | None) -> str:
-    """Return ``"EUR 12,000.00"``, or ``"-"`` when there is no amount."""
-    if value is None:
-        return "-"
-    return f"{value.currency} {amount(value.amount)}"
+    """Return ``"EUR 12,000.00"`` (``"€12,000.00"`` in zh-CN; the currency's minor unit),
+    or ``"-"`` when there is no amount."""
+    return format_money(value)
 
 
 def compact(value: Decimal | float) -> str:

@@ -295,15 +295,20 @@ class Pipeline:
     # --- configuration -----------------------------------------------------------------
 
     @classmethod
-    def template(cls, name: str) -> "Pipeline":
+    def template(cls, name: str, *, locale: str | None = None) -> "Pipeline":
         """Return a built-in pipeline: ``"standard"`` (B2B) or ``"simple"``.
 
+        Args:
+            name: The template's name.
+            locale: The language of its labels and guidance (``"en"``, the default, or
+                ``"zh-CN"``); stage ids are the same in every locale.
+
         Raises:
-            ConfigError: For an unknown template name.
+            ConfigError: For an unknown template name or an unsupported locale.
         """
         from ._templates import template
 
-        return template(name)
+        return template(name, locale=locale)
 
     @classmethod
     def from_dict(cls, data: Any, *, guards: GuardRegistry | None = None,
