@@ -320,3 +320,16 @@ def test_dates() -> None:
     shanghai = timezone(timedelta(hours=8))
     assert format_date(datetime(2025, 10, 1, 0, 30, tzinfo=shanghai), locale="zh-CN") == \
         "2025年10月1日"
+
+
+@pytest.mark.parametrize(("value", "en", "zh"), [
+    (64_333_000, "64.3M", "6433.3万"), (4500, "4.5k", "4500"), (12_345, "12.3k", "1.2万"),
+    (250_000_000, "250M", "2.5亿"), (0, "0", "0"),
+])
+def test_report_axis_labels_count_in_wan_and_yi_in_chinese(value: int, en: str, zh: str
+                                                            ) -> None:
+    from oppcore._report._format import compact
+
+    assert compact(Decimal(value)) == en
+    with use("zh-CN"):
+        assert compact(Decimal(value)) == zh

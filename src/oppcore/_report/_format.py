@@ -4,6 +4,7 @@ import unicodedata
 from decimal import Decimal
 
 from oppcore._money import Money
+from oppcore.locale._catalog import active
 from oppcore.locale._numbers import format_money
 
 __all__ = ["amount", "compact", "fit", "money", "percent", "printable", "shorten", "width"]
@@ -28,13 +29,21 @@ def money(value: Money | None) -> str:
 
 
 def compact(value: Decimal | float) -> str:
-    """Return a short axis label: ``1234567`` -> ``"1.2M"``, ``4500`` -> ``"4.5k"``."""
+    """Return a short axis label: ``1234567`` -> ``"1.2M"``, ``4500`` -> ``"4.5k"``.
+
+    In zh-CN, counted in 万 and 亿 as Chinese business writing does: ``"123.5万"``.
+    """
     number = float(value)
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+    units = _ZH_UNITS if active() == "zh-CN" else _UNITS
+    for size, suffix in units:
         if abs(number) >= size:
             text = f"{number / size:.1f}".rstrip("0").rstrip(".")
             return f"{text}{suffix}"
     return f"{number:.0f}"
+
+
+_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+_ZH_UNITS = ((1e8, "亿"), (1e4, "万"))
 
 
 def printable(text: str) -> str:
