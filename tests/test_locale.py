@@ -108,7 +108,7 @@ def test_the_compiled_catalog_matches_its_source(locale: str) -> None:
     entries = {m.id: m.string for m in po if m.id}
     assert entries, "empty catalog"
     stale = [k for k, v in entries.items() if mo.gettext(k) != (v or k)]
-    assert not stale, f"the .mo is older than the .po: run python tools/i18n.py compile ({stale[:5]})"
+    assert not stale, f"the .mo is older than the .po: run tools/i18n.py compile ({stale[:5]})"
     fuzzy = [m.id for m in po if m.id and m.fuzzy]
     assert not fuzzy, f"fuzzy entries need a translator's look: {fuzzy[:5]}"
 
@@ -119,10 +119,10 @@ def test_no_message_is_marked_inside_an_f_string() -> None:
     offenders = []
     for path in SRC.rglob("*.py"):
         tokens = tokenize.generate_tokens(io.StringIO(path.read_text("utf-8")).readline)
-        for tok in tokens:
-            if tok.type == tokenize.STRING and tok.string[:2].lower() in ("f'", 'f"') \
-                    and re.search(r"\b_\(|\bN_\(", tok.string):
-                offenders.append(f"{path.relative_to(ROOT)}:{tok.start[0]}")
+        offenders.extend(
+            f"{path.relative_to(ROOT)}:{tok.start[0]}" for tok in tokens
+            if tok.type == tokenize.STRING and tok.string[:2].lower() in ("f'", 'f"')
+            and re.search(r"\b_\(|\bN_\(", tok.string))
     assert not offenders, offenders
 
 

@@ -33,65 +33,8 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 # non-ASCII character is drawn on a canvas in the page's font and compared with the glyph
 # drawn for a code point no font has (U+10FFFD, private use): the same pixels, or none,
 # mean the font has no glyph for it.
-CHECK = r"""
-<script>
-window.addEventListener("load", async () => {
-  await document.fonts.ready;
-  const out = {clipped: [], tofu: [], blank: [], checked: 0, overflowX: false, control: false};
-  const where = (el) => el.tagName.toLowerCase() + ": " + (el.textContent || "").trim().slice(0, 40);
-  for (const el of document.querySelectorAll("main *")) {
-    if (el.closest("svg") || el.classList.contains("sr-only") || el.closest(".sr-only")) continue;
-    const cs = getComputedStyle(el);
-    if ((cs.overflowX !== "visible" || cs.textOverflow === "ellipsis")
-        && el.scrollWidth > el.clientWidth + 1) out.clipped.push(where(el));
-  }
-  const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const host = node.parentElement;
-    if (!node.textContent.trim() || host.closest("svg") || host.closest(".sr-only")) continue;
-    const box = host.closest("section, .card, header, footer").getBoundingClientRect();
-    const range = document.createRange();
-    range.selectNodeContents(node);
-    for (const r of range.getClientRects()) {
-      if (r.left < box.left - 1 || r.right > box.right + 1) { out.clipped.push(where(host)); break; }
-    }
-  }
-  for (const t of document.querySelectorAll("svg text")) {
-    if (t.hasAttribute("transform")) continue;  // rotated month labels: checked by eye
-    const vb = t.ownerSVGElement.viewBox.baseVal, b = t.getBBox();
-    if (b.x < vb.x - 1 || b.x + b.width > vb.x + vb.width + 1) out.clipped.push("svg " + where(t));
-  }
-  out.overflowX = document.documentElement.scrollWidth > window.innerWidth;
-  const canvas = document.createElement("canvas");
-  canvas.width = 48; canvas.height = 48;
-  const ctx = canvas.getContext("2d", {willReadFrequently: true});
-  const font = getComputedStyle(document.body).fontFamily;
-  const draw = (ch) => {
-    ctx.clearRect(0, 0, 48, 48);
-    ctx.font = "32px " + font;
-    ctx.fillStyle = "#000";
-    ctx.fillText(ch, 4, 38);
-    const data = ctx.getImageData(0, 0, 48, 48).data;
-    let ink = 0, hash = 0;
-    for (let i = 3; i < data.length; i += 4) { ink += data[i] > 0; hash = (hash * 31 + data[i]) | 0; }
-    return [ink, hash];
-  };
-  const missing = draw("\u{10FFFD}");
-  out.control = draw("\u{10FFFC}").join() === missing.join();
-  const chars = new Set([...document.body.innerText].filter((c) => c.codePointAt(0) > 0x7f && /\S/.test(c)));
-  for (const ch of chars) {
-    out.checked += 1;
-    const got = draw(ch);
-    if (got.join() === missing.join()) out.tofu.push(ch);
-    else if (got[0] === 0) out.blank.push(ch);
-  }
-  const pre = document.createElement("pre");
-  pre.id = "locale-check";
-  pre.textContent = JSON.stringify(out);
-  document.body.appendChild(pre);
-});
-</script>
-"""
+CHECK = "<script>\n" + (Path(__file__).parent / "fixtures" / "locale" / "check.js").read_text(
+    encoding="utf-8") + "</script>\n"
 
 
 def _run(*args: str) -> str:

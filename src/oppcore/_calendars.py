@@ -106,6 +106,10 @@ class WeekendCalendar:
 WEEKENDS: Final = WeekendCalendar()
 
 
+def _days(value: Iterable[date]) -> frozenset[date]:
+    return frozenset(value)
+
+
 @attrs.frozen
 class HolidayCalendar:
     """Weekdays are working days except ``days_off``; weekend days in ``working_days`` work.
@@ -123,8 +127,8 @@ class HolidayCalendar:
     """
 
     name: str
-    days_off: frozenset[date] = attrs.field(converter=frozenset)
-    working_days: frozenset[date] = attrs.field(converter=frozenset)
+    days_off: frozenset[date] = attrs.field(converter=_days)
+    working_days: frozenset[date] = attrs.field(converter=_days)
     years: frozenset[int] | None = None
 
     def _known(self, day: date, what: str) -> date:
@@ -183,16 +187,18 @@ def get(name: str) -> BusinessCalendar:
         ConfigError: For an unknown name or an unreadable calendar file.
     """
     if not isinstance(name, str):
-        raise ConfigError([("calendar", f"must be a calendar name or a file path, got "
-                            f"{type(name).__name__}")], source="oppcore.calendars.get")
+        raise ConfigError([("calendar", (f"must be a calendar name or a file path, got "
+                                         f"{type(name).__name__}"))],
+                          source="oppcore.calendars.get")
     if name.endswith(".toml"):
         return load(name)
     if name == "weekends":
         return WEEKENDS
     if name == "CN":
         return _china()
-    raise ConfigError([("calendar", f"unknown calendar {name!r} (built in: "
-                        f"{', '.join(BUILT_IN)}; or the path of a TOML calendar file)")],
+    raise ConfigError([("calendar", (f"unknown calendar {name!r} (built in: "
+                                     f"{', '.join(BUILT_IN)}; or the path of a TOML "
+                                     "calendar file)"))],
                       source="oppcore.calendars.get")
 
 
@@ -234,13 +240,13 @@ def load(path: str | Path) -> HolidayCalendar:
         raise ConfigError([(k, "unknown key") for k in sorted(unknown)], source=source)
     base_name = data.get("base", "weekends")
     if base_name not in BUILT_IN:
-        raise ConfigError([("base", f"unknown calendar {base_name!r} (known: "
-                            f"{', '.join(BUILT_IN)})")], source=source)
+        raise ConfigError([("base", (f"unknown calendar {base_name!r} (known: "
+                                     f"{', '.join(BUILT_IN)})"))], source=source)
     name = data.get("name", Path(path).stem)
     if not isinstance(name, str) or not name.strip():
         raise ConfigError([("name", "must be a non-empty string")], source=source)
-    off = set(_dates(data.get("days_off", []), "days_off", source))
-    work = set(_dates(data.get("working_days", []), "working_days", source))
+    off = frozenset(_dates(data.get("days_off", []), "days_off", source))
+    work = frozenset(_dates(data.get("working_days", []), "working_days", source))
     if base_name == "CN":
         china = _china()
         return HolidayCalendar(name, (china.days_off | off) - work,

@@ -19,6 +19,7 @@ from oppcore._models import Lead, Opportunity
 from oppcore._report._format import fit, money
 from oppcore._service import AllowAll, OpportunityService, RescoreSummary
 from oppcore.dedupe import find_duplicates
+from oppcore.locale._catalog import _
 from oppcore.pipeline import Pipeline
 from oppcore.pipeline._templates import TEMPLATES
 
@@ -33,8 +34,6 @@ from ._common import (
     pick_pipeline,
     with_calendar,
 )
-from oppcore.locale._catalog import _
-
 from ._progress import progress
 
 EXIT_OK, EXIT_DATA = 0, 1

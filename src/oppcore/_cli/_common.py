@@ -9,10 +9,10 @@ from typing import TypeVar
 from oppcore._errors import ConfigError
 from oppcore._iso import parse_datetime
 from oppcore._models import Lead, Opportunity
+from oppcore.locale._catalog import active
 from oppcore.pipeline import GuardRegistry, Pipeline
 from oppcore.pipeline._templates import TEMPLATES
 from oppcore.scoring import Scorecard
-from oppcore.locale._catalog import active
 from oppcore.storage import SQLiteStore
 
 _R = TypeVar("_R", Lead, Opportunity)

@@ -38,10 +38,10 @@ from oppcore._qualification import (
 )
 from oppcore._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus
 from oppcore._report._format import fit
-from oppcore.locale import describe, format_date
-from oppcore.locale._catalog import _, active
 from oppcore._service import OpportunityService
 from oppcore.dedupe import find_duplicates
+from oppcore.locale import describe, format_date
+from oppcore.locale._catalog import _, active
 from oppcore.pipeline import Pipeline
 from oppcore.scoring import Score, Scorecard
 from oppcore.storage import SQLiteStore
@@ -339,7 +339,8 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         what, exc = refusal
         say("   " + _("A refused move, explained: {what}").format(what=what) + "\n")
         for violation in exc.violations:
-            say(f"   - [{violation.code}] {describe(violation, locale=active(), pipeline=pipeline)}\n")
+            text = describe(violation, locale=active(), pipeline=pipeline)
+            say(f"   - [{violation.code}] {text}\n")
 
     # 5. Score and rank the open deals (the service keeps each score on its deal).
     clock.now = REPORT_AT

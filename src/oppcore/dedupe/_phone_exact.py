@@ -26,8 +26,9 @@ def exact_key(text: str, calling_code: str) -> str | None:
     try:
         import phonenumbers
     except ImportError as exc:
-        raise ConfigError([("exact", "phone_key(exact=True) needs the phonenumbers package: "
-                            "pip install 'oppcore[phone]'")], source="phone_key") from exc
+        raise ConfigError([("exact", ("phone_key(exact=True) needs the phonenumbers "
+                                      "package: pip install 'oppcore[phone]'"))],
+                          source="phone_key") from exc
     stripped = text.lstrip(" \t([")
     if stripped.startswith("00"):
         # "00" is the international prefix of CN, HK, MO and most of the world; where it is

@@ -72,8 +72,9 @@ def normalize(locale: str | None) -> str:
     try:
         return _ALIASES[key]
     except KeyError:
-        raise ConfigError([("locale", f"no text for locale {locale!r} (supported: "
-                            f"{', '.join(SUPPORTED)})")], source="locale") from None
+        raise ConfigError([("locale", (f"no text for locale {locale!r} (supported: "
+                                       f"{', '.join(SUPPORTED)})"))],
+                          source="locale") from None
 
 
 @functools.cache
@@ -127,6 +128,6 @@ def pgettext(context: str, message: str) -> str:
     return _load(_ACTIVE.get()).pgettext(context, message)
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, do not translate"
+def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it (translated where shown)."""
     return message

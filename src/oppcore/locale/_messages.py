@@ -6,8 +6,8 @@ locale's sentence is looked up by code and filled from those attributes. A code 
 sentence here (a host's own requirement) keeps its original message.
 """
 
-from collections.abc import Callable, Mapping
-from typing import Any, Final, Protocol
+from collections.abc import Mapping
+from typing import Any, Final, Protocol, cast
 
 from ._catalog import DEFAULT, N_, normalize, use
 from ._catalog import _ as gettext
@@ -131,21 +131,23 @@ def _stage_label(stage_id: str | None, pipeline: _Stages | None) -> str:
     return f"“{stage_id}”"
 
 
+def _known(table: Mapping[str, str], key: str) -> str:
+    return gettext(table[key]) if key in table else key
+
+
 def _values(violation: _Violation, pipeline: _Stages | None) -> dict[str, str]:
     req = violation.requirement
     field = violation.field or ""
     kind = getattr(getattr(req, "kind", None), "value", None)
     statuses = [getattr(s, "value", str(s)) for s in getattr(req, "statuses", ()) or ()]
     reasons = [str(r) for r in getattr(req, "reasons", ()) or ()]
-    known: Callable[[Mapping[str, str], str], str] = (
-        lambda table, key: gettext(table[key]) if key in table else key)
     return {
         "stage": _stage_label(violation.stage_id, pipeline),
-        "field": known(_FIELDS, field),
-        "activity": known(_ACTIVITIES, kind) if kind else gettext("activity"),
-        "statuses": _or([known(_QUOTE_STATUSES, s) for s in statuses]),
+        "field": _known(_FIELDS, field),
+        "activity": _known(_ACTIVITIES, kind) if kind else gettext("activity"),
+        "statuses": _or([_known(_QUOTE_STATUSES, s) for s in statuses]),
         # TRANSLATORS: the separator of a list ("price, timing").
-        "reasons": gettext(", ").join(known(_LOST_REASONS, r) for r in reasons),
+        "reasons": gettext(", ").join(_known(_LOST_REASONS, r) for r in reasons),
     }
 
 
@@ -175,4 +177,4 @@ def describe(item: _Violation | _Reason, *, locale: str | None = None,
         template = VIOLATION_MESSAGES.get(item.code)
         if template is None or not hasattr(item, "stage_id"):
             return item.message
-        return gettext(template).format(**_values(item, pipeline))
+        return gettext(template).format(**_values(cast(_Violation, item), pipeline))

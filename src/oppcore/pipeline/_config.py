@@ -280,8 +280,8 @@ def from_dict(data: Any, *, guards: GuardRegistry | None = None,
         description = ""
     calendar = data.get("calendar", "weekends")
     if type(calendar) is not str or not calendar.strip():
-        problems.append(("calendar", "must be a calendar name (\"weekends\", \"CN\") or "
-                         "the path of a TOML calendar file"))
+        problems.append(("calendar", ("must be a calendar name (\"weekends\", \"CN\") "
+                                      "or the path of a TOML calendar file")))
         calendar = "weekends"
     raw = data.get("stages")
     stages: list[Stage] = []

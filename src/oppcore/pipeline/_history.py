@@ -161,7 +161,8 @@ def is_stale(pipeline: Pipeline, opp: Opportunity, *, now: datetime) -> bool:
     """Return whether ``opp`` has outstayed its stage's ``follow_up.max_days``.
 
     Days are counted from entering the stage (or creation) to ``now``; with
-    ``business_days``, only working days of the pipeline's calendar count. A stage without ``max_days`` never goes stale.
+    ``business_days``, only working days of the pipeline's calendar count. A stage without
+    ``max_days`` never goes stale.
 
     Raises:
         UnknownStageError: If the deal's stage is not in the pipeline.

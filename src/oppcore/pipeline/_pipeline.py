@@ -7,9 +7,9 @@ from typing import Any
 import attrs
 
 from oppcore import _calendars as calendars
+from oppcore._calendars import BusinessCalendar
 from oppcore._errors import ConfigError, ValidationError
 from oppcore._models import Opportunity, Probability, ProbabilitySource
-from oppcore._calendars import BusinessCalendar
 
 from ._requirements import (
     GuardRegistry,
