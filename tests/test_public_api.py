@@ -71,7 +71,7 @@ def test_public_namespaces_import() -> None:
 
 NAMESPACES = ("oppcore", "oppcore.pipeline", "oppcore.scoring", "oppcore.storage",
               "oppcore.analytics", "oppcore.io", "oppcore.dedupe", "oppcore.serde",
-              "oppcore.calendars")
+              "oppcore.calendars", "oppcore.locale")
 
 
 def _public(module: types.ModuleType) -> set[str]:
