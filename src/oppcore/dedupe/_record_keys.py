@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from oppcore._credit_code import credit_code_key
 from oppcore._errors import ValidationError
 from oppcore._identity import email_key, external_key, fold
 from oppcore._models import Lead, Opportunity
@@ -35,6 +36,8 @@ class MatchKeys:
         name: The person's (or the deal's) name, folded, without spaces or punctuation;
             only used to score pairs found through another key.
         external: :func:`external_key` of the record's own external key.
+        credit_code: The unified social credit code of the account (accounts and
+            opportunities), upper case without spaces.
     """
 
     kind: str
@@ -44,6 +47,13 @@ class MatchKeys:
     domain: str | None = None
     name: str | None = None
     external: str | None = None
+    credit_code: str | None = None
+
+
+def _credit(account: Account | None) -> str | None:
+    if account is None or account.credit_code is None:
+        return None
+    return credit_code_key(account.credit_code)
 
 
 def _name_key(name: str | None) -> str | None:
@@ -120,6 +130,7 @@ class RecordKeyer:
                 company=self.company(record.name),
                 domain=self.domain(record.website),
                 external=external_key(record.external_key),
+                credit_code=_credit(record),
             )
         if isinstance(record, Opportunity):
             contact, account = record.primary_contact, record.account
@@ -134,6 +145,7 @@ class RecordKeyer:
                 or self.domain(None, email),
                 name=_name_key(record.name),
                 external=external_key(record.external_key),
+                credit_code=_credit(account),
             )
         raise ValidationError(
             f"cannot compute match keys of a {type(record).__name__}: expected a Lead, "

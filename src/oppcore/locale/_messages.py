@@ -99,6 +99,7 @@ _LOST_REASONS: Final[Mapping[str, str]] = {
 }
 
 MATCH_MESSAGES: Final[Mapping[str, str]] = {
+    "credit_code": N_("same unified social credit code: {key}"),
     "external_key": N_("same external key: {key}"),
     "email": N_("same e-mail: {key}"),
     "phone": N_("same phone: {key}"),
