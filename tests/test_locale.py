@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oppcore import (
@@ -28,6 +28,7 @@ from oppcore import (
     Money,
     Opportunity,
     Pipeline,
+    Scorecard,
     TransitionError,
 )
 from oppcore.dedupe import MatchReason
@@ -46,6 +47,8 @@ from oppcore.locale import (
 )
 from oppcore.locale._catalog import catalog_dir
 from oppcore.pipeline import Violation
+from oppcore.scoring import Reason
+from oppcore.testing.strategies import opportunities
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "oppcore"
@@ -333,3 +336,30 @@ def test_report_axis_labels_count_in_wan_and_yi_in_chinese(value: int, en: str, 
     assert compact(Decimal(value)) == en
     with use("zh-CN"):
         assert compact(Decimal(value)) == zh
+
+
+# --- scoring reasons ---------------------------------------------------------------------
+
+@settings(max_examples=60)
+@given(opportunities(), st.datetimes(min_value=datetime(2020, 1, 1),
+                                     max_value=datetime(2030, 1, 1), timezones=st.just(UTC)))
+def test_every_reason_of_the_built_in_rules_is_translated(
+        deal: Opportunity, now: datetime) -> None:
+    score = Scorecard.default().score(deal, now=now)
+    for contribution in score.contributions:
+        for reason in contribution.reasons:
+            text = describe(reason, locale="zh-CN")
+            assert re.search(r"[\u4e00-\u9fff]", text), (reason.code, reason.message)
+            assert describe(reason) == reason.message
+
+
+@pytest.mark.parametrize(("message", "zh"), [
+    ("customer deadline in 12 day(s)", "距客户截止日期还有 12 天"),
+    ("our position against Acme Ltd.: trailing", "与 Acme Ltd. 相比我方：落后"),
+    ("budget covers all of the deal amount", "预算覆盖商机金额的 全部"),
+    ("customer states critical urgency", "客户表示需求紧迫程度：非常紧急"),
+    ("a plugin's own reason", "a plugin's own reason"),
+])
+def test_reason_figures_and_words_are_carried_over(message: str, zh: str) -> None:
+    reason = Reason(code="x", message=message)
+    assert describe(reason, locale="zh-CN") == zh

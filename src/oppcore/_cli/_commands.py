@@ -20,6 +20,7 @@ from oppcore._report._format import fit, money
 from oppcore._service import AllowAll, OpportunityService, RescoreSummary
 from oppcore.dedupe import find_duplicates
 from oppcore.locale._catalog import _
+from oppcore.locale._reasons import translate_reason
 from oppcore.pipeline import Pipeline
 from oppcore.pipeline._templates import TEMPLATES
 
@@ -227,7 +228,7 @@ def _print_ranking(out: TextIO, scored: Iterable[Any]) -> None:
                   f"[{opp.stage_id}] {amount}  {coverage} {score.coverage:.0%}\n")
         for factor in (*score.top_positive(2), *score.top_negative(1)):
             sign = "+" if factor.points > 0 else ""
-            out.write(f"       {sign}{factor.points:g} {factor.message}\n")
+            out.write(f"       {sign}{factor.points:g} {translate_reason(factor.message)}\n")
 
 
 # --- report -----------------------------------------------------------------------------

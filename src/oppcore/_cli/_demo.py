@@ -42,6 +42,7 @@ from oppcore._service import OpportunityService
 from oppcore.dedupe import find_duplicates
 from oppcore.locale import describe, format_date
 from oppcore.locale._catalog import _, active
+from oppcore.locale._reasons import translate_reason
 from oppcore.pipeline import Pipeline
 from oppcore.scoring import Score, Scorecard
 from oppcore.storage import SQLiteStore
@@ -359,7 +360,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
             f"[{deal.stage_id}]\n")
         for factor in (*score.top_positive(2), *score.top_negative(1)):
             sign = "+" if factor.points > 0 else ""
-            say(f"          {sign}{factor.points:g}  {factor.message}\n")
+            say(f"          {sign}{factor.points:g}  {translate_reason(factor.message)}\n")
 
     # 6. Report.
     from oppcore._report import build_report, render_text

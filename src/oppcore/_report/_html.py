@@ -13,6 +13,7 @@ from decimal import Decimal
 from itertools import count
 
 from oppcore.locale._catalog import _, active
+from oppcore.locale._reasons import translate_reason
 
 from ._format import amount, compact, money, percent, printable, shorten
 from ._values import MonthForecast, PipelineReport, RateRow
@@ -396,7 +397,7 @@ def _top_table(report: PipelineReport) -> str:
     for d in report.top_deals:
         reasons = "".join(
             f'<li><span class="{"pos" if r.points >= 0 else "neg"}">{r.points:+.1f}</span> '
-            f"{_t(r.message)}</li>" for r in d.reasons)
+            f"{_t(translate_reason(r.message))}</li>" for r in d.reasons)
         deal = (f"<strong>{_t(d.name)}</strong><br><span class=sub>{_t(d.account or '-')}"
                 f'</span><ul class="reasons">{reasons}</ul>')
         rows.append([str(d.rank), f'{_t(d.score)} <span class="grade">{_t(d.grade)}</span>',

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from oppcore.locale._catalog import _
+from oppcore.locale._reasons import translate_reason
 
 from ._format import amount, fit, money, percent, printable, width
 from ._values import PipelineReport, RateRow
@@ -165,7 +166,8 @@ def _top(out: _Out, report: PipelineReport) -> None:
         out.add(f"{'':10} " + _("owner {owner}, account {account}").format(
             owner=out.cut(t.owner, 30, pad=False), account=out.cut(t.account, 30, pad=False)))
         for reason in t.reasons:
-            out.add(f"{'':10} {reason.points:+6.1f}  {out.cut(reason.message, 58)}")
+            text = translate_reason(reason.message)
+            out.add(f"{'':10} {reason.points:+6.1f}  {out.cut(text, 58)}")
 
 
 def _stale(out: _Out, report: PipelineReport, max_rows: int) -> None:

@@ -11,6 +11,7 @@ from typing import Any, Final, Protocol, cast
 
 from ._catalog import DEFAULT, N_, normalize, use
 from ._catalog import _ as gettext
+from ._reasons import translate_reason
 
 __all__ = ["VIOLATION_MESSAGES", "describe", "field_label"]
 
@@ -27,6 +28,11 @@ class _Reason(Protocol):
     code: str
     key: str
 
+    @property
+    def message(self) -> str: ...
+
+
+class _Message(Protocol):
     @property
     def message(self) -> str: ...
 
@@ -152,17 +158,21 @@ def _values(violation: _Violation, pipeline: _Stages | None) -> dict[str, str]:
     }
 
 
-def describe(item: _Violation | _Reason, *, locale: str | None = None,
+def describe(item: _Violation | _Reason | _Message, *, locale: str | None = None,
              pipeline: _Stages | None = None) -> str:
-    """Return a violation's or a duplicate match reason's message in ``locale``.
+    """Return a violation's, duplicate match reason's or scoring reason's message in
+    ``locale``.
 
-    In English (the default) this is the item's own ``message``. In another locale the
-    sentence is the translation of the item's ``code`` (:data:`VIOLATION_MESSAGES`),
-    filled with its stage (its label in ``pipeline`` when given), field and requirement;
-    an item whose code oppcore does not know keeps its own message.
+    In English (the default) this is the item's own ``message``. In another locale a
+    violation's sentence is the translation of its ``code`` (:data:`VIOLATION_MESSAGES`),
+    filled with its stage (its label in ``pipeline`` when given), field and requirement; a
+    scoring reason (a :class:`~oppcore.scoring.Reason`, a score's factor, a report's top
+    reason) is translated with its figures when a built-in rule gave it. An item oppcore
+    does not know keeps its own message.
 
     Args:
-        item: A :class:`~oppcore.Violation` or a :class:`~oppcore.dedupe.MatchReason`.
+        item: A :class:`~oppcore.Violation`, a :class:`~oppcore.dedupe.MatchReason`, or
+            anything with a scoring reason's ``message``.
         locale: ``"en"`` (default) or ``"zh-CN"``.
         pipeline: The pipeline the violation comes from, to name stages by their labels.
 
@@ -173,9 +183,15 @@ def describe(item: _Violation | _Reason, *, locale: str | None = None,
     if name == DEFAULT:
         return item.message
     with use(name):
-        if hasattr(item, "key") and item.code in MATCH_MESSAGES:
-            return gettext(MATCH_MESSAGES[item.code]).format(key=repr(item.key))
-        template = VIOLATION_MESSAGES.get(item.code)
-        if template is None or not hasattr(item, "stage_id"):
-            return item.message
-        return gettext(template).format(**_values(cast(_Violation, item), pipeline))
+        if hasattr(item, "key"):
+            match = cast(_Reason, item)
+            if match.code in MATCH_MESSAGES:
+                return gettext(MATCH_MESSAGES[match.code]).format(key=repr(match.key))
+            return match.message
+        if not hasattr(item, "stage_id"):
+            return translate_reason(item.message)  # a scoring reason or factor
+        violation = cast(_Violation, item)
+        template = VIOLATION_MESSAGES.get(violation.code)
+        if template is None:
+            return violation.message
+        return gettext(template).format(**_values(violation, pipeline))
