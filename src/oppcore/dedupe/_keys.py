@@ -38,8 +38,6 @@ _EXTENSION = re.compile(
     r"(?:;\s*ext\s*=|\bext(?:ension)?\b\.?|x|#|转|轉|分机|分機|内线|內線)\s*[:.=-]?\s*(\d{1,8})\s*$"
 )
 _TRUNK = re.compile(r"\(\s*0\s*\)")  # "+44 (0)20 ...": the optional national trunk zero
-_TEL_URI = re.compile(r"^tel:\s*")
-_INTERNATIONAL = re.compile(r"^[\s(\[]*\+")  # "+86 ...", "(+86) ...": a leading plus
 _URI_PARAMS = re.compile(r";.*$")  # ";phone-context=...", ";isub=..." of a tel: URI
 
 REGION_CODES: Final[Mapping[str, str]] = FrozenMap({
@@ -63,6 +61,8 @@ _MAX_NATIONAL: Final[Mapping[str, int]] = FrozenMap({
 
 
 def _calling_code(default_country: object) -> str:
+    if type(default_country) is str and default_country in _CODES:
+        return _CODES[default_country]  # the common case: "86", "CN" (checked once)
     if isinstance(default_country, str):
         code = REGION_CODES.get(default_country.upper(), default_country)
         if code.isascii() and code.isdigit() and 1 <= len(code) <= 3:
@@ -72,6 +72,10 @@ def _calling_code(default_country: object) -> str:
         f"country calling code of 1 to 3 digits, got {default_country!r}",
         field="default_country", value=default_country,
     )
+
+
+_CODES: Final[dict[str, str]] = {**{c: c for c in set(REGION_CODES.values())},
+                                 **REGION_CODES}
 
 
 def phone_key(phone: str | None, *, default_country: str = "86",
@@ -118,9 +122,9 @@ def phone_key(phone: str | None, *, default_country: str = "86",
     if text is None:
         return None
     text = fold(text).strip()
-    uri = _TEL_URI.match(text)
+    uri = text.startswith("tel:")  # an RFC 3966 URI ("tel:+86-10-1234-5678;ext=12")
     if uri:
-        text = text[uri.end():]
+        text = text[4:].lstrip()
     extension = None
     match = _EXTENSION.search(text)
     if match:
@@ -141,7 +145,7 @@ def phone_key(phone: str | None, *, default_country: str = "86",
 
 def _plain_key(text: str, country: str) -> str | None:
     """The rule-based key of a number without its extension (``None`` if implausible)."""
-    plus = _INTERNATIONAL.match(text) is not None
+    plus = text.lstrip(" \t([").startswith("+")  # "+86 ...", "(+86) ...": a leading plus
     text = _TRUNK.sub(" ", text).strip()
     digits = "".join(ch for ch in text if "0" <= ch <= "9")
     if plus:
@@ -294,10 +298,18 @@ GENERIC_NAMES: Final[tuple[str, ...]] = (
 """Words that make the place part of a company's identity (see :data:`REGION_PREFIXES`)."""
 
 
+# The prefixes by their first character, longest first: one dict lookup per word instead
+# of a scan of every prefix.
+_PREFIXES_BY_FIRST: Final[Mapping[str, tuple[str, ...]]] = FrozenMap({
+    first: tuple(p for p in REGION_PREFIXES if p[0] == first)
+    for first in {p[0] for p in REGION_PREFIXES}
+})
+
+
 def _strip_region(word: str) -> str:
     """Remove leading place names from a CJK word while the rest stays a distinct name."""
     while True:  # a province, then a city ("浙江杭州..."): until none is left, so idempotent
-        for prefix in REGION_PREFIXES:
+        for prefix in _PREFIXES_BY_FIRST.get(word[:1], ()):
             if word.startswith(prefix):
                 rest = word[len(prefix):]
                 if len(rest) < 2 or rest.startswith(GENERIC_NAMES):

@@ -24,7 +24,7 @@ class _Violation(Protocol):
     requirement: Any
 
 
-class _Reason(Protocol):
+class _Match(Protocol):
     code: str
     key: str
 
@@ -158,7 +158,7 @@ def _values(violation: _Violation, pipeline: _Stages | None) -> dict[str, str]:
     }
 
 
-def describe(item: _Violation | _Reason | _Message, *, locale: str | None = None,
+def describe(item: _Violation | _Match | _Message, *, locale: str | None = None,
              pipeline: _Stages | None = None) -> str:
     """Return a violation's, duplicate match reason's or scoring reason's message in
     ``locale``.
@@ -184,7 +184,7 @@ def describe(item: _Violation | _Reason | _Message, *, locale: str | None = None
         return item.message
     with use(name):
         if hasattr(item, "key"):
-            match = cast(_Reason, item)
+            match = cast(_Match, item)
             if match.code in MATCH_MESSAGES:
                 return gettext(MATCH_MESSAGES[match.code]).format(key=repr(match.key))
             return match.message
