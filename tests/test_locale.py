@@ -363,3 +363,15 @@ def test_every_reason_of_the_built_in_rules_is_translated(
 def test_reason_figures_and_words_are_carried_over(message: str, zh: str) -> None:
     reason = Reason(code="x", message=message)
     assert describe(reason, locale="zh-CN") == zh
+
+
+def test_acquisition_channels_use_the_process_vocabulary() -> None:
+    from oppcore import Channel
+    from oppcore.locale import channel_label
+
+    names = {c.value: channel_label(c.value, locale="zh-CN") for c in Channel}
+    assert names["event"] == "市场活动" and names["referral"] == "客户推荐"
+    assert names["online"] == "网络推广"
+    assert all(re.search(r"[\u4e00-\u9fff]", n) for n in names.values())
+    assert channel_label("event") == "event"
+    assert channel_label("trade fair", locale="zh-CN") == "trade fair"

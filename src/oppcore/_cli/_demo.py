@@ -40,7 +40,7 @@ from oppcore._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStat
 from oppcore._report._format import fit
 from oppcore._service import OpportunityService
 from oppcore.dedupe import find_duplicates
-from oppcore.locale import describe, format_date
+from oppcore.locale import channel_label, describe, format_date
 from oppcore.locale._catalog import _, active
 from oppcore.locale._reasons import translate_reason
 from oppcore.pipeline import Pipeline
@@ -234,7 +234,8 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
     by_channel = Counter(lead.source.channel.value for lead in captured if lead.source)
     say("\n" + _("1. Captured {count} leads ({channels}).").format(
         count=len(captured),
-        channels=", ".join(f"{n} {c}" for c, n in sorted(by_channel.items()))) + "\n")
+        channels=", ".join(f"{n} {channel_label(c)}" for c, n in sorted(by_channel.items())))
+        + "\n")
     say("   " + _("Refused {count} repeated entries at the door, e.g.: {example}").format(
         count=len(refused), example=refused[0]) + "\n")
 

@@ -1,13 +1,20 @@
 """Number and text formatting shared by the report renderers."""
 
 import unicodedata
+from collections.abc import Sequence
 from decimal import Decimal
+
+import attrs
 
 from oppcore._money import Money
 from oppcore.locale._catalog import active
+from oppcore.locale._messages import channel_label
 from oppcore.locale._numbers import format_money
 
-__all__ = ["amount", "compact", "fit", "money", "percent", "printable", "shorten", "width"]
+from ._values import RateRow
+
+__all__ = ["amount", "compact", "fit", "money", "percent", "printable", "shorten",
+           "source_rows", "width"]
 
 
 def percent(value: float | None, *, digits: int = 1) -> str:
@@ -44,6 +51,13 @@ def compact(value: Decimal | float) -> str:
 
 _UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 _ZH_UNITS = ((1e8, "亿"), (1e4, "万"))
+
+
+def source_rows(rows: Sequence[RateRow]) -> list[RateRow]:
+    """The win-rate rows of source channels, each named in the active locale."""
+    if active() == "en":
+        return list(rows)
+    return [attrs.evolve(r, key=channel_label(r.key)) for r in rows]
 
 
 def printable(text: str) -> str:

@@ -15,7 +15,7 @@ from itertools import count
 from oppcore.locale._catalog import _, active
 from oppcore.locale._reasons import translate_reason
 
-from ._format import amount, compact, money, percent, printable, shorten
+from ._format import amount, compact, money, percent, printable, shorten, source_rows
 from ._values import MonthForecast, PipelineReport, RateRow
 
 __all__ = ["render_html"]
@@ -112,7 +112,8 @@ def render_html(report: PipelineReport) -> str:
                  _conversion_chart(report, next(ids)), "conversion"),
         '<div class="grid">',
         _section(_("Win rate by source"), _("Won / closed deals per source channel."),
-                 _rate_chart(report.by_source, _("source"), next(ids)), "by-source"),
+                 _rate_chart(source_rows(report.by_source), _("source"), next(ids)),
+                 "by-source"),
         _section(_("Win rate by owner"), _("Won / closed deals per owner."),
                  _rate_chart(report.by_owner, _("owner"), next(ids)), "by-owner"),
         "</div>",

@@ -6,7 +6,7 @@ from decimal import Decimal
 from oppcore.locale._catalog import _
 from oppcore.locale._reasons import translate_reason
 
-from ._format import amount, fit, money, percent, printable, width
+from ._format import amount, fit, money, percent, printable, source_rows, width
 from ._values import PipelineReport, RateRow
 
 __all__ = ["render_text"]
@@ -33,7 +33,7 @@ def render_text(report: PipelineReport, *, max_rows: int = 15, unicode: bool = T
     out = _Out(unicode=unicode)
     _header(out, report)
     _funnel(out, report)
-    _rates(out, _("Win rate by source"), report.by_source, max_rows)
+    _rates(out, _("Win rate by source"), source_rows(report.by_source), max_rows)
     _rates(out, _("Win rate by owner"), report.by_owner, max_rows)
     _forecast(out, report)
     _top(out, report)

@@ -15,13 +15,14 @@ for a block with :func:`use`; functions that take ``locale=`` need no block.
 from oppcore._public import publish as _publish
 
 from ._catalog import SUPPORTED, active, normalize, translation, use
-from ._messages import VIOLATION_MESSAGES, describe, field_label
+from ._messages import VIOLATION_MESSAGES, channel_label, describe, field_label
 from ._numbers import format_amount, format_date, format_money
 
 __all__ = [
     "SUPPORTED",
     "VIOLATION_MESSAGES",
     "active",
+    "channel_label",
     "describe",
     "field_label",
     "format_amount",

@@ -9,11 +9,11 @@ sentence here (a host's own requirement) keeps its original message.
 from collections.abc import Mapping
 from typing import Any, Final, Protocol, cast
 
-from ._catalog import DEFAULT, N_, normalize, use
+from ._catalog import DEFAULT, N_, active, normalize, use
 from ._catalog import _ as gettext
 from ._reasons import translate_reason
 
-__all__ = ["VIOLATION_MESSAGES", "describe", "field_label"]
+__all__ = ["VIOLATION_MESSAGES", "channel_label", "describe", "field_label"]
 
 
 class _Violation(Protocol):
@@ -104,6 +104,12 @@ _LOST_REASONS: Final[Mapping[str, str]] = {
     "product_fit": N_("product fit"), "other": N_("other"),
 }
 
+# The acquisition channels (oppcore.Channel values), in the words of the standard process.
+_CHANNELS: Final[Mapping[str, str]] = {
+    "event": N_("event"), "referral": N_("referral"), "online": N_("online"),
+    "direct": N_("direct"), "other": N_("other"), "(none)": N_("(none)"),
+}
+
 MATCH_MESSAGES: Final[Mapping[str, str]] = {
     "credit_code": N_("same unified social credit code: {key}"),
     "external_key": N_("same external key: {key}"),
@@ -128,6 +134,17 @@ def field_label(field: str, *, locale: str | None = None) -> str:
     with use(locale if locale is not None else DEFAULT):
         known = _FIELDS.get(field)
         return gettext(known) if known is not None else field
+
+
+def channel_label(channel: str, *, locale: str | None = None) -> str:
+    """Return the reader's name of an acquisition channel (``"referral"`` -> ``"客户推荐"``).
+
+    ``locale`` defaults to the active locale; a value that is not a
+    :class:`~oppcore.Channel` value is returned as it is.
+    """
+    with use(active() if locale is None else locale):
+        known = _CHANNELS.get(channel)
+        return gettext(known) if known is not None else channel
 
 
 def _stage_label(stage_id: str | None, pipeline: _Stages | None) -> str:
