@@ -234,7 +234,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
     by_channel = Counter(lead.source.channel.value for lead in captured if lead.source)
     say("\n" + _("1. Captured {count} leads ({channels}).").format(
         count=len(captured),
-        channels=", ".join(f"{n} {channel_label(c)}" for c, n in sorted(by_channel.items())))
+        channels=_(", ").join(f"{n} {channel_label(c)}" for c, n in sorted(by_channel.items())))
         + "\n")
     say("   " + _("Refused {count} repeated entries at the door, e.g.: {example}").format(
         count=len(refused), example=refused[0]) + "\n")
