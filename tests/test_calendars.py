@@ -169,3 +169,20 @@ def test_unknown_names_are_config_errors() -> None:
         calendars.get("Mars")
     with pytest.raises(ConfigError, match="cannot read"):
         calendars.get("/nonexistent/cal.toml")
+
+
+def test_a_pipeline_file_names_a_calendar_file_beside_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "acme.toml").write_text((FIXTURES / "acme.toml").read_text("utf-8"), "utf-8")
+    data = Pipeline.template("simple").to_dict()
+    lines = [f'id = "{data["id"]}"', f'label = "{data["label"]}"', 'calendar = "acme.toml"']
+    for stage in data["stages"]:
+        lines += ["[[stages]]", *(f"{k} = {v!r}" for k, v in stage.items()
+                                  if isinstance(v, (str, float)))]
+    (folder / "pipeline.toml").write_text("\n".join(lines).replace("'", '"'), "utf-8")
+    monkeypatch.chdir(tmp_path)  # not the pipeline's folder
+    pipeline = Pipeline.from_toml(folder / "pipeline.toml")
+    assert pipeline.business_calendar.name == "acme"
+    assert not pipeline.business_calendar.is_working_day(date(2025, 12, 31))

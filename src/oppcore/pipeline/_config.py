@@ -395,6 +395,7 @@ def load_text(path_or_text: str | os.PathLike[str], *, fmt: str,
     """Read TOML/JSON text or a file and build the pipeline; errors are ConfigErrors."""
     source = f"pipeline {fmt.upper()} text"
     text: Any = path_or_text
+    path: Path | None = None
     if isinstance(path_or_text, os.PathLike) or (
             isinstance(path_or_text, str) and _is_path(path_or_text, f".{fmt}")):
         path = Path(path_or_text)
@@ -410,5 +411,10 @@ def load_text(path_or_text: str | os.PathLike[str], *, fmt: str,
         data = tomllib.loads(text) if fmt == "toml" else json.loads(text)
     except (ValueError, RecursionError) as exc:  # TOMLDecodeError/JSONDecodeError too
         raise ConfigError([("", f"invalid {fmt.upper()}: {exc}")], source=source) from exc
+    calendar = data.get("calendar") if isinstance(data, dict) else None
+    if path is not None and isinstance(calendar, str) and calendar.endswith(".toml") \
+            and not Path(calendar).is_absolute():
+        # A calendar file named in a pipeline file lives beside it, wherever we run from.
+        data = {**data, "calendar": str(path.parent / calendar)}
     return from_dict(data, guards=guards, source=source)
 
