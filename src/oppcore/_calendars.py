@@ -57,11 +57,21 @@ def _check_day(day: object, what: str) -> date:
     return day
 
 
+MAX_COUNT: Final = 36500
+"""The most working days one call adds (a hundred years of days, as ``FollowUp.max_days``)."""
+
+
 def _check_count(n: object) -> int:
-    if type(n) is not int or n < 0:
-        raise ValidationError(f"must be a whole number >= 0, got {n!r}",
+    if type(n) is not int or not 0 <= n <= MAX_COUNT:
+        raise ValidationError(f"must be a whole number in 0..{MAX_COUNT}, got {n!r}",
                               model="BusinessCalendar", field="n", value=n)
     return n
+
+
+def _past_the_end(day: date) -> ValidationError:
+    return ValidationError("counting working days from this day runs past the last "
+                           "date Python can represent", model="BusinessCalendar",
+                           field="day", value=day)
 
 
 @attrs.frozen
@@ -78,14 +88,17 @@ class WeekendCalendar:
         """Return the ``n``-th weekday after ``day`` (O(1) in ``n``)."""
         current = _check_day(day, "day")
         remaining = _check_count(n)
-        if current.weekday() >= 5:
-            current += timedelta(days=7 - current.weekday())
-        weeks, remaining = divmod(remaining, 5)
-        current += timedelta(weeks=weeks)
-        while remaining:
-            current += timedelta(days=1)
-            if current.weekday() < 5:
-                remaining -= 1
+        try:
+            if current.weekday() >= 5:
+                current += timedelta(days=7 - current.weekday())
+            weeks, remaining = divmod(remaining, 5)
+            current += timedelta(weeks=weeks)
+            while remaining:
+                current += timedelta(days=1)
+                if current.weekday() < 5:
+                    remaining -= 1
+        except OverflowError:
+            raise _past_the_end(day) from None
         return current
 
     def working_days_between(self, start: date, end: date) -> int:
@@ -152,12 +165,15 @@ class HolidayCalendar:
         """Return the ``n``-th working day after ``day``."""
         current = self._known(day, "day")
         remaining = _check_count(n)
-        while not self.is_working_day(current):
-            current += timedelta(days=1)
-        while remaining:
-            current += timedelta(days=1)
-            if self.is_working_day(current):
-                remaining -= 1
+        try:
+            while not self.is_working_day(current):
+                current += timedelta(days=1)
+            while remaining:
+                current += timedelta(days=1)
+                if self.is_working_day(current):
+                    remaining -= 1
+        except OverflowError:
+            raise _past_the_end(day) from None
         return current
 
     def working_days_between(self, start: date, end: date) -> int:
