@@ -375,3 +375,14 @@ def test_acquisition_channels_use_the_process_vocabulary() -> None:
     assert all(re.search(r"[\u4e00-\u9fff]", n) for n in names.values())
     assert channel_label("event") == "event"
     assert channel_label("trade fair", locale="zh-CN") == "trade fair"
+
+
+def test_report_amounts_use_the_currency_minor_unit() -> None:
+    from oppcore._report._format import amount, money
+
+    assert amount(Decimal("1234.4"), "JPY") == "1,234"
+    assert amount(Decimal("1234.4"), "KWD") == "1,234.400"
+    assert amount(Decimal("1234.4")) == "1,234.40"
+    assert money(Money.of("1234", "JPY")) == "JPY 1,234"
+    with use("zh-CN"):
+        assert money(Money.of("1234", "CNY")) == "¥1,234.00"

@@ -9,7 +9,7 @@ import attrs
 from oppcore._money import Money
 from oppcore.locale._catalog import active
 from oppcore.locale._messages import channel_label
-from oppcore.locale._numbers import format_money
+from oppcore.locale._numbers import format_amount, format_money
 
 from ._values import RateRow
 
@@ -24,9 +24,10 @@ def percent(value: float | None, *, digits: int = 1) -> str:
     return f"{value * 100:.{digits}f}%"
 
 
-def amount(value: Decimal) -> str:
-    """Return a money amount with thousands separators and two decimals."""
-    return f"{value.quantize(Decimal('0.01')):,}"
+def amount(value: Decimal, currency: str | None = None) -> str:
+    """Return a money amount with thousands separators and ``currency``'s minor-unit
+    digits (two when not given: JPY has none, KWD three)."""
+    return format_amount(value, currency)
 
 
 def money(value: Money | None) -> str:

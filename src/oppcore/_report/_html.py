@@ -319,13 +319,13 @@ def _forecast_chart(currency: str, months: Sequence[MonthForecast], uid: int) ->
 
         period = _t(m.period)
         body.append(_column(cx - bar - 1, bar, base, plot_h * float(m.closed) / scale,
-                            "var(--green)", f"{period}: {won} {cur} {amount(m.closed)}"))
+                            "var(--green)", f"{period}: {won} {cur} {amount(m.closed, currency)}"))
         body.append(_column(cx + 1, bar, base, plot_h * float(m.pipeline) / scale,
                             "var(--blue2)",
-                            f"{period}: {open_} {cur} {amount(m.pipeline)}"))
+                            f"{period}: {open_} {cur} {amount(m.pipeline, currency)}"))
         body.append(_column(cx + 1, bar, base, plot_h * float(m.weighted) / scale,
                             "var(--blue)",
-                            f"{period}: {weighted} {cur} {amount(m.weighted)}"))
+                            f"{period}: {weighted} {cur} {amount(m.weighted, currency)}"))
         if rotate:
             body.append(f'<text x="{_n(cx)}" y="{base + 14}" font-size="11" '
                         f'text-anchor="end" transform="rotate(-35 {_n(cx)} {base + 14})">'
@@ -374,8 +374,9 @@ def _table(head: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]],
 def _totals_table(report: PipelineReport) -> str:
     head = [(_("currency"), False), (_("won"), True), (_("commit"), True),
             (_("best case"), True), (_("open pipeline"), True), (_("weighted"), True)]
-    rows = [[_t(t.currency), _t(amount(t.closed)), _t(amount(t.commit)),
-             _t(amount(t.best_case)), _t(amount(t.pipeline)), _t(amount(t.weighted))]
+    rows = [[_t(t.currency), _t(amount(t.closed, t.currency)), _t(amount(t.commit, t.currency)),
+             _t(amount(t.best_case, t.currency)), _t(amount(t.pipeline, t.currency)),
+             _t(amount(t.weighted, t.currency))]
             for t in report.totals]
     return _table(head, rows, _("Totals per currency"))
 

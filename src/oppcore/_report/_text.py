@@ -90,8 +90,9 @@ def _header(out: _Out, report: PipelineReport) -> None:
                                       rate=percent(c.win_rate), stale=c.stale))
     for t in report.totals:
         out.add(_("{currency}: open pipeline {pipeline} (weighted {weighted}), won "
-                  "{won}").format(currency=t.currency, pipeline=amount(t.pipeline),
-                                  weighted=amount(t.weighted), won=amount(t.closed)))
+                  "{won}").format(currency=t.currency, pipeline=amount(t.pipeline, t.currency),
+                                  weighted=amount(t.weighted, t.currency),
+                                  won=amount(t.closed, t.currency)))
     if c.unpriced:
         out.add(_("{count} open or won deal(s) have no amount (left out of the "
                   "forecast)").format(count=c.unpriced))
@@ -139,14 +140,15 @@ def _forecast(out: _Out, report: PipelineReport) -> None:
                           _r(_("pipeline"), 16), _r(_("weighted"), 16))))
         for m in report.forecast:
             if m.currency == currency:
-                out.add(f"{m.period:<10} {m.deals:>6} {_figure(m.closed):>16} "
-                        f"{_figure(m.pipeline):>16} {_figure(m.weighted):>16}")
+                out.add(f"{m.period:<10} {m.deals:>6} {_figure(m.closed, currency):>16} "
+                        f"{_figure(m.pipeline, currency):>16} "
+                        f"{_figure(m.weighted, currency):>16}")
         out.add()
     out.lines.pop()
 
 
-def _figure(value: Decimal) -> str:
-    return amount(value) if value else "-"
+def _figure(value: Decimal, currency: str) -> str:
+    return amount(value, currency) if value else "-"
 
 
 def _top(out: _Out, report: PipelineReport) -> None:
