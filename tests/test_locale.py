@@ -7,6 +7,7 @@ the source has no translation in a shipped catalog.
 
 import gettext
 import io
+import itertools
 import re
 import subprocess
 import sys
@@ -120,12 +121,23 @@ def test_no_message_is_marked_inside_an_f_string() -> None:
     # Babel cannot see _() inside an f-string (Python < 3.12 tokenises it as one string):
     # such a message would silently never be translated.
     offenders = []
+    fstring_start = getattr(tokenize, "FSTRING_START", None)  # Python 3.12+
+    fstring_end = getattr(tokenize, "FSTRING_END", None)
     for path in SRC.rglob("*.py"):
-        tokens = tokenize.generate_tokens(io.StringIO(path.read_text("utf-8")).readline)
-        offenders.extend(
-            f"{path.relative_to(ROOT)}:{tok.start[0]}" for tok in tokens
-            if tok.type == tokenize.STRING and tok.string[:2].lower() in ("f'", 'f"')
-            and re.search(r"\b_\(|\bN_\(", tok.string))
+        tokens = list(tokenize.generate_tokens(io.StringIO(path.read_text("utf-8")).readline))
+        depth = 0
+        for tok, after in itertools.pairwise(tokens):
+            if tok.type == fstring_start:
+                depth += 1
+            elif tok.type == fstring_end:
+                depth -= 1
+            inside = (depth > 0 and tok.type == tokenize.NAME and tok.string in ("_", "N_")
+                      and after.string == "(")
+            # Before 3.12 an f-string is one STRING token with its expressions in it.
+            old = (tok.type == tokenize.STRING and tok.string[:2].lower() in ("f'", 'f"')
+                   and re.search(r"\b_\(|\bN_\(", tok.string))
+            if inside or old:
+                offenders.append(f"{path.relative_to(ROOT)}:{tok.start[0]}")
     assert not offenders, offenders
 
 
