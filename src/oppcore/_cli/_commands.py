@@ -16,7 +16,7 @@ import attrs
 from oppcore import io as oio
 from oppcore._errors import DuplicateError, UnknownStageError
 from oppcore._models import Lead, Opportunity
-from oppcore._report._format import fit, money
+from oppcore._report._format import fit, money, width
 from oppcore._service import AllowAll, OpportunityService, RescoreSummary
 from oppcore.dedupe import find_duplicates
 from oppcore.locale._catalog import _
@@ -275,16 +275,18 @@ def cmd_pipeline_show(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.file, guards=args.guard)
     out = sys.stdout
     out.write(f"{pipeline.id}: {pipeline.label}\n\n")
-    header = ("stage", "label", "kind", "prob", "forecast", "stale after", "requirements")
+    header = ("stage", _("label"), _("kind"), _("prob"), _("forecast"), _("stale after"),
+              _("requirements"))
     rows = []
     for s in pipeline.stages:
         stale = f"{s.follow_up.max_days}d" if s.follow_up and s.follow_up.max_days else "-"
         reqs = "; ".join(_describe_requirement(r) for r in s.requirements) or "-"
         rows.append((s.id, s.label, s.kind.value, f"{s.probability:.0%}",
                      s.forecast_category.value, stale, reqs))
-    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header) - 1)]
+    # Widths in terminal columns: a Chinese label takes two per character.
+    widths = [max(width(str(r[i])) for r in (header, *rows)) for i in range(len(header) - 1)]
     for row in (header, *rows):
-        cells = [str(c).ljust(w) for c, w in zip(row, widths, strict=False)]
+        cells = [str(c) + " " * (w - width(str(c))) for c, w in zip(row, widths, strict=False)]
         out.write("  ".join([*cells, str(row[-1])]).rstrip() + "\n")
     if not args.no_mermaid:
         out.write("\n```mermaid\n" + pipeline.to_mermaid().rstrip() + "\n```\n")
