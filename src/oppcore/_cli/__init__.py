@@ -7,6 +7,7 @@ stderr, one readable line each.
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta, timezone, tzinfo
@@ -14,6 +15,7 @@ from datetime import timedelta, timezone, tzinfo
 from oppcore._errors import ConfigError, OppcoreError
 from oppcore._version import __version__
 from oppcore.io._presets import PRESET_NAMES
+from oppcore.locale._catalog import normalize, use
 
 from ._common import UsageError, error
 
@@ -22,6 +24,8 @@ EXIT_DATA = 1
 EXIT_USAGE = 2
 
 _RAW = argparse.RawDescriptionHelpFormatter
+_CALENDAR_HELP = ("business calendar for stale deals and follow-ups: weekends, CN, or a "
+                  "TOML calendar file (default: the pipeline's)")
 
 
 def _zone(text: str) -> tzinfo:
@@ -106,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_RAW,
     )
     parser.add_argument("--version", action="version", version=f"oppcore {__version__}")
+    parser.add_argument("--locale", metavar="LOCALE",
+                        help="language of the output: en (default) or zh-CN "
+                             "(default: $OPPCORE_LOCALE)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = _command(commands, "demo", "run the end-to-end demo on a sample pipeline",
@@ -161,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "default: now)")
     score.add_argument("--zone", type=_zone, default=timezone.utc,
                        help="zone of a --now without an offset (default UTC)")
+    score.add_argument("--calendar", help=_CALENDAR_HELP)
     score.add_argument("--top", type=int, default=20, help="how many to list (default 20)")
     score.add_argument("--save", action="store_true",
                        help="keep score and grade in each deal's custom fields (audited)")
@@ -182,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "default: now)")
     report.add_argument("--zone", type=_zone, default=timezone.utc,
                         help="zone of a --now without an offset (default UTC)")
+    report.add_argument("--calendar", help=_CALENDAR_HELP)
     report.add_argument("--top", type=int, default=10, help="top deals to list (default 10)")
     report.add_argument("--stale-after", dest="stale_after", type=_days, metavar="DAYS",
                         help="judge open deals stale after this long in a stage (90d, 12w) "
@@ -239,7 +248,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         (getattr(args, "subparser", None) or parser).print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return handler(args)
+        locale = normalize(args.locale or os.environ.get("OPPCORE_LOCALE"))
+    except ConfigError as exc:
+        error(exc.problems[0][1])
+        return EXIT_USAGE
+    try:
+        with use(locale):
+            return handler(args)
     except UsageError as exc:
         error(str(exc))
         return EXIT_USAGE

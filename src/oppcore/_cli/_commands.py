@@ -15,9 +15,11 @@ import attrs
 
 from oppcore import io as oio
 from oppcore._models import Lead, Opportunity
-from oppcore._report._format import fit, money, points
+from oppcore._report._format import fit, money, points, width
 from oppcore._service import AllowAll, OpportunityService, RescoreSummary
 from oppcore.dedupe import find_duplicates
+from oppcore.locale._catalog import _
+from oppcore.locale._reasons import translate_reason
 from oppcore.storage import query_all
 
 from ._common import (
@@ -27,6 +29,7 @@ from ._common import (
     open_store,
     parse_now,
     pick_pipeline,
+    with_calendar,
 )
 from ._import import cmd_import
 from ._progress import progress
@@ -48,7 +51,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     """Score every open deal in the store and print the ranking with top reasons."""
     store = open_store(args.db)
     try:
-        pipeline = pick_pipeline(store, args.pipeline)
+        pipeline = with_calendar(pick_pipeline(store, args.pipeline), args.calendar)
         card = load_scorecard(args.scorecard)
         now = parse_now(args.now, zone=args.zone)
         open_ids = {s.id for s in pipeline.open_stages}
@@ -69,8 +72,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         store.close()
     scored.sort(key=lambda pair: (-pair[0].total, pair[1].id))
     out = sys.stdout
-    out.write(f"Scored {len(scored)} open deal(s) in pipeline {pipeline.id!r} "
-              f"with scorecard {card.name!r} as of {now.isoformat(timespec='minutes')}\n")
+    out.write(_("Scored {count} open deal(s) in pipeline {pipeline!r} with scorecard "
+                "{scorecard!r} as of {moment}").format(
+        count=len(scored), pipeline=pipeline.id, scorecard=card.name,
+        moment=now.isoformat(timespec="minutes")) + "\n")
     _print_ranking(out, scored[: args.top])
     if summary is not None:
         out.write(f"Saved {len(summary.rescored)} changed score(s) as {args.by!r}"
@@ -87,12 +92,13 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _print_ranking(out: TextIO, scored: Iterable[Any]) -> None:
+    coverage = _("coverage")
     for rank, (score, opp) in enumerate(scored, 1):
         amount = money(opp.amount)
         out.write(f"{rank:3}. {score.total:>6} {score.grade}  {opp.id}  {fit(opp.name, 32)}  "
-                  f"[{opp.stage_id}] {amount}  coverage {score.coverage:.0%}\n")
+                  f"[{opp.stage_id}] {amount}  {coverage} {score.coverage:.0%}\n")
         for factor in (*score.top_positive(2), *score.top_negative(1)):
-            out.write(f"       {points(factor.points)} {factor.message}\n")
+            out.write(f"       {points(factor.points)} {translate_reason(factor.message)}\n")
 
 
 # --- report -----------------------------------------------------------------------------
@@ -104,17 +110,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     store = open_store(args.db)
     try:
-        pipeline = pick_pipeline(store, args.pipeline)
+        pipeline = with_calendar(pick_pipeline(store, args.pipeline), args.calendar)
         now = parse_now(args.now, zone=args.zone)
         card = load_scorecard(args.scorecard)
         report = build_report(query_all(store, Opportunity, pipeline=pipeline.id),
                               pipeline, now=now, scorecard=card, top=args.top,
-                              stale_after=args.stale_after)
+                              stale_after=args.stale_after, title=_("Pipeline report"))
     finally:
         store.close()
     if args.html:
         Path(args.html).write_text(render_html(report), encoding="utf-8")
-        print(f"wrote {args.html}", file=sys.stderr)
+        print(_("wrote {path}").format(path=args.html), file=sys.stderr)
     if args.format == "json":
         sys.stdout.write(render_json(report))
     elif args.format == "csv":
@@ -139,16 +145,18 @@ def cmd_pipeline_show(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.file, guards=args.guard)
     out = sys.stdout
     out.write(f"{pipeline.id}: {pipeline.label}\n\n")
-    header = ("stage", "label", "kind", "prob", "forecast", "stale after", "requirements")
+    header = ("stage", _("label"), _("kind"), _("prob"), _("forecast"), _("stale after"),
+              _("requirements"))
     rows = []
     for s in pipeline.stages:
         stale = f"{s.follow_up.max_days}d" if s.follow_up and s.follow_up.max_days else "-"
         reqs = "; ".join(_describe_requirement(r) for r in s.requirements) or "-"
         rows.append((s.id, s.label, s.kind.value, f"{s.probability:.0%}",
                      s.forecast_category.value, stale, reqs))
-    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header) - 1)]
+    # Widths in terminal columns: a Chinese label takes two per character.
+    widths = [max(width(str(r[i])) for r in (header, *rows)) for i in range(len(header) - 1)]
     for row in (header, *rows):
-        cells = [str(c).ljust(w) for c, w in zip(row, widths, strict=False)]
+        cells = [str(c) + " " * (w - width(str(c))) for c, w in zip(row, widths, strict=False)]
         out.write("  ".join([*cells, str(row[-1])]).rstrip() + "\n")
     if not args.no_mermaid:
         out.write("\n```mermaid\n" + pipeline.to_mermaid().rstrip() + "\n```\n")
@@ -192,13 +200,15 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
     finally:
         store.close()
     pairs = find_duplicates(records, threshold=args.threshold)
-    print(f"checked {len(records)} record(s): {len(pairs)} probable duplicate pair(s)")
+    print(_("checked {records} record(s): {pairs} probable duplicate pair(s)").format(
+        records=len(records), pairs=len(pairs)))
     for pair in pairs[: args.top]:
         keys = ", ".join(r.code for r in pair.reasons)
         first, second = pair.first, pair.second
         print(f"  {pair.score:.2f}  {type(first).__name__.lower()} {first.id} ~ {second.id}"
               f"  ({keys})")
     if len(pairs) > args.top:
-        print(f"  ... and {len(pairs) - args.top} more (raise --top to see them)")
+        print("  " + _("... and {count} more (raise --top to see them)").format(
+            count=len(pairs) - args.top))
     return EXIT_DATA if pairs else EXIT_OK
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from oppcore._errors import ConfigError
 from oppcore._iso import parse_datetime
 from oppcore._models import Opportunity
+from oppcore.locale._catalog import active
 from oppcore.pipeline import GuardRegistry, Pipeline
 from oppcore.pipeline._templates import TEMPLATES
 from oppcore.scoring import Scorecard
@@ -42,7 +43,7 @@ def load_pipeline(spec: str, *, guards: Sequence[str] = ()) -> Pipeline:
     referring to them validates; the CLI never runs them.
     """
     if spec in TEMPLATES:
-        return Pipeline.template(spec)
+        return Pipeline.template(spec, locale=active())
     path = Path(spec)
     if not path.exists():
         raise UsageError(f"pipeline {spec!r} is neither a template ({', '.join(TEMPLATES)}) "
@@ -65,6 +66,20 @@ def load_scorecard(spec: str | None) -> Scorecard:
     return Scorecard.from_toml(path.read_text(encoding="utf-8"), source=str(path))
 
 
+def with_calendar(pipeline: Pipeline, calendar: str | None) -> Pipeline:
+    """Return ``pipeline`` counting business days with ``calendar`` (``--calendar``), if
+    given: a built-in name (``weekends``, ``CN``) or a TOML calendar file.
+
+    Raises:
+        ConfigError: An unknown calendar or an unreadable file.
+    """
+    if calendar is None:
+        return pipeline
+    import attrs
+
+    return attrs.evolve(pipeline, calendar=calendar)
+
+
 def pick_pipeline(store: SQLiteStore, spec: str | None) -> Pipeline:
     """Return the pipeline named on the command line, or the one the stored deals follow."""
     if spec is not None:
@@ -77,7 +92,7 @@ def pick_pipeline(store: SQLiteStore, spec: str | None) -> Pipeline:
                          f"choose one with --pipeline")
     (only,) = ids
     if only in TEMPLATES:
-        return Pipeline.template(only)
+        return Pipeline.template(only, locale=active())
     raise UsageError(f"the deals follow pipeline {only!r}: give its file with --pipeline")
 
 
@@ -105,4 +120,4 @@ def error(message: str) -> None:
 
 
 __all__ = ["ConfigError", "UsageError", "error", "load_pipeline",
-           "load_scorecard", "open_store", "parse_now", "pick_pipeline"]
+           "load_scorecard", "open_store", "parse_now", "pick_pipeline", "with_calendar"]

@@ -82,9 +82,9 @@ def _anchor_day(task: PlanTask, deal: Opportunity, won: datetime,
     return survey.at.date() if survey is not None else None
 
 
-def _due(task: PlanTask, anchor: date) -> date:
-    if task.business_days:
-        return add_business_days(anchor, task.offset_days)
+def _due(task: PlanTask, anchor: date, pipeline: Pipeline) -> date:
+    if task.business_days:  # the pipeline's calendar, as its follow-up rules count
+        return add_business_days(anchor, task.offset_days, pipeline.business_calendar)
     return date.fromordinal(anchor.toordinal() + task.offset_days)
 
 
@@ -137,7 +137,7 @@ def plan(deal: Opportunity, pipeline: Pipeline, *, now: datetime) -> tuple[Plann
     out = []
     for task in schedule.tasks:
         anchor = _anchor_day(task, deal, won, now)
-        due = _due(task, anchor) if anchor is not None else None
+        due = _due(task, anchor, pipeline) if anchor is not None else None
         done = _completion(task, deal.activities, won, now)
         late = None
         if done is not None:
