@@ -254,3 +254,22 @@ def test_any_sequence_of_saves_reads_back_exactly(
             for field in ("activities", "stage_history"):
                 positions = [pos for f, pos, _ in rows if f == field]
                 assert positions == list(range(len(getattr(current, field))))
+
+
+@pytest.mark.parametrize("damage", ["not json", "[1, 2]", '{"id": "D-1", "activities": 5}'])
+def test_a_damaged_row_stops_the_migration_with_a_store_error(tmp_path: Path,
+                                                              damage: str) -> None:
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURE, path)
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE opportunities SET data = ? WHERE id = 'D-2'", (damage,))
+    raw.commit()
+    raw.close()
+    with pytest.raises(StorageUnavailableError, match="'D-2'.*restore it from a backup") as err:
+        SQLiteStore(path)
+    assert err.value.reason == "corrupt" and err.value.path == str(path)
+    raw = sqlite3.connect(path)  # nothing was migrated: still schema 2, still whole rows
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert "stage_history" in raw.execute(
+        "SELECT data FROM opportunities WHERE id = 'D-1'").fetchone()[0]
+    raw.close()

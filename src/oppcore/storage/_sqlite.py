@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from oppcore import serde
-from oppcore._errors import NotFoundError, StorageUnavailableError, ValidationError
+from oppcore._errors import NotFoundError, ValidationError
 
 from ._arguments import QueryFilter, micros
 from ._audit import AuditEntry
@@ -47,12 +47,12 @@ from ._sqlite_items import ITEMS, insert_items, page_texts, read_record
 from ._sqlite_schema import (
     GET,
     INSERT,
-    MIGRATIONS,
     SCHEMA_VERSION,
     TABLES,
     bulk_rows,
     key_holder,
     log_changes,
+    migrate,
     persist,
     stored,
     tombstone,
@@ -72,6 +72,12 @@ class SQLiteStore(BaseStore):
             ``"NORMAL"`` (faster; after a power loss the last commits may be missing, the
             database is still consistent).
         busy_timeout: Seconds a writer waits for another writer's lock before failing.
+
+    A deal's stage history and activities are stored one entry per row, so a stage move or
+    a logged activity writes what it added, and a deal read again at the version this store
+    last saw is not decoded again: a move costs the same on a deal with 5,000 moves as on a
+    new one. Opening a file written by an older oppcore migrates it forward, once, in one
+    transaction; a file written by a newer oppcore is refused.
 
     Every method may raise :class:`~oppcore.StorageUnavailableError` when the database
     cannot do what was asked (read-only, disk full, corrupt, locked beyond
@@ -146,37 +152,9 @@ class SQLiteStore(BaseStore):
 
     @guarded("open", write=True)
     def _migrate(self) -> None:
-        conn = self._conn()
-        (current,) = conn.execute("PRAGMA user_version").fetchone()
-        if current == SCHEMA_VERSION:
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Re-read under the write lock: another process may have migrated meanwhile.
-            (current,) = conn.execute("PRAGMA user_version").fetchone()
-            if current > SCHEMA_VERSION:
-                raise StorageUnavailableError(
-                    f"{self._path!r} has schema version {current}; this oppcore reads up to "
-                    f"{SCHEMA_VERSION}: upgrade oppcore", path=self._path,
-                    reason="newer-schema", operation="open")
-            if current == 0 and conn.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-            ).fetchone()[0]:
-                raise StorageUnavailableError(
-                    f"{self._path!r} is an SQLite database but not an oppcore store: check "
-                    f"the path", path=self._path, reason="not-an-oppcore-store",
-                    operation="open")
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                for step in MIGRATIONS[version - 1]:
-                    if isinstance(step, str):
-                        conn.execute(step)
-                    else:
-                        step(conn)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            self._roll_back(conn)
-            raise
+        (current,) = self._conn().execute("PRAGMA user_version").fetchone()
+        if current != SCHEMA_VERSION:
+            self._write(lambda conn: migrate(conn, self._path))
 
     def close(self) -> None:
         """Close the store: refuse new calls, wait for running ones, close the connections.

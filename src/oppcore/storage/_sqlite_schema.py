@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, cast
 
-from oppcore._errors import DuplicateError, ValidationError
+from oppcore._errors import DuplicateError, StorageUnavailableError, ValidationError
 from oppcore._identity import unique_keys
 from oppcore._models import Opportunity
 
@@ -18,13 +18,18 @@ from ._protocol import Record
 from ._sqlite_items import ITEMS, SPLIT, delete_items, item_rows, record_text, write_items
 
 __all__ = ["DELETE", "GET", "HOLDER", "INSERT", "MIGRATIONS", "SCHEMA_VERSION", "TABLES",
-           "UPDATE", "Step", "bulk_rows", "key_holder", "log_changes", "persist", "row_of",
+           "UPDATE", "Step", "bulk_rows", "key_holder", "log_changes", "migrate", "persist",
+           "row_of",
            "stored", "tombstone"]
 
 TABLES = {"lead": "leads", "opportunity": "opportunities"}
 
 Step = str | Callable[[sqlite3.Connection], None]
 """One step of a migration: an SQL statement, or a function run on the connection."""
+
+
+class _Damaged(ValueError):
+    """A migration found a row it cannot read."""
 
 
 def _split_existing(conn: sqlite3.Connection) -> None:
@@ -37,11 +42,17 @@ def _split_existing(conn: sqlite3.Connection) -> None:
             if not rows:
                 break
             for record_id, text in rows:
-                data = json.loads(text)
+                try:
+                    data = json.loads(text)
+                except ValueError:
+                    data = None
+                if not isinstance(data, dict) or not all(
+                        isinstance(data.get(field, []), list) for field in fields):
+                    raise _Damaged(f"{name} {record_id!r} is not a stored record")
                 if not any(field in data for field in fields):
                     continue
                 for field in fields:
-                    items = data.pop(field, None) or []
+                    items = data.pop(field, [])
                     conn.executemany(
                         f"INSERT INTO {ITEMS[name]} (record_id, field, pos, data) "  # noqa: S608
                         "VALUES (?,?,?,?)",
@@ -98,6 +109,43 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, path: str) -> None:
+    """Bring the schema to :data:`SCHEMA_VERSION`, inside the caller's write transaction.
+
+    Raises:
+        StorageUnavailableError: The file is from a newer oppcore, or an SQLite database
+            that is not an oppcore store.
+    """
+    # Read under the write lock: another process may have migrated meanwhile.
+    (current,) = conn.execute("PRAGMA user_version").fetchone()
+    if current == SCHEMA_VERSION:
+        return
+    if current > SCHEMA_VERSION:
+        raise StorageUnavailableError(
+            f"{path!r} has schema version {current}; this oppcore reads up to "
+            f"{SCHEMA_VERSION}: upgrade oppcore", path=path, reason="newer-schema",
+            operation="open")
+    if current == 0 and conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    ).fetchone()[0]:
+        raise StorageUnavailableError(
+            f"{path!r} is an SQLite database but not an oppcore store: check the path",
+            path=path, reason="not-an-oppcore-store", operation="open")
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        for step in MIGRATIONS[version - 1]:
+            if isinstance(step, str):
+                conn.execute(step)
+                continue
+            try:
+                step(conn)
+            except _Damaged as exc:
+                raise StorageUnavailableError(
+                    f"{path!r} cannot be migrated to schema version {version}: {exc}; the "
+                    f"file is damaged: restore it from a backup", path=path, reason="corrupt",
+                    operation="open", detail=str(exc)) from exc
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 def row_of(name: str, record: Record, version: int) -> tuple[Any, ...]:
