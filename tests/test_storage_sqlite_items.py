@@ -11,6 +11,7 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -160,6 +161,22 @@ def test_common_prefix_finds_where_two_tuples_part() -> None:
     assert common_prefix((), (a,)) == 0
     equal_copy = serde.loads(serde.dumps(b), StageChange)
     assert common_prefix((a, b), (a, equal_copy, c)) == 2
+    # Equal is not enough: the same instant in another offset is stored differently.
+    moved = attrs.evolve(b, at=b.at.astimezone(timezone(timedelta(hours=-5))))
+    assert moved == b
+    assert common_prefix((a, b), (a, moved, c)) == 1
+
+
+def test_an_item_changed_to_an_equal_instant_in_another_offset_is_stored(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "s.db") as store:
+        first = store.add(deal(stage_history=history(3)))
+        shifted = tuple(attrs.evolve(h, at=h.at.astimezone(timezone.utc))
+                        for h in first.stage_history)
+        saved = store.save(first.evolve(stage_history=shifted))
+        with SQLiteStore(tmp_path / "s.db") as cold:
+            assert [h.at.utcoffset() for h in cold.get(Opportunity, "D-1").stage_history] == [
+                timedelta(0)] * 3
+            assert cold.get(Opportunity, "D-1") == saved
 
 
 def test_the_cache_is_bounded_and_keeps_the_newest_version() -> None:
@@ -265,7 +282,7 @@ def test_a_damaged_row_stops_the_migration_with_a_store_error(tmp_path: Path,
     raw.execute("UPDATE opportunities SET data = ? WHERE id = 'D-2'", (damage,))
     raw.commit()
     raw.close()
-    with pytest.raises(StorageUnavailableError, match="'D-2'.*restore it from a backup") as err:
+    with pytest.raises(StorageUnavailableError, match=r"'D-2'.*restore it from a backup") as err:
         SQLiteStore(path)
     assert err.value.reason == "corrupt" and err.value.path == str(path)
     raw = sqlite3.connect(path)  # nothing was migrated: still schema 2, still whole rows

@@ -20,6 +20,7 @@ Only fixed table and column names appear in the SQL; every value is bound.
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from operator import is_
 from typing import Any, Final, cast
 
 from oppcore import serde
@@ -96,17 +97,19 @@ def delete_items(conn: sqlite3.Connection, name: str, record_id: str) -> None:
 
 
 def common_prefix(old: tuple[Any, ...], new: tuple[Any, ...]) -> int:
-    """Return how many leading items ``old`` and ``new`` share.
+    """Return how many leading items ``old`` and ``new`` store alike.
 
-    An append (``new`` extends ``old``) is found by one tuple comparison, which compares
-    identical items by identity: the usual move shares every old item with the new value.
+    Items are alike when they are the same object or have the same wire form: ``==`` is not
+    enough (two times at one instant in different offsets are equal, yet stored apart).
+    The usual move shares every old item with the new value, so the identity check over the
+    whole old tuple runs in C and answers at once.
     """
     n = len(old)
-    if len(new) >= n and new[:n] == old:
+    if len(new) >= n and all(map(is_, old, new)):
         return n
     k = 0
     for a, b in zip(old, new, strict=False):
-        if a is not b and a != b:
+        if a is not b and serde.unstructure(a) != serde.unstructure(b):
             break
         k += 1
     return k
