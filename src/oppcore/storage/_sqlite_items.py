@@ -24,6 +24,7 @@ from operator import is_
 from typing import Any, Final, cast
 
 from oppcore import serde
+from oppcore._copying import trusted_evolve
 
 from ._protocol import Record
 
@@ -57,15 +58,16 @@ _READ: Final = {
 
 def record_text(name: str, record: Record, version: int) -> str:
     """Return the JSON of the record row: the record at ``version`` without split fields."""
-    fields = SPLIT.get(name)
-    if fields:
-        # The split fields emptied, so the record's encoding does not grow with them (an
-        # empty tuple passes every check, so this evolve costs nothing per item).
-        data = serde.unstructure(record.evolve(**dict.fromkeys(fields, ())))
-        for field in fields:
-            del data[field]
-    else:
-        data = serde.unstructure(record)
+    fields = SPLIT.get(name, ())
+    for field in fields:
+        if getattr(record, field):
+            # Encode a copy with the split fields emptied, so the work does not grow with
+            # them. An empty tuple is a valid value of each, so the copy needs no check.
+            record = trusted_evolve(record, dict.fromkeys(fields, ()))
+            break
+    data = serde.unstructure(record)
+    for field in fields:
+        del data[field]
     data["version"] = version
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 

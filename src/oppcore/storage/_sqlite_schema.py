@@ -248,8 +248,11 @@ def persist(conn: sqlite3.Connection, w: PlannedWrite, previous: Record | None, 
 def bulk_rows(name: str, record: Record, version: int) -> tuple[tuple[Any, ...],
                                                                  list[tuple[str, str, int, str]]]:
     """Return the row and the item rows of a new record (for ``bulk_add``)."""
-    items = [row for field in SPLIT.get(name, ())
-             for row in item_rows(record.id, field, getattr(record, field))]
+    items: list[tuple[str, str, int, str]] = []
+    for field in SPLIT.get(name, ()):
+        values = getattr(record, field)
+        if values:
+            items += item_rows(record.id, field, values)
     return row_of(name, record, version), items
 
 
