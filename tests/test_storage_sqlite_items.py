@@ -191,6 +191,16 @@ def test_the_cache_is_bounded_and_keeps_the_newest_version() -> None:
     assert len(cache) == 2 and cache.get("opportunity", "a", 2) is None
     cache.put("opportunity", deal("d", version=1))  # no items: not worth keeping
     assert cache.get("opportunity", "d", 1) is None
+    cache.clear()
+    assert len(cache) == 0
+
+
+def test_closing_the_store_empties_its_cache(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    store.add(deal(stage_history=history(2)))
+    assert len(store._cache) == 1
+    store.close()
+    assert len(store._cache) == 0
 
 
 def test_a_schema_two_file_made_by_the_previous_code_migrates(tmp_path: Path) -> None:

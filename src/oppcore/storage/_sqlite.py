@@ -171,6 +171,7 @@ class SQLiteStore(BaseStore):
         """
         self._guard.shut()
         self._connections.close_all()
+        self._cache.clear()
 
     def _write(self, body: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run ``body`` in one ``BEGIN IMMEDIATE`` transaction; roll back on any error."""

@@ -95,6 +95,13 @@ class RecordCache:
             if old is not None:
                 self._items -= old[1]
 
+    def clear(self) -> None:
+        """Forget every record (the store closed)."""
+        self._check_fork()
+        with self._lock:
+            self._entries.clear()
+            self._items = 0
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
