@@ -300,3 +300,39 @@ def test_a_damaged_row_stops_the_migration_with_a_store_error(tmp_path: Path,
     assert "stage_history" in raw.execute(
         "SELECT data FROM opportunities WHERE id = 'D-1'").fetchone()[0]
     raw.close()
+
+
+CHILD = """
+import sys
+from datetime import timedelta
+from oppcore import Opportunity, SQLiteStore, StageChange
+with SQLiteStore(sys.argv[1]) as store:
+    deal = store.get(Opportunity, "D-1")
+    last = deal.stage_history[-1]
+    move = StageChange(from_stage=last.to_stage, to_stage=last.from_stage,
+                       at=last.at + timedelta(seconds=1), by="child")
+    store.save(deal.evolve(stage_id=move.to_stage, stage_history=(*deal.stage_history, move)))
+"""
+
+
+def test_another_processs_save_is_read_at_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.db"
+    with SQLiteStore(path) as store:
+        store.add(deal(stage_id=STAGES[1], stage_history=history(3)))
+        cached = store.get(Opportunity, "D-1")
+        subprocess.run([sys.executable, "-c", CHILD, str(path)], check=True, timeout=120)
+        seen = store.get(Opportunity, "D-1")
+        assert seen.version == cached.version + 1
+        assert [h.by for h in seen.stage_history] == ["ann"] * 3 + ["child"]
+        # This process's next move starts from the child's value, rows and all.
+        clock = iter(T0 + timedelta(hours=1 + i) for i in range(10))
+        service = OpportunityService(store, pipelines=Pipeline.template("simple"),
+                                     clock=lambda: next(clock))
+        service.move_stage("D-1", STAGES[1], by="ann")
+        final = store.get(Opportunity, "D-1")
+    with SQLiteStore(path) as cold:
+        assert cold.get(Opportunity, "D-1") == final
+        assert len(final.stage_history) == 5
