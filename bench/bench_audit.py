@@ -90,6 +90,19 @@ def mean_ms(times: list[float]) -> float:
     return statistics.fmean(times) * 1e3
 
 
+def windows(what: str, times: list[float], window: int) -> str:
+    """Describe the first and the last window: mean and median ms, and their ratios.
+
+    The median is there because on a shared machine a few calls preempted by other work
+    move a mean far more than a median.
+    """
+    first, last = times[:window], times[-window:]
+    m1, m2 = mean_ms(first), mean_ms(last)
+    d1, d2 = statistics.median(first) * 1e3, statistics.median(last) * 1e3
+    return (f"  per {what}: first {window} {m1:.3f} ms (median {d1:.3f}), last {window} "
+            f"{m2:.3f} ms (median {d2:.3f}): x{m2 / m1:.2f} (median x{d2 / d1:.2f})")
+
+
 def best_ms(fn: Callable[[], object], repeats: int = 5) -> float:
     out = []
     for _ in range(repeats):
@@ -174,10 +187,8 @@ def bench_moves(tmp: Path, n: int, window: int, sync: str) -> None:
         end_parts = breakdown(service, store, pipeline, deal_id)
         record_bytes = len(serde.dumps(store.get(Opportunity, deal_id)).encode())
     moves, moved_bytes = rows - rows0, size - bytes0
-    first, last = mean_ms(times[:window]), mean_ms(times[-window:])
     print(f"{n:,} stage moves on one deal (SQLiteStore, synchronous={sync}):")
-    print(f"  per move: first {window} {first:.2f} ms, last {window} {last:.2f} ms "
-          f"(x{last / first:.1f})")
+    print(windows("move", times, window))
     print(f"  audit: {moves:,} entries, {moved_bytes / max(moves, 1):,.0f} bytes per move, "
           f"{moved_bytes / 1e6:,.1f} MB in all")
     print(f"  database growth per move: first {window} {growth[0]:,.0f} bytes, last "
@@ -201,10 +212,8 @@ def bench_memory_moves(n: int, window: int) -> None:
         t = time.perf_counter()
         service.move_stage("D-1", STAGES[(i + 1) % 2], by="ann")
         times.append(time.perf_counter() - t)
-    first, last = mean_ms(times[:window]), mean_ms(times[-window:])
     print(f"{n:,} stage moves on one deal (InMemoryStore):")
-    print(f"  per move: first {window} {first:.3f} ms, last {window} {last:.3f} ms "
-          f"(x{last / first:.1f})")
+    print(windows("move", times, window))
 
 
 def bench_activities(tmp: Path, n: int, window: int, sync: str) -> None:
@@ -228,10 +237,8 @@ def bench_activities(tmp: Path, n: int, window: int, sync: str) -> None:
         record_bytes = len(serde.dumps(store.get(Opportunity, deal_id)).encode())
     rows, size = audit_bytes(path, deal_id)
     logged, logged_bytes = rows - rows0, size - bytes0
-    first, last = mean_ms(times[:window]), mean_ms(times[-window:])
     print(f"{n:,} activities logged on one deal:")
-    print(f"  per call: first {window} {first:.2f} ms, last {window} {last:.2f} ms "
-          f"(x{last / first:.1f})")
+    print(windows("call", times, window))
     print(f"  audit: {logged:,} entries, {logged_bytes / max(logged, 1):,.0f} bytes per "
           f"activity, {logged_bytes / 1e6:,.2f} MB in all, for a record of "
           f"{record_bytes / 1e3:,.0f} KB; database {db_size(path) / 1e6:,.1f} MB")
