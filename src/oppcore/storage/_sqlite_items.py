@@ -33,13 +33,13 @@ __all__ = ["ITEMS", "SPLIT", "assemble", "common_prefix", "delete_items", "inser
            "write_items"]
 
 SPLIT: Final[dict[str, tuple[str, ...]]] = {"opportunity": ("activities", "stage_history")}
-"""The append-only tuple fields of each kind that live in the items table, not in the
-record row (a kind not listed keeps its whole record in the row)."""
+"""The tuple fields of each kind that live in the items table, not in the record row (a
+kind not listed keeps its whole record in the row): those that grow for the life of a
+record, one entry per move or touch. Contacts, quotes and close-date pushes stay short and
+stay in the row."""
 
 ITEMS: Final[dict[str, str]] = {"opportunity": "opportunity_items"}
 """The items table of each kind with split fields."""
-
-_EMPTY: Final[dict[str, tuple[()]]] = {}
 
 _INSERT: Final = {"opportunity": "INSERT INTO opportunity_items (record_id, field, pos, data) "
                                   "VALUES (?,?,?,?)"}
@@ -74,7 +74,7 @@ def record_text(name: str, record: Record, version: int) -> str:
 
 def split_items(name: str, record: Record) -> dict[str, tuple[Any, ...]]:
     """Return the split fields of ``record`` by name (empty for a kind without any)."""
-    return {f: getattr(record, f) for f in SPLIT.get(name, _EMPTY)}
+    return {f: getattr(record, f) for f in SPLIT.get(name, ())}
 
 
 def item_rows(record_id: str, field: str, items: Sequence[Any],
