@@ -6,6 +6,7 @@ appends, splices, rewrites, reorders and deletes; a schema-2 file made by the pr
 code migrates; another connection's write is never hidden by the cache.
 """
 
+import json
 import shutil
 import sqlite3
 from datetime import datetime, timedelta, timezone
@@ -336,3 +337,19 @@ def test_another_processs_save_is_read_at_once(tmp_path: Path) -> None:
     with SQLiteStore(path) as cold:
         assert cold.get(Opportunity, "D-1") == final
         assert len(final.stage_history) == 5
+
+
+def test_backup_and_export_carry_the_items(tmp_path: Path) -> None:
+    from oppcore import export_document, import_document
+
+    with SQLiteStore(tmp_path / "s.db") as store:
+        saved = store.add(deal(stage_history=history(30), activities=tuple(
+            Activity(id=f"A-{i}", kind=ActivityKind.EMAIL, at=T0, by="ann") for i in range(4))))
+        store.backup(tmp_path / "copy.db")
+        document = json.loads(json.dumps(export_document(store)))
+    with SQLiteStore(tmp_path / "copy.db") as copy:
+        assert copy.get(Opportunity, "D-1") == saved
+        assert copy.integrity_check() == "ok"
+    with SQLiteStore(tmp_path / "again.db") as again:
+        assert import_document(again, document) == 1
+        assert again.get(Opportunity, "D-1") == saved.evolve(version=1)
