@@ -208,14 +208,16 @@ class SQLiteStore(BaseStore):
             if row is None:
                 raise NotFoundError(name, record_id)
             return serde.loads(row[0], kind)
-        hit, text = read_record(self._conn(), name, record_id,
-                                lambda version: self._cache.get(name, record_id, version))
-        if hit is not None:
-            return cast(Record, hit)
-        if text is None:
+        found, has_items = read_record(
+            self._conn(), name, record_id,
+            lambda version: self._cache.get(name, record_id, version))
+        if found is None:
             raise NotFoundError(name, record_id)
-        record: Record = serde.loads(text, kind)
-        self._cache.put(name, record)
+        if not isinstance(found, str):
+            return found
+        record: Record = serde.loads(found, kind)
+        if has_items:
+            self._cache.put(name, record)
         return record
 
     @guarded("query")

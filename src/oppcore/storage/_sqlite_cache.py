@@ -70,7 +70,8 @@ class RecordCache:
         """
         size = sum(len(items) for items in split_items(name, record).values())
         if size == 0 or size > self._max_items:
-            self.drop(name, record.id)
+            if (name, record.id) in self._entries:  # the usual record: nothing to drop
+                self.drop(name, record.id)
             return
         self._check_fork()
         slot = (name, record.id)

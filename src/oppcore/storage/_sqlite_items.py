@@ -19,7 +19,7 @@ Only fixed table and column names appear in the SQL; every value is bound.
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from operator import is_
 from typing import Any, Final, cast
 
@@ -49,7 +49,11 @@ _DELETE_FROM: Final = {"opportunity": "DELETE FROM opportunity_items WHERE recor
 _PAGE_ITEMS: Final = {"opportunity": "SELECT record_id, field, pos, data FROM "
                                      "opportunity_items WHERE record_id IN "}
 
-# One statement, one snapshot: the record row (field NULL), then its item rows.
+_HEAD: Final = {
+    "opportunity": "SELECT version, data, EXISTS (SELECT 1 FROM opportunity_items WHERE "
+                   "record_id = ?1) FROM opportunities WHERE id = ?1",
+}
+# One statement, one snapshot: the record row (field NULL) and its item rows.
 _READ: Final = {
     "opportunity": "SELECT NULL, version, data FROM opportunities WHERE id = ?1 UNION ALL "
                    "SELECT field, pos, data FROM opportunity_items WHERE record_id = ?1",
@@ -175,33 +179,34 @@ def _splice(text: str, items: dict[str, list[tuple[int, str]]]) -> str:
 
 
 def read_record(conn: sqlite3.Connection, name: str, record_id: str,
-                cached: Any) -> tuple[Any, str | None]:
-    """Read one record of a kind with split fields in one statement.
+                cached: Callable[[int], Record | None]) -> tuple[Record | str | None, bool]:
+    """Read one record of a kind with split fields.
+
+    The first statement reads the row, its version and whether it has item rows: a record
+    without items is decoded from the row as it is, and one the cache holds at that version
+    is returned from the cache. Otherwise a second statement reads the row and its items
+    together (its own snapshot, so they always belong to one commit).
 
     Args:
-        conn: The connection (autocommit: the statement is its own snapshot).
+        conn: The connection (autocommit: each statement is its own snapshot).
         name: The kind name.
         record_id: The record.
-        cached: ``cached(version)`` returns the decoded record at that version, or
-            ``None``; when it returns one, the item rows are not read at all.
+        cached: ``cached(version)`` returns the decoded record at that version, or ``None``.
 
     Returns:
-        ``(record, None)`` for a cache hit, ``(None, text)`` with the whole record's JSON
-        to decode, or ``(None, None)`` if there is no such record.
+        The cached record, the JSON of the whole record to decode, or ``None`` if there is
+        no such record; and whether the record has items (worth caching once decoded).
     """
-    cur = conn.execute(_READ[name], (record_id,))
-    try:
-        first = cur.fetchone()
-        if first is None:
-            return None, None
-        if first[0] is None:  # the record row comes first: check the cache before the items
-            hit = cached(first[1])
-            if hit is not None:
-                return hit, None
-        rows = [first, *cur.fetchall()]
-    finally:
-        cur.close()  # ends the statement, and with it the read snapshot
-    return None, assemble(rows)
+    head = conn.execute(_HEAD[name], (record_id,)).fetchone()
+    if head is None:
+        return None, False
+    version, text, has_items = head
+    if not has_items:
+        return cast(str, text), False
+    hit = cached(version)
+    if hit is not None:
+        return hit, True
+    return assemble(conn.execute(_READ[name], (record_id,))), True
 
 
 def assemble(rows: Iterable[tuple[Any, Any, str]]) -> str | None:
