@@ -10,9 +10,12 @@ record's JSON, every move would read, decode, encode and rewrite all of them. So
   only the rows from the first position that differs: an append inserts the appended rows
   alone, a splice rewrites from the splice on. When the value it replaces is not known,
   the field is rewritten whole (correct, and O(n)).
-* a read fetches the record row and its item rows in ONE statement (one snapshot: never a
-  row of one commit and items of another) and splices the items back into the record's
-  JSON, so decoding goes through :func:`oppcore.serde.loads` exactly as before.
+* a read first reads the row with its version and whether it has items: a record without
+  items is decoded from the row alone, and one the cache holds at that version is not
+  decoded at all. Otherwise it reads the row and its item rows in ONE statement (one
+  snapshot: never a row of one commit and items of another) and splices the items back
+  into the record's JSON, so decoding goes through :func:`oppcore.serde.loads` as before.
+  A query page and its items are read in one read transaction.
 
 Only fixed table and column names appear in the SQL; every value is bound.
 """
