@@ -15,6 +15,10 @@ Why it never returns stale data, even with several processes writing one file:
 * a read takes an entry only if its version equals the version in the row it reads in the
   same statement, so anything committed since, by any connection, is a miss.
 
+The one thing that could break the second point is copying an older file over the
+database while a store has it open (restoring a backup in place, then writing again); SQLite
+does not support that either: close the store, restore, open it again.
+
 It is bounded (records and items held) and thread-safe; in a child process after ``fork``
 it starts empty (its lock may have been held by a parent thread).
 """
