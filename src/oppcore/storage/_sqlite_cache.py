@@ -35,8 +35,9 @@ __all__ = ["RecordCache"]
 
 MAX_RECORDS: Final = 256
 """At most this many records are cached."""
-MAX_ITEMS: Final = 200_000
-"""At most this many split items are held by the cached records together."""
+MAX_ITEMS: Final = 100_000
+"""At most this many split items are held by the cached records together (a decoded stage
+move takes about 400 bytes: some 40 MB at most)."""
 
 
 class RecordCache:
