@@ -119,6 +119,12 @@ def test_query_pages_carry_every_item(tmp_path: Path) -> None:
         assert [len(o.stage_history) for o in got] == list(range(7))
         assert got == [store.get(Opportunity, f"D-{i}") for i in range(7)]
         assert [lead.id for lead in store.query(Lead).items] == ["L-1"]
+    with SQLiteStore(tmp_path / "s.db") as cold:  # a deal read by a query is known too
+        queried = cold.query(Opportunity).items[5]
+        conn = cold._conn()
+        before = conn.total_changes
+        cold.save(queried.evolve(stage_history=(*queried.stage_history, history(6)[5])))
+        assert conn.total_changes - before == 3  # the row, one item, the feed entry
 
 
 def test_another_connections_write_is_never_hidden_by_the_cache(tmp_path: Path) -> None:

@@ -255,7 +255,11 @@ class SQLiteStore(BaseStore):
             except BaseException:
                 self._roll_back(conn)
                 raise
-        return tuple(serde.loads(text, f.kind) for text in texts), len(rows) > f.limit
+        records = tuple(serde.loads(text, f.kind) for text in texts)
+        if name in ITEMS:  # committed values of one snapshot: a save after a query appends
+            for record in records:
+                self._cache.put(name, record)
+        return records, len(rows) > f.limit
 
     @guarded("changes")
     def _changes(self, after: int, limit: int) -> tuple[FeedEntry, ...]:
