@@ -114,7 +114,7 @@ def common_prefix(old: tuple[Any, ...], new: tuple[Any, ...]) -> int:
     whole old tuple runs in C and answers at once.
     """
     n = len(old)
-    if len(new) >= n and all(map(is_, old, new)):
+    if new is old or (len(new) >= n and all(map(is_, old, new))):
         return n
     k = 0
     for a, b in zip(old, new, strict=False):
