@@ -76,8 +76,9 @@ class SQLiteStore(BaseStore):
     A deal's stage history and activities are stored one entry per row, so a stage move or
     a logged activity writes what it added, and a deal read again at the version this store
     last saw is not decoded again: a move on a deal with 5,000 moves costs a fraction of a
-    millisecond, close to a move on a new deal. Opening a file written by an older oppcore migrates it forward, once, in one
-    transaction; a file written by a newer oppcore is refused.
+    millisecond, close to a move on a new deal. Opening a file written by an older oppcore
+    migrates it forward, once, in one transaction; a file written by a newer oppcore is
+    refused.
 
     Every method may raise :class:`~oppcore.StorageUnavailableError` when the database
     cannot do what was asked (read-only, disk full, corrupt, locked beyond
