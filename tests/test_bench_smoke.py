@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHES = sorted((ROOT / "bench").glob("bench_*.py"))
 
 SHOWS: dict[str, tuple[str, ...]] = {
+    "bench_audit.py": ("stage moves on one deal (SQLiteStore", "(InMemoryStore)",
+                       "database growth per move", "median"),
     "bench_analytics.py": ("oppcore.analytics (3 calls)", "hand-written single loop (floor)"),
     "bench_import.py": ("oppcore.io.read_csv (mapping)", "ratio oppcore / floor",
                         "ratio sync / first import"),
