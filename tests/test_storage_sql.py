@@ -20,3 +20,309 @@ class TestSQLStore(StoreContract):
         from oppcore.storage.sql import SQLStore
 
         return SQLStore(sql_clean)
+
+
+# --------------------------------------------------------------------------- tenants
+
+import sqlalchemy as sa  # noqa: E402 - after the kit, which needs no SQL import
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from oppcore import (  # noqa: E402
+    AuditEntry,
+    DuplicateError,
+    Lead,
+    NotFoundError,
+    Opportunity,
+    StorageUnavailableError,
+    ValidationError,
+    VersionConflictError,
+)
+from oppcore.storage import InMemoryStore, StoreWrite  # noqa: E402
+from oppcore.storage.sql import SCHEMA_VERSION, SQLStore, upgrade  # noqa: E402
+from oppcore.storage.sql import _migrate  # noqa: E402
+from oppcore.testing.contract import lead, opportunity  # noqa: E402
+from oppcore.testing.contract import T0 as KIT_T0  # noqa: E402
+
+
+def test_two_tenants_share_ids_keys_and_numbers_but_nothing_else(sql_clean: Any) -> None:
+    acme, globex = SQLStore(sql_clean, tenant="acme"), SQLStore(sql_clean, tenant="globex")
+    a = acme.add(opportunity("o1", owner="ann"), audit=AuditEntry.for_change(
+        None, opportunity("o1"), action="create", by="ann", at=KIT_T0))
+    g = globex.add(opportunity("o1", owner="gus", name="Globex deal"))
+    acme.add(lead("l1", email="same@example.com"))
+    globex.add(lead("l1", email="same@example.com"))  # keys are per tenant
+    assert acme.get(Opportunity, "o1") == a and globex.get(Opportunity, "o1") == g
+    assert a != g
+    globex.delete(Opportunity, "o1", version=1)
+    assert acme.get(Opportunity, "o1") == a
+    with pytest.raises(NotFoundError):
+        globex.get(Opportunity, "o1")
+    assert [r.id for r in acme.query(Opportunity).items] == ["o1"]
+    assert globex.query(Opportunity).items == ()
+    assert [(c.seq, c.record_id, c.action) for c in acme.changes()] == [
+        (1, "o1", "added"), (2, "l1", "added")]
+    assert [(c.seq, c.record_id, c.action) for c in globex.changes()] == [
+        (1, "o1", "added"), (2, "l1", "added"), (3, "o1", "deleted")]
+    assert len(acme.audit_trail(Opportunity, "o1")) == 1
+    assert globex.audit_trail(Opportunity, "o1") == ()
+    default = SQLStore(sql_clean)
+    assert default.tenant is None and default.query(Lead).items == ()
+    with pytest.raises(ValidationError):
+        SQLStore(sql_clean, tenant=" ")
+
+
+_ops = st.lists(st.tuples(st.sampled_from(["a", "b"]), st.sampled_from(["add", "save", "delete"]),
+                          st.integers(0, 3), st.sampled_from([None, "x@e.com", "y@e.com"])),
+                max_size=25)
+
+
+@settings(max_examples=15, deadline=None)
+@given(ops=_ops)
+def test_each_tenant_behaves_like_a_store_of_its_own(sql_engine: Any, ops: list[Any]) -> None:
+    tenants = {t: f"prop-{t}-{next(_COUNTER)}" for t in "ab"}
+    stores = {t: SQLStore(sql_engine, tenant=name) for t, name in tenants.items()}
+    models = {t: InMemoryStore() for t in "ab"}
+    for tenant, action, slot, email in ops:
+        outcomes = []
+        for store in (stores[tenant], models[tenant]):
+            try:
+                if action == "add":
+                    store.add(lead(f"l{slot}", email=email))
+                else:
+                    current = store.get(Lead, f"l{slot}")
+                    if action == "save":
+                        store.save(current.evolve(email=email))
+                    else:
+                        store.delete(Lead, current.id, version=current.version)
+                outcomes.append("ok")
+            except (DuplicateError, NotFoundError) as exc:
+                outcomes.append(type(exc).__name__)
+        assert outcomes[0] == outcomes[1]
+    for t in "ab":
+        assert stores[t].query(Lead).items == models[t].query(Lead).items
+        assert [(c.record_id, c.action, c.version, c.seq, c.tx) for c in stores[t].changes()] \
+            == [(c.record_id, c.action, c.version, c.seq, c.tx) for c in models[t].changes()]
+
+
+_COUNTER = iter(range(10**9))
+
+
+# --------------------------------------------------------------------------- id order
+
+_ids = st.text(alphabet=st.sampled_from(list("aAbB_-.zZ09 éÉ中\U0001f600")), min_size=1,
+               max_size=6).filter(lambda s: s.strip() != "")
+
+
+@settings(max_examples=20, deadline=None)
+@given(ids=st.lists(_ids, min_size=2, max_size=12, unique=True))
+def test_ids_page_in_python_code_point_order(sql_engine: Any, ids: list[str]) -> None:
+    # The PostgreSQL test database's default collation is ICU en-US ("a" < "B"); the
+    # store's COLLATE "C" columns must still page in code-point order, as Python sorts.
+    store = SQLStore(sql_engine, tenant=f"order-{next(_COUNTER)}")
+    store.bulk_add([opportunity(i) for i in ids])
+    seen, after = [], None
+    while True:
+        page = store.query(Opportunity, after=after, limit=3)
+        seen += [r.id for r in page.items]
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert seen == sorted(ids)
+    middle = sorted(ids)[len(ids) // 2]
+    assert [r.id for r in store.query(Opportunity, after=middle).items] == [
+        i for i in sorted(ids) if i > middle]
+
+
+@pytest.fixture(scope="module")
+def pg_engine(pg_url: str) -> Any:
+    """A PostgreSQL engine with oppcore's tables, for what only PostgreSQL has."""
+    engine = sa.create_engine(pg_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_the_database_collation_alone_would_order_differently(pg_engine: Any) -> None:
+    # SQLite always compares text as bytes; the trap is PostgreSQL's.
+    with pg_engine.connect() as conn:
+        plain = conn.execute(sa.text("SELECT x FROM (VALUES ('a'), ('B'), ('_c')) v(x) "
+                                     "ORDER BY x")).scalars().all()
+    assert plain != sorted(plain), "the test database must not sort in code-point order"
+
+
+def test_nul_characters(sql_clean: Any) -> None:
+    store = SQLStore(sql_clean)
+    store.add(opportunity("a"))
+    store.add(opportunity("b"))
+    if sql_clean.dialect.name == "postgresql":
+        with pytest.raises(ValidationError) as caught:
+            store.add(opportunity("c", owner="x\x00y"))
+        assert caught.value.field == "owner" and "NUL" in str(caught.value)
+        with pytest.raises(NotFoundError):
+            store.get(Opportunity, "a\x00")
+        assert store.query(Opportunity, owner="x\x00").items == ()
+        assert store.changes()[-1].record_id == "b"
+    else:
+        store.add(opportunity("a\x00", owner="x\x00y"))
+        assert store.get(Opportunity, "a\x00").owner == "x\x00y"
+    # as a paging cursor, "a\0" sorts between "a" and "b" in either database
+    assert [r.id for r in store.query(Opportunity, after="a\x00").items][-1] == "b"
+    assert "a" not in [r.id for r in store.query(Opportunity, after="a\x00").items]
+
+
+def test_lone_surrogates_are_refused_naming_the_record(sql_clean: Any) -> None:
+    store = SQLStore(sql_clean)
+    with pytest.raises(ValidationError) as caught:
+        store.add(opportunity("o1", custom={"note": "bad \ud800 text"}))
+    assert "o1" in str(caught.value)
+    with pytest.raises(ValidationError):
+        store.bulk_add([opportunity("o2"), opportunity("o3", tags={"\udc80"})])
+    assert store.changes() == ()
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def _version(engine: Any, value: int) -> None:
+    meta = SQLStore.metadata.tables["oppcore_meta"]
+    with engine.begin() as conn:
+        conn.execute(sa.update(meta).values(value=value))
+
+
+def test_upgrade_is_idempotent_and_a_newer_schema_is_refused(sql_clean: Any) -> None:
+    assert upgrade(sql_clean) == SCHEMA_VERSION
+    store = SQLStore(sql_clean)
+    store.add(opportunity("kept"))
+    _version(sql_clean, SCHEMA_VERSION + 1)
+    try:
+        with pytest.raises(StorageUnavailableError) as caught:
+            SQLStore(sql_clean)
+        assert caught.value.reason == "newer-schema" and "upgrade oppcore" in str(caught.value)
+        with pytest.raises(StorageUnavailableError) as caught:
+            upgrade(sql_clean)
+        assert caught.value.reason == "newer-schema"
+    finally:
+        _version(sql_clean, SCHEMA_VERSION)
+    assert SQLStore(sql_clean).get(Opportunity, "kept").version == 1
+
+
+def test_a_database_without_the_tables_asks_for_an_upgrade(sql_engine: Any) -> None:
+    with pytest.raises(StorageUnavailableError) as caught:
+        SQLStore(sql_engine, table_prefix="nothing_here_")
+    assert caught.value.reason == "needs-upgrade"
+    assert "oppcore db upgrade" in str(caught.value)
+    with pytest.raises(ValidationError):
+        SQLStore(sql_engine, table_prefix="bad-prefix; drop")
+    with pytest.raises(ValidationError):
+        SQLStore("sqlite://")  # type: ignore[arg-type]
+
+
+def test_forward_migration_keeps_data(sql_engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    prefix = f"mig{next(_COUNTER)}_"
+    assert upgrade(sql_engine, table_prefix=prefix) == 1
+    SQLStore(sql_engine, table_prefix=prefix).add(opportunity("o1", owner="ann"))
+
+    def add_column(conn: sa.Connection, tables: Any) -> None:
+        conn.execute(sa.text(f"ALTER TABLE {prefix}opportunities ADD COLUMN note TEXT"))
+
+    monkeypatch.setattr(_migrate, "MIGRATIONS", (*_migrate.MIGRATIONS, add_column))
+    monkeypatch.setattr(_migrate, "SCHEMA_VERSION", 2)
+    with pytest.raises(StorageUnavailableError) as caught:
+        SQLStore(sql_engine, table_prefix=prefix)
+    assert caught.value.reason == "needs-upgrade" and "version 1" in str(caught.value)
+    assert upgrade(sql_engine, table_prefix=prefix) == 2
+    assert upgrade(sql_engine, table_prefix=prefix) == 2  # nothing left to do
+    store = SQLStore(sql_engine, table_prefix=prefix)
+    assert store.get(Opportunity, "o1").owner == "ann"
+    with sql_engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns(f"{prefix}opportunities")}
+    assert "note" in columns
+
+
+def test_tables_from_the_metadata_are_stamped_by_upgrade(sql_engine: Any) -> None:
+    # A host that creates the tables from SQLStore.metadata (Alembic autogenerate) runs
+    # upgrade once: it creates nothing and records the version.
+    prefix = f"own{next(_COUNTER)}_"
+    metadata = SQLStore.metadata_for(table_prefix=prefix)
+    metadata.create_all(sql_engine)
+    with pytest.raises(StorageUnavailableError):
+        SQLStore(sql_engine, table_prefix=prefix)
+    assert upgrade(sql_engine, table_prefix=prefix) == SCHEMA_VERSION
+    store = SQLStore(sql_engine, table_prefix=prefix)
+    assert store.metadata is not SQLStore.metadata
+    assert sorted(store.metadata.tables) == sorted(metadata.tables)
+    assert store.add(lead("l1")).version == 1
+
+
+def test_concurrent_upgrades_agree(sql_engine: Any) -> None:
+    import threading
+
+    prefix = f"race{next(_COUNTER)}_"
+    results: list[Any] = []
+
+    def run() -> None:
+        try:
+            results.append(upgrade(sql_engine, table_prefix=prefix))
+        except Exception as exc:  # pragma: no cover - reported below
+            results.append(exc)
+
+    pool = [threading.Thread(target=run) for _ in range(3)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert results == [SCHEMA_VERSION] * 3
+    meta = SQLStore.metadata_for(table_prefix=prefix).tables[f"{prefix}meta"]
+    with sql_engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(meta)).scalar() == 1
+
+
+def test_a_postgres_schema_holds_the_tables(pg_engine: Any) -> None:
+    with pg_engine.begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS crm")
+    upgrade(pg_engine, schema="crm")
+    store = SQLStore(pg_engine, schema="crm", tenant="t1")
+    store.add(opportunity("in-crm"))
+    with pg_engine.connect() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT id FROM crm.oppcore_opportunities").scalars().all() == ["in-crm"]
+
+
+def test_an_unreachable_server_is_a_storage_error() -> None:
+    engine = sa.create_engine("postgresql+psycopg://nobody@/none?host=/nonexistent-dir")
+    with pytest.raises(StorageUnavailableError) as caught:
+        SQLStore(engine)
+    assert caught.value.reason == "cannot-open" and caught.value.operation == "open"
+    assert "nobody@" in caught.value.path
+
+
+def test_indexes_serve_the_protocols_queries(sql_clean: Any) -> None:
+    indexes = {tuple(c.name for c in index.columns)
+               for table in SQLStore.metadata.tables.values() for index in table.indexes}
+    for column in ("stage_id", "pipeline_id", "owner", "account_id"):
+        assert ("tenant", column, "id") in indexes
+    assert ("tenant", "updated_us") in indexes
+    if sql_clean.dialect.name == "postgresql":
+        store = SQLStore(sql_clean)
+        store.bulk_add(opportunity(f"o{i:04d}", owner=f"u{i % 50}") for i in range(2000))
+        with sql_clean.begin() as conn:
+            conn.exec_driver_sql("ANALYZE oppcore_opportunities")
+            plan = "\n".join(conn.exec_driver_sql(
+                "EXPLAIN SELECT data FROM oppcore_opportunities WHERE tenant = '' AND "
+                "owner = 'u7' AND id > 'o0100' ORDER BY id LIMIT 11").scalars())
+        assert "oppcore_opportunities_owner" in plan, plan
+
+
+def test_batches_and_versions_in_the_where_clause(sql_clean: Any) -> None:
+    store = SQLStore(sql_clean)
+    v1 = store.add(opportunity("o1"))
+    # A row changed behind the store's back (SQL outside oppcore) is still a conflict.
+    table = SQLStore.metadata.tables["oppcore_opportunities"]
+    with sql_clean.begin() as conn:
+        conn.execute(sa.update(table).values(version=7))
+    with pytest.raises(VersionConflictError):
+        store.save(v1)
+    results = store.apply([StoreWrite.add(opportunity("o2")),
+                           StoreWrite.save(opportunity("o2", version=1, name="again"))])
+    assert [r.version for r in results if r is not None] == [1, 2]
