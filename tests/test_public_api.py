@@ -70,7 +70,8 @@ def test_public_namespaces_import() -> None:
 # --- every public namespace is guarded like the top level --------------------------------
 
 NAMESPACES = ("oppcore", "oppcore.pipeline", "oppcore.scoring", "oppcore.storage",
-              "oppcore.analytics", "oppcore.io", "oppcore.dedupe", "oppcore.serde")
+              "oppcore.analytics", "oppcore.io", "oppcore.dedupe", "oppcore.serde",
+              "oppcore.storage.sql")
 
 
 def _public(module: types.ModuleType) -> set[str]:

@@ -3,8 +3,24 @@
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from oppcore.testing.contract import StoreContract
+from oppcore import (
+    AuditEntry,
+    DuplicateError,
+    Lead,
+    NotFoundError,
+    Opportunity,
+    StorageUnavailableError,
+    ValidationError,
+    VersionConflictError,
+)
+from oppcore.storage import InMemoryStore, StoreWrite
+from oppcore.storage.sql import SCHEMA_VERSION, SQLStore, _migrate, upgrade
+from oppcore.testing.contract import T0 as KIT_T0
+from oppcore.testing.contract import StoreContract, lead, opportunity
 
 
 class TestSQLStore(StoreContract):
@@ -17,33 +33,10 @@ class TestSQLStore(StoreContract):
 
     @pytest.fixture
     def store(self, sql_clean: Any) -> Any:
-        from oppcore.storage.sql import SQLStore
-
         return SQLStore(sql_clean)
 
 
 # --------------------------------------------------------------------------- tenants
-
-import sqlalchemy as sa  # noqa: E402 - after the kit, which needs no SQL import
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from oppcore import (  # noqa: E402
-    AuditEntry,
-    DuplicateError,
-    Lead,
-    NotFoundError,
-    Opportunity,
-    StorageUnavailableError,
-    ValidationError,
-    VersionConflictError,
-)
-from oppcore.storage import InMemoryStore, StoreWrite  # noqa: E402
-from oppcore.storage.sql import SCHEMA_VERSION, SQLStore, upgrade  # noqa: E402
-from oppcore.storage.sql import _migrate  # noqa: E402
-from oppcore.testing.contract import lead, opportunity  # noqa: E402
-from oppcore.testing.contract import T0 as KIT_T0  # noqa: E402
-
 
 def test_two_tenants_share_ids_keys_and_numbers_but_nothing_else(sql_clean: Any) -> None:
     acme, globex = SQLStore(sql_clean, tenant="acme"), SQLStore(sql_clean, tenant="globex")
@@ -96,7 +89,7 @@ def test_each_tenant_behaves_like_a_store_of_its_own(sql_engine: Any, ops: list[
                     else:
                         store.delete(Lead, current.id, version=current.version)
                 outcomes.append("ok")
-            except (DuplicateError, NotFoundError) as exc:
+            except (DuplicateError, NotFoundError) as exc:  # noqa: PERF203
                 outcomes.append(type(exc).__name__)
         assert outcomes[0] == outcomes[1]
     for t in "ab":
@@ -326,3 +319,26 @@ def test_batches_and_versions_in_the_where_clause(sql_clean: Any) -> None:
     results = store.apply([StoreWrite.add(opportunity("o2")),
                            StoreWrite.save(opportunity("o2", version=1, name="again"))])
     assert [r.version for r in results if r is not None] == [1, 2]
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_oppcore_db_upgrade(sql_engine: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from oppcore._cli import main
+
+    url = sql_engine.url.render_as_string(hide_password=False)
+    prefix = f"cli{next(_COUNTER)}_"
+    assert main(["db", "upgrade", "--url", url, "--table-prefix", prefix]) == 0
+    assert f"schema version {SCHEMA_VERSION}" in capsys.readouterr().out
+    assert SQLStore(sql_engine, table_prefix=prefix).add(lead("l1")).version == 1
+    assert main(["db", "upgrade", "--url", url, "--table-prefix", prefix]) == 0
+    with sql_engine.begin() as conn:
+        conn.exec_driver_sql(f"UPDATE {prefix}meta SET value = 99")  # noqa: S608 - test
+    assert main(["db", "upgrade", "--url", url, "--table-prefix", prefix]) == 1
+    err = capsys.readouterr().err
+    assert "schema version 99" in err and "upgrade oppcore" in err
+    assert main(["db", "upgrade", "--url", "nonsense://x"]) == 2
+    assert "cannot use --url" in capsys.readouterr().err
+    assert main(["db", "upgrade", "--url", url, "--table-prefix", "no-good"]) == 1
+    assert main(["db"]) == 2

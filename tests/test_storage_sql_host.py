@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from oppcore import (
     Account,
     Contact,
+    DuplicateError,
     Lead,
     NotFoundError,
     Opportunity,
@@ -84,9 +85,9 @@ def test_a_refused_batch_leaves_the_host_transaction_usable(host: Any) -> None:
             store.save(stale)
         # a duplicate found by the unique index (the fast bulk path) rolls back only the
         # store's savepoint; the replay names it
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(DuplicateError) as caught:
             store.bulk_add([lead("new"), lead("dup", email="T@example.com")])
-        assert type(caught.value).__name__ == "DuplicateError"
+        assert caught.value.existing_id == "taken" and caught.value.key == "email"
         conn.execute(sa.insert(HOST).values(id=2, note="after"))
         conn.commit()
     assert _notes(host) == ["before", "after"]

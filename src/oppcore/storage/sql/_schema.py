@@ -17,9 +17,8 @@ from oppcore import serde
 from oppcore._errors import ValidationError
 from oppcore._identity import unique_keys
 from oppcore._models import Opportunity
-
-from .._arguments import micros
-from .._protocol import Record
+from oppcore.storage._arguments import micros
+from oppcore.storage._protocol import Record
 
 __all__ = ["Tables", "build_tables", "json_text", "record_row"]
 

@@ -23,13 +23,13 @@ import sqlalchemy.dialects.sqlite
 
 from oppcore import serde
 from oppcore._errors import NotFoundError, ValidationError, VersionConflictError
-from oppcore._models import Opportunity
+from oppcore._models import Lead, Opportunity
+from oppcore.storage._arguments import QueryFilter, micros
+from oppcore.storage._audit import AuditEntry
+from oppcore.storage._base import BaseStore
+from oppcore.storage._plan import PlannedWrite, Stored, plan_batch
+from oppcore.storage._protocol import FeedEntry, Kind, Record, StoreWrite, check_unicode, kind_name
 
-from .._arguments import QueryFilter, micros
-from .._audit import AuditEntry
-from .._base import BaseStore
-from .._plan import PlannedWrite, Stored, plan_batch
-from .._protocol import FeedEntry, Kind, Record, StoreWrite, check_unicode, kind_name
 from ._migrate import check_bind, check_layout, check_version, read_version, where
 from ._schema import Tables, build_tables, json_text, record_row
 from ._tx import Runner
@@ -200,7 +200,7 @@ class SQLStore(BaseStore):
             if type(r) is Opportunity:
                 fields.update(stage_id=r.stage_id, pipeline_id=r.pipeline_id,
                               account=r.account.id if r.account is not None else None)
-            else:
+            elif type(r) is Lead:
                 fields["email"] = r.email
             for field, value in fields.items():
                 if value is not None and "\x00" in value:

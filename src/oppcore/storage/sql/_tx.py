@@ -96,7 +96,7 @@ class Runner:
                 with bind.begin():
                     self._begin_sqlite(bind, "BEGIN IMMEDIATE")
                     return body(bind)
-            except sa.exc.DBAPIError as exc:
+            except sa.exc.DBAPIError as exc:  # noqa: PERF203 - retrying is the point
                 what = outcome(exc)
                 if what == "raced" and on_raced is not None:
                     return on_raced()
