@@ -97,6 +97,10 @@ class SQLStore(BaseStore):
         self._tables = build_tables(schema=schema, table_prefix=table_prefix)
         self._runner = Runner(bind, where(bind))
         self._pg = self._runner.dialect == "postgresql"
+        # The point reads, built once (SQLAlchemy caches their compiled SQL).
+        self._get_sql = {name: sa.select(t.c.data).where(
+            t.c.tenant == sa.bindparam("t"), t.c.id == sa.bindparam("i"))
+            for name in ("lead", "opportunity") for t in (self._tables.records(name),)}
         with self._runner.reading("open") as conn:
             check_version(read_version(conn, self._tables), self._runner.where)
 
@@ -122,12 +126,11 @@ class SQLStore(BaseStore):
     # --- reads ---------------------------------------------------------------------------
 
     def _get(self, kind: Kind, name: str, record_id: str) -> Record:
-        t = self._tables.records(name)
         if self._pg and "\x00" in record_id:  # PostgreSQL text cannot hold NUL: no such id
             raise NotFoundError(name, record_id)
         with self._runner.reading("get") as conn:
-            data = conn.execute(sa.select(t.c.data).where(
-                t.c.tenant == self._tenant, t.c.id == record_id)).scalar()
+            data = conn.execute(self._get_sql[name],
+                                {"t": self._tenant, "i": record_id}).scalar()
         if data is None:
             raise NotFoundError(name, record_id)
         return serde.loads(data, kind)
