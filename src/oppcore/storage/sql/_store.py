@@ -340,18 +340,22 @@ class SQLStore(BaseStore):
 
         def body(conn: sa.Connection) -> int:
             tx, seq, _ = self._claim(conn, len(batch), 0)
-            feed: list[FeedEntry] = []
+            versions: dict[tuple[str, str], int] = {}
             for name, records in by_kind.items():
                 if not records:
                     continue
-                versions = self._tombstones(conn, name, [r.id for r in records])
-                rows = [record_row(self._tenant, name, r, versions.get(r.id, 0) + 1)
-                        for r in records]
-                conn.execute(sa.insert(self._tables.records(name)), rows)
-                feed += [FeedEntry(seq=seq + len(feed) + i, tx=tx, kind=name, record_id=r.id,
-                                   action="added", version=versions.get(r.id, 0) + 1)
-                         for i, r in enumerate(records)]
-            self._log(conn, tuple(feed), [], 0)
+                dead = self._tombstones(conn, name, [r.id for r in records])
+                for r in records:
+                    versions[(name, r.id)] = dead.get(r.id, 0) + 1
+                conn.execute(sa.insert(self._tables.records(name)), [
+                    record_row(self._tenant, name, r, versions[(name, r.id)])
+                    for r in records])
+            # The feed lists the records in the order given, as a batch of apply does.
+            feed = tuple(FeedEntry(seq=seq + i, tx=tx, kind=kind_name(w.kind),
+                                   record_id=w.record_id, action="added",
+                                   version=versions[(kind_name(w.kind), w.record_id)])
+                         for i, w in enumerate(writes))
+            self._log(conn, feed, [], 0)
             return len(feed)
 
         # A unique index refused a row: the batch was rolled back; replay it as one checked
