@@ -372,7 +372,7 @@ def test_bulk_add_fast_path_equals_batches_of_apply(sql_engine: Any, deleted: se
                                                                           batch_size=batch_size)):
         try:
             outcomes.append(bulk(records, batch_size=size))
-        except DuplicateError as exc:
+        except DuplicateError as exc:  # noqa: PERF203 - the outcome is the test
             outcomes.append((exc.record_id, exc.existing_id, exc.key))
     assert outcomes[0] == outcomes[1]
     for kind in (Lead, Opportunity):
