@@ -379,3 +379,25 @@ def test_bulk_add_fast_path_equals_batches_of_apply(sql_engine: Any, deleted: se
         assert fast.query(kind).items == plain.query(kind).items
     assert [(c.seq, c.tx, c.kind, c.record_id, c.action, c.version) for c in fast.changes()] \
         == [(c.seq, c.tx, c.kind, c.record_id, c.action, c.version) for c in plain.changes()]
+
+
+def test_autocommit_reads_equal_reads_in_a_transaction(sql_clean: Any) -> None:
+    """The engine-bound store reads in autocommit on PostgreSQL (the fast path); a store on a
+    connection in a transaction reads the plain way. Both see the same records."""
+    store = SQLStore(sql_clean, tenant="r")
+    store.bulk_add([opportunity(f"o{i:02d}", owner=f"u{i % 3}") for i in range(30)])
+    for i in range(0, 30, 4):
+        store.save(store.get(Opportunity, f"o{i:02d}").evolve(name="changed"))
+    store.delete(Opportunity, "o01", version=1)
+    with sql_clean.begin() as conn:
+        plain = SQLStore(conn, tenant="r")
+        for i in range(30):
+            try:
+                assert store.get(Opportunity, f"o{i:02d}") == plain.get(Opportunity, f"o{i:02d}")
+            except NotFoundError:  # noqa: PERF203 - the deleted one, in both
+                with pytest.raises(NotFoundError):
+                    plain.get(Opportunity, f"o{i:02d}")
+        for owner in ("u0", "u1", "u2"):
+            assert store.query(Opportunity, owner=owner, limit=4).items == plain.query(
+                Opportunity, owner=owner, limit=4).items
+        assert store.changes() == plain.changes()
