@@ -401,3 +401,17 @@ def test_autocommit_reads_equal_reads_in_a_transaction(sql_clean: Any) -> None:
             assert store.query(Opportunity, owner=owner, limit=4).items == plain.query(
                 Opportunity, owner=owner, limit=4).items
         assert store.changes() == plain.changes()
+
+
+def test_export_and_import_between_tenants(sql_clean: Any) -> None:
+    from oppcore import export_document, import_document
+
+    source = SQLStore(sql_clean, tenant="src")
+    source.bulk_add([opportunity(f"o{i}", owner="ann") for i in range(7)]
+                    + [lead(f"l{i}", email=f"p{i}@example.com") for i in range(3)])
+    source.save(source.get(Opportunity, "o3").evolve(name="edited"))
+    target = SQLStore(sql_clean, tenant="dst")
+    assert import_document(target, export_document(source, page_size=4), batch_size=3) == 10
+    assert [r.evolve(version=1) for r in source.query(Opportunity).items] == list(
+        target.query(Opportunity).items)  # versions restart at 1 in the new store
+    assert target.query(Lead).items == source.query(Lead).items
