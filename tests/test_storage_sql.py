@@ -415,3 +415,38 @@ def test_export_and_import_between_tenants(sql_clean: Any) -> None:
     assert [r.evolve(version=1) for r in source.query(Opportunity).items] == list(
         target.query(Opportunity).items)  # versions restart at 1 in the new store
     assert target.query(Lead).items == source.query(Lead).items
+
+
+class _Orig(Exception):
+    """A driver exception carrying an SQLSTATE, as psycopg's do."""
+
+    def __init__(self, message: str, sqlstate: str | None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(("sqlstate", "message", "reason"), [
+    ("40001", "could not serialize access", "retry-transaction"),
+    ("40P01", "deadlock detected", "retry-transaction"),
+    ("25P02", "current transaction is aborted", "retry-transaction"),
+    ("53100", "could not extend file: No space left on device", "disk-full"),
+    ("25006", "cannot execute UPDATE in a read-only transaction", "read-only"),
+    ("57014", "canceling statement due to statement timeout", "busy"),
+    ("08006", "server closed the connection unexpectedly", "cannot-open"),
+    ("42P01", 'relation "oppcore_leads" does not exist', "needs-upgrade"),
+    ("XX001", "invalid page in block 0", "corrupt"),
+    ("22000", "something else", "failed"),
+    (None, "database is locked", "busy"),
+    (None, "attempt to write a readonly database", "read-only"),
+    (None, "database or disk is full", "disk-full"),
+    (None, "no such table: oppcore_leads", "needs-upgrade"),
+])
+def test_driver_errors_become_storage_errors(sqlstate: str | None, message: str,
+                                             reason: str) -> None:
+    from oppcore.storage.sql._failures import unavailable
+
+    error = unavailable(sa.exc.OperationalError("SELECT 1", {}, _Orig(message, sqlstate)),
+                        where="postgresql://app@db/crm", operation="save")
+    assert isinstance(error, StorageUnavailableError)
+    assert error.reason == reason and error.operation == "save"
+    assert message in str(error) and "postgresql://app@db/crm" in str(error)

@@ -199,7 +199,7 @@ _CAS = textwrap.dedent("""
 def test_four_processes_lose_no_update(sql_clean: Any) -> None:
     url = sql_clean.url.render_as_string(hide_password=False)
     SQLStore(sql_clean, tenant="cas").add(opportunity("counter", custom={"n": 0}))
-    procs = [subprocess.Popen([sys.executable, "-c", _CAS, url, "100"], stdout=subprocess.PIPE,
+    procs = [subprocess.Popen([sys.executable, "-c", _CAS, url, "40"], stdout=subprocess.PIPE,
                               text=True) for _ in range(4)]
     wins = [int(p.communicate(timeout=300)[0]) for p in procs]
     assert all(p.returncode == 0 for p in procs)
@@ -248,3 +248,29 @@ def test_sigkill_during_bulk_add_leaves_no_partial_batch(sql_clean: Any) -> None
     assert len(feed) >= 1000
     assert count == len(feed) and count % 250 == 0, "a partial batch was left behind"
     assert len({c.tx for c in feed}) == count // 250
+
+
+def test_misuse_of_the_connection_is_a_storage_error(host: Any) -> None:
+    conn = host.connect()
+    store = SQLStore(conn)
+    conn.close()
+    with pytest.raises(StorageUnavailableError) as caught:
+        store.add(opportunity("o1"))
+    assert caught.value.reason == "cannot-open" and caught.value.operation == "add"
+    with pytest.raises(StorageUnavailableError):
+        store.get(Opportunity, "o1")
+
+
+def test_an_aborted_host_transaction_is_reported_not_hidden(pg_host: Any) -> None:
+    with pg_host.connect() as conn:
+        conn.execute(sa.insert(HOST).values(id=1, note="host"))
+        store = SQLStore(conn)
+        with pytest.raises(sa.exc.ProgrammingError):
+            conn.exec_driver_sql("SELECT * FROM no_such_table")  # the host's own mistake
+        for attempt in (lambda: store.add(opportunity("o1")),
+                        lambda: store.get(Opportunity, "o1")):
+            with pytest.raises(StorageUnavailableError) as caught:
+                attempt()
+            assert caught.value.reason == "retry-transaction"
+        conn.rollback()
+        assert SQLStore(conn).query(Opportunity).items == ()

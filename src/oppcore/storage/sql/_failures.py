@@ -42,6 +42,7 @@ _PG: dict[str, StorageProblem] = {
     "XX002": "corrupt",  # index_corrupted
     "42P01": "needs-upgrade",  # undefined_table
     "42703": "needs-upgrade",  # undefined_column
+    "25P02": "retry-transaction",  # in_failed_sql_transaction: the caller's is aborted
     "40001": "retry-transaction",
     "40P01": "retry-transaction",
 }
@@ -52,10 +53,12 @@ _SQLITE: tuple[tuple[str, StorageProblem], ...] = (
     ("no such table", "needs-upgrade"), ("no such column", "needs-upgrade"),
 )
 _ADVICE: dict[StorageProblem, str] = {
-    "cannot-open": "check the URL, that the server runs and that the user may connect",
+    "cannot-open": "check the URL, that the server runs and that the user may connect (and "
+                   "that the connection given to the store is still open)",
     "disk-full": "free space on the database server, then retry",
     "read-only": "check the database user's privileges and that the server accepts writes",
-    "busy": "another transaction held a lock too long; retry, or end the blocking session",
+    "busy": "another transaction held a lock too long, or the engine's pool had no free "
+            "connection; retry, or end the blocking session, or enlarge the pool",
     "io-error": "check the database server's disks and logs",
     "corrupt": "restore the database from a backup",
     "not-a-database": "check the URL",
@@ -83,7 +86,11 @@ def outcome(exc: sa.exc.DBAPIError) -> Outcome:
 
 
 def problem_of(exc: BaseException) -> StorageProblem:
-    """Return the reason a driver error stands for."""
+    """Return the reason a driver (or SQLAlchemy) error stands for."""
+    if isinstance(exc, sa.exc.TimeoutError):  # the engine's pool had no connection free
+        return "busy"
+    if isinstance(exc, sa.exc.ResourceClosedError):
+        return "cannot-open"
     code = _sqlstate(exc)
     if code is not None:
         return _PG.get(code) or _PG.get(code[:2]) or "failed"

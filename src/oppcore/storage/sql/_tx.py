@@ -77,7 +77,7 @@ class Runner:
             else:
                 with host.begin():
                     yield host
-        except sa.exc.DBAPIError as exc:
+        except sa.exc.SQLAlchemyError as exc:
             raise unavailable(exc, where=self.where, operation=operation) from exc
 
     def writing(self, operation: str, body: Callable[[sa.Connection], _T], *,
@@ -117,5 +117,7 @@ class Runner:
                 if attempt == ATTEMPTS - 1:
                     raise unavailable(exc, where=self.where, operation=operation,
                                       problem="busy") from exc
+            except sa.exc.SQLAlchemyError as exc:  # not the database's: a closed connection...
+                raise unavailable(exc, where=self.where, operation=operation) from exc
         raise StorageUnavailableError(  # pragma: no cover - the loop returns or raises
             "unreachable", path=self.where, reason="failed", operation=operation)
