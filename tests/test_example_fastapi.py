@@ -12,6 +12,11 @@ from oppcore.storage.sql import SQLStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Starlette's test client prefers httpx2, which needs Python 3.11; on 3.10 it falls back to
+# httpx with a deprecation warning about that choice, which is not ours to act on.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Using `httpx` with `starlette.testclient` is deprecated")
+
 
 @pytest.fixture(scope="module")
 def example() -> Any:

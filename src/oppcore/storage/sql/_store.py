@@ -90,7 +90,7 @@ class SQLStore(BaseStore):
         check_layout(schema, table_prefix)
         if tenant is not None:
             if not isinstance(tenant, str) or not tenant.strip() or "\x00" in tenant:
-                raise ValidationError(f"tenant must be None or a non-blank string, got "
+                raise ValidationError(f"tenant must be None or a non-blank string without NUL, got "
                                       f"{tenant!r}", field="tenant", value=tenant)
             check_unicode(tenant, "tenant")
         self._tenant = tenant or ""
