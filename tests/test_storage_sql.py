@@ -144,24 +144,54 @@ def test_the_database_collation_alone_would_order_differently(pg_engine: Any) ->
     assert plain != sorted(plain), "the test database must not sort in code-point order"
 
 
-def test_nul_characters(sql_clean: Any) -> None:
-    store = SQLStore(sql_clean)
-    store.add(opportunity("a"))
-    store.add(opportunity("b"))
-    if sql_clean.dialect.name == "postgresql":
-        with pytest.raises(ValidationError) as caught:
-            store.add(opportunity("c", owner="x\x00y"))
-        assert caught.value.field == "owner" and "NUL" in str(caught.value)
-        with pytest.raises(NotFoundError):
-            store.get(Opportunity, "a\x00")
-        assert store.query(Opportunity, owner="x\x00").items == ()
-        assert store.changes()[-1].record_id == "b"
-    else:
-        store.add(opportunity("a\x00", owner="x\x00y"))
-        assert store.get(Opportunity, "a\x00").owner == "x\x00y"
-    # as a paging cursor, "a\0" sorts between "a" and "b" in either database
-    assert [r.id for r in store.query(Opportunity, after="a\x00").items][-1] == "b"
-    assert "a" not in [r.id for r in store.query(Opportunity, after="a\x00").items]
+def test_nul_and_u0001_round_trip_in_code_point_order(sql_clean: Any) -> None:
+    # PostgreSQL text cannot hold NUL; the store escapes it (and U+0001) keeping the order.
+    store = SQLStore(sql_clean, tenant="t\x01")
+    ids = ["a", "a\x00", "a\x00\x01", "a\x01", "a\x01\x00", "a\x02", "b\x00b", "\x00"]
+    for i in ids:
+        store.add(opportunity(i, owner=f"o\x00{i}", stage_id="s\x01"))
+    assert [r.id for r in store.query(Opportunity).items] == sorted(ids)
+    assert [r.id for r in store.query(Opportunity, after="a\x00", limit=2).items] == sorted(
+        ids)[3:5]
+    assert store.get(Opportunity, "a\x00").owner == "o\x00a\x00"
+    assert [r.id for r in store.query(Opportunity, owner="o\x00a\x01").items] == ["a\x01"]
+    assert len(store.query(Opportunity, stage="s\x01").items) == len(ids)
+    assert [c.record_id for c in store.changes()] == ids
+    store.delete(Opportunity, "a\x00", version=1)
+    assert store.add(opportunity("a\x00")).version == 2  # the tombstone found it
+    if sql_clean.dialect.name == "postgresql":  # what is stored is escaped, not cut
+        with sql_clean.connect() as conn:
+            raw = conn.exec_driver_sql("SELECT id FROM oppcore_opportunities WHERE id LIKE "
+                                       "'a%%' ORDER BY id").scalars().all()
+        assert "a\x01\x01" in raw and all("\x00" not in r for r in raw)
+
+
+_escapable = st.text(alphabet=st.sampled_from(["\x00", "\x01", "\x02", "a", "\xff"]),
+                     min_size=0, max_size=6)
+
+
+@given(a=_escapable, b=_escapable)
+def test_the_nul_escape_keeps_order_and_round_trips(a: str, b: str) -> None:
+    from oppcore.storage.sql._schema import CodePointText
+
+    codec = CodePointText()
+    dialect = sa.create_engine("sqlite://").dialect
+    ea, eb = (codec.process_bind_param(x, dialect) for x in (a, b))
+    assert ea is not None and eb is not None and "\x00" not in ea + eb
+    assert codec.process_result_value(ea, dialect) == a
+    assert (ea.encode() < eb.encode()) == (a < b) and (ea == eb) == (a == b)
+
+
+def test_an_id_too_large_for_an_index_is_a_validation_error(pg_engine: Any) -> None:
+    import random
+    import string
+
+    store = SQLStore(pg_engine, tenant=f"big-{next(_COUNTER)}")
+    huge = "".join(random.Random(1).choices(string.ascii_letters, k=20_000))  # incompressible
+    with pytest.raises(ValidationError) as caught:
+        store.add(opportunity(huge))
+    assert "too large" in str(caught.value) and "add" in str(caught.value)
+    assert store.changes() == () and store.add(opportunity("fine")).version == 1
 
 
 def test_lone_surrogates_are_refused_naming_the_record(sql_clean: Any) -> None:

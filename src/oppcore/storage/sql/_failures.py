@@ -12,6 +12,8 @@ says what went wrong with an SQLSTATE code (psycopg's ``sqlstate``, psycopg2's
 * ``"raced"``: a unique index refused a row the batch's checks had found free, i.e.
   another writer got there in between. Handled like ``"retry"``: the rerun names the
   holder with a :class:`~oppcore.DuplicateError`.
+* ``"too-large"``: PostgreSQL refused a value as too large for an index (an id of many
+  kilobytes): a :class:`~oppcore.ValidationError`, since retrying cannot help.
 * anything else: :class:`~oppcore.StorageUnavailableError` with a reason and advice.
 """
 
@@ -23,7 +25,7 @@ from oppcore._errors import StorageProblem, StorageUnavailableError
 
 __all__ = ["Outcome", "outcome", "unavailable"]
 
-Outcome = Literal["retry", "raced", "other"]
+Outcome = Literal["retry", "raced", "too-large", "other"]
 
 # PostgreSQL SQLSTATE classes and codes, by problem.
 _PG: dict[str, StorageProblem] = {
@@ -79,6 +81,8 @@ def outcome(exc: sa.exc.DBAPIError) -> Outcome:
     code = _sqlstate(exc)
     if code in ("40001", "40P01"):
         return "retry"
+    if code == "54000":  # program_limit_exceeded: an index entry over PostgreSQL's limit
+        return "too-large"
     if code == "23505" or (code is None and isinstance(exc, sa.exc.IntegrityError)
                            and "unique" in str(exc.orig).lower()):
         return "raced"

@@ -6,6 +6,7 @@ text compared in order are declared ``COLLATE "C"`` on PostgreSQL: it compares U
 which is code-point order, the order Python sorts ``str`` in, so keyset paging matches
 :class:`~oppcore.InMemoryStore` whatever the database's default collation (``en_US`` puts
 ``"B" < "a"`` the other way round and ignores punctuation). SQLite compares bytes already.
+PostgreSQL text cannot hold NUL: :class:`CodePointText` escapes it, keeping the order.
 """
 
 import json
@@ -20,12 +21,41 @@ from oppcore._models import Opportunity
 from oppcore.storage._arguments import micros
 from oppcore.storage._protocol import Record
 
-__all__ = ["Tables", "build_tables", "json_text", "record_row"]
+__all__ = ["CodePointText", "Tables", "build_tables", "json_text", "record_row"]
+
+
+class CodePointText(sa.types.TypeDecorator[str]):
+    """PostgreSQL text in code-point order that holds any Python string, NUL included.
+
+    ``COLLATE "C"`` orders by UTF-8 bytes, which is code-point order. PostgreSQL's ``text``
+    cannot hold U+0000, which a valid id may contain, so U+0001 and U+0000 are escaped as
+    ``\x01\x02`` and ``\x01\x01``: the escape keeps byte order (U+0000 < U+0001 < every
+    other character, in both forms) and is undone on the way out. Other strings are
+    stored as they are.
+    """
+
+    impl = sa.Text
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(collation="C")
+
+    def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
+        """Escape U+0001 and U+0000 (see the class documentation)."""
+        if value is None or ("\x00" not in value and "\x01" not in value):
+            return value
+        return value.replace("\x01", "\x01\x02").replace("\x00", "\x01\x01")
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> str | None:
+        """Undo :meth:`process_bind_param`."""
+        if value is None or "\x01" not in value:
+            return value
+        return value.replace("\x01\x01", "\x00").replace("\x01\x02", "\x01")
 
 
 def _text() -> sa.types.TypeEngine[str]:
     """Text compared in code-point order on every dialect (``COLLATE "C"`` on PostgreSQL)."""
-    return sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+    return sa.Text().with_variant(CodePointText(), "postgresql")
 
 
 class Tables(NamedTuple):

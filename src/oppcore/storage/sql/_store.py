@@ -23,7 +23,6 @@ import sqlalchemy.dialects.sqlite
 
 from oppcore import serde
 from oppcore._errors import NotFoundError, ValidationError, VersionConflictError
-from oppcore._models import Lead, Opportunity
 from oppcore.storage._arguments import QueryFilter, micros
 from oppcore.storage._audit import AuditEntry
 from oppcore.storage._base import BaseStore
@@ -89,14 +88,14 @@ class SQLStore(BaseStore):
         check_bind(bind)
         check_layout(schema, table_prefix)
         if tenant is not None:
-            if not isinstance(tenant, str) or not tenant.strip() or "\x00" in tenant:
-                raise ValidationError(f"tenant must be None or a non-blank string without NUL, got "
+            if not isinstance(tenant, str) or not tenant.strip():
+                raise ValidationError(f"tenant must be None or a non-blank string, got "
                                       f"{tenant!r}", field="tenant", value=tenant)
             check_unicode(tenant, "tenant")
         self._tenant = tenant or ""
         self._tables = build_tables(schema=schema, table_prefix=table_prefix)
         self._runner = Runner(bind, where(bind))
-        self._pg = self._runner.dialect == "postgresql"
+        self._pg = self._runner.dialect == "postgresql"  # for its dialect's INSERT
         # The point reads, built once (SQLAlchemy caches their compiled SQL).
         self._get_sql = {name: sa.select(t.c.data).where(
             t.c.tenant == sa.bindparam("t"), t.c.id == sa.bindparam("i"))
@@ -126,8 +125,6 @@ class SQLStore(BaseStore):
     # --- reads ---------------------------------------------------------------------------
 
     def _get(self, kind: Kind, name: str, record_id: str) -> Record:
-        if self._pg and "\x00" in record_id:  # PostgreSQL text cannot hold NUL: no such id
-            raise NotFoundError(name, record_id)
         with self._runner.reading("get") as conn:
             data = conn.execute(self._get_sql[name],
                                 {"t": self._tenant, "i": record_id}).scalar()
@@ -141,15 +138,11 @@ class SQLStore(BaseStore):
         for column, value in (("stage_id", f.stage), ("owner", f.owner),
                               ("account_id", f.account), ("pipeline_id", f.pipeline)):
             if value is not None:
-                if self._pg and "\x00" in value:
-                    return (), False  # no stored value can hold NUL on PostgreSQL
                 where.append(t.c[column] == value)
         if f.updated_since is not None:
             where.append(t.c.updated_us >= micros(f.updated_since))
         if f.after is not None:
-            # No stored id holds NUL on PostgreSQL, so "after p + NUL + rest" is "after p".
-            after = f.after.split("\x00", 1)[0] if self._pg else f.after
-            where.append(t.c.id > after)
+            where.append(t.c.id > f.after)
         sql = sa.select(t.c.data).where(*where).order_by(t.c.id).limit(f.limit + 1)
         with self._runner.reading("query") as conn:
             rows = conn.execute(sql).scalars().all()
@@ -168,8 +161,6 @@ class SQLStore(BaseStore):
 
     def _audit_trail(self, name: str, record_id: str) -> tuple[AuditEntry, ...]:
         a = self._tables.audit
-        if self._pg and "\x00" in record_id:
-            return ()
         sql = sa.select(a.c.data).where(a.c.tenant == self._tenant, a.c.kind == name,
                                         a.c.record_id == record_id).order_by(a.c.seq)
         with self._runner.reading("audit_trail") as conn:
@@ -193,24 +184,6 @@ class SQLStore(BaseStore):
                          .on_conflict_do_nothing())
             row = conn.execute(update).one()
         return row.tx, row.seq - changes + 1, row.audit - audit + 1
-
-    def _check_text(self, records: list[Record]) -> None:
-        """Refuse, on PostgreSQL, a record whose indexed text holds NUL (``text`` cannot)."""
-        if not self._pg:
-            return
-        for r in records:
-            fields = {"id": r.id, "owner": r.owner, "external_key": r.external_key}
-            if type(r) is Opportunity:
-                fields.update(stage_id=r.stage_id, pipeline_id=r.pipeline_id,
-                              account=r.account.id if r.account is not None else None)
-            elif type(r) is Lead:
-                fields["email"] = r.email
-            for field, value in fields.items():
-                if value is not None and "\x00" in value:
-                    raise ValidationError(
-                        f"{kind_name(type(r))} {r.id!r}: {field} holds a NUL character, which "
-                        f"PostgreSQL cannot store", model=type(r).__name__, field=field,
-                        value=value)
 
     def _stored(self, conn: sa.Connection, name: str, record_id: str) -> Stored | None:
         t = self._tables.records(name)
@@ -285,7 +258,6 @@ class SQLStore(BaseStore):
     ) -> tuple[Record | None, ...]:
         if not writes and not entries:
             return ()
-        self._check_text([w.record for w in writes if w.record is not None])
         audit = [(e.kind, e.record_id, json_text(serde.unstructure(e), "audit", e.record_id))
                  for e in entries]
 
@@ -333,7 +305,6 @@ class SQLStore(BaseStore):
 
     def _bulk_batch(self, batch: list[Record]) -> int:
         writes = [StoreWrite.add(r) for r in batch]  # type-checks every value first
-        self._check_text(batch)
         by_kind: dict[str, list[Record]] = {"lead": [], "opportunity": []}
         for w in writes:
             by_kind[kind_name(w.kind)].append(cast(Record, w.record))

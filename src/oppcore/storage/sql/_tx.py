@@ -24,7 +24,7 @@ from typing import TypeVar, cast
 
 import sqlalchemy as sa
 
-from oppcore._errors import StorageUnavailableError
+from oppcore._errors import StorageUnavailableError, ValidationError
 
 from ._failures import outcome, unavailable
 
@@ -109,6 +109,12 @@ class Runner:
                 what = outcome(exc)
                 if what == "raced" and on_raced is not None:
                     return on_raced()
+                if what == "too-large":
+                    detail = str(exc.orig).strip().splitlines()[0]
+                    raise ValidationError(
+                        f"{operation}: the database refused a value as too large ({detail}); "
+                        f"shorten the id or the indexed fields (owner, keys, stage ...)",
+                        field="record") from exc
                 if what == "other":
                     raise unavailable(exc, where=self.where, operation=operation) from exc
                 if self.host_transaction():
