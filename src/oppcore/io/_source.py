@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from oppcore._errors import ConfigError, ImportDataError
+from oppcore._serde_codec import refuse_constant
 
 from ._report import Limits, RowError
 
@@ -57,11 +58,6 @@ def open_dest(dest: OutputTarget, *, encoding: str, newline: str) -> Iterator[IO
             yield stream
     else:
         yield dest
-
-
-def refuse_constant(name: str) -> Any:
-    """``json.loads(parse_constant=...)`` hook: NaN and Infinity are not data."""
-    raise ValueError(f"{name} is not allowed")
 
 
 def _fail(row: int, message: str, column: str | None = None) -> ImportDataError:

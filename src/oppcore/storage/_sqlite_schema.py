@@ -3,7 +3,6 @@
 Only fixed table and column names appear in these statements; every value is bound.
 """
 
-import json
 import sqlite3
 from typing import Any, cast
 
@@ -64,7 +63,7 @@ def row_of(name: str, record: Record, version: int) -> tuple[Any, ...]:
     """Return the table row of ``record`` stored at ``version``."""
     data = serde.unstructure(record)
     data["version"] = version
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = serde.encode_json(data)
     keys = dict(unique_keys(record))
     if name == "opportunity":
         opp = cast(Opportunity, record)
