@@ -58,10 +58,10 @@ def _plain_decode(text: str | bytes) -> Any:
 
 PLAIN: Final = Codec("json", _plain_encode, _plain_decode)
 
-# A number msgspec writes differently from json.dumps, as it appears in compact output: after
-# ":", "," or "[", either with an exponent or as a small fraction json.dumps writes with one
+# A number msgspec writes differently from json.dumps, as it appears in compact output: first,
+# or after ":", "," or "[", with an exponent or as a small fraction json.dumps writes with one
 # (0.00001 is "1e-05" there). A string that happens to hold such text only costs a rewrite.
-_DIFFERENT_FLOAT: Final = re.compile(rb"[:,\[]-?(?:[0-9][0-9.]*[eE]|0\.0000)")
+_DIFFERENT_FLOAT: Final = re.compile(rb"(?:^|[:,\[])-?(?:[0-9][0-9.]*[eE]|0\.0000)")
 
 
 @cache
