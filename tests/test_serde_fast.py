@@ -11,8 +11,10 @@ checked by the same converter on both paths. These properties hold it to the pla
 """
 
 import copy
+import io
 import json
 import math
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -28,12 +30,14 @@ from oppcore import (
     Opportunity,
     Probability,
     ProbabilitySource,
+    SQLiteStore,
     StructureError,
     ValidationError,
     _serde,
     _serde_codec,
     serde,
 )
+from oppcore.io import import_json, import_jsonl, write_json, write_jsonl
 from oppcore.testing import strategies as ost
 
 FAST = _serde_codec.fast_codec()
@@ -337,3 +341,55 @@ def test_dumps_with_json_arguments_stays_on_the_json_module() -> None:
     assert quick.loads(quick.dumps(lead), Lead) == lead
     with pytest.raises(ValueError, match="NaN is not allowed"):
         quick.loads('{"id": NaN}', Lead)
+
+
+# --- the io formats and the stores: same files, same rows ---------------------------------
+
+
+@settings(max_examples=20)
+@given(st.lists(st.one_of(ost.opportunities(), ost.leads()), max_size=4))
+def test_json_and_json_lines_files_are_the_same_on_both_paths(records: list[Any]) -> None:
+    def write(fast_path: bool) -> tuple[str, str]:
+        lines, document = io.StringIO(), io.StringIO()
+        on_path(fast_path, lambda: write_jsonl(lines, records))
+        on_path(fast_path, lambda: write_json(
+            document, leads=[r for r in records if isinstance(r, Lead)],
+            opportunities=[r for r in records if isinstance(r, Opportunity)]))
+        return lines.getvalue(), document.getvalue()
+
+    plain, quick = write(False), write(True)
+    assert quick == plain
+    for fast_path in (True, False):  # each path reads the other's files
+        assert on_path(fast_path, lambda: import_jsonl(io.StringIO(plain[0])).records) == (
+            tuple(records))
+        assert set(on_path(fast_path, lambda: import_json(io.StringIO(plain[1])).records)) \
+            == set(records)
+
+
+def test_the_sqlite_store_writes_the_same_rows_and_reads_either_path(tmp_path: Any) -> None:
+    deals = [r.evolve(version=0) for r in _deals(30)]
+    rows = {}
+    for fast_path in (False, True):
+        path = tmp_path / f"{fast_path}.db"
+        with SQLiteStore(path) as store:
+            on_path(fast_path, lambda s=store: s.bulk_add(deals[:20]))
+            for d in deals[20:]:
+                on_path(fast_path, lambda s=store, d=d: s.add(d))
+        conn = sqlite3.connect(path)
+        rows[fast_path] = conn.execute("SELECT id, data FROM opportunities ORDER BY id"
+                                       ).fetchall()
+        conn.close()
+    assert rows[True] == rows[False]
+    for fast_path in (False, True):  # a store written on one path reads on the other
+        with SQLiteStore(tmp_path / f"{not fast_path}.db") as store:
+            got = on_path(fast_path, lambda s=store: [s.get(Opportunity, d.id) for d in deals])
+        assert [g.evolve(version=0) for g in got] == deals
+
+
+def _deals(n: int) -> list[Opportunity]:
+    when = datetime(2026, 3, 1, 8, 0, tzinfo=timezone(timedelta(hours=8)))
+    return [Opportunity(id=f"o{i:03d}", name=f"Deal {i} «中文» \u2028", pipeline_id="standard",
+                        stage_id="solution", created_at=when + timedelta(minutes=i),
+                        amount=Money.of(f"{i}.{i:02d}", "CNY"),
+                        probability=Probability(value=i / 1e6, source=ProbabilitySource.MODEL),
+                        custom={"wide": 2**70 + i}) for i in range(n)]
