@@ -58,10 +58,21 @@ def _plain_decode(text: str | bytes) -> Any:
 
 PLAIN: Final = Codec("json", _plain_encode, _plain_decode)
 
-# A number msgspec writes differently from json.dumps, as it appears in compact output: first,
-# or after ":", "," or "[", with an exponent or as a small fraction json.dumps writes with one
-# (0.00001 is "1e-05" there). A string that happens to hold such text only costs a rewrite.
-_DIFFERENT_FLOAT: Final = re.compile(rb"(?:^|[:,\[])-?(?:[0-9][0-9.]*[eE]|0\.0000)")
+# A number msgspec writes differently from json.dumps, as it appears in msgspec's compact
+# output: first, or after ":", "," or "[", with an exponent (msgspec writes a lower-case "e"
+# followed by "-" or a digit) or as a small fraction json.dumps writes with one (0.00001 is
+# "1e-05" there). The full pattern is slow to scan (it tries every ":" and ","), so it runs
+# only where a literal hint is found; a string holding such text only costs a rewrite.
+_HINT_EXPONENT: Final = re.compile(rb"e[-0-9]").search
+_HINT_FRACTION: Final = b"0.0000"
+_DIFFERENT_FLOAT: Final = re.compile(rb"(?:^|[:,\[])-?(?:[0-9][0-9.]*e|0\.0000)").search
+
+
+def _may_differ(raw: bytes) -> bool:
+    """Whether msgspec's text ``raw`` may hold a float json.dumps writes otherwise."""
+    if _HINT_FRACTION in raw or _HINT_EXPONENT(raw) is not None:
+        return _DIFFERENT_FLOAT(raw) is not None
+    return False
 
 
 @cache
@@ -76,14 +87,13 @@ def fast_codec() -> Codec | None:
     encode_bytes = encoder.encode
     decode_text = decoder.decode
     refused = (msgspec.MsgspecError, TypeError, ValueError, OverflowError, RecursionError)
-    search = _DIFFERENT_FLOAT.search
 
     def encode(data: Any) -> str:
         try:
             raw = encode_bytes(data)
         except refused:  # the plain codec's answer, or its error
             return _plain_encode(data)
-        if search(raw) is not None:
+        if _may_differ(raw):
             return _plain_encode(data)
         return raw.decode()
 
