@@ -25,6 +25,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from oppcore import (
+    ImportDataError,
     Lead,
     Money,
     Opportunity,
@@ -37,7 +38,7 @@ from oppcore import (
     _serde_codec,
     serde,
 )
-from oppcore.io import import_json, import_jsonl, write_json, write_jsonl
+from oppcore.io import Limits, import_json, import_jsonl, write_json, write_jsonl
 from oppcore.testing import strategies as ost
 
 FAST = _serde_codec.fast_codec()
@@ -393,3 +394,32 @@ def _deals(n: int) -> list[Opportunity]:
                         amount=Money.of(f"{i}.{i:02d}", "CNY"),
                         probability=Probability(value=i / 1e6, source=ProbabilitySource.MODEL),
                         custom={"wide": 2**70 + i}) for i in range(n)]
+
+
+@pytest.mark.parametrize("depth", [1, 4, 5, 40, 3000])
+def test_json_lines_nesting_limit_on_both_paths(depth: int) -> None:
+    lead = Lead(id="l1", name="[{" * 50, captured_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    header = json.dumps({**serde.document_header(), "format": "oppcore.jsonl"})
+    good = json.dumps({"kind": "lead", "record": serde.unstructure(lead)})
+    deep = '{"kind":"lead","record":{"x":' + "[" * depth + "]" * depth + "}}"
+
+    def read(fast_path: bool, line: str) -> Any:
+        was = serde.set_fast(fast_path)
+        try:
+            return import_jsonl(io.StringIO(f"{header}\n{line}\n"),
+                                limits=Limits(max_depth=6)).records
+        except ImportDataError as exc:
+            return [e.message for e in exc.errors]
+        finally:
+            serde.set_fast(was)
+
+    for fast_path in (False, True):
+        assert read(fast_path, good) == (lead,)  # brackets in strings are not nesting
+    got = read(False, deep)
+    assert read(True, deep) == got
+    if depth == 3000:
+        assert got == ["JSON nested too deeply"]
+    elif depth + 2 > 6:
+        assert got == ["JSON nested deeper than 6 levels (Limits.max_depth)"]
+    else:
+        assert got[0].startswith("missing required field 'id'")  # nesting within the limit
