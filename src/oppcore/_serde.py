@@ -176,8 +176,9 @@ def structure_error(exc: BaseException, *, path: str = "") -> StructureError:
     return _serde_errors.structure_error(exc, path=path)
 
 
-# The shared converters: a fast one for every call, and a detailed twin, built on the first
-# failure, that structures the same data again to say where it is bad.
+# The shared converters: one without detailed validation for every call, and a detailed twin,
+# built on the first failure, that structures the same data again to say where it is bad.
+# Their text goes through the shared codec below, not through their own dumps/loads.
 _CONVERTER: Final = make_converter(detailed_validation=False, fast=False)
 
 # The codec of the module-level functions, the documents, oppcore.io and the stores: the
