@@ -14,9 +14,11 @@ turns that JSON-ready data into text and back. Two codecs, one contract:
     msgspec's ``0.000025``, ``1e+16`` against ``1e16``) is spotted in msgspec's output, which
     is then written again by ``json.dumps``;
   - reading, anything msgspec refuses (malformed text, ``NaN``, a number out of float range
-    that ``json.loads`` reads as infinity, escaped lone surrogates, a byte-order mark, deep
-    nesting) is read again by ``json.loads``, so the plain reader's value or error comes
-    out.
+    that ``json.loads`` reads as infinity, escaped lone surrogates, a byte-order mark) is
+    read again by ``json.loads``, so the plain reader's value or error comes out. Text nested
+    deeper than :data:`DEEP` levels goes to ``json.loads`` first: the two parsers run out of
+    recursion at slightly different depths (msgspec a few levels later on Python 3.10 and
+    3.11), and such text is hostile, not data.
 
 Values that are not JSON-ready (sets, datetimes, ``Decimal``, non-finite floats) are outside
 the contract: no model unstructures to them. The plain codec refuses most of them or writes
@@ -25,11 +27,13 @@ the contract: no model unstructures to them. The plain codec refuses most of the
 
 import json
 import re
+from array import array
 from collections.abc import Callable
 from functools import cache
+from itertools import accumulate
 from typing import Any, Final, NamedTuple
 
-__all__ = ["PLAIN", "Codec", "fast_codec", "refuse_constant"]
+__all__ = ["DEEP", "PLAIN", "Codec", "fast_codec", "refuse_constant"]
 
 
 def refuse_constant(name: str) -> Any:
@@ -75,6 +79,30 @@ def _may_differ(raw: bytes) -> bool:
     return False
 
 
+DEEP: Final = 100
+"""Nesting beyond which the fast reader leaves a text to ``json.loads`` (records nest ~6)."""
+
+_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS: Final = b"[]{}"
+_NOT_BRACKET: Final = bytes(b for b in range(256) if b not in _BRACKETS)
+# "[" and "{" step one level in, "]" and "}" one out (0xff is -1 as a signed byte).
+_STEP: Final = bytes.maketrans(_BRACKETS, b"\x01\xff\x01\xff")
+
+
+def _deeper_than(text: str | bytes, limit: int) -> bool:
+    """Whether JSON ``text`` may nest deeper than ``limit`` (never false when it does)."""
+    if isinstance(text, str):
+        if text.count("[") + text.count("{") <= limit:  # the cheap bound, almost always
+            return False
+        text = text.encode("utf-8", "surrogatepass")
+    elif text.count(b"[") + text.count(b"{") <= limit:
+        return False
+    # Brackets inside strings are not nesting: drop the strings, keep the brackets, and the
+    # deepest level is the largest running sum of their steps (all in C).
+    steps = array("b", _STRING.sub(b"", text).translate(_STEP, _NOT_BRACKET))
+    return max(accumulate(steps), default=0) > limit
+
+
 @cache
 def fast_codec() -> Codec | None:
     """Return the msgspec codec, or ``None`` when msgspec is not installed."""
@@ -98,6 +126,8 @@ def fast_codec() -> Codec | None:
         return raw.decode()
 
     def decode(text: str | bytes) -> Any:
+        if _deeper_than(text, DEEP):
+            return _plain_decode(text)
         try:
             return decode_text(text)
         except refused:
