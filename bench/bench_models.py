@@ -63,6 +63,7 @@ from oppcore import (
     QuoteStatus,
     Source,
     StageChange,
+    SurveyScale,
     Urgency,
     UrgencyLevel,
     serde,
@@ -71,6 +72,10 @@ from oppcore.io import import_jsonl, write_jsonl
 
 TZ = timezone(timedelta(hours=8))
 STAGES = ("identification", "needs_analysis", "solution", "quote_contract")
+
+
+# Touches a rep logs (a survey carries a score, built apart).
+_TOUCHES = [k for k in ActivityKind if k is not ActivityKind.SURVEY]
 
 
 def make_opportunity(i: int, rng: random.Random) -> Opportunity:
@@ -84,7 +89,7 @@ def make_opportunity(i: int, rng: random.Random) -> Opportunity:
                 role=ContactRole.INFLUENCER),
     )
     activities = tuple(
-        Activity(id=f"a{i}-{k}", kind=rng.choice(list(ActivityKind)),
+        Activity(id=f"a{i}-{k}", kind=rng.choice(_TOUCHES),
                  at=start + timedelta(days=3 * k), by="rep-7", summary="follow-up call",
                  outcome="positive", next_step="send material",
                  next_step_due=(start + timedelta(days=3 * k + 2)).date())
@@ -156,7 +161,8 @@ class PlainOpportunity:
                  expected_close: Any, expected_close_history: Any, probability: Any,
                  model_probability: Any, source: Any, qualification: Any, activities: Any,
                  quotes: Any, stage_history: Any, lost_reason: Any, lead_id: Any, tags: Any,
-                 custom: Any, external_key: Any, updated_at: Any, version: Any) -> None:
+                 custom: Any, external_key: Any, contract_start: Any, contract_end: Any,
+                 renewal_of: Any, renewed_by: Any, updated_at: Any, version: Any) -> None:
         self.id = id
         self.name = name
         self.pipeline_id = pipeline_id
@@ -180,6 +186,10 @@ class PlainOpportunity:
         self.tags = tags
         self.custom = custom
         self.external_key = external_key
+        self.contract_start = contract_start
+        self.contract_end = contract_end
+        self.renewal_of = renewal_of
+        self.renewed_by = renewed_by
         self.updated_at = updated_at
         self.version = version
 
@@ -194,7 +204,9 @@ def plain_changed(p: PlainOpportunity, stage_id: str, updated_at: datetime) -> P
         model_probability=p.model_probability, source=p.source,
         qualification=p.qualification, activities=p.activities, quotes=p.quotes,
         stage_history=p.stage_history, lost_reason=p.lost_reason, lead_id=p.lead_id,
-        tags=p.tags, custom=p.custom, external_key=p.external_key, updated_at=updated_at,
+        tags=p.tags, custom=p.custom, external_key=p.external_key,
+        contract_start=p.contract_start, contract_end=p.contract_end,
+        renewal_of=p.renewal_of, renewed_by=p.renewed_by, updated_at=updated_at,
         version=p.version,
     )
 
@@ -297,7 +309,7 @@ def hand_from_dict(d: dict[str, Any]) -> Opportunity:
         model_probability=_opt(d["model_probability"], lambda p: Probability(
             value=p["value"], source=ProbabilitySource(p["source"]), note=p["note"])),
         source=_opt(d["source"], lambda s: Source(channel=Channel(s["channel"]),
-                                                  detail=s["detail"])),
+                                                  detail=s["detail"], referrer=s["referrer"])),
         qualification=Qualification(
             urgency=_opt(q["urgency"], lambda u: Urgency(
                 level=_opt(u["level"], UrgencyLevel), deadline=_opt(u["deadline"], dfromiso),
@@ -318,7 +330,8 @@ def hand_from_dict(d: dict[str, Any]) -> Opportunity:
         activities=tuple(Activity(
             id=a["id"], kind=ActivityKind(a["kind"]), at=fromiso(a["at"]), by=a["by"],
             summary=a["summary"], outcome=a["outcome"], next_step=a["next_step"],
-            next_step_due=_opt(a["next_step_due"], dfromiso)) for a in d["activities"]),
+            next_step_due=_opt(a["next_step_due"], dfromiso), task=a["task"],
+            score=a["score"], scale=_opt(a["scale"], SurveyScale)) for a in d["activities"]),
         quotes=tuple(Quote(
             id=x["id"], currency=x["currency"], lines=tuple(QuoteLine(
                 product=ln["product"], quantity=Decimal(ln["quantity"]),
@@ -333,6 +346,9 @@ def hand_from_dict(d: dict[str, Any]) -> Opportunity:
             for h in d["stage_history"]),
         lost_reason=d["lost_reason"], lead_id=d["lead_id"], tags=frozenset(d["tags"]),
         custom=d["custom"], external_key=d["external_key"],
+        contract_start=_opt(d["contract_start"], dfromiso),
+        contract_end=_opt(d["contract_end"], dfromiso), renewal_of=d["renewal_of"],
+        renewed_by=d["renewed_by"],
         updated_at=fromiso(d["updated_at"]), version=d["version"],
     )
 

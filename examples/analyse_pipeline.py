@@ -39,8 +39,13 @@ print(analytics.funnel(deals, pipeline))
 print(analytics.win_rate(deals, pipeline, by="owner"))
 print(analytics.win_rate(deals, pipeline, by="custom:product"))
 
-# %% How fast do deals close?
-print(analytics.sales_cycle(deals, pipeline))
+# %% How fast do deals close? Closed deals only, then with the open ones counted
+print(analytics.sales_cycle(deals, pipeline, include_open=True, now=EXPORTED_ON))
+
+# %% What is missing: open deals without amounts, stale limits the pipeline does not set
+print(analytics.forecast(deals, pipeline, period="quarter", now=EXPORTED_ON))
+health = analytics.health(deals, pipeline.with_stale_after(90), now=EXPORTED_ON)
+print(f"stale after 90 days: {health.count('stale')} of {health.deals} open deals")
 
 # %% Rep performance against a quota
 print(analytics.rep_performance(deals, pipeline, quota=Money.of(10000, "USD")))
@@ -51,3 +56,8 @@ print(analytics.account_tiers(deals, pipeline))
 # %% Hand the numbers to pandas for your own charts
 frame = analytics.win_rate(deals, pipeline, by="owner").to_pandas()
 print(frame[["key", "won", "closed", "win_rate"]].to_string(index=False))
+
+# %% One row per deal, to join with your own tables (Maven's accounts.csv, sales_teams.csv)
+per_deal = analytics.deals_frame(deals, pipeline, now=EXPORTED_ON).to_pandas()
+print(per_deal[["opportunity_id", "kind", "amount", "cycle_days", "age_days", "owner",
+                "product"]].head(5).to_string(index=False))

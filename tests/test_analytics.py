@@ -48,7 +48,20 @@ def test_funnel_counts_by_hand(table: "AnalyticsTable", pipeline: analytics.Pipe
     assert [r.advanced for r in f.stages] == [6, 4, 3, 2, 0]
     # lost from: d5 I, d2 N, d8 S (its last open stage before the loss)
     assert [r.lost_here for r in f.stages] == [1, 1, 1, 0, 0]
-    assert [r.open_here for r in f.stages] == [1, 0, 1, 1, 2]
+    # open now: d6 at I, d4 at S, d7 at Q; the won step counts won deals apart (#13)
+    assert [r.open_here for r in f.stages] == [1, 0, 1, 1, 0]
+    assert [r.won_here for r in f.stages] == [0, 0, 0, 0, 2]
+    # still open at their furthest stage: d6 (I), d4 (S), d7 (Q)
+    assert [r.still_open for r in f.stages] == [1, 0, 1, 1, 0]
+    assert [r.left for r in f.stages] == [7, 6, 4, 2, 2]
+    assert [r.left_conversion for r in f.stages] == pytest.approx(
+        [6 / 7, 5 / 6, 3 / 4, 2 / 2, None])
+    assert [r.still_open_share for r in f.stages] == pytest.approx(
+        [1 / 8, 0, 1 / 5, 1 / 3, None])
+    # recorded moves in from an earlier open stage: N d1 d2 d4 d7 d8; S d1 d3 d4 d7 d8;
+    # Q d1 d3 d7; W d1 d3
+    assert [r.arrived for r in f.stages] == [0, 5, 5, 3, 2]
+    assert (f.stage_moves, f.unseen_stages, f.history_synthesised) == (6, (), False)
     assert rows["identification"].conversion == pytest.approx(6 / 8)
     assert rows["needs_analysis"].conversion == pytest.approx(5 / 6)
     assert rows["solution"].drop_off == pytest.approx(1 - 3 / 5)
@@ -191,7 +204,7 @@ def test_health_falls_back_to_the_next_step_due_without_cadences(table: "Analyti
 
 
 def test_data_quality(table: "AnalyticsTable", standard: Pipeline) -> None:
-    report = analytics.data_quality(table.deals(), standard, at=table.now, currency="USD")
+    report = analytics.data_quality(table.deals(), standard, now=table.now, currency="USD")
     found = {(f.opportunity_id, f.issue) for f in report.findings}
     assert ("d1", "unreachable_contact") in found
     assert ("d7", "currency_mismatch") in found  # EUR quote on a USD deal
@@ -300,12 +313,12 @@ def test_data_quality_finds_probable_duplicate_deals_with_the_real_matcher() -> 
                         account=Account(id="a2", name="Other GmbH"),
                         contacts=(Contact(id="c2", name="Anna Berg", email="a@other.de"),))
     report = analytics.data_quality([deal, deal.evolve(id="o2"), other],
-                                    Pipeline.template("standard"), at=t)
+                                    Pipeline.template("standard"), now=t)
     assert report.duplicates_checked
     found = [f for f in report.findings if f.issue == "probable_duplicate"]
     assert len(found) == 1
     assert "'o2'" in found[0].detail and "email" in found[0].detail
     skipped = analytics.data_quality([deal, deal.evolve(id="o2")],
-                                     Pipeline.template("standard"), at=t, duplicates=False)
+                                     Pipeline.template("standard"), now=t, duplicates=False)
     assert not skipped.duplicates_checked
     assert not [f for f in skipped.findings if f.issue == "probable_duplicate"]

@@ -85,6 +85,16 @@ def test_funnel_counts_never_increase_down_the_stages(table: "AnalyticsTable",
             assert x is None or 0.0 <= x <= 1.0
     assert f.won + f.lost + f.open == f.deals == len(ds)
     assert sum(r.lost_here for r in f.stages) + f.unplaced_lost == f.lost
+    # Still-open deals are neither converted nor lost: every open deal is undecided at
+    # exactly one step, and conversion among deals that left is a share of those (#13).
+    assert sum(r.open_here for r in f.stages) == f.open
+    assert f.stages[-1].won_here == f.won and f.stages[-1].open_here == 0
+    for here, nxt in zip(f.stages, f.stages[1:], strict=False):
+        assert here.left + here.still_open == here.reached
+        assert nxt.reached <= here.left
+        for x in (here.left_conversion, here.still_open_share):
+            assert x is None or 0.0 <= x <= 1.0
+    assert set(f.unseen_stages) <= {r.stage for r in f.stages[1:-1]}
 
 
 @FEW

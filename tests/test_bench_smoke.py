@@ -25,7 +25,8 @@ BENCHES = sorted((ROOT / "bench").glob("bench_*.py"))
 
 SHOWS: dict[str, tuple[str, ...]] = {
     "bench_analytics.py": ("oppcore.analytics (3 calls)", "hand-written single loop (floor)"),
-    "bench_import.py": ("oppcore.io.read_csv (mapping)", "ratio oppcore / floor"),
+    "bench_import.py": ("oppcore.io.read_csv (mapping)", "ratio oppcore / floor",
+                        "ratio sync / first import"),
     "bench_models.py": ("(a) construct Opportunity", "(b) change two fields (evolve)",
                         "(c) JSON round trip", "(c) fast path round trip (msgspec)",
                         "(d) decode only: fast path", "(e) encode only: fast path",

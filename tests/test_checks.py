@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 import oppcore
 from oppcore import (
     Account,
+    Activity,
+    ActivityKind,
     ConfigError,
     DecisionProcess,
     Lead,
@@ -30,6 +32,8 @@ from oppcore import (
     Probability,
     ProbabilitySource,
     QuoteLine,
+    SurveyLogged,
+    SurveyScale,
     ValidationError,
 )
 from oppcore._checks import BOUNDS_KEY, Bounds, aware, is_aware, is_text, number, text
@@ -141,6 +145,10 @@ def _samples() -> dict[type, Callable[[], Any]]:
         FieldChange: lambda: FieldChange(field="stage_history", op="splice", index=2, old=[],
                                          new=["x"]),
         Money: lambda: MONEY,
+        SurveyLogged: lambda: SurveyLogged(opportunity_id="o", activity_id="s",
+                                           scale=SurveyScale.NPS, score=8, at=T0, by="u"),
+        Activity: lambda: Activity(id="s", kind=ActivityKind.SURVEY, at=T0, by="u",
+                                   scale=SurveyScale.NPS, score=8),
         Account: lambda: Account(id="a", name="A"),
         Lead: lambda: Lead(id="l", name="L", captured_at=T0),
         Opportunity: lambda: Opportunity(id="o", name="O", pipeline_id="p", stage_id="s",

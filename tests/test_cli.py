@@ -8,6 +8,7 @@ SQLite store holds afterwards.
 import contextlib
 import io
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -143,8 +144,10 @@ class TestDemo:
     def test_walks_the_whole_flow(self, demo_db: tuple[Path, str]) -> None:
         _, out = demo_db
         for step in ("1. Captured", "2. Duplicate check", "3. Qualified and converted",
-                     "4. Worked the deals", "5. Scored", "6. Pipeline report"):
+                     "4. Worked the deals", "After the win", "Referral programme",
+                     "Renewals:", "5. Scored", "6. Pipeline report"):
             assert step in out
+        assert "After-sales service" in out and "Overdue after-sales tasks" in out
         assert "Refused" in out and "email already used by" in out
         assert "A refused move, explained" in out and "[missing_" in out
         for section in ("Funnel", "Top-ranked open deals", "Stale deals", "Forecast by month"):
@@ -163,9 +166,19 @@ class TestDemo:
             assert any("score" in o.custom for o in scored)
             assert store.integrity_check() == "ok"
             assert store.audit_trail(Opportunity, page.items[0].id)
+            # After the win: contracts on won deals, surveys, renewals linked both ways.
+            every = {o.id: o for o in store.query(Opportunity, limit=1000).items}
+            assert all(o.contract_end is not None for o in page.items
+                       if o.renewal_of is None)
+            assert any(a.score is not None for o in page.items for a in o.activities)
+            renewals = [o for o in every.values() if o.renewal_of is not None]
+            assert renewals
+            assert all(every[o.renewal_of].renewed_by == o.id for o in renewals)
         finally:
             store.close()
-        assert f"Captured {leads + 10}" in out  # ten confident duplicates were merged away
+        # Ten confident duplicates were merged away; the referral programme captured more.
+        referred = int(re.search(r"\((?:推荐计划)\): (\d+) referred lead", out)[1])
+        assert f"Captured {leads + 10 - referred}" in out
 
     def test_is_deterministic(self, demo_db: tuple[Path, str], tmp_path: Path,
                               run: Run) -> None:
@@ -222,8 +235,11 @@ class TestImport:
         result = run("import", str(FIXTURES / "maven_sample.csv"), "--db",
                      str(tmp_path / "x.db"), "--preset", "maven", "--pipeline", "standard",
                      "--as-of", AS_OF)
-        assert result.returncode == 1
-        assert "not 'standard'" in result.stderr
+        # A mapping for another pipeline is a configuration error, refused before any
+        # database is created (#12).
+        assert result.returncode == 2
+        assert "not pipeline 'standard'" in result.stderr
+        assert not (tmp_path / "x.db").exists()
 
     def test_jsonl_round_trip_through_the_store(self, tmp_path: Path,
                                                 demo_db: tuple[Path, str], run: Run) -> None:
@@ -293,7 +309,7 @@ class TestScoreReportDedupe:
         assert text.returncode == 0 and "Funnel" in text.stdout
         data = json.loads(run("report", "--db", str(db), "--now", self.NOW, "--format",
                               "json").stdout)
-        assert data["schema_version"] == 1
+        assert data["schema_version"] == 2
         assert data["counts"]["deals"] == count(db, Opportunity)
         csv_out = run("report", "--db", str(db), "--now", self.NOW, "--format", "csv").stdout
         assert csv_out.startswith("section,")
@@ -329,7 +345,8 @@ class TestPipelineCommands:
     def test_validate_ok_and_every_problem_listed(self, tmp_path: Path, run: Run) -> None:
         good = Path(__file__).parent.parent / "examples" / "pipelines" / "b2b.toml"
         unknown_guard = run("pipeline", "validate", str(good))
-        assert unknown_guard.returncode == 1 and "unknown guard 'credit_checked'" in \
+        # An invalid pipeline file is a configuration error: exit 2 (#12).
+        assert unknown_guard.returncode == 2 and "unknown guard 'credit_checked'" in \
             unknown_guard.stderr
         ok = run("pipeline", "validate", str(good), "--guard", "credit_checked")
         assert ok.returncode == 0 and ": ok (pipeline 'b2b_services'" in ok.stdout
@@ -337,7 +354,7 @@ class TestPipelineCommands:
         bad.write_text('id = "x"\nlabel = "X"\n\n[[stages]]\nid = "a"\n'
                        'label = "A"\nprobability = 1.5\n', encoding="utf-8")
         result = run("pipeline", "validate", str(bad))
-        assert result.returncode == 1
+        assert result.returncode == 2
         problems = result.stderr.strip().splitlines()
         assert len(problems) >= 3  # header + several problems, one line each
         assert any("probability" in ln for ln in problems)
@@ -367,3 +384,29 @@ def test_demo_runs_twice_in_one_process(tmp_path: Path, run: Run,
     for name in ("one.db", "two.db"):
         result = run("demo", "--db", str(tmp_path / name))
         assert result.returncode == 0, result.stderr
+
+
+def test_report_stale_after_and_dedupe_on_a_maven_shaped_export(tmp_path: Path,
+                                                                 run: Run) -> None:
+    # The Maven shapes of issue #13: the maven preset's pipeline sets no stale limits, and
+    # repeat orders of one product by one customer are not duplicates.
+    export = Path(__file__).parent / "fixtures" / "report" / "maven_shaped.csv"
+    db = str(tmp_path / "maven.db")
+    imported = run("import", str(export), "--db", db, "--preset", "maven",
+                   "--as-of", "2017-12-31T00:00:00+00:00")
+    assert imported.returncode == 0, imported.stderr
+    now = ("--now", "2018-01-01T00:00:00+00:00")
+    bare = run("report", "--db", db, *now)
+    assert bare.returncode == 0 and "stale n/a" in bare.stdout
+    assert "--stale-after 90d" in bare.stdout and "open pipeline n/a" in bare.stdout
+    limited = run("report", "--db", db, *now, "--stale-after", "90d")
+    assert "stale 6" in limited.stdout and "Stale deals (6)" in limited.stdout
+    weeks = run("report", "--db", db, *now, "--stale-after", "13w", "--format", "json")
+    assert json.loads(weeks.stdout)["stale_after_days"] == 91
+    for bad in ("0d", "90x", "-3"):
+        refused = run("report", "--db", db, *now, "--stale-after", bad)
+        assert refused.returncode == 2 and "--stale-after" in refused.stderr
+    dedupe = run("dedupe", "--db", db, "--deals")
+    assert dedupe.returncode == 1
+    assert "2 probable duplicate pair(s)" in dedupe.stdout
+    assert "R11 ~ R12" in dedupe.stdout and "R20 ~ R21" in dedupe.stdout

@@ -25,6 +25,28 @@ def _analyse_pipeline(out: str) -> None:
     assert any(line.split()[:4] == ["product", "GTX", "Pro", "3"] for line in out.splitlines())
     assert "by value_won (USD): A: 2, B: 1, C: 1" in out
     assert "Zane Levy" in out and "1.013" in out  # 10,132 USD won against 10,000
+    # Missing is not zero (#13): unpriced open deals, no stale limits, synthesised history.
+    assert "pipeline n/a (no open deal has an amount)" in out
+    assert "3 open deal(s) have no amount: left out, not counted as 0" in out
+    assert "stale after 90 days: 2 of 3 open deals" in out
+    assert "history synthesised from creation and close dates" in out
+    assert any(line.split()[:6] == ["all,", "with", "open", "(Kaplan-Meier)", "12", "-"]
+               for line in out.splitlines())
+    assert any(line.split()[:3] == ["M04", "open", "NaN"] for line in out.splitlines())
+
+
+def _after_the_win(out: str) -> None:
+    counts = out.splitlines()[0].split()
+    won = int(counts[2])
+    assert won > 0
+    tasks = next(line for line in out.splitlines() if line.startswith("after-sales tasks:"))
+    numbers = [int(part.split()[1]) for part in tasks.split(":", 1)[1].split(",")]
+    assert sum(numbers) == 5 * won  # the standard plan has five tasks per won deal
+    assert "done" in tasks and "overdue" in tasks
+    assert "won deals surveyed" in out and "overall: NPS" in out
+    assert "Renewals" in out and "renewed /" in out
+    assert "referred leads" in out
+    assert "segments: {'champions':" in out
 
 
 def _custom_store(out: str) -> None:
@@ -89,6 +111,7 @@ def _score_pipeline(out: str) -> None:
 
 
 EXPECTATIONS: dict[str, Callable[[str], None]] = {
+    "after_the_win.py": _after_the_win,
     "analyse_pipeline.py": _analyse_pipeline,
     "custom_store.py": _custom_store,
     "embed_in_crm.py": _embed_in_crm,

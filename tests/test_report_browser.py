@@ -64,7 +64,11 @@ def test_rendered_dom_has_the_charts_and_tables(page: Path, sample_deals: "Sampl
                    'id="forecast"', 'id="top"', 'id="stale"'):
         assert anchor in dom
     assert dom.count("<rect") > 30
-    assert dom.count("<table") == 3  # forecast totals, top deals, stale deals
+    before, _, after = dom.partition('id="aftersales"')
+    assert before.count("<table") == 3  # forecast totals, top deals, stale deals
+    # The after-sales section: a table for each list that has rows, a note for the others.
+    assert "After-sales service" in after
+    assert after.count("<table") + after.count('class="empty"') == 3
     assert "<script" not in dom  # the hostile owner stayed text
     assert "&lt;script&gt;alert" in dom
     assert sample_deals.hostile_owner.startswith("<script>")

@@ -86,8 +86,18 @@ def test_forecast_by_month_per_currency(report: PipelineReport,
                                         deals: list[Opportunity]) -> None:
     assert report.currencies == ("EUR", "USD")
     periods = [m.period for m in report.forecast]
-    dated = [p for p in periods if p != NO_DATE]
+    dated = [p for p in periods if p not in (NO_DATE, "overdue")]
     assert dated == sorted(dated)
+    # Slipped open deals (expected close before today) are overdue, not past pipeline
+    # (#13): no open value sits in a month before NOW's.
+    assert periods[0] == "overdue"
+    this_month = f"{NOW.year:04d}-{NOW.month:02d}"
+    assert all(m.open_deals == 0 and not m.pipeline for m in report.forecast
+               if m.period not in ("overdue", NO_DATE) and m.period < this_month)
+    overdue = sum(1 for d in deals if d.stage_id in OPEN_PATH and d.amount
+                  and d.expected_close and d.expected_close < NOW.date())
+    assert sum(m.open_deals for m in report.forecast if m.period == "overdue") == overdue
+    assert all(m.deals == m.open_deals + m.won_deals for m in report.forecast)
     assert NO_DATE in periods
     assert periods[-1] == NO_DATE
     for total in report.totals:
@@ -216,9 +226,14 @@ def test_report_invariants(sample120: list[Opportunity], picks: list[int], top: 
                           scorecard=Scorecard.default(), top=top)
     c = report.counts
     assert c.deals == len(chosen) == c.open + c.won + c.lost
-    assert sum(r.deals for r in report.by_owner) == c.deals
-    assert sum(r.deals for r in report.by_source) == c.deals
-    assert len(report.top_deals) == min(top, c.open)
+    for name, rows in (("owner", report.by_owner), ("source", report.by_source)):
+        # A dimension with no value on any deal is left out, never shown as one "(none)".
+        left_out = name in report.left_out
+        assert sum(r.deals for r in rows) == (0 if left_out else c.deals)
+        assert left_out == (c.deals > 0 and all(
+            (d.owner if name == "owner" else d.source) is None for d in chosen))
+    assert len(report.top_deals) == min(top, c.open - c.unscored)
+    assert all(0 < t.coverage <= 1 for t in report.top_deals)
     totals = [t.score for t in report.top_deals]
     assert totals == sorted(totals, reverse=True)
     assert c.stale == len(report.stale) <= c.open

@@ -103,7 +103,7 @@ def test_text_of_an_empty_report_says_so(
     assert "No deals." in text
     assert "No scorecard given" in text
     assert "No stale deals." in text
-    assert "No open deals." in render_text(empty_scored)
+    assert "No open deals to rank." in render_text(empty_scored)
 
 
 # -------------------------------------------------------------------------------- HTML
@@ -280,9 +280,13 @@ def test_csv_has_one_header_and_every_section(report: PipelineReport) -> None:
     rows = _csv_rows(text)
     assert tuple(next(csv.reader(io.StringIO(text)))) == CSV_COLUMNS
     sections = {r["section"] for r in rows}
-    assert sections == {"summary", "funnel", "conversion", "win_rate_by_source",
-                        "win_rate_by_owner", "forecast_month", "forecast_total", "top_deal",
-                        "stale_deal"}
+    expected = {"summary", "funnel", "conversion", "win_rate_by_source",
+                "win_rate_by_owner", "forecast_month", "forecast_total", "top_deal",
+                "stale_deal"}
+    # Notes (what a figure leaves out) are rows of their own, the same sentences as JSON's.
+    noted = [r["label"] for r in rows if r["section"] == "note"]
+    assert noted == report_to_dict(report)["notes"]
+    assert sections == expected | ({"note"} if noted else set())
     assert sum(r["section"] == "stale_deal" for r in rows) == report.counts.stale
     funnel = [r for r in rows if r["section"] == "funnel"]
     assert [int(r["reached"]) for r in funnel] == [s.reached for s in report.funnel]
@@ -328,3 +332,25 @@ def test_any_owner_name_is_safe_everywhere(deals: list[Opportunity], name: str) 
     data = json.loads(render_json(report))
     assert data["win_rate_by_owner"][0]["key"] == name
     assert not math.isnan(data["counts"]["deals"])
+
+
+def test_text_and_html_list_the_same_owners_and_points(deals: list[Opportunity]) -> None:
+    # 15 owners: text and HTML show the same first 12 (most closed deals first), and each
+    # reason's points read the same in both (#13).
+    many = [d.evolve(owner=f"owner-{i % 15:02d}") for i, d in enumerate(deals)]
+    report = build_report(many, STANDARD, now=NOW, scorecard=Scorecard.default(), top=5)
+    assert len(report.by_owner) == 15
+    text, html = render_text(report), render_html(report)
+    shown = [r.key for r in report.by_owner[:12]]
+    hidden = [r.key for r in report.by_owner[12:]]
+    owner_part = text.split("Win rate by owner")[1].split("Forecast by month")[0]
+    assert all(k in owner_part for k in shown) and not any(k in owner_part for k in hidden)
+    assert "... 3 more" in owner_part and "3 more not drawn." in html
+    html_owners = html.split('id="by-owner"')[1].split("</section>")[0]
+    assert all(f">{k}<" in html_owners for k in shown)
+    assert not any(f">{k}<" in html_owners for k in hidden)
+    closed = [r.closed for r in report.by_owner]
+    assert closed == sorted(closed, reverse=True)
+    for deal in report.top_deals:
+        for reason in deal.reasons:
+            assert f"{reason.points:+g}" in text and f"{reason.points:+g}</span>" in html

@@ -188,3 +188,32 @@ def test_int_values_in_a_finding_become_floats() -> None:
 
     c = Scorecard(rules=(Whole(),), weights={"whole": 1}).score(deal(), now=NOW).contributions[0]
     assert (type(c.value), type(c.confidence)) == (float, float)
+
+
+_ANY_FIELD = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.floats(allow_nan=True),
+                       st.decimals(allow_nan=False, places=2, min_value=-2, max_value=2),
+                       st.text(max_size=2))
+_REASONS = st.one_of(
+    st.lists(st.one_of(st.builds(Reason, code=st.just("c"), message=st.just("m"),
+                                 effect=st.floats(-1, 1)), _ANY_FIELD), max_size=3).map(tuple),
+    st.lists(_ANY_FIELD, max_size=2))
+
+
+@given(value=_ANY_FIELD, confidence=_ANY_FIELD, reasons=_REASONS, veto=_ANY_FIELD)
+def test_the_quick_accept_of_checked_finding_agrees_with_the_full_check(
+        value: object, confidence: object, reasons: object, veto: object) -> None:
+    """The happy path of checked_finding accepts only what the full check accepts as is."""
+    from oppcore._errors import ValidationError
+    from oppcore.scoring._rule import _checked_in_full, checked_finding
+
+    def outcome(check: Any) -> tuple[str, object]:
+        try:
+            return ("ok", check(found))
+        except ValidationError as exc:
+            return ("error", str(exc))
+
+    found = Finding(value, confidence, reasons, veto)  # type: ignore[arg-type]
+    outcomes = [outcome(checked_finding), outcome(_checked_in_full)]
+    assert outcomes[0] == outcomes[1]
+    if outcomes[0][0] == "ok" and outcomes[0][1] is not found:
+        assert outcomes[0][1] == found  # ints made floats: equal values, a new tuple

@@ -68,7 +68,7 @@ def test_wire_format_is_as_documented() -> None:
     assert data["created_at"] == "2026-11-27T09:30:15.000250+08:00"
     assert data["expected_close"] == "2026-12-31"
     assert data["amount"] == {"amount": "120000.50", "currency": "CNY"}
-    assert data["source"] == {"channel": "referral", "detail": "Customer X"}
+    assert data["source"] == {"channel": "referral", "detail": "Customer X", "referrer": None}
     assert data["tags"] == ["a", "b"]  # sorted: deterministic output
     assert data["contacts"] == []
     line = data["quotes"][0]["lines"][0]

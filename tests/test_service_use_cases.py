@@ -325,6 +325,8 @@ def test_edit_is_idempotent_when_nothing_changes(store: InMemoryStore) -> None:
     (Opportunity, "stage_history", "move_stage"),
     (Opportunity, "lost_reason", "mark_lost"),
     (Opportunity, "activities", "log_activity"),
+    (Opportunity, "renewal_of", "renew"),
+    (Opportunity, "renewed_by", "renew"),
     (Opportunity, "pipeline_id", "pipeline"),
     (Lead, "status", "qualify"),
     (Lead, "disqualified_reason", "disqualify"),

@@ -41,9 +41,11 @@ from oppcore import (
     Urgency,
     UrgencyLevel,
     ValidationError,
+    aftersales,
     analytics,
     io,
 )
+from oppcore.storage import query_all
 from oppcore.testing.strategies import naive_datetimes
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -97,6 +99,9 @@ def _csv(tmp: Path) -> Path:
     return path
 
 
+WON = SKIPPING.mark_won(DEAL, at=T0, by="u", override="signed early")
+
+
 # name -> call(bad_time, tmp_path); each call passes valid values for everything else.
 CALLS: dict[str, Callable[[datetime, Path], Any]] = {
     "oppcore.Pipeline.check": lambda t, _: PIPELINE.check(DEAL, "needs_analysis", at=t),
@@ -134,19 +139,36 @@ CALLS: dict[str, Callable[[datetime, Path], Any]] = {
         [DEAL], PIPELINE, now=t),
     "oppcore.analytics.health": lambda t, _: analytics.health([DEAL], PIPELINE, now=t),
     "oppcore.analytics.data_quality": lambda t, _: analytics.data_quality(
-        [DEAL], PIPELINE, at=t),
+        [DEAL], PIPELINE, now=t),
+    "oppcore.analytics.deals_frame": lambda t, _: analytics.deals_frame([DEAL], PIPELINE,
+                                                                        now=t),
+    "oppcore.analytics.forecast": lambda t, _: analytics.forecast([DEAL], PIPELINE, now=t),
+    "oppcore.analytics.sales_cycle": lambda t, _: analytics.sales_cycle(
+        [DEAL], PIPELINE, include_open=True, now=t),
     "oppcore.analytics.compliance": lambda t, _: analytics.compliance([DEAL], PIPELINE, now=t),
+    "oppcore.analytics.satisfaction": lambda t, _: analytics.satisfaction(
+        [WON], PIPELINE, now=t),
+    "oppcore.analytics.renewals": lambda t, _: analytics.renewals([WON], PIPELINE, now=t),
+    "oppcore.analytics.customer_segments": lambda t, _: analytics.customer_segments(
+        [WON], PIPELINE, now=t),
+    "oppcore.aftersales.plan": lambda t, _: aftersales.plan(WON, PIPELINE, now=t),
+    "oppcore.aftersales.renew": lambda t, _: aftersales.renew(WON, at=t, by="u",
+                                                              pipeline=PIPELINE),
     "oppcore.io.read_csv": lambda t, tmp: list(io.read_csv(
         _csv(tmp), io.preset("maven"), as_of=t)),
     "oppcore.io.import_csv": lambda t, tmp: io.import_csv(
         _csv(tmp), io.preset("maven"), as_of=t),
+    "oppcore.io.sync": lambda t, _: io.sync(InMemoryStore(), [DEAL], by="u", at=t),
+    "oppcore.storage.query_all": lambda t, _: query_all(InMemoryStore(), Opportunity,
+                                                        updated_since=t),
 }
 
 # Protocols describe what hosts implement; their concrete implementations are in CALLS.
 PROTOCOL_MEMBERS = {"oppcore.Store.query", "oppcore.analytics.PipelineLike.is_stale"}
 
 NAMESPACES = ("oppcore", "oppcore.pipeline", "oppcore.scoring", "oppcore.storage",
-              "oppcore.analytics", "oppcore.io", "oppcore.dedupe", "oppcore.serde")
+              "oppcore.analytics", "oppcore.io", "oppcore.dedupe", "oppcore.serde",
+              "oppcore.aftersales")
 
 
 def _time_parameters(fn: Callable[..., Any]) -> list[str]:

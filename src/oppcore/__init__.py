@@ -4,8 +4,9 @@ Immutable models for leads and deals, exact money, pipelines as data, explainabl
 a storage contract with reference stores, and pipeline analytics.
 
 The everyday names are importable from here; the rest live in namespaces:
-:mod:`oppcore.io` (import and export), :mod:`oppcore.analytics`, :mod:`oppcore.serde` (the
-wire format), :mod:`oppcore.dedupe` (match keys and the parts of a duplicate result),
+:mod:`oppcore.io` (import and export), :mod:`oppcore.analytics`, :mod:`oppcore.aftersales`
+(after-sales plans and renewals), :mod:`oppcore.serde` (the wire format),
+:mod:`oppcore.dedupe` (match keys and the parts of a duplicate result),
 :mod:`oppcore.testing` (strategies and the store contract kit), and :mod:`oppcore.pipeline`,
 :mod:`oppcore.scoring`, :mod:`oppcore.storage` for what goes beyond the everyday (building a
 store, a rule's fast method). Renamed names keep working for one release, with a
@@ -52,7 +53,15 @@ from ._qualification import (
     Urgency,
     UrgencyLevel,
 )
-from ._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus, StageChange
+from ._records import (
+    Activity,
+    ActivityKind,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+    StageChange,
+    SurveyScale,
+)
 from ._service import (
     ActivityLogged,
     AllowAll,
@@ -65,6 +74,7 @@ from ._service import (
     LeadQualified,
     OpportunityCreated,
     OpportunityLost,
+    OpportunityRenewed,
     OpportunityService,
     OpportunityWon,
     OwnerTeamPolicy,
@@ -76,6 +86,8 @@ from ._service import (
     Rescored,
     RescoreSummary,
     StageChanged,
+    SurveyLogged,
+    TaskCompleted,
 )
 from ._version import __version__
 from .dedupe import DuplicateCandidate, MergeResult, find_duplicates, merge_records
@@ -180,6 +192,7 @@ __all__ = [
     # records on a deal
     "Activity",
     "ActivityKind",
+    "SurveyScale",
     "Quote",
     "QuoteLine",
     "QuoteStatus",
@@ -292,6 +305,7 @@ __all__ = [
     "LeadQualified",
     "OpportunityCreated",
     "OpportunityLost",
+    "OpportunityRenewed",
     "OpportunityService",
     "OpportunityWon",
     "RecordEdited",
@@ -300,6 +314,8 @@ __all__ = [
     "RescoreSummary",
     "Rescored",
     "StageChanged",
+    "SurveyLogged",
+    "TaskCompleted",
     # metadata
     "__version__",
 ]

@@ -171,11 +171,28 @@ class Probability:
         _PROBABILITY.run(self)
 
 
+# The deal's rules relate the contract and renewal fields only. A stage move copies a deal
+# with trusted_evolve (stage, history, probabilities, lost reason, updated_at), which skips
+# the rules: it never touches these fields, so a moved deal still keeps them.
+def _contract_dates_in_order(opp: Any) -> None:
+    start, end = opp.contract_start, opp.contract_end
+    if start is not None and end is not None and end < start:
+        fail(opp, "contract_end", f"the contract ends ({end}) before it starts ({start})", end)
+
+
+def _renewal_links_elsewhere(opp: Any) -> None:
+    for name in ("renewal_of", "renewed_by"):
+        if getattr(opp, name) == opp.id:
+            fail(opp, name, "a deal cannot renew itself", opp.id)
+
+
 _OPPORTUNITY = Checks(
+    rules=(_contract_dates_in_order, _renewal_links_elsewhere),
     text=("id", "name", "pipeline_id", "stage_id"),
     aware=("created_at", "updated_at"),
-    optional_text=("owner", "lost_reason", "lead_id", "external_key"),
-    optional_date=("expected_close",),
+    optional_text=("owner", "lost_reason", "lead_id", "external_key", "renewal_of",
+                   "renewed_by"),
+    optional_date=("expected_close", "contract_start", "contract_end"),
     money=("amount",),
     instances=(
         ("account", (Account, _NONE)),
@@ -226,8 +243,18 @@ class Opportunity:
         tags: Labels (products, campaigns...).
         custom: Host-defined fields (str, int, bool or None values).
         external_key: The deal's id in another system.
+        contract_start: First day of the contract a won deal signed (after-sales plans
+            and renewals count from it).
+        contract_end: Last day of that contract (not before ``contract_start``).
+        renewal_of: The id of the deal whose contract this deal renews.
+        renewed_by: The id of the deal that renews this one's contract (the other end of
+            ``renewal_of``; :func:`oppcore.aftersales.renew` sets both).
         updated_at: Last change; defaults to ``created_at``.
         version: Optimistic-concurrency version, managed by stores.
+
+    Raises:
+        ValidationError: A field has the wrong type or is out of range, the contract ends
+            before it starts, or a renewal link names the deal itself.
     """
 
     __oppcore_checks__: ClassVar[Checks] = _OPPORTUNITY
@@ -255,6 +282,10 @@ class Opportunity:
     tags: frozenset[str] = frozenset()
     custom: Mapping[str, CustomValue] = EMPTY_MAP
     external_key: str | None = None
+    contract_start: date | None = None
+    contract_end: date | None = None
+    renewal_of: str | None = None
+    renewed_by: str | None = None
     updated_at: datetime = attrs.field(
         default=attrs.Factory(lambda self: self.created_at, takes_self=True)
     )

@@ -5,11 +5,14 @@ with its check table.
 """
 
 import enum
+from typing import Any
 
 import attrs
 
 from ._check_table import Checks
-from ._checks import COUNT, in_bounds
+from ._checks import COUNT, fail, in_bounds, text
+from ._credit_code import credit_code_problem
+from ._errors import ValidationError
 
 _NONE = type(None)
 
@@ -30,7 +33,17 @@ class Channel(str, enum.Enum):
     OTHER = "other"
 
 
-_SOURCE = Checks(instances=(("channel", (Channel,)),), optional_text=("detail",))
+def _referrer_means_referral(source: Any) -> None:
+    if source.referrer is None:
+        return
+    text(source.referrer, "referrer", model="Source")  # an id: non-blank text
+    if source.channel is not Channel.REFERRAL:
+        fail(source, "referrer", f"only a referral names a referrer (channel is "
+             f"{source.channel.value!r})", source.referrer)
+
+
+_SOURCE = Checks(rules=(_referrer_means_referral,), instances=(("channel", (Channel,)),),
+                 optional_text=("detail",))
 
 
 @attrs.frozen(kw_only=True)
@@ -40,10 +53,17 @@ class Source:
     Args:
         channel: One of the acquisition channels.
         detail: Free text naming the campaign, event or referrer (``"CeBIT 2026"``).
+        referrer: Who referred the lead or deal (客户推荐): the id of an account or of a
+            contact of the host's records. Only a ``referral`` source names one.
+
+    Raises:
+        ValidationError: A field has the wrong type, or a referrer is named on another
+            channel than ``referral``.
     """
 
     channel: Channel
     detail: str | None = None
+    referrer: str | None = None
 
     def __attrs_post_init__(self) -> None:
         _SOURCE.run(self)
@@ -122,7 +142,7 @@ class CompanySize(str, enum.Enum):
 
 _ACCOUNT = Checks(
     text=("id", "name"),
-    optional_text=("industry", "region", "tier", "website", "external_key"),
+    optional_text=("industry", "region", "tier", "website", "external_key", "credit_code"),
     instances=(("size", (CompanySize, _NONE)),),
     optional_counts=("employees",),
 )
@@ -142,6 +162,14 @@ class Account:
         tier: Segment or tier label of the host's choosing (``"A"``, ``"key account"``).
         website: Web site or e-mail domain, used to match duplicates.
         external_key: The account's id in another system (ERP number, tax id).
+        credit_code: A Chinese organisation's unified social credit code (统一社会信用代码,
+            GB 32100-2015), checked at construction (18 characters, check character); the
+            strongest duplicate key of accounts. Spaces, dashes, lower case and
+            full-width characters are accepted and ignored by the check.
+
+    Raises:
+        ValidationError: For a field of the wrong type or out of range, or a credit code
+            that is not valid.
     """
 
     id: str
@@ -153,7 +181,12 @@ class Account:
     tier: str | None = None
     website: str | None = None
     external_key: str | None = None
-
+    credit_code: str | None = None
 
     def __attrs_post_init__(self) -> None:
         _ACCOUNT.run(self)
+        if self.credit_code is not None:
+            problem = credit_code_problem(self.credit_code)
+            if problem is not None:
+                raise ValidationError(problem, model="Account", field="credit_code",
+                                      value=self.credit_code)

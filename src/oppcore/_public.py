@@ -1,7 +1,8 @@
 """Where a public name lives: one rule, applied by every public namespace.
 
 The everyday names are flat in :mod:`oppcore`; the rest live in namespaces
-(:mod:`oppcore.io`, :mod:`oppcore.analytics`, :mod:`oppcore.serde`, :mod:`oppcore.testing`,
+(:mod:`oppcore.io`, :mod:`oppcore.analytics`, :mod:`oppcore.aftersales`,
+:mod:`oppcore.serde`, :mod:`oppcore.testing`,
 :mod:`oppcore.dedupe`, and :mod:`oppcore.pipeline`, :mod:`oppcore.scoring`,
 :mod:`oppcore.storage` for the names beyond the everyday ones). A public class reports its
 public home in ``__module__`` (as httpx does), so reprs, error messages, pickles and the

@@ -15,6 +15,7 @@ from ._money import CURRENCY_MINOR_UNITS, Money, exact_mul, round_minor, to_deci
 __all__ = [
     "Activity",
     "ActivityKind",
+    "SurveyScale",
     "Quote",
     "QuoteLine",
     "QuoteStatus",
@@ -33,14 +34,65 @@ class ActivityKind(str, enum.Enum):
     NEEDS_ANALYSIS = "needs_analysis"
     """The needs-analysis (requirements) session; some stages require one."""
     QUOTE_SENT = "quote_sent"
+    SURVEY = "survey"
+    """A satisfaction survey (客户满意度调查): carries a ``score`` on a ``scale``."""
     OTHER = "other"
 
 
+class SurveyScale(str, enum.Enum):
+    """The declared scale of a satisfaction survey's score."""
+
+    CSAT = "csat"
+    """Customer satisfaction: a whole number from 1 (very dissatisfied) to 5 (very
+    satisfied)."""
+    NPS = "nps"
+    """Net Promoter Score question: a whole number from 0 to 10 (9-10 promoters, 7-8
+    passives, 0-6 detractors)."""
+
+    @property
+    def low(self) -> int:
+        """The lowest score of the scale."""
+        return 1 if self is SurveyScale.CSAT else 0
+
+    @property
+    def high(self) -> int:
+        """The highest score of the scale."""
+        return 5 if self is SurveyScale.CSAT else 10
+
+    def is_good(self, score: int) -> bool:
+        """Return whether ``score`` is a good answer: 4-5 in CSAT, a promoter (9-10) in NPS."""
+        return score >= (4 if self is SurveyScale.CSAT else 9)
+
+
+SURVEY_SCORE: Final = Bounds(0, 10, integer=True, kind=int)
+"""A survey score: a whole number in [0, 10], the union of the scales; the scale's own range
+is a cross-field rule (:class:`SurveyScale`)."""
+
+
+def _survey_fields_agree(activity: Any) -> None:
+    """A survey has a scale and a score within it; other kinds carry neither."""
+    score, scale = activity.score, activity.scale
+    if activity.kind is ActivityKind.SURVEY:
+        if scale is None or score is None:
+            missing = "scale" if scale is None else "score"
+            fail(activity, missing, "a survey needs a scale (csat or nps) and a score",
+                 None)
+        if not scale.low <= score <= scale.high:
+            fail(activity, "score", f"must be an integer in [{scale.low}, {scale.high}] on "
+                 f"the {scale.value} scale, got {score!r}", score)
+    elif score is not None or scale is not None:
+        name = "score" if score is not None else "scale"
+        fail(activity, name, f"only a survey activity carries a {name} (kind is "
+             f"{activity.kind.value!r})", getattr(activity, name))
+
+
 _ACTIVITY = Checks(
+    rules=(_survey_fields_agree,),
     text=("id", "by"),
     aware=("at",),
-    instances=(("kind", (ActivityKind,)), ("summary", (str,))),
-    optional_text=("outcome", "next_step"),
+    instances=(("kind", (ActivityKind,)), ("summary", (str,)),
+               ("scale", (SurveyScale, type(None)))),
+    optional_text=("outcome", "next_step", "task"),
     optional_date=("next_step_due",),
 )
 
@@ -58,6 +110,14 @@ class Activity:
         outcome: The result, if any.
         next_step: The agreed next step.
         next_step_due: When the next step is due.
+        task: The after-sales task this activity completes (a task id of the pipeline's
+            after-sales plan), or ``None``.
+        score: A survey's score, a whole number on its ``scale`` (surveys only).
+        scale: A survey's declared scale, CSAT 1-5 or NPS 0-10 (surveys only).
+
+    Raises:
+        ValidationError: A field has the wrong type; a survey lacks its scale or score, or
+            the score is outside the scale; another kind carries a score or scale.
     """
 
     id: str
@@ -68,8 +128,13 @@ class Activity:
     outcome: str | None = None
     next_step: str | None = None
     next_step_due: date | None = None
+    task: str | None = None
+    score: int | None = attrs.field(default=None, metadata=in_bounds(SURVEY_SCORE))
+    scale: SurveyScale | None = None
 
     def __attrs_post_init__(self) -> None:
+        if self.score is not None:
+            check_bounds(self)
         _ACTIVITY.run(self)
 
 

@@ -16,17 +16,25 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from oppcore._money import Money
+from oppcore._money import Money, round_minor
 from oppcore.io._csv import _safe as _neutralise  # the one CSV-injection rule of oppcore
 from oppcore.io._csv import write_row  # NUL-safe on Python 3.10 too
 
-from ._values import PipelineReport, RateRow, TopDeal
+from ._format import points
+from ._notes import notes, open_value_known
+from ._values import CurrencyTotal, PipelineReport, RateRow, TopDeal
 
 __all__ = ["CSV_COLUMNS", "REPORT_KIND", "REPORT_SCHEMA_VERSION", "render_csv",
            "render_json", "report_to_dict"]
 
-REPORT_SCHEMA_VERSION = 1
-"""Version of the report's JSON and CSV layout; raised on any incompatible change."""
+REPORT_SCHEMA_VERSION = 2
+"""Version of the report's JSON and CSV layout; raised on any incompatible change.
+
+2: the won funnel step counts won deals in ``won_here`` (``open_here`` is 0 there);
+``in_order`` and ``strict_rate`` are null where the history cannot show them; ``stale``
+is null when the pipeline sets no stale limits; open pipeline figures are null when no
+open deal has an amount; weighted money is in the currency's minor unit; new fields say
+what each figure counts (``left_rate``, ``still_open``, ``coverage``, ``notes``...)."""
 REPORT_KIND = "oppcore.pipeline_report"
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -34,6 +42,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "rank", "deals", "open", "won", "lost", "entered", "reached", "in_order", "lost_here",
     "open_here", "rate", "strict_rate", "amount", "closed", "commit", "best_case",
     "pipeline", "weighted", "days_in_stage", "max_days", "score", "grade", "reasons",
+    "won_here", "still_open", "left", "converted", "left_rate", "still_open_share",
+    "open_deals", "won_deals", "coverage", "stale",
 )
 """Header of the report CSV (every section uses a subset)."""
 
@@ -54,10 +64,23 @@ def _top(d: TopDeal) -> dict[str, Any]:
         "rank": d.rank, "opportunity_id": d.opportunity_id, "name": d.name,
         "account": d.account, "owner": d.owner, "stage_id": d.stage_id,
         "stage_label": d.stage_label, "amount": _money(d.amount), "score": str(d.score),
-        "grade": d.grade,
+        "grade": d.grade, "coverage": d.coverage, "stale": d.stale,
+        "days_in_stage": d.days_in_stage,
         "reasons": [{"rule_id": r.rule_id, "message": r.message, "points": r.points}
                     for r in d.reasons],
     }
+
+
+def _minor(value: Decimal, currency: str) -> Decimal:
+    """Money in the currency's minor unit (weighted values are exact products)."""
+    try:
+        return round_minor(value, currency)
+    except KeyError:  # a currency oppcore has no minor unit for: keep the exact value
+        return value
+
+
+def _open_value(report: PipelineReport, t: CurrencyTotal, value: Decimal) -> str | None:
+    return str(_minor(value, t.currency)) if open_value_known(report, t) else None
 
 
 def report_to_dict(report: PipelineReport) -> dict[str, Any]:
@@ -78,31 +101,46 @@ def report_to_dict(report: PipelineReport) -> dict[str, Any]:
         "pipeline": {"id": report.pipeline_id, "label": report.pipeline_label},
         "generated_at": report.generated_at.isoformat(),
         "scorecard": report.scorecard,
+        "stale_limits": report.stale_limits,
+        "stale_after_days": report.stale_after,
+        "history_synthesised": report.history_synthesised,
+        "unseen_stages": list(report.unseen_stages),
+        "left_out": list(report.left_out),
+        "notes": notes(report),
         "counts": {"deals": c.deals, "open": c.open, "won": c.won, "lost": c.lost,
-                   "stale": c.stale, "unpriced": c.unpriced, "win_rate": c.win_rate},
+                   "stale": c.stale if report.stale_limits else None,
+                   "unpriced": c.unpriced, "unpriced_open": c.unpriced_open,
+                   "unpriced_won": c.unpriced_won, "unscored": c.unscored,
+                   "win_rate": c.win_rate},
         "funnel": [
             {"stage_id": s.stage_id, "label": s.label, "entered": s.entered,
              "reached": s.reached, "in_order": s.in_order, "lost_here": s.lost_here,
-             "open_here": s.open_here}
+             "open_here": s.open_here, "won_here": s.won_here, "still_open": s.still_open}
             for s in report.funnel
         ],
         "conversions": [
             {"from_stage": s.from_stage, "to_stage": s.to_stage, "from_label": s.from_label,
-             "to_label": s.to_label, "rate": s.rate, "strict_rate": s.strict_rate}
+             "to_label": s.to_label, "rate": s.rate, "strict_rate": s.strict_rate,
+             "reached": s.reached, "converted": s.converted, "left": s.left,
+             "left_rate": s.left_rate, "still_open": s.still_open,
+             "still_open_share": s.still_open_share}
             for s in report.conversions
         ],
         "win_rate_by_source": [_rate(r) for r in report.by_source],
         "win_rate_by_owner": [_rate(r) for r in report.by_owner],
         "forecast_by_month": [
             {"period": m.period, "currency": m.currency, "deals": m.deals,
+             "open_deals": m.open_deals, "won_deals": m.won_deals,
              "closed": str(m.closed), "pipeline": str(m.pipeline),
-             "weighted": str(m.weighted)}
+             "weighted": str(_minor(m.weighted, m.currency))}
             for m in report.forecast
         ],
         "forecast_totals": [
             {"currency": t.currency, "closed": str(t.closed), "commit": str(t.commit),
-             "best_case": str(t.best_case), "pipeline": str(t.pipeline),
-             "weighted": str(t.weighted)}
+             "best_case": str(t.best_case),
+             "pipeline": _open_value(report, t, t.pipeline),
+             "weighted": _open_value(report, t, t.weighted),
+             "open_deals": t.open_deals, "won_deals": t.won_deals}
             for t in report.totals
         ],
         "top_deals": [_top(d) for d in report.top_deals],
@@ -136,19 +174,29 @@ def _rows(report: PipelineReport) -> Iterator[dict[str, object]]:
         ("schema_version", REPORT_SCHEMA_VERSION), ("title", report.title),
         ("pipeline", report.pipeline_id), ("generated_at", report.generated_at.isoformat()),
         ("scorecard", report.scorecard), ("deals", c.deals), ("open", c.open),
-        ("won", c.won), ("lost", c.lost), ("stale", c.stale), ("unpriced", c.unpriced),
+        ("won", c.won), ("lost", c.lost),
+        ("stale", c.stale if report.stale_limits else None),
+        ("stale_limits", report.stale_limits), ("stale_after_days", report.stale_after),
+        ("unpriced", c.unpriced), ("unpriced_open", c.unpriced_open),
+        ("unpriced_won", c.unpriced_won), ("unscored", c.unscored),
+        ("history_synthesised", report.history_synthesised),
         ("win_rate", c.win_rate),
     )
     for key, value in summary:
         yield {"section": "summary", "key": key, "value": value}
+    for line in notes(report):
+        yield {"section": "note", "label": line}
     for s in report.funnel:
         yield {"section": "funnel", "key": s.stage_id, "label": s.label, "stage": s.stage_id,
                "entered": s.entered, "reached": s.reached, "in_order": s.in_order,
-               "lost_here": s.lost_here, "open_here": s.open_here}
+               "lost_here": s.lost_here, "open_here": s.open_here, "won_here": s.won_here,
+               "still_open": s.still_open}
     for v in report.conversions:
         yield {"section": "conversion", "key": f"{v.from_stage}>{v.to_stage}",
                "label": f"{v.from_label} > {v.to_label}", "stage": v.from_stage,
-               "rate": v.rate, "strict_rate": v.strict_rate}
+               "rate": v.rate, "strict_rate": v.strict_rate, "reached": v.reached,
+               "converted": v.converted, "left": v.left, "left_rate": v.left_rate,
+               "still_open": v.still_open, "still_open_share": v.still_open_share}
     for section, rows in (("win_rate_by_source", report.by_source),
                           ("win_rate_by_owner", report.by_owner)):
         for r in rows:
@@ -156,18 +204,23 @@ def _rows(report: PipelineReport) -> Iterator[dict[str, object]]:
                    "won": r.won, "lost": r.lost, "rate": r.win_rate}
     for m in report.forecast:
         yield {"section": "forecast_month", "period": m.period, "currency": m.currency,
-               "deals": m.deals, "closed": m.closed, "pipeline": m.pipeline,
-               "weighted": m.weighted}
+               "deals": m.deals, "open_deals": m.open_deals, "won_deals": m.won_deals,
+               "closed": m.closed, "pipeline": m.pipeline,
+               "weighted": _minor(m.weighted, m.currency)}
     for t in report.totals:
+        known = open_value_known(report, t)
         yield {"section": "forecast_total", "currency": t.currency, "closed": t.closed,
-               "commit": t.commit, "best_case": t.best_case, "pipeline": t.pipeline,
-               "weighted": t.weighted}
+               "commit": t.commit, "best_case": t.best_case,
+               "pipeline": t.pipeline if known else None,
+               "weighted": _minor(t.weighted, t.currency) if known else None,
+               "open_deals": t.open_deals, "won_deals": t.won_deals}
     for d in report.top_deals:
         # Reasons as "message (+1.0)": a cell must not start with a sign (see module doc).
-        reasons = "; ".join(f"{r.message} ({r.points:+.1f})" for r in d.reasons)
+        reasons = "; ".join(f"{r.message} ({points(r.points)})" for r in d.reasons)
         yield {"section": "top_deal", "rank": d.rank, "key": d.opportunity_id,
                "label": d.name, "stage": d.stage_id, "owner": d.owner, "account": d.account,
-               **_amount(d.amount), "score": d.score, "grade": d.grade, "reasons": reasons}
+               **_amount(d.amount), "score": d.score, "grade": d.grade, "reasons": reasons,
+               "coverage": d.coverage, "stale": d.stale, "days_in_stage": d.days_in_stage}
     for st in report.stale:
         yield {"section": "stale_deal", "key": st.opportunity_id, "label": st.name,
                "stage": st.stage_id, "owner": st.owner, "account": st.account,
@@ -195,7 +248,8 @@ def _cell(value: object, safe: bool) -> str:
 def render_csv(report: PipelineReport, *, spreadsheet_safe: bool = True) -> str:
     """Return the report's tables as one flat CSV (header :data:`CSV_COLUMNS`).
 
-    Sections, in order: ``summary`` (``key``/``value``), ``funnel``, ``conversion``,
+    Sections, in order: ``summary`` (``key``/``value``), ``note`` (``label``: what a
+    figure leaves out or cannot show), ``funnel``, ``conversion``,
     ``win_rate_by_source``, ``win_rate_by_owner``, ``forecast_month``, ``forecast_total``,
     ``top_deal``, ``stale_deal``. Rates are fractions in [0, 1]; amounts are exact
     decimals; empty cells mean "not applicable" or "no data".

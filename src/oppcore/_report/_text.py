@@ -1,18 +1,33 @@
 """The pipeline report as fixed-width text for a terminal."""
 
+import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 
-from ._format import amount, fit, money, percent, printable
-from ._values import PipelineReport, RateRow
+from oppcore.locale._catalog import _
+from oppcore.locale._reasons import translate_reason
+
+from ._aftersales import aftersales_lines
+from ._format import amount, fit, money, percent, points, printable, source_rows, width
+from ._notes import (
+    NO_STALE_LIMITS,
+    history_notes,
+    left_out_note,
+    open_value_known,
+    unpriced_notes,
+    unranked_note,
+)
+from ._values import MAX_GROUPS, PipelineReport, RateRow, TopDeal
 
 __all__ = ["render_text"]
 
 _LABEL = 24
 _BAR = 30
+_WIDTH = 88
 
 
-def render_text(report: PipelineReport, *, max_rows: int = 15, unicode: bool = True) -> str:
+def render_text(report: PipelineReport, *, max_rows: int = MAX_GROUPS,
+                unicode: bool = True) -> str:
     """Render the report as plain fixed-width text (about 80 columns).
 
     Control characters in names are replaced, so user data cannot move a terminal's
@@ -20,7 +35,8 @@ def render_text(report: PipelineReport, *, max_rows: int = 15, unicode: bool = T
 
     Args:
         report: The report.
-        max_rows: Rows shown per table (stale deals, owners); the rest are counted.
+        max_rows: Rows shown per table (stale deals, owners); the rest are counted. The
+            default is the number of groups the HTML report draws, so both list the same.
         unicode: Draw bars with block characters; ``False`` uses ``#`` (plain ASCII
             output, for consoles without Unicode).
 
@@ -30,12 +46,25 @@ def render_text(report: PipelineReport, *, max_rows: int = 15, unicode: bool = T
     out = _Out(unicode=unicode)
     _header(out, report)
     _funnel(out, report)
-    _rates(out, "Win rate by source", report.by_source, max_rows)
-    _rates(out, "Win rate by owner", report.by_owner, max_rows)
+    _conversions(out, report)
+    _rates(out, report, "source", max_rows)
+    _rates(out, report, "owner", max_rows)
     _forecast(out, report)
     _top(out, report)
     _stale(out, report, max_rows)
+    if report.aftersales is not None:
+        out.lines += aftersales_lines(report.aftersales, max_rows=max_rows, rule=out.rule)
     return "\n".join(out.lines).rstrip() + "\n"
+
+
+def _l(text: str, columns: int) -> str:
+    """``text`` left-aligned in ``columns`` terminal columns (CJK counts two)."""
+    return text + " " * max(0, columns - width(text))
+
+
+def _r(text: str, columns: int) -> str:
+    """``text`` right-aligned in ``columns`` terminal columns (CJK counts two)."""
+    return " " * max(0, columns - width(text)) + text
 
 
 class _Out:
@@ -48,10 +77,15 @@ class _Out:
     def add(self, line: str = "") -> None:
         self.lines.append(line.rstrip())
 
+    def note(self, text: str) -> None:
+        """Add a sentence, wrapped to the report's width."""
+        for line in textwrap.wrap(printable(text), _WIDTH, break_on_hyphens=False):
+            self.add(line)
+
     def title(self, text: str) -> None:
         self.add()
         self.add(text)
-        self.add(self.rule * len(text))
+        self.add(self.rule * width(text))
 
     def bar(self, share: float | None) -> str:
         cells = 0 if share is None else round(max(0.0, min(1.0, share)) * _BAR)
@@ -71,94 +105,150 @@ def _header(out: _Out, report: PipelineReport) -> None:
     out.add("=" * len(title))
     out.add(f"Pipeline: {printable(report.pipeline_label)} ({printable(report.pipeline_id)})"
             f"   as of {report.generated_at.isoformat(timespec='minutes')}")
+    stale = str(c.stale) if report.stale_limits else "n/a"
     out.add(f"{c.deals} deals: {c.open} open, {c.won} won, {c.lost} lost   "
-            f"win rate {percent(c.win_rate)}   stale {c.stale}")
+            f"win rate {percent(c.win_rate)}   stale {stale}")
     for t in report.totals:
-        out.add(f"{t.currency}: open pipeline {amount(t.pipeline)} (weighted "
-                f"{amount(t.weighted)}), won {amount(t.closed)}")
-    if c.unpriced:
-        out.add(f"{c.unpriced} open or won deal(s) have no amount (left out of the forecast)")
+        pipeline = (f"{amount(t.pipeline)} (weighted {amount(t.weighted)}, "
+                    f"{t.open_deals} deals)" if open_value_known(report, t) else "n/a")
+        out.add(f"{t.currency}: open pipeline {pipeline}, won {amount(t.closed)} "
+                f"({t.won_deals} deals)")
+    if not report.totals and c.unpriced_open:  # no deal has an amount at all
+        out.add("open pipeline n/a")
+    for line in unpriced_notes(report):
+        out.note(line)
 
 
 def _funnel(out: _Out, report: PipelineReport) -> None:
-    out.title("Funnel (deals that reached each stage)")
+    out.title(_("Funnel (deals that reached each stage)"))
+    if not report.counts.deals:
+        out.add(_("No deals."))
+        return
+    top = max(report.funnel[0].reached, 1)
+    out.add(f"{'stage':<{_LABEL}} {'':<{_BAR}} {'reached':>7} {'in order':>8} "
+            f"{'open now':>8}")
+    last = report.funnel[-1].stage_id
+    for step in report.funnel:
+        in_order = "n/a" if step.in_order is None else str(step.in_order)
+        here = f"{step.won_here} won" if step.stage_id == last else str(step.open_here)
+        out.add(f"{out.cut(step.label, _LABEL)} {out.bar(step.reached / top)} "
+                f"{step.reached:>7} {in_order:>8} {here:>8}")
+    out.note("reached: got this far or further; in order: got here through every earlier "
+             "stage; open now: open deals in the stage")
+    for line in history_notes(report):
+        out.note(line)
+
+
+def _conversions(out: _Out, report: PipelineReport) -> None:
+    out.title("Conversion between stages")
     if not report.counts.deals:
         out.add("No deals.")
         return
-    top = max(report.funnel[0].reached, 1)
-    out.add(f"{'stage':<{_LABEL}} {'':<{_BAR}} {'reached':>7} {'next':>7} {'in order':>8}")
-    conv = {s.from_stage: s for s in report.conversions}
-    for step in report.funnel:
-        nxt = conv.get(step.stage_id)
-        rate = percent(nxt.rate) if nxt is not None else ""
-        out.add(f"{out.cut(step.label, _LABEL)} {out.bar(step.reached / top)} "
-                f"{step.reached:>7} {rate:>7} {step.in_order:>8}")
-    out.add("next: share that went on to reach the next stage; in order: reached it "
-            "without skipping")
+    out.add(f"{'':<32} {'of all that reached':>20} {'of those that left':>20} "
+            f"{'still open':>13}")
+    for s in report.conversions:
+        name = out.cut(f"{s.from_label} -> {s.to_label}", 32)
+        reached = f"{percent(s.rate)} {s.converted}/{s.reached}"
+        left = f"{percent(s.left_rate)} {s.converted}/{s.left}"
+        still = f"{s.still_open} ({percent(s.still_open_share, digits=0)})"
+        out.add(f"{name} {reached:>20} {left:>20} {still:>13}")
+    out.note("of those that left: among deals that moved on from the stage or closed; "
+             "still open: undecided there")
 
 
-def _rates(out: _Out, title: str, rows: Sequence[RateRow], max_rows: int) -> None:
-    out.title(title)
-    if not rows:
-        out.add("No deals.")
+def _rates(out: _Out, report: PipelineReport, what: str, max_rows: int) -> None:
+    rows: Sequence[RateRow] = (source_rows(report.by_source) if what == "source"
+                               else report.by_owner)
+    out.title(f"Win rate by {what}")
+    if what in report.left_out:
+        out.note(left_out_note(what))
         return
+    if not rows:
+        out.add(_("No deals."))
+        return
+    out.add("Most closed deals first.")
     out.add(f"{'':<{_LABEL}} {'':<{_BAR}} {'rate':>7} {'won/closed':>11} {'open':>5}")
     for r in rows[:max_rows]:
         out.add(f"{out.cut(r.key, _LABEL)} {out.bar(r.win_rate)} "
                 f"{percent(r.win_rate):>7} {f'{r.won}/{r.closed}':>11} {r.open:>5}")
     if len(rows) > max_rows:
-        out.add(f"... {len(rows) - max_rows} more")
+        out.add(_("... {count} more").format(count=len(rows) - max_rows))
 
 
 def _forecast(out: _Out, report: PipelineReport) -> None:
-    out.title("Forecast by month")
+    out.title(_("Forecast by month"))
     if not report.forecast:
-        out.add("No open or won deals with an amount.")
+        out.add(_("No open or won deals with an amount."))
         return
     for currency in report.currencies:
-        out.add(f"{currency:<10} {'deals':>6} {'won':>16} {'pipeline':>16} {'weighted':>16}")
+        out.add(f"{currency:<10} {'open':>5} {'won':>5} {'won value':>15} "
+                f"{'open pipeline':>15} {'weighted':>15}")
         for m in report.forecast:
             if m.currency == currency:
-                out.add(f"{m.period:<10} {m.deals:>6} {_figure(m.closed):>16} "
-                        f"{_figure(m.pipeline):>16} {_figure(m.weighted):>16}")
+                out.add(f"{m.period:<10} {m.open_deals:>5} {m.won_deals:>5} "
+                        f"{_figure(m.closed, currency):>15} "
+                        f"{_figure(m.pipeline, currency):>15} "
+                        f"{_figure(m.weighted, currency):>15}")
         out.add()
-    out.lines.pop()
+    out.note("open, won: deals with an amount; overdue: open deals whose expected close "
+             "has passed")
+    for t in report.totals:
+        out.add(f"{t.currency}: won {amount(t.closed)}; won + commit {amount(t.commit)}; "
+                f"won + commit + best case {amount(t.best_case)}")
 
 
-def _figure(value: Decimal) -> str:
-    return amount(value) if value else "-"
+def _figure(value: Decimal, currency: str) -> str:
+    return amount(value, currency) if value else "-"
+
+
+def _flag(t: TopDeal) -> str:
+    return f"STALE: {t.days_in_stage} days in its stage"
 
 
 def _top(out: _Out, report: PipelineReport) -> None:
-    out.title("Top-ranked open deals")
+    out.title(_("Top-ranked open deals"))
     if report.scorecard is None:
-        out.add("No scorecard given: deals were not ranked.")
+        out.add(_("No scorecard given: deals were not ranked."))
         return
     if not report.top_deals:
-        out.add("No open deals.")
+        out.note(unranked_note(report))
         return
-    out.add(f"{'#':>3} {'score':>6} {'grade':<5} {'deal':<28} {'stage':<16} {'amount':>18}")
+    out.add(f"{'#':>3} {'score':>6} {'grade':<5} {'known':>5} {'deal':<28} {'stage':<16} "
+            f"{'amount':>16}")
     for t in report.top_deals:
         out.add(f"{t.rank:>3} {t.score:>6} {out.cut(t.grade, 5)} "
-                f"{out.cut(t.name, 28)} {out.cut(t.stage_label, 16)} "
-                f"{money(t.amount):>18}")
-        out.add(f"{'':10} owner {out.cut(t.owner, 30, pad=False)}, account "
-                    f"{out.cut(t.account, 30, pad=False)}")
+                f"{percent(t.coverage, digits=0):>5} {out.cut(t.name, 28)} "
+                f"{out.cut(t.stage_label, 16)} {money(t.amount):>16}")
+        out.add(f"{'':10} id {out.cut(t.opportunity_id, 24, pad=False)}, owner "
+                f"{out.cut(t.owner, 24, pad=False)}, account "
+                f"{out.cut(t.account, 24, pad=False)}")
+        if t.stale:
+            out.add(f"{'':10} {_flag(t)}")
         for reason in t.reasons:
-            out.add(f"{'':10} {reason.points:+6.1f}  {out.cut(reason.message, 58)}")
+            text = translate_reason(reason.message)
+            out.add(f"{'':10} {points(reason.points):>6}  {out.cut(text, 58)}")
+    out.add("known: share of the scorecard's weight whose data the deal has")
+    if report.counts.unscored:
+        out.note(unranked_note(report))
 
 
 def _stale(out: _Out, report: PipelineReport, max_rows: int) -> None:
-    out.title(f"Stale deals ({len(report.stale)})")
-    if not report.stale:
-        out.add("No stale deals.")
+    if not report.stale_limits:
+        out.title("Stale deals (n/a)")
+        out.note(NO_STALE_LIMITS)
         return
-    out.add(f"{'days':>5} {'limit':>5} {'stage':<16} {'owner':<14} {'deal':<20} "
-            f"{'amount':>15}")
+    out.title(f"Stale deals ({len(report.stale)})")
+    if report.stale_after is not None:
+        out.add(f"Limit: {report.stale_after} days in a stage, for stages without their own.")
+    if not report.stale:
+        out.add(_("No stale deals."))
+        return
+    out.add(f"{'days':>5} {'limit':>5} {'stage':<14} {'owner':<12} {'deal':<18} "
+            f"{'id':<14} {'amount':>16}")
     for s in report.stale[:max_rows]:
         limit = "-" if s.max_days is None else str(s.max_days)
-        out.add(f"{s.days_in_stage:>5} {limit:>5} {out.cut(s.stage_label, 16)} "
-                f"{out.cut(s.owner, 14)} {out.cut(s.name, 20)} "
-                f"{money(s.amount):>15}")
+        out.add(f"{s.days_in_stage:>5} {limit:>5} {out.cut(s.stage_label, 14)} "
+                f"{out.cut(s.owner, 12)} {out.cut(s.name, 18)} "
+                f"{out.cut(s.opportunity_id, 14)} {money(s.amount):>16}")
     if len(report.stale) > max_rows:
-        out.add(f"... {len(report.stale) - max_rows} more")
+        out.add(_("... {count} more").format(count=len(report.stale) - max_rows))

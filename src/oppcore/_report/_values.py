@@ -11,9 +11,12 @@ import attrs
 
 from oppcore._money import Money
 
+from ._aftersales import AfterSalesSection
+
 __all__ = [
     "NO_DATE",
     "NO_KEY",
+    "MAX_GROUPS",
     "REASONS_PER_DEAL",
     "ConversionStep",
     "CurrencyTotal",
@@ -32,6 +35,8 @@ NO_KEY = "(none)"
 NO_DATE = "(no date)"
 """Period label of open deals without an expected close date."""
 REASONS_PER_DEAL = 3
+MAX_GROUPS = 12
+"""Groups (owners, sources) a report lists or draws; text and HTML show the same ones."""
 
 
 @attrs.frozen(kw_only=True)
@@ -43,18 +48,24 @@ class FunnelStep:
         label: Display label of the stage.
         entered: Deals that were ever in this stage.
         reached: Deals that got at least this far.
-        in_order: Deals that got here through every earlier stage in order.
+        in_order: Deals that got here through every earlier stage in order; ``None`` when
+            the history cannot show it (a stage no deal is recorded arriving at, see
+            :attr:`PipelineReport.unseen_stages`).
         lost_here: Deals lost while this was their last open stage.
-        open_here: Deals in this stage now (won deals for the won step).
+        open_here: Open deals in this stage now (0 for the won step).
+        won_here: Won deals (the won step only).
+        still_open: Open deals whose furthest stage is this one (undecided here).
     """
 
     stage_id: str
     label: str
     entered: int
     reached: int
-    in_order: int
+    in_order: int | None
     lost_here: int
     open_here: int
+    won_here: int = 0
+    still_open: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -68,8 +79,15 @@ class ConversionStep:
         to_label: Its label.
         rate: Share of the deals that reached ``from_stage`` and also reached
             ``to_stage`` ("reached at least"); ``None`` when none reached ``from_stage``.
+            Deals still open at ``from_stage`` count as not converted.
         strict_rate: The same share counting only deals that went through the stages in
-            order.
+            order; ``None`` when the history cannot show it.
+        reached: Deals that reached ``from_stage``.
+        converted: Deals that reached ``to_stage``.
+        left: Deals that reached ``from_stage`` and have since moved on or closed.
+        still_open: Deals still open with ``from_stage`` as their furthest stage.
+        left_rate: ``converted / left``: conversion among the deals that left the stage.
+        still_open_share: ``still_open / reached``.
     """
 
     from_stage: str
@@ -78,6 +96,12 @@ class ConversionStep:
     to_label: str
     rate: float | None
     strict_rate: float | None
+    reached: int = 0
+    converted: int = 0
+    left: int = 0
+    still_open: int = 0
+    left_rate: float | None = None
+    still_open_share: float | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -113,7 +137,7 @@ class MonthForecast:
     Attributes:
         period: ``YYYY-MM``, or ``"(no date)"`` for open deals without an expected close.
         currency: ISO 4217 code.
-        deals: Open and won deals in the month.
+        deals: Priced open and won deals in the month (``open_deals + won_deals``).
         closed: Value won in the month.
         pipeline: Open value expected to close in the month (unweighted, without the
             ``omitted`` category).
@@ -126,6 +150,8 @@ class MonthForecast:
     closed: Decimal
     pipeline: Decimal
     weighted: Decimal
+    open_deals: int = 0
+    won_deals: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -139,6 +165,8 @@ class CurrencyTotal:
         best_case: ``commit`` plus open deals in best-case stages.
         pipeline: Open value (unweighted).
         weighted: Open value times probability.
+        open_deals: Priced open deals behind ``pipeline``.
+        won_deals: Priced won deals behind ``closed``.
     """
 
     currency: str
@@ -147,6 +175,8 @@ class CurrencyTotal:
     best_case: Decimal
     pipeline: Decimal
     weighted: Decimal
+    open_deals: int = 0
+    won_deals: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -208,6 +238,9 @@ class TopDeal:
         score: The scorecard total, 0-100.
         grade: The scorecard grade.
         reasons: The reasons that moved the total most (largest effect first).
+        coverage: Share of the scorecard's weight whose data was known, in (0, 1].
+        stale: Whether the deal is past its stage's stale limit.
+        days_in_stage: Whole calendar days since it entered its stage (or was created).
     """
 
     rank: int
@@ -221,6 +254,9 @@ class TopDeal:
     score: Decimal
     grade: str
     reasons: tuple[TopReason, ...]
+    coverage: float = 1.0
+    stale: bool = False
+    days_in_stage: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -232,9 +268,13 @@ class ReportCounts:
         open: Open deals.
         won: Won deals.
         lost: Lost deals.
-        stale: Open deals past their stage's limit.
+        stale: Open deals past their stage's limit (0 when the pipeline sets none: see
+            :attr:`PipelineReport.stale_limits`).
         unpriced: Open or won deals without an amount (left out of the forecast).
         win_rate: ``won / (won + lost)``; ``None`` when none is closed.
+        unpriced_open: Open deals without an amount.
+        unpriced_won: Won deals without an amount.
+        unscored: Open deals the scorecard could not score (no data for any rule).
     """
 
     deals: int
@@ -244,6 +284,9 @@ class ReportCounts:
     stale: int
     unpriced: int
     win_rate: float | None
+    unpriced_open: int = 0
+    unpriced_won: int = 0
+    unscored: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -263,8 +306,21 @@ class PipelineReport:
         forecast: Per month and currency, months in order, undated last.
         totals: Forecast totals per currency.
         stale: Stale open deals, longest in stage first.
-        top_deals: The highest-scored open deals (empty without a scorecard).
+        top_deals: The highest-scored open deals that could be scored (empty without a
+            scorecard).
         scorecard: Name of the scorecard used, or ``None``.
+        stale_limits: Whether any open stage sets a stale limit; without one no deal can
+            be judged stale and ``stale`` is empty for that reason.
+        stale_after: The limit in days given for stages without their own (``None``:
+            the pipeline's own limits only).
+        left_out: Win-rate dimensions left out because no deal has a value for them
+            (``"source"``, ``"owner"``).
+        unseen_stages: Labels of open stages no deal's history is recorded arriving at
+            from an earlier stage: the in-order counts there are unknown.
+        history_synthesised: Whether the histories look synthesised from creation and
+            close dates (no recorded move between open stages).
+        aftersales: The after-sales section (overdue tasks, satisfaction, renewals due,
+            top referrers), or ``None`` when the pipeline has no after-sales plan.
     """
 
     title: str
@@ -281,6 +337,12 @@ class PipelineReport:
     stale: tuple[StaleDeal, ...]
     top_deals: tuple[TopDeal, ...]
     scorecard: str | None = None
+    stale_limits: bool = True
+    stale_after: int | None = None
+    left_out: tuple[str, ...] = ()
+    unseen_stages: tuple[str, ...] = ()
+    history_synthesised: bool = False
+    aftersales: AfterSalesSection | None = None
 
     @property
     def currencies(self) -> tuple[str, ...]:

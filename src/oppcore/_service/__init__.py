@@ -37,6 +37,7 @@ from ._events import (
     LeadQualified,
     OpportunityCreated,
     OpportunityLost,
+    OpportunityRenewed,
     OpportunityWon,
     RecordEdited,
     RecordFailure,
@@ -44,6 +45,8 @@ from ._events import (
     Rescored,
     RescoreSummary,
     StageChanged,
+    SurveyLogged,
+    TaskCompleted,
 )
 from ._policy import AllowAll, OwnerTeamPolicy, Permission, Policy
 from ._service import OpportunityService
@@ -63,6 +66,7 @@ __all__ = [
     "LeadQualified",
     "OpportunityCreated",
     "OpportunityLost",
+    "OpportunityRenewed",
     "OpportunityService",
     "OpportunityWon",
     "OwnerTeamPolicy",
@@ -74,4 +78,6 @@ __all__ = [
     "RescoreSummary",
     "Rescored",
     "StageChanged",
+    "SurveyLogged",
+    "TaskCompleted",
 ]

@@ -17,9 +17,11 @@ from typing import NamedTuple
 
 import attrs
 
+from oppcore._checks import check_bounds, in_bounds
 from oppcore._errors import OppcoreError
 from oppcore._models import LeadStatus
 from oppcore._qualification import Qualification
+from oppcore._records import SURVEY_SCORE, SurveyScale
 from oppcore.scoring import Score
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "LeadQualified",
     "OpportunityCreated",
     "OpportunityLost",
+    "OpportunityRenewed",
     "OpportunityWon",
     "RecordEdited",
     "RecordFailure",
@@ -40,6 +43,8 @@ __all__ = [
     "RescoreSummary",
     "Rescored",
     "StageChanged",
+    "SurveyLogged",
+    "TaskCompleted",
 ]
 
 
@@ -177,6 +182,42 @@ class OpportunityLost:
 
 
 @attrs.frozen(kw_only=True)
+class SurveyLogged:
+    """A satisfaction survey was logged on an opportunity (an activity of kind ``survey``)."""
+
+    opportunity_id: str
+    activity_id: str
+    scale: SurveyScale
+    score: int = attrs.field(metadata=in_bounds(SURVEY_SCORE))
+    at: datetime
+    by: str
+
+    def __attrs_post_init__(self) -> None:
+        check_bounds(self)
+
+
+@attrs.frozen(kw_only=True)
+class TaskCompleted:
+    """An after-sales task of an opportunity was completed by a logged activity."""
+
+    opportunity_id: str
+    task_id: str
+    activity_id: str
+    at: datetime
+    by: str
+
+
+@attrs.frozen(kw_only=True)
+class OpportunityRenewed:
+    """A won deal got its renewal opportunity; both records name each other."""
+
+    opportunity_id: str
+    renewal_id: str
+    at: datetime
+    by: str
+
+
+@attrs.frozen(kw_only=True)
 class RecordsMerged:
     """Duplicates were merged into a survivor; ``conflicts`` names the fields that differed."""
 
@@ -190,7 +231,8 @@ class RecordsMerged:
 
 DomainEvent = (LeadCaptured | LeadContacted | LeadQualified | LeadDisqualified
                | OpportunityCreated | LeadConverted | RecordEdited | StageChanged
-               | ActivityLogged | Rescored | OpportunityWon | OpportunityLost | RecordsMerged)
+               | ActivityLogged | Rescored | OpportunityWon | OpportunityLost | RecordsMerged
+               | SurveyLogged | TaskCompleted | OpportunityRenewed)
 """Any event a use case returns."""
 
 Events = tuple[DomainEvent, ...]

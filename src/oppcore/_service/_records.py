@@ -44,7 +44,9 @@ _OWN_USE_CASE: Final[dict[type, dict[str, str]]] = {
         "stage_id": "call move_stage, mark_won or mark_lost",
         "stage_history": "call move_stage, mark_won or mark_lost (the history is append-only)",
         "lost_reason": "call mark_lost",
-        "activities": "call log_activity",
+        "activities": "call log_activity (log_survey, complete_task)",
+        "renewal_of": "call renew on the deal being renewed (it links both ways)",
+        "renewed_by": "call renew (it links both ways)",
         "pipeline_id": "the stage and its history belong to the pipeline (create a new deal)",
     },
 }
@@ -175,8 +177,9 @@ class RecordUseCases(ServiceBase):
         validated again) and ``updated_at`` moves to the service clock's time (never
         backwards). Fields with a use case of their own are refused, so their rules cannot
         be bypassed: a deal's ``stage_id``, ``stage_history``, ``lost_reason``,
-        ``activities`` and ``pipeline_id``; a lead's ``status``, ``disqualified_reason``
-        and ``opportunity_id``; and ``id``, ``version`` and ``updated_at`` everywhere.
+        ``activities``, ``renewal_of``, ``renewed_by`` and ``pipeline_id``; a lead's
+        ``status``, ``disqualified_reason`` and ``opportunity_id``; and ``id``, ``version``
+        and ``updated_at`` everywhere.
 
         Idempotent: changes that leave every field as it is return no events and write
         nothing.

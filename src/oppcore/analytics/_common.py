@@ -6,6 +6,8 @@ so does any host object with the same attributes.
 """
 
 import enum
+import inspect
+import types
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -320,12 +322,23 @@ def decimal_ratio(numerator: Decimal, denominator: Decimal) -> float | None:
 
 
 def iterate(opportunities: Iterable[Opportunity]) -> Iterable[Opportunity]:
-    """Refuse a lone opportunity or a string where an iterable of them is expected."""
+    """Refuse a lone opportunity or a string where an iterable of them is expected.
+
+    Also refuses a generator that has already run to its end: read by an earlier call, it
+    would silently give no deals at all now (a result over 0 deals, not an error).
+    """
     if isinstance(opportunities, (Opportunity, str, bytes)) or not isinstance(
         opportunities, Iterable
     ):
         raise ValidationError(
             f"expected an iterable of opportunities, got {type(opportunities).__name__}",
             value=opportunities,
+        )
+    if isinstance(opportunities, types.GeneratorType) \
+            and inspect.getgeneratorstate(opportunities) == inspect.GEN_CLOSED:
+        raise ValidationError(
+            "this generator is exhausted: an earlier call read all its deals, so this one "
+            "would count none; pass a list (or make a new generator for each call)",
+            field="opportunities", value=opportunities,
         )
     return opportunities

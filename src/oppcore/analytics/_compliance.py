@@ -77,6 +77,7 @@ class Compliance(Table):
     """
 
     title = "Process compliance"
+    row_type = ComplianceRow
     columns = _COLUMNS
 
     as_of: datetime

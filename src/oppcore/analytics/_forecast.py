@@ -1,12 +1,13 @@
 """Forecast: weighted pipeline by close period and forecast category, per currency."""
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from oppcore._checks import aware
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 from oppcore._money import Money, exact_add, exact_mul
@@ -25,11 +26,13 @@ from ._results import Table, rows_to_records
 __all__ = ["Forecast", "ForecastRow", "ForecastTotal", "ForecastTotals", "forecast"]
 
 PERIODS = ("month", "quarter", "year")
+OVERDUE = "overdue"
+"""Period label of open deals whose expected close is before ``now`` (slipped deals)."""
 CLOSED = "closed"
 _OMITTED = "omitted"
 _ROW_COLUMNS = ("period", "category", "currency", "deals", "amount", "weighted")
 _TOTAL_COLUMNS = ("currency", "closed", "commit", "best_case", "pipeline", "weighted",
-                  "target", "attainment", "coverage")
+                  "target", "attainment", "coverage", "open_deals", "won_deals")
 
 
 def period_label(day: date, period: str) -> str:
@@ -47,7 +50,9 @@ class ForecastRow:
 
     Attributes:
         period: Expected-close period of open deals, close period of won deals; ``None``
-            for open deals without an expected close date.
+            for open deals without an expected close date; ``"overdue"`` for open deals
+            whose expected close is before ``now`` (when ``now`` is given): they slipped,
+            they are not pipeline of a past period.
         category: The stage's forecast category (``pipeline``, ``best_case``, ``commit``,
             ``omitted``), or ``closed`` for won deals.
         currency: ISO 4217 code.
@@ -80,6 +85,12 @@ class ForecastTotal:
         attainment: ``closed / target``.
         coverage: ``pipeline / (target - closed)``: how many times the open pipeline
             covers what is still missing; ``None`` without a target or once it is met.
+        open_deals: Open deals behind ``pipeline`` (priced, not ``omitted``).
+        won_deals: Won deals behind ``closed``.
+
+    Deals without an amount are in no currency's totals: they are counted in
+    :attr:`Forecast.unpriced_open` and :attr:`Forecast.unpriced_won`, never summed as zero.
+    A ``pipeline`` of 0 with ``open_deals == 0`` means "no priced open deal", not "no value".
     """
 
     currency: str
@@ -91,6 +102,8 @@ class ForecastTotal:
     target: Decimal | None
     attainment: float | None
     coverage: float | None
+    open_deals: int = 0
+    won_deals: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -98,6 +111,7 @@ class ForecastTotals(Table):
     """The per-currency summary of a :class:`Forecast` (one row per currency)."""
 
     title = "Forecast totals"
+    row_type = ForecastTotal
     columns = _TOTAL_COLUMNS
 
     rows: tuple[ForecastTotal, ...]
@@ -117,14 +131,19 @@ class Forecast(Table):
 
     Attributes:
         period: ``"month"``, ``"quarter"`` or ``"year"``.
-        rows: One row per (period, category, currency), sorted.
+        rows: One row per (period, category, currency), sorted: ``"overdue"`` first, then
+            periods in order, undated last.
         totals: Per-currency summary: closed, commit, best case, pipeline, coverage.
-        unpriced: Open or won deals left out because they have no amount.
+        unpriced: Open or won deals left out because they have no amount
+            (``unpriced_open + unpriced_won``).
+        unpriced_open: Open deals left out because they have no amount.
+        unpriced_won: Won deals left out because they have no amount.
         outside: Deals left out because their date falls outside ``start``/``end`` (or is
             missing while a window was given).
     """
 
     title = "Forecast"
+    row_type = ForecastRow
     columns = _ROW_COLUMNS
 
     period: str
@@ -132,6 +151,8 @@ class Forecast(Table):
     totals: ForecastTotals
     unpriced: int = 0
     outside: int = 0
+    unpriced_open: int = 0
+    unpriced_won: int = 0
 
     def to_records(self) -> list[dict[str, Any]]:
         """Return one flat dict per (period, category, currency)."""
@@ -140,11 +161,17 @@ class Forecast(Table):
     def _notes(self) -> list[str]:
         lines = [
             f"{t.currency}: closed {t.closed:,}, commit {t.commit:,}, best case "
-            f"{t.best_case:,}, pipeline {t.pipeline:,} (weighted {t.weighted:,})"
+            f"{t.best_case:,}, pipeline "
+            + (f"{t.pipeline:,} (weighted {t.weighted:,})"
+               if t.open_deals or not self.unpriced_open else "n/a (no open deal has an amount)")
             for t in self.totals.rows
         ]
-        if self.unpriced:
-            lines.append(f"{self.unpriced} deal(s) without an amount left out")
+        if self.unpriced_open:
+            lines.append(f"{self.unpriced_open} open deal(s) have no amount: left out, "
+                         "not counted as 0")
+        if self.unpriced_won:
+            lines.append(f"{self.unpriced_won} won deal(s) have no amount: left out, "
+                         "not counted as 0")
         return lines
 
 
@@ -176,6 +203,7 @@ def forecast(
     start: date | None = None,
     end: date | None = None,
     target: Money | Iterable[Money] | None = None,
+    now: datetime | None = None,
 ) -> Forecast:
     """Sum the pipeline (amount and amount x probability) by period, category and currency.
 
@@ -192,14 +220,17 @@ def forecast(
         end: Keep only deals whose (expected) close date is on or before this day.
         target: The target for the window (a ``Money``, or one per currency) used for
             attainment and coverage.
+        now: When given (timezone-aware), open deals whose expected close is before its
+            day are put in the ``"overdue"`` period (slipped) instead of a past period;
+            they stay in the totals. The window (``start``/``end``) does not apply to them.
 
     Returns:
         The forecast rows and per-currency totals.
 
     Raises:
-        ValidationError: For an unknown period, a bad target or window, an item that is not
-            an opportunity, a deal of another pipeline or a stage the pipeline does not
-            have.
+        ValidationError: For an unknown period, a bad target or window, a naive ``now``, an
+            item that is not an opportunity, a deal of another pipeline or a stage the
+            pipeline does not have.
     """
     if period not in PERIODS:
         raise ValidationError(f"period must be one of {', '.join(PERIODS)}, got {period!r}",
@@ -208,6 +239,9 @@ def forecast(
         if bound is not None and type(bound) is not date:
             raise ValidationError(f"{name} must be a date, got {type(bound).__name__}",
                                   field=name, value=bound)
+    today = None
+    if now is not None:
+        today = aware(now, "now").date()
     targets = _targets(target)
     index = StageIndex(pipeline)
     category = {sid: text_of(s.forecast_category) for sid, s in index.by_id.items()}
@@ -216,15 +250,19 @@ def forecast(
     windowed = start is not None or end is not None
     cells: dict[tuple[str | None, str, str], list[Any]] = {}
     labels: dict[date, str] = {}
-    unpriced = outside = 0
+    unpriced_open = unpriced_won = outside = 0
     with index.walk(opportunities) as walk:
         for o, k in walk:
             sid = o.stage_id
             if k != OPEN and k != WON:
                 continue
             amount = o.amount
+            overdue = False
             if amount is None:
-                unpriced += 1
+                if k == WON:
+                    unpriced_won += 1
+                else:
+                    unpriced_open += 1
                 continue
             if k == WON:
                 moment = closed_at(o)
@@ -233,6 +271,9 @@ def forecast(
                 weighted = amount.amount
             else:
                 day = o.expected_close
+                if today is not None and day is not None and day < today:
+                    day = None
+                    overdue = True
                 cat = category[sid]
                 prob = o.probability
                 if prob is None:
@@ -242,11 +283,11 @@ def forecast(
                     if p is None:
                         p = probabilities[prob.value] = _decimal(prob.value)
                     weighted = exact_mul(amount.amount, p)
-            if windowed and (day is None or (start is not None and day < start)
-                             or (end is not None and day > end)):
+            if windowed and not overdue and (day is None or (start is not None and day < start)
+                                             or (end is not None and day > end)):
                 outside += 1
                 continue
-            label = None
+            label = OVERDUE if overdue else None
             if day is not None:
                 label = labels.get(day)
                 if label is None:
@@ -261,10 +302,11 @@ def forecast(
     rows = tuple(
         ForecastRow(period=p, category=c, currency=cur, deals=n, amount=a, weighted=w)
         for (p, c, cur), (n, a, w) in sorted(cells.items(), key=lambda kv: (
-            kv[0][0] is None, kv[0][0] or "", kv[0][2], kv[0][1]))
+            kv[0][0] != OVERDUE, kv[0][0] is None, kv[0][0] or "", kv[0][2], kv[0][1]))
     )
     return Forecast(period=period, rows=rows, totals=_totals(rows, targets),
-                    unpriced=unpriced, outside=outside)
+                    unpriced=unpriced_open + unpriced_won, unpriced_open=unpriced_open,
+                    unpriced_won=unpriced_won, outside=outside)
 
 
 def _decimal(p: float) -> Decimal:
@@ -286,6 +328,9 @@ def _totals(rows: tuple[ForecastRow, ...], targets: dict[str, Decimal]) -> Forec
         if row.category != CLOSED:
             acc["open"] = exact_add(acc.get("open", zero), row.amount)
             acc["weighted"] = exact_add(acc.get("weighted", zero), row.weighted)
+            acc["open_deals"] = acc.get("open_deals", zero) + row.deals
+        else:
+            acc["won_deals"] = acc.get("won_deals", zero) + row.deals
     out = []
     for currency in sorted(sums):
         acc = sums[currency]
@@ -301,5 +346,7 @@ def _totals(rows: tuple[ForecastRow, ...], targets: dict[str, Decimal]) -> Forec
             attainment=None if goal is None else decimal_ratio(closed, goal),
             coverage=(decimal_ratio(open_value, remaining)
                       if remaining is not None and remaining > 0 else None),
+            open_deals=int(acc.get("open_deals", zero)),
+            won_deals=int(acc.get("won_deals", zero)),
         ))
     return ForecastTotals(rows=tuple(out))

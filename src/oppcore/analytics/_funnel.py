@@ -14,7 +14,8 @@ __all__ = ["Funnel", "FunnelStage", "funnel"]
 
 _STAGE_COLUMNS = (
     "stage", "entered", "reached", "in_order", "advanced", "lost_here", "open_here",
-    "conversion", "drop_off", "strict_conversion", "strict_drop_off",
+    "won_here", "still_open", "left", "conversion", "left_conversion", "still_open_share",
+    "drop_off", "strict_conversion", "strict_drop_off", "arrived",
 )
 
 
@@ -31,12 +32,30 @@ class FunnelStage:
             order, without skipping (strict mode). Moving back and forth is allowed.
         advanced: Deals that entered this stage and later reached a further one.
         lost_here: Deals lost while this was their last open stage.
-        open_here: Deals currently in this stage (won deals for the won step).
+        open_here: Open deals currently in this stage (0 for the won step: won deals are
+            not open; see ``won_here``).
+        won_here: Won deals (the won step only; 0 for open stages).
+        still_open: Open deals whose furthest stage is this one: they reached it and have
+            not (yet) gone further, so they are neither converted nor lost. 0 for the won
+            step.
+        left: ``reached - still_open``: deals that reached this stage and have since moved
+            on or closed, the deals whose outcome at this stage is known.
         conversion: ``reached`` of the next step divided by this one's (``None`` for the
-            last step or when nobody reached this one).
+            last step or when nobody reached this one). Still-open deals count as not
+            converted, so a young pipeline looks worse than it is; see
+            ``left_conversion``.
+        left_conversion: ``reached`` of the next step divided by ``left``: conversion
+            among the deals that have left this stage (``None`` for the last step or when
+            none has left).
+        still_open_share: ``still_open / reached``: the share still undecided here
+            (``None`` for the last step or when nobody reached this one).
         drop_off: ``1 - conversion``.
-        strict_conversion: The same ratio with ``in_order`` counts.
+        strict_conversion: The same ratio as ``conversion`` with ``in_order`` counts.
         strict_drop_off: ``1 - strict_conversion``.
+        arrived: Deals whose history records a move into this stage from an earlier open
+            stage (not created here). A history synthesised from creation and close dates
+            records none between open stages, so ``in_order`` cannot be known there (see
+            :attr:`Funnel.unseen_stages`).
     """
 
     stage: str
@@ -50,6 +69,12 @@ class FunnelStage:
     drop_off: float | None
     strict_conversion: float | None
     strict_drop_off: float | None
+    won_here: int = 0
+    still_open: int = 0
+    left: int = 0
+    left_conversion: float | None = None
+    still_open_share: float | None = None
+    arrived: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -65,9 +90,16 @@ class Funnel(Table):
         open: Deals in an open stage.
         unplaced_lost: Lost deals whose history shows no open stage (counted in ``lost``
             only).
+        stage_moves: Deals whose history records at least one move between two open
+            stages.
+        unseen_stages: Open stages after the first that deals entered but that no deal's
+            history shows arriving at from an earlier stage: every deal there was created
+            there (or its history skips), so which earlier stages it passed through, and
+            the ``in_order`` counts from here on, are unknown rather than zero.
     """
 
     title = "Funnel"
+    row_type = FunnelStage
     columns = _STAGE_COLUMNS
 
     pipeline_id: str
@@ -77,13 +109,32 @@ class Funnel(Table):
     lost: int
     open: int
     unplaced_lost: int = 0
+    stage_moves: int = 0
+    unseen_stages: tuple[str, ...] = ()
+
+    @property
+    def history_synthesised(self) -> bool:
+        """Whether the histories look synthesised from creation and close dates only.
+
+        True when no deal records a move between open stages while some open stage after
+        the first was entered without anyone arriving from an earlier one (an export that
+        dates only creation and close, such as the Maven sample).
+        """
+        return self.stage_moves == 0 and bool(self.unseen_stages)
 
     def to_records(self) -> list[dict[str, Any]]:
         """Return one flat dict per funnel step, in funnel order."""
         return rows_to_records(self.stages, _STAGE_COLUMNS)
 
     def _notes(self) -> list[str]:
-        return [f"{self.deals} deal(s): {self.open} open, {self.won} won, {self.lost} lost"]
+        lines = [f"{self.deals} deal(s): {self.open} open, {self.won} won, {self.lost} lost"]
+        if self.unseen_stages:
+            lines.append(
+                ("history synthesised from creation and close dates: " if
+                 self.history_synthesised else "")
+                + "no deal is recorded arriving at " + ", ".join(self.unseen_stages)
+                + " from an earlier stage; in_order there is unknown, not zero")
+        return lines
 
 
 def funnel(opportunities: Iterable[Opportunity], pipeline: PipelineLike) -> Funnel:
@@ -109,9 +160,10 @@ def funnel(opportunities: Iterable[Opportunity], pipeline: PipelineLike) -> Funn
     position = index.position
     n = len(index.open_ids)
     pipeline_id = pipeline.id
-    # One counter per distinct path shape (mask, furthest, depth, lost_from, current): few
-    # distinct shapes exist, so the per-deal work is one small tuple and one dict update.
-    shapes: dict[tuple[int, int, int, int, int], int] = {}
+    # One counter per distinct path shape (mask, furthest, depth, lost_from, current,
+    # arrived): few distinct shapes exist, so the per-deal work is one small tuple and one
+    # dict update.
+    shapes: dict[tuple[int, int, int, int, int, int], int] = {}
     get = shapes.get
     with index.walk(opportunities) as walk:
         for o, _k in walk:
@@ -120,11 +172,15 @@ def funnel(opportunities: Iterable[Opportunity], pipeline: PipelineLike) -> Funn
             furthest = last_open = -1
             depth = 0
             in_order = True
+            arrived = 0
             history = o.stage_history
             for change in history:
                 p = position[change.to_stage]
                 if p >= 0:
                     mask |= 1 << p
+                    came = change.from_stage
+                    if came is not None and -1 < position.get(came, -1) < p:
+                        arrived |= 1 << p
                     if p > furthest:
                         furthest = p
                     if p < n:
@@ -145,13 +201,13 @@ def funnel(opportunities: Iterable[Opportunity], pipeline: PipelineLike) -> Funn
                     last_open = current
                 if in_order and current == depth:
                     depth += 1
-            key = (mask, furthest, depth, last_open if current < 0 else -2, current)
+            key = (mask, furthest, depth, last_open if current < 0 else -2, current, arrived)
             shapes[key] = get(key, 0) + 1
     return _build(index, n, shapes, pipeline_id)
 
 
 def _build(
-    index: StageIndex, n: int, shapes: dict[tuple[int, int, int, int, int], int],
+    index: StageIndex, n: int, shapes: dict[tuple[int, int, int, int, int, int], int],
     pipeline_id: str,
 ) -> Funnel:
     size = n + 1
@@ -161,8 +217,10 @@ def _build(
     advanced = [0] * size
     lost_here = [0] * size
     open_here = [0] * size
-    deals = won = lost = unplaced = 0
-    for (mask, furthest, depth, lost_from, current), count in shapes.items():
+    still_open = [0] * size
+    arrived_at = [0] * size
+    deals = won = lost = unplaced = moves = 0
+    for (mask, furthest, depth, lost_from, current, arrived), count in shapes.items():
         deals += count
         if current == n:
             won += count
@@ -181,20 +239,33 @@ def _build(
                 reached[i] += count
             if depth > i:
                 in_order[i] += count
-        if current >= 0:
+            if arrived >> i & 1:
+                arrived_at[i] += count
+        if arrived & ((1 << n) - 1):
+            moves += count
+        if 0 <= current < n:
             open_here[current] += count
+            if furthest < n:  # undecided at its furthest stage (moved back: still there)
+                still_open[furthest] += count
     ids = [*index.open_ids, "|".join(index.won_ids) or "won"]
     rows = []
     for i in range(size):
         last = i == n
+        left = reached[i] - still_open[i]
         conv = None if last else ratio(reached[i + 1], reached[i])
         strict = None if last else ratio(in_order[i + 1], in_order[i])
         rows.append(FunnelStage(
             stage=ids[i], entered=entered[i], reached=reached[i], in_order=in_order[i],
             advanced=advanced[i], lost_here=lost_here[i], open_here=open_here[i],
+            won_here=won if last else 0, still_open=still_open[i], left=left,
             conversion=conv, drop_off=None if conv is None else 1.0 - conv,
+            left_conversion=None if last else ratio(reached[i + 1], left),
+            still_open_share=None if last else ratio(still_open[i], reached[i]),
             strict_conversion=strict,
             strict_drop_off=None if strict is None else 1.0 - strict,
+            arrived=arrived_at[i],
         ))
+    unseen = tuple(ids[i] for i in range(1, n) if entered[i] and not arrived_at[i])
     return Funnel(pipeline_id=pipeline_id, stages=tuple(rows), deals=deals, won=won,
-                  lost=lost, open=deals - won - lost, unplaced_lost=unplaced)
+                  lost=lost, open=deals - won - lost, unplaced_lost=unplaced,
+                  stage_moves=moves, unseen_stages=unseen)

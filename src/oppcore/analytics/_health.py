@@ -1,5 +1,6 @@
 """Health: rotting deals, overdue follow-ups, slipped dates, and a weekly data-quality check."""
 
+import warnings
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,7 @@ def _finding(o: Opportunity, issue: str, detail: str) -> Finding:
 class _Findings(Table):
     __slots__ = ()
     columns = _COLUMNS
+    row_type = Finding
     findings: tuple[Finding, ...]
 
     def count(self, issue: str) -> int:
@@ -87,6 +89,9 @@ class HealthReport(_Findings):
         as_of: The ``now`` the report was computed for.
         deals: Open deals examined.
         findings: One row per (deal, issue), in input order.
+        stale_limits: Whether any open stage sets a stale limit (``follow_up.max_days``).
+            Without one no deal can be ``stale``: the absence of ``stale`` findings then
+            says nothing (give limits with ``Pipeline.with_stale_after``).
     """
 
     title = "Pipeline health"
@@ -94,6 +99,14 @@ class HealthReport(_Findings):
     as_of: datetime
     deals: int
     findings: tuple[Finding, ...]
+    stale_limits: bool = True
+
+    def _notes(self) -> list[str]:
+        lines = super()._notes()
+        if not self.stale_limits:
+            lines.append("the pipeline sets no stale limits: no deal was judged stale "
+                         "(see Pipeline.with_stale_after)")
+        return lines
 
 
 def health(
@@ -161,7 +174,17 @@ def health(
             pushes = o.close_date_pushes
             if pushes > max_pushes:
                 found.append(_finding(o, "pushed", f"close date pushed {pushes} times"))
-    return HealthReport(as_of=now, deals=deals, findings=tuple(found))
+    return HealthReport(as_of=now, deals=deals, findings=tuple(found),
+                        stale_limits=stale_limits(index))
+
+
+def stale_limits(index: StageIndex) -> bool:
+    """Whether any open stage of the indexed pipeline sets ``follow_up.max_days``."""
+    for sid in index.open_ids:
+        follow = index.by_id[sid].follow_up
+        if follow is not None and follow.max_days is not None:
+            return True
+    return False
 
 
 @attrs.frozen(kw_only=True)
@@ -171,8 +194,11 @@ class DataQualityReport(_Findings):
     Attributes:
         as_of: The moment the stage requirements were checked at.
         deals: Deals examined.
-        findings: One row per problem, in input order (duplicates at the end).
+        findings: One row per problem, in input order (duplicates at the end: one
+            ``probable_duplicate`` finding per group, on its first deal).
         duplicates_checked: Whether probable duplicates were looked for.
+        duplicate_groups: Ids of the deals that are probably one deal, one tuple per group
+            (in input order; groups by their first deal).
     """
 
     title = "Data quality"
@@ -181,11 +207,13 @@ class DataQualityReport(_Findings):
     deals: int
     findings: tuple[Finding, ...]
     duplicates_checked: bool
+    duplicate_groups: tuple[tuple[str, ...], ...] = ()
 
 
 def data_quality(
-    opportunities: Iterable[Opportunity], pipeline: PipelineLike, *, at: datetime,
-    currency: str | None = None, duplicates: bool = True, duplicate_threshold: float = 0.5,
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike, *,
+    now: datetime | None = None, currency: str | None = None, duplicates: bool = True,
+    duplicate_threshold: float = 0.5, at: datetime | None = None,
 ) -> DataQualityReport:
     """Check records for what a team should fix: a weekly data-quality run.
 
@@ -197,27 +225,39 @@ def data_quality(
     * ``unreachable_contact``: a contact has neither e-mail nor phone.
     * ``currency_mismatch``: a quote is in another currency than the deal's amount, or the
       amount is not in ``currency`` when one is given.
-    * ``probable_duplicate``: another deal is probably the same one
-      (``oppcore.find_duplicates``, when ``duplicates`` is true).
+    * ``probable_duplicate``: other deals are probably the same one
+      (``oppcore.find_duplicates``, when ``duplicates`` is true): one finding per group
+      of deals linked by probable-duplicate pairs, on the group's first deal. A customer's
+      repeat orders are not duplicates (see :func:`oppcore.find_duplicates`).
 
     Args:
         opportunities: Any iterable of opportunities of ``pipeline``.
         pipeline: Gives each stage's requirements.
-        at: The moment requirements are checked at (timezone-aware).
+        now: The moment requirements are checked at (timezone-aware), as in
+            :func:`health` and the other analytics.
         currency: The currency every amount should be in, if the team uses one.
         duplicates: Look for probable duplicates (keeps the deals in memory).
         duplicate_threshold: Minimum duplicate score reported, in [0, 1].
+        at: The former name of ``now``: still accepted for one release, with a
+            ``DeprecationWarning``.
 
     Returns:
         The findings.
 
     Raises:
-        ValidationError: For a naive ``at``, an item that is not an opportunity, a deal of
-            another pipeline or an unknown stage.
+        ValidationError: For a missing or naive ``now`` (or both ``now`` and ``at``), an
+            item that is not an opportunity, a deal of another pipeline or an unknown stage.
     """
-    _check_now(at)
-    if at is None:
-        raise ValidationError("'at' is required", field="at")
+    if at is not None:
+        if now is not None:
+            raise ValidationError("give 'now' only ('at' is its former name)", field="at")
+        warnings.warn("data_quality(at=...) is deprecated and goes in the next release; "
+                      "use now=...", DeprecationWarning, stacklevel=2)
+        now = at
+    _check_now(now)
+    if now is None:
+        raise ValidationError("'now' is required", field="now")
+    at = now
     index = StageIndex(pipeline)
     kind = index.kind
     check = getattr(pipeline, "check", None)
@@ -249,14 +289,53 @@ def data_quality(
                              f"the amount in {amount.currency}")
                     for q in o.quotes if q.currency != amount.currency
                 )
+    groups: tuple[tuple[str, ...], ...] = ()
     if duplicates:
-        by_id = {x.id: x for x in kept}
-        for cand in find_duplicates(kept, threshold=duplicate_threshold):
-            first_id, second_id = cand.ids
-            reasons = ", ".join(sorted(cand.codes))
-            found.append(_finding(
-                by_id[first_id], "probable_duplicate",
-                f"probably the same deal as {second_id!r} (score {cand.score:.2f}: "
-                f"{reasons})"))
+        groups, found_groups = _duplicate_groups(kept, duplicate_threshold)
+        found.extend(found_groups)
     return DataQualityReport(as_of=at, deals=deals, findings=tuple(found),
-                             duplicates_checked=duplicates)
+                             duplicates_checked=duplicates, duplicate_groups=groups)
+
+
+def _duplicate_groups(
+    kept: list[Opportunity], threshold: float,
+) -> tuple[tuple[tuple[str, ...], ...], list[Finding]]:
+    """Group probable-duplicate pairs into connected groups; one finding per group."""
+    position = {x.id: i for i, x in enumerate(kept)}
+    parent = list(range(len(kept)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    codes: dict[int, set[str]] = {}
+    best: dict[int, float] = {}
+    pairs = find_duplicates(kept, threshold=threshold)
+    for cand in pairs:
+        a, b = (root(position[x]) for x in cand.ids)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    for cand in pairs:
+        r = root(position[cand.ids[0]])
+        codes.setdefault(r, set()).update(cand.codes)
+        best[r] = max(best.get(r, 0.0), cand.score)
+    members: dict[int, list[int]] = {}
+    for r in codes:
+        members[r] = []
+    for i in range(len(kept)):
+        r = root(i)
+        if r in members:
+            members[r].append(i)
+    groups = []
+    found = []
+    for r in sorted(members):
+        ids = tuple(kept[i].id for i in members[r])
+        groups.append(ids)
+        others = ", ".join(repr(x) for x in ids[1:])
+        found.append(_finding(
+            kept[r], "probable_duplicate",
+            f"probably the same deal as {others} (best score {best[r]:.2f}: "
+            f"{', '.join(sorted(codes[r]))})"))
+    return tuple(groups), found

@@ -41,12 +41,16 @@ class RepRow:
         won: Won deals.
         lost: Lost deals.
         win_rate: ``won / (won + lost)``; ``None`` without closed deals.
-        median_cycle_days: Median days from creation to close of the won deals.
+        median_cycle_days: Median days from creation to close of the won deals only (lost
+            deals and open deals are not in it).
         activities: Activities logged on the owner's deals.
         activities_per_deal: ``activities / deals``.
         won_value: Value won, one ``Money`` per currency (by code).
         quota: The owner's target, if one was given.
-        attainment: Value won in the quota's currency divided by the quota.
+        attainment: Value won in the quota's currency divided by the quota (``None``
+            when a won deal has no amount: the value won is unknown).
+        unpriced_won: Won deals without an amount. When there are any, the value won is
+            unknown: ``to_records()`` gives ``None`` (not 0) in the ``won_<CUR>`` columns.
     """
 
     owner: str | None
@@ -61,6 +65,7 @@ class RepRow:
     won_value: tuple[Money, ...]
     quota: Money | None
     attainment: float | None
+    unpriced_won: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -72,6 +77,7 @@ class RepPerformance(Table):
     """
 
     title = "Rep performance"
+    row_type = RepRow
     columns = _COLUMNS
 
     rows: tuple[RepRow, ...]
@@ -88,14 +94,24 @@ class RepPerformance(Table):
         for r in self.rows:
             record: dict[str, Any] = {n: getattr(r, n) for n in _COLUMNS}
             won = {m.currency: m.amount for m in r.won_value}
+            record["unpriced_won"] = r.unpriced_won
             for cur in currencies:
-                record[f"won_{cur}"] = won.get(cur, Decimal(0))
+                # A won deal without an amount makes the owner's value won unknown.
+                record[f"won_{cur}"] = None if r.unpriced_won else won.get(cur, Decimal(0))
             if with_quota:
                 record["quota"] = None if r.quota is None else r.quota.amount
                 record["quota_currency"] = None if r.quota is None else r.quota.currency
                 record["attainment"] = r.attainment
             out.append(record)
         return out
+
+    def _notes(self) -> list[str]:
+        lines = ["median_cycle_days: creation to close of won deals only"]
+        unpriced = sum(r.unpriced_won for r in self.rows)
+        if unpriced:
+            lines.append(f"{unpriced} won deal(s) have no amount: value won is unknown "
+                         "(-) for their owners, not 0")
+        return lines
 
 
 def _quota_for(quota: Money | Mapping[str, Money] | None, owner: str | None) -> Money | None:
@@ -136,13 +152,14 @@ def rep_performance(
         raise ValidationError(f"quota must be Money or a mapping owner -> Money, got "
                               f"{type(quota).__name__}", field="quota", value=quota)
     index = StageIndex(pipeline)
-    # owner -> [deals, open, won, lost, activities, cycle days list, value won by currency]
+    # owner -> [deals, open, won, lost, activities, cycle days list, value won by currency,
+    #           won deals without an amount]
     acc: dict[str | None, list[Any]] = {}
     with index.walk(opportunities) as walk:
         for o, k in walk:
             a = acc.get(o.owner)
             if a is None:
-                a = acc[o.owner] = [0, 0, 0, 0, 0, [], {}]
+                a = acc[o.owner] = [0, 0, 0, 0, 0, [], {}, 0]
             a[0] += 1
             a[4] += len(o.activities)
             if k == OPEN:
@@ -158,19 +175,21 @@ def rep_performance(
                     values = a[6]
                     cur = o.amount.currency
                     values[cur] = exact_add(values.get(cur, Decimal(0)), o.amount.amount)
+                else:
+                    a[7] += 1
     rows = []
     for owner in sorted(acc, key=lambda x: (x is None, x or "")):
-        deals, open_, won, lost, activities, cycles, values = acc[owner]
+        deals, open_, won, lost, activities, cycles, values, unpriced = acc[owner]
         cycles.sort()
         target = _quota_for(quota, owner)
         attainment = None
-        if target is not None:
+        if target is not None and not unpriced:  # unknown when a won deal has no amount
             attainment = decimal_ratio(values.get(target.currency, Decimal(0)), target.amount)
         rows.append(RepRow(
             owner=owner, deals=deals, open=open_, won=won, lost=lost,
             win_rate=ratio(won, won + lost), median_cycle_days=percentile(cycles, 0.5),
             activities=activities, activities_per_deal=ratio(activities, deals),
             won_value=tuple(Money(amount=values[c], currency=c) for c in sorted(values)),
-            quota=target, attainment=attainment,
+            quota=target, attainment=attainment, unpriced_won=unpriced,
         ))
     return RepPerformance(rows=tuple(rows))

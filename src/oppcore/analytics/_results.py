@@ -10,12 +10,22 @@ are installed. Nothing here imports pandas or polars until a conversion is asked
 import enum
 import html
 import importlib
+import types
+import typing
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
+import attrs
+
+from oppcore._errors import ValidationError
+
 __all__ = ["Table", "render_value"]
+
+MONEY_MODES = ("float", "decimal")
+"""``to_pandas(money=...)``: money columns as ``float64`` (plot, describe) or exact
+``Decimal`` objects."""
 
 MAX_RENDERED_ROWS = 60
 """Rows shown by ``str()`` and ``_repr_html_``; ``to_records()`` always returns all rows."""
@@ -46,13 +56,15 @@ def render_value(value: object) -> str:
 class Table:
     """Behaviour shared by every analytics result (mixed into frozen ``attrs`` classes).
 
-    Subclasses set ``title`` and ``columns`` (the column order of an empty table) and
-    implement :meth:`to_records`.
+    Subclasses set ``title`` and ``columns`` (the column order of an empty table),
+    ``row_type`` (the attrs class of a row, which gives each column's type) and implement
+    :meth:`to_records`.
     """
 
     __slots__ = ()
     title: ClassVar[str] = "result"
     columns: ClassVar[tuple[str, ...]] = ()
+    row_type: ClassVar[type | None] = None
 
     def to_records(self) -> list[dict[str, Any]]:
         """Return the rows as a new list of flat dicts (one per row, plain values)."""
@@ -72,11 +84,45 @@ class Table:
         """Lines printed under the table (totals, caveats); none by default."""
         return []
 
-    def to_pandas(self) -> Any:
+    def _kinds(self) -> dict[str, str]:
+        """Column -> ``"int"``, ``"float"``, ``"money"``, ``"bool"``, ``"text"`` or
+        ``"other"``."""
+        row = self.row_type
+        if row is None or not attrs.has(row):
+            return {}
+        hints = typing.get_type_hints(row)
+        return {name: _kind(hints[name]) for name in self.columns if name in hints}
+
+    def _frame_data(self, money: str) -> tuple[list[str], dict[str, list[Any]],
+                                               dict[str, str]]:
+        if money not in MONEY_MODES:
+            raise ValidationError(f"money must be one of {', '.join(MONEY_MODES)}, got "
+                                  f"{money!r}", field="money", value=money)
+        records = self.to_records()
+        names = self._column_names(records)
+        kinds = self._kinds()
+        data = {name: [r.get(name) for r in records] for name in names}
+        for name, values in data.items():
+            if money == "float" and (kinds.get(name) == "money" or any(
+                    isinstance(v, Decimal) for v in values)):
+                kinds[name] = "float"
+                data[name] = [None if v is None else float(v) for v in values]
+        return names, data, kinds
+
+    def to_pandas(self, *, money: str = "float") -> Any:
         """Return the rows as a ``pandas.DataFrame`` (needs the ``pandas`` extra).
+
+        Numbers are numeric columns (``int64``, ``float64`` with ``NaN`` for "no value"),
+        so ``df.plot()`` and ``df.describe()`` work; an empty result has the same typed
+        columns.
+
+        Args:
+            money: ``"float"`` (default) for money amounts as ``float64``; ``"decimal"``
+                keeps them exact, as ``Decimal`` objects.
 
         Raises:
             ModuleNotFoundError: If pandas is not installed; the message names the extra.
+            ValidationError: For another ``money``.
         """
         try:
             pd = importlib.import_module("pandas")  # optional dependency, imported on use
@@ -85,14 +131,26 @@ class Table:
                 f"{type(self).__name__}.to_pandas() needs pandas: "
                 "pip install 'oppcore[pandas]'", name="pandas",
             ) from exc
-        records = self.to_records()
-        return pd.DataFrame.from_records(records, columns=self._column_names(records))
+        names, data, kinds = self._frame_data(money)
+        columns = {}
+        for name in names:
+            dtype = _PANDAS[kinds.get(name, "other")]
+            if dtype == "Int64" and None not in data[name]:
+                dtype = "int64"
+            columns[name] = pd.Series(data[name], dtype=dtype)
+        return pd.DataFrame(columns, columns=names)
 
-    def to_polars(self) -> Any:
+    def to_polars(self, *, money: str = "float") -> Any:
         """Return the rows as a ``polars.DataFrame`` (needs the ``polars`` extra).
+
+        Columns are typed as in :meth:`to_pandas` (``null`` for "no value").
+
+        Args:
+            money: ``"float"`` (default) or ``"decimal"`` (exact ``Decimal`` values).
 
         Raises:
             ModuleNotFoundError: If polars is not installed; the message names the extra.
+            ValidationError: For another ``money``.
         """
         try:
             pl = importlib.import_module("polars")  # optional dependency, imported on use
@@ -101,10 +159,10 @@ class Table:
                 f"{type(self).__name__}.to_polars() needs polars: "
                 "pip install 'oppcore[polars]'", name="polars",
             ) from exc
-        records = self.to_records()
-        names = self._column_names(records)
-        data = {name: [r.get(name) for r in records] for name in names}
-        return pl.DataFrame(data, strict=False)
+        names, data, kinds = self._frame_data(money)
+        types_ = {"int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean, "text": pl.Utf8}
+        schema = {name: types_[kinds[name]] for name in names if kinds.get(name) in types_}
+        return pl.DataFrame(data, schema_overrides=schema, strict=False)
 
     def _cells(self) -> tuple[list[str], list[list[str]], int]:
         records = self.to_records()
@@ -149,6 +207,29 @@ class Table:
             f'<div class="oppcore-analytics"><table><caption>{esc(self.title)}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{foot}</div>"
         )
+
+
+_PANDAS = {"int": "Int64", "float": "float64", "bool": "boolean", "money": "object",
+           "text": "object", "other": "object"}
+
+
+def _kind(hint: Any) -> str:
+    """The column kind of a row attribute's type (``X | None`` as ``X``)."""
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        inner = [a for a in args if a is not type(None)]
+        hint = inner[0] if len(inner) == 1 else object
+    if hint is bool:
+        return "bool"
+    if hint is int:
+        return "int"
+    if hint is float:
+        return "float"
+    if hint is Decimal:
+        return "money"
+    if hint is str:
+        return "text"
+    return "other"
 
 
 def _numeric(text: str) -> bool:

@@ -54,6 +54,7 @@ class AccountTiers(Table):
     """
 
     title = "Account tiers (ABC)"
+    row_type = AccountTier
     columns = _COLUMNS
 
     measure: str

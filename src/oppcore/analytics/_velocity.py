@@ -1,4 +1,4 @@
-"""Velocity: time in each stage, sales-cycle length, pipeline velocity.
+"""Velocity: time in each stage and pipeline velocity (the sales cycle is in ``_cycle``).
 
 Percentiles use linear interpolation between closest ranks (Hyndman and Fan type 7, the
 default of numpy, pandas and spreadsheet ``PERCENTILE.INC``); see
@@ -17,7 +17,6 @@ from oppcore._models import Opportunity
 from oppcore._money import exact_add, round_minor
 
 from ._common import (
-    LOST,
     OPEN,
     WON,
     PipelineLike,
@@ -28,14 +27,11 @@ from ._common import (
 from ._results import Table, rows_to_records
 
 __all__ = [
-    "CycleRow",
     "DurationRow",
     "PipelineVelocity",
-    "SalesCycle",
     "StageDurations",
     "VelocityRow",
     "pipeline_velocity",
-    "sales_cycle",
     "stage_durations",
 ]
 
@@ -86,6 +82,7 @@ class StageDurations(Table):
     """
 
     title = "Time in stage (days)"
+    row_type = DurationRow
     columns = ("stage", *_STAT_COLUMNS)
 
     stages: tuple[DurationRow, ...]
@@ -158,117 +155,6 @@ def _check_now(now: object) -> None:
 
 
 @attrs.frozen(kw_only=True)
-class CycleRow:
-    """Sales-cycle length (creation to close) of one outcome.
-
-    Attributes:
-        outcome: ``"won"``, ``"lost"`` or ``"closed"`` (both).
-        count: Deals measured.
-        mean_days: Mean.
-        median_days: Median.
-        p75_days: 75th percentile.
-        p90_days: 90th percentile.
-    """
-
-    outcome: str
-    count: int
-    mean_days: float | None
-    median_days: float | None
-    p75_days: float | None
-    p90_days: float | None
-
-
-@attrs.frozen(kw_only=True)
-class SalesCycle(Table):
-    """Sales-cycle length of won and lost deals.
-
-    Attributes:
-        rows: ``won``, ``lost`` and ``closed`` (all closed deals), in that order.
-        unmeasured: Closed deals whose history does not say when they closed.
-    """
-
-    title = "Sales cycle (days from creation to close)"
-    columns = ("outcome", *_STAT_COLUMNS)
-
-    rows: tuple[CycleRow, ...]
-    unmeasured: int = 0
-
-    def get(self, outcome: str) -> CycleRow:
-        """Return the row of ``"won"``, ``"lost"`` or ``"closed"``.
-
-        Raises:
-            KeyError: For another outcome.
-        """
-        for row in self.rows:
-            if row.outcome == outcome:
-                return row
-        raise KeyError(outcome)
-
-    def to_records(self) -> list[dict[str, Any]]:
-        """Return one flat dict per outcome."""
-        return rows_to_records(self.rows, self.columns)
-
-
-def _cycle_days(
-    opportunities: Iterable[Opportunity], pipeline: PipelineLike,
-) -> tuple[list[float], list[float], int, StageIndex]:
-    index = StageIndex(pipeline)
-    won: list[float] = []
-    lost: list[float] = []
-    add_won, add_lost = won.append, lost.append
-    unmeasured = 0
-    with index.walk(opportunities) as walk:
-        for o, k in walk:
-            sid = o.stage_id
-            if k == OPEN:
-                continue
-            history = o.stage_history
-            if history and history[-1].to_stage == sid:
-                end = history[-1].at
-            else:
-                found = closed_at(o)
-                if found is None:
-                    unmeasured += 1
-                    continue
-                end = found
-            d = (end - o.created_at).total_seconds() / _DAY
-            if d < 0:
-                unmeasured += 1
-            elif k == WON:
-                add_won(d)
-            else:
-                add_lost(d)
-    return won, lost, unmeasured, index
-
-
-def sales_cycle(opportunities: Iterable[Opportunity], pipeline: PipelineLike) -> SalesCycle:
-    """Measure the sales cycle (creation to close) of won and lost deals.
-
-    A deal closes when its history enters its current (won or lost) stage; the cycle runs
-    from ``created_at`` to that moment.
-
-    Args:
-        opportunities: Any iterable of opportunities of ``pipeline`` (read once).
-        pipeline: Says which stages are won and lost.
-
-    Returns:
-        Count, mean, median, p75 and p90 in days, for won, lost and all closed deals.
-
-    Raises:
-        ValidationError: For an item that is not an opportunity, a deal of another pipeline
-            or a stage the pipeline does not have.
-    """
-    won, lost, unmeasured, _ = _cycle_days(opportunities, pipeline)
-    both = won + lost
-    rows = (
-        CycleRow(outcome=WON, **_stats(won)),
-        CycleRow(outcome=LOST, **_stats(lost)),
-        CycleRow(outcome="closed", **_stats(both)),
-    )
-    return SalesCycle(rows=rows, unmeasured=unmeasured)
-
-
-@attrs.frozen(kw_only=True)
 class VelocityRow:
     """Pipeline velocity in one currency.
 
@@ -301,19 +187,28 @@ class PipelineVelocity(Table):
         rows: One row per currency, by code.
         won: Won deals behind the win rate.
         closed: Closed deals behind the win rate.
+        unpriced_open: Open deals without an amount: in no row (never counted as 0).
     """
 
     title = "Pipeline velocity (value per day)"
+    row_type = VelocityRow
     columns = ("currency", "open_deals", "pipeline_value", "average_amount", "win_rate",
                "cycle_days", "per_day")
 
     rows: tuple[VelocityRow, ...]
     won: int
     closed: int
+    unpriced_open: int = 0
 
     def to_records(self) -> list[dict[str, Any]]:
         """Return one flat dict per currency."""
         return rows_to_records(self.rows, self.columns)
+
+    def _notes(self) -> list[str]:
+        if not self.unpriced_open:
+            return []
+        return [(f"{self.unpriced_open} open deal(s) have no amount: left out, "
+                 "not counted as 0")]
 
 
 def pipeline_velocity(
@@ -337,7 +232,7 @@ def pipeline_velocity(
     """
     index = StageIndex(pipeline)
     sums: dict[str, list[Any]] = {}
-    won = lost = 0
+    won = lost = unpriced = 0
     won_seconds = 0.0
     measured = 0
     with index.walk(opportunities) as walk:
@@ -350,6 +245,8 @@ def pipeline_velocity(
                         acc = sums[amount.currency] = [0, Decimal(0)]
                     acc[0] += 1
                     acc[1] = exact_add(acc[1], amount.amount)
+                else:
+                    unpriced += 1
             elif k == WON:
                 won += 1
                 end = closed_at(o)
@@ -371,4 +268,4 @@ def pipeline_velocity(
             currency=currency, open_deals=count, pipeline_value=total,
             average_amount=total / count, win_rate=rate, cycle_days=cycle, per_day=per_day,
         ))
-    return PipelineVelocity(rows=tuple(rows), won=won, closed=closed)
+    return PipelineVelocity(rows=tuple(rows), won=won, closed=closed, unpriced_open=unpriced)

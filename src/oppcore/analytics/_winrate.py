@@ -68,6 +68,7 @@ class WinRates(Table):
     """
 
     title = "Win rate"
+    row_type = WinRateRow
     columns = ("dimension", *_COLUMNS)
 
     dimension: str

@@ -40,6 +40,7 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
     "account_id", "account_name", "amount", "currency", "expected_close", "probability",
     "probability_source", "probability_note", "source_channel", "source_detail",
     "lost_reason", "lead_id", "external_key", "tags", "custom", "version",
+    "source_referrer", "contract_start", "contract_end", "renewal_of", "renewed_by",
 )
 """Header of oppcore's flat opportunity CSV."""
 
@@ -47,7 +48,7 @@ LEAD_COLUMNS: tuple[str, ...] = (
     "id", "name", "captured_at", "updated_at", "email", "phone", "title", "company",
     "industry", "size", "region", "source_channel", "source_detail", "owner", "status",
     "disqualified_reason", "opportunity_id", "notes", "tags", "custom", "external_key",
-    "version",
+    "version", "source_referrer",
 )
 """Header of oppcore's flat lead CSV."""
 
@@ -183,6 +184,8 @@ def _opportunity_row(o: Opportunity) -> list[str]:
         o.source.channel.value if o.source else "", (o.source.detail or "") if o.source else "",
         o.lost_reason or "", o.lead_id or "", o.external_key or "", _json_cell(o.tags),
         _json_cell(o.custom), str(o.version),
+        (o.source.referrer or "") if o.source else "", _iso(o.contract_start),
+        _iso(o.contract_end), o.renewal_of or "", o.renewed_by or "",
     ]
 
 
@@ -230,6 +233,7 @@ def _lead_row(x: Lead) -> list[str]:
         (x.source.detail or "") if x.source else "", x.owner or "", x.status.value,
         x.disqualified_reason or "", x.opportunity_id or "", x.notes, _json_cell(x.tags),
         _json_cell(x.custom), x.external_key or "", str(x.version),
+        (x.source.referrer or "") if x.source else "",
     ]
 
 

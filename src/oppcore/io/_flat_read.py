@@ -201,7 +201,9 @@ def _opportunity(row: int, values: dict[str, str], zone: tzinfo, unquote: bool,
         "lost_reason": c.text("lost_reason"), "lead_id": c.text("lead_id"),
         "external_key": c.text("external_key"), "tags": frozenset(c.json("tags", list)),
         "custom": c.json("custom", dict), "version": c.count("version"),
-        "stage_history": history,
+        "stage_history": history, "contract_start": c.day("contract_start"),
+        "contract_end": c.day("contract_end"), "renewal_of": c.text("renewal_of"),
+        "renewed_by": c.text("renewed_by"),
     }
     if updated is not None:
         fields["updated_at"] = updated
@@ -213,7 +215,8 @@ def _opportunity(row: int, values: dict[str, str], zone: tzinfo, unquote: bool,
             fields["probability"] = Probability(value=probability[0], source=probability[1],
                                                 note=c.text("probability_note"))
         if channel is not None:
-            fields["source"] = Source(channel=channel, detail=c.text("source_detail"))
+            fields["source"] = Source(channel=channel, detail=c.text("source_detail"),
+                                      referrer=c.text("source_referrer"))
         return Opportunity(**fields)
 
     return _build(c, make)  # type: ignore[no-any-return]
@@ -365,7 +368,8 @@ def _lead(row: int, values: dict[str, str], zone: tzinfo, unquote: bool) -> Lead
 
     def make() -> Lead:
         if channel is not None:
-            fields["source"] = Source(channel=channel, detail=c.text("source_detail"))
+            fields["source"] = Source(channel=channel, detail=c.text("source_detail"),
+                                      referrer=c.text("source_referrer"))
         return Lead(**fields)
 
     return _build(c, make)  # type: ignore[no-any-return]

@@ -6,9 +6,12 @@ from typing import Any
 
 import attrs
 
+from oppcore import _calendars as calendars
+from oppcore._calendars import BusinessCalendar
 from oppcore._errors import ConfigError, ValidationError
 from oppcore._models import Opportunity, Probability, ProbabilitySource
 
+from ._aftersales import AfterSalesPlan
 from ._requirements import (
     GuardRegistry,
     Violation,
@@ -53,6 +56,11 @@ class Pipeline:
         guards: The custom guards this pipeline's requirements may name. Not part of the
             pipeline's equality or of :meth:`to_dict` (code is never serialised).
         description: Free text shown in documentation.
+        aftersales: The after-sales plan every won deal gets (售后服务: hand-over,
+            satisfaction survey, renewal conversation, referral ask...), or ``None``.
+        calendar: The business calendar that counts ``business_days`` in follow-up rules:
+            a name of :func:`oppcore.calendars.get` (``"weekends"``, the default, or
+            ``"CN"``) or the path of a company calendar file (``.toml``).
 
     Raises:
         ConfigError: With every structural problem (duplicate ids, no won or lost stage,
@@ -65,6 +73,9 @@ class Pipeline:
     policy: TransitionPolicy = attrs.field(factory=TransitionPolicy)
     guards: GuardRegistry = attrs.field(factory=_default_guards, eq=False, repr=False)
     description: str = ""
+    aftersales: AfterSalesPlan | None = None
+    calendar: str = "weekends"
+    _calendar: BusinessCalendar = attrs.field(init=False, eq=False, repr=False)
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _defaults: tuple[Probability, ...] = attrs.field(init=False, eq=False, repr=False)
     _next_open: tuple[int | None, ...] = attrs.field(init=False, eq=False, repr=False)
@@ -74,6 +85,7 @@ class Pipeline:
     def __attrs_post_init__(self) -> None:
         stages = self.stages
         setattr_ = object.__setattr__
+        setattr_(self, "_calendar", calendars.get(self.calendar))
         # Lookup tables first: the structural checks walk the policy graph with them.
         valid = all(isinstance(s, Stage) for s in stages)
         setattr_(self, "_index", {s.id: i for i, s in enumerate(stages)} if valid else {})
@@ -94,6 +106,11 @@ class Pipeline:
                                        for i in range(n)))
 
     # --- lookups -----------------------------------------------------------------------
+
+    @property
+    def business_calendar(self) -> BusinessCalendar:
+        """The calendar :attr:`calendar` names, which counts business days."""
+        return self._calendar
 
     def stage(self, stage_id: str) -> Stage:
         """Return the stage with id ``stage_id``.
@@ -282,15 +299,20 @@ class Pipeline:
     # --- configuration -----------------------------------------------------------------
 
     @classmethod
-    def template(cls, name: str) -> "Pipeline":
+    def template(cls, name: str, *, locale: str | None = None) -> "Pipeline":
         """Return a built-in pipeline: ``"standard"`` (B2B) or ``"simple"``.
 
+        Args:
+            name: The template's name.
+            locale: The language of its labels and guidance (``"en"``, the default, or
+                ``"zh-CN"``); stage ids are the same in every locale.
+
         Raises:
-            ConfigError: For an unknown template name.
+            ConfigError: For an unknown template name or an unsupported locale.
         """
         from ._templates import template
 
-        return template(name)
+        return template(name, locale=locale)
 
     @classmethod
     def from_dict(cls, data: Any, *, guards: GuardRegistry | None = None,
@@ -344,6 +366,38 @@ class Pipeline:
         from ._config import to_dict
 
         return to_dict(self)
+
+    @property
+    def has_stale_limits(self) -> bool:
+        """Whether any open stage sets a stale limit (``follow_up.max_days``).
+
+        Without one no deal can go stale: "no stale deals" would say nothing.
+        """
+        return any(s.follow_up is not None and s.follow_up.max_days is not None
+                   for s in self.open_stages)
+
+    def with_stale_after(self, days: int) -> "Pipeline":
+        """Return this pipeline with a stale limit of ``days`` on open stages that set none.
+
+        Stages with their own ``follow_up.max_days`` keep it; a stage's cadence and
+        business-day setting are kept. Use it to judge an export whose pipeline (such as
+        the ``simple`` template the ``maven`` import preset maps onto) sets no limits.
+
+        Raises:
+            ValidationError: If ``days`` is not a whole number in 1..36500.
+        """
+        from ._stage import FollowUp
+
+        FollowUp(max_days=days)  # the one check of a day limit
+        stages = []
+        for s in self.stages:
+            follow = s.follow_up
+            if s.is_open and (follow is None or follow.max_days is None):
+                follow = (FollowUp(max_days=days) if follow is None
+                          else attrs.evolve(follow, max_days=days))
+                s = attrs.evolve(s, follow_up=follow)
+            stages.append(s)
+        return attrs.evolve(self, stages=tuple(stages))
 
     def with_guards(self, guards: GuardRegistry) -> "Pipeline":
         """Return this pipeline bound to another guard registry (validated again).

@@ -3,6 +3,7 @@
 from collections import deque
 from typing import TYPE_CHECKING
 
+from ._aftersales import AfterSalesPlan
 from ._requirements import GuardRegistry, RequireGuard, RequireLostReason, requirement_problem
 from ._stage import ForecastCategory, Stage, StageKind
 from ._transitions import TransitionPolicy, move_violation
@@ -28,6 +29,9 @@ def structural_problems(p: "Pipeline") -> list[tuple[str, str]]:
             problems.append((name, msg))
     if type(p.description) is not str:
         problems.append(("description", "must be a string"))
+    aftersales: object = p.aftersales
+    if aftersales is not None and not isinstance(aftersales, AfterSalesPlan):
+        problems.append(("aftersales", "must be an AfterSalesPlan or None"))
     # Pipelines built in Python bypass the loader: check the types the annotations promise.
     policy: object = p.policy
     registry: object = p.guards

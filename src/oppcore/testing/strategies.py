@@ -34,7 +34,15 @@ from oppcore._qualification import (
     Urgency,
     UrgencyLevel,
 )
-from oppcore._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus, StageChange
+from oppcore._records import (
+    Activity,
+    ActivityKind,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+    StageChange,
+    SurveyScale,
+)
 
 __all__ = [
     "accounts",
@@ -57,6 +65,7 @@ __all__ = [
     "quote_lines",
     "quotes",
     "sources",
+    "surveys",
     "stage_changes",
     "urgencies",
 ]
@@ -184,8 +193,11 @@ def custom_fields() -> st.SearchStrategy[dict[str, str | int | bool | None]]:
 
 
 def sources() -> st.SearchStrategy[Source]:
-    """Lead sources over every channel."""
-    return st.builds(Source, channel=st.sampled_from(Channel), detail=_opt(_text()))
+    """Lead sources over every channel; referrals may name their referrer."""
+    plain = st.builds(Source, channel=st.sampled_from(Channel), detail=_opt(_text()))
+    referred = st.builds(Source, channel=st.just(Channel.REFERRAL), detail=_opt(_text()),
+                         referrer=ids("acc-") | ids("c-"))
+    return plain | referred
 
 
 def contacts() -> st.SearchStrategy[Contact]:
@@ -195,13 +207,25 @@ def contacts() -> st.SearchStrategy[Contact]:
                      title=_opt(_text()), role=_opt(st.sampled_from(ContactRole)))
 
 
+def _credit_codes() -> st.SearchStrategy[str]:
+    """Valid unified social credit codes (GB 32100-2015)."""
+    from oppcore._credit_code import CREDIT_CODE_CHARS, check_character
+
+    return st.builds(
+        lambda head, division, body: head + division + body,
+        st.text(CREDIT_CODE_CHARS, min_size=2, max_size=2),
+        st.from_regex(r"[0-9]{6}", fullmatch=True),
+        st.text(CREDIT_CODE_CHARS, min_size=9, max_size=9),
+    ).map(lambda first17: first17 + check_character(first17))
+
+
 def accounts() -> st.SearchStrategy[Account]:
-    """Customer companies."""
+    """Customer companies (some with a Chinese unified social credit code)."""
     return st.builds(Account, id=ids("acc-"), name=_text(), industry=_opt(_text()),
                      size=_opt(st.sampled_from(CompanySize)),
                      employees=_opt(st.integers(0, 500_000)), region=_opt(_text()),
                      tier=_opt(st.sampled_from(["A", "B", "C"])), website=_opt(st.emails()),
-                     external_key=_opt(ids()))
+                     external_key=_opt(ids()), credit_code=_opt(_credit_codes()))
 
 
 def urgencies() -> st.SearchStrategy[Urgency]:
@@ -238,12 +262,26 @@ def qualifications(currency: str | None = None) -> st.SearchStrategy[Qualificati
                      decision=_opt(decision_processes()), competition=_opt(competitions()))
 
 
+def surveys() -> st.SearchStrategy[Activity]:
+    """Satisfaction surveys with a score on either scale (CSAT 1-5, NPS 0-10)."""
+    scored = st.sampled_from(SurveyScale).flatmap(
+        lambda scale: st.tuples(st.just(scale), st.integers(scale.low, scale.high)))
+    return st.builds(
+        lambda pair, **fields: Activity(kind=ActivityKind.SURVEY, scale=pair[0],
+                                        score=pair[1], **fields),
+        scored, id=ids("act-"), at=aware_datetimes(), by=ids("u-"),
+        summary=st.text(max_size=40), task=_opt(ids("task-")))
+
+
 def activities() -> st.SearchStrategy[Activity]:
-    """Follow-up activities of every kind."""
-    return st.builds(Activity, id=ids("act-"), kind=st.sampled_from(ActivityKind),
-                     at=aware_datetimes(), by=ids("u-"), summary=st.text(max_size=40),
-                     outcome=_opt(_text()), next_step=_opt(_text()),
-                     next_step_due=_opt(dates()))
+    """Follow-up activities of every kind (surveys with their score and scale)."""
+    others = st.builds(Activity, id=ids("act-"),
+                       kind=st.sampled_from([k for k in ActivityKind
+                                             if k is not ActivityKind.SURVEY]),
+                       at=aware_datetimes(), by=ids("u-"), summary=st.text(max_size=40),
+                       outcome=_opt(_text()), next_step=_opt(_text()),
+                       next_step_due=_opt(dates()), task=_opt(ids("task-")))
+    return others | surveys()
 
 
 def quote_lines(currency: str) -> st.SearchStrategy[QuoteLine]:
@@ -307,6 +345,10 @@ def opportunities(
     def build(draw: st.DrawFn) -> Opportunity:
         code = draw(currencies())
         created = draw(aware_datetimes())
+        start = draw(_opt(dates()))
+        end = None
+        if start is not None and draw(st.booleans()):
+            end = start + timedelta(days=draw(st.integers(0, 3 * 366)))
         return Opportunity(
             id=draw(ids("opp-")), name=draw(_text()), pipeline_id=pipeline_id,
             stage_id=draw(st.sampled_from(stage_ids)), created_at=created,
@@ -328,6 +370,8 @@ def opportunities(
             tags=draw(st.frozensets(ids(), max_size=3)),
             custom=draw(custom_fields()),
             external_key=draw(_opt(ids())),
+            contract_start=start, contract_end=end,
+            renewal_of=draw(_opt(ids("ren-"))), renewed_by=draw(_opt(ids("rby-"))),
             updated_at=draw(aware_datetimes(min_value=created.replace(tzinfo=None))),
             version=draw(st.integers(0, 10_000)),
         )
