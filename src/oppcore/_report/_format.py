@@ -1,19 +1,17 @@
-"""Number and text formatting shared by the report renderers."""
+"""Number and text formatting shared by the report renderers.
+
+What the charts draw with (percent, amounts, axis labels, printable and shortened text)
+lives in :mod:`oppcore._charts._format`, one definition for the report and the analytics
+charts; this module adds what only the report needs.
+"""
 
 import unicodedata
-from decimal import Decimal
 
+from oppcore._charts._format import amount, compact, percent, printable, shorten
 from oppcore._money import Money
 
 __all__ = ["amount", "compact", "fit", "money", "percent", "points", "printable", "shorten",
            "width"]
-
-
-def percent(value: float | None, *, digits: int = 1) -> str:
-    """Return ``0.4037`` as ``"40.4%"``; ``None`` (no data) as ``"-"``."""
-    if value is None or value != value:  # None or NaN
-        return "-"
-    return f"{value * 100:.{digits}f}%"
 
 
 def points(value: float) -> str:
@@ -22,46 +20,11 @@ def points(value: float) -> str:
     return f"{value:+g}"
 
 
-def amount(value: Decimal) -> str:
-    """Return a money amount with thousands separators and two decimals."""
-    return f"{value.quantize(Decimal('0.01')):,}"
-
-
 def money(value: Money | None) -> str:
     """Return ``"EUR 12,000.00"``, or ``"-"`` when there is no amount."""
     if value is None:
         return "-"
     return f"{value.currency} {amount(value.amount)}"
-
-
-def compact(value: Decimal | float) -> str:
-    """Return a short axis label: ``1234567`` -> ``"1.2M"``, ``4500`` -> ``"4.5k"``."""
-    number = float(value)
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(number) >= size:
-            text = f"{number / size:.1f}".rstrip("0").rstrip(".")
-            return f"{text}{suffix}"
-    return f"{number:.0f}"
-
-
-def printable(text: str) -> str:
-    """Replace control characters (escape sequences, newlines) so text stays on its line.
-
-    User data (names, owners) goes to terminals: an ESC or a newline in a name must not
-    move the cursor or forge report lines.
-    """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else "?" for c in text)
-
-
-def shorten(text: str, width: int, *, ellipsis: str = "...") -> str:
-    """Return ``text`` cut to ``width`` characters, marked with ``ellipsis`` when cut."""
-    if len(text) <= width:
-        return text
-    if width <= len(ellipsis):
-        return text[:width]
-    return text[: width - len(ellipsis)] + ellipsis
 
 
 def width(text: str) -> int:
