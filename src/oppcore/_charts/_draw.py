@@ -222,9 +222,9 @@ def rate_svg(shown: Sequence[RateBar], what: str, uid: int | str, *,
 
 
 def forecast_svg(currency: str, months: Sequence[MonthBars], uid: int | str, *,
-                 standalone: bool = False, period: str = "month") -> str:
-    """Draw one currency's forecast by ``period`` (month, quarter or year): won, open
-    pipeline and weighted columns."""
+                 standalone: bool = False, by: str = "month") -> str:
+    """Draw one currency's forecast ``by`` month (quarter or year): won, open pipeline and
+    weighted columns."""
     width, height, left, bottom, top_pad = 1000, 260, 64, 46, 10
     plot_h = height - bottom - top_pad
     peak = max((max(m.closed, m.pipeline) for m in months), default=Decimal(0))
@@ -258,7 +258,7 @@ def forecast_svg(currency: str, months: Sequence[MonthBars], uid: int | str, *,
         else:
             body.append(f'<text x="{_n(cx)}" y="{base + 18}" font-size="11" '
                         f'text-anchor="middle">{period}</text>')
-    label = f"Forecast by {period} in {currency}: " + ", ".join(
+    label = f"Forecast by {by} in {currency}: " + ", ".join(
         f"{m.period} won {compact(m.closed)}, open {compact(m.pipeline)}, weighted "
         f"{compact(m.weighted)}" for m in months)
     return svg(uid, label, width, height, "".join(body), standalone=standalone)

@@ -193,4 +193,4 @@ def forecast_chart(forecast: "Forecast", currency: str | None) -> Chart:
               for p in periods if p.currency == currency]
     code, by = currency, forecast.period
     return draw("forecast", lambda uid: forecast_svg(code, months, uid, standalone=True,
-                                                     period=by))
+                                                     by=by))
