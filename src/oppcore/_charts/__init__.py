@@ -9,6 +9,7 @@ formatting they need; :class:`Chart` wraps one drawing for Jupyter (``_repr_svg_
 
 from ._chart import Chart
 from ._draw import (
+    MAX_GROUPS,
     NO_DATE,
     NO_KEY,
     ConversionBar,
@@ -22,5 +23,5 @@ from ._draw import (
     rate_svg,
 )
 
-__all__ = ["NO_DATE", "NO_KEY", "Chart", "ConversionBar", "FunnelBar", "MonthBars",
+__all__ = ["MAX_GROUPS", "NO_DATE", "NO_KEY", "Chart", "ConversionBar", "FunnelBar", "MonthBars",
            "RateBar", "conversion_svg", "escape", "forecast_svg", "funnel_svg", "rate_svg"]

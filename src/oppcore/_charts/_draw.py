@@ -15,13 +15,16 @@ from typing import Protocol
 
 from ._format import amount, compact, percent, printable, shorten
 
-__all__ = ["NO_DATE", "NO_KEY", "PALETTE", "ConversionBar", "FunnelBar", "MonthBars",
+__all__ = ["MAX_GROUPS", "NO_DATE", "NO_KEY", "PALETTE", "ConversionBar", "FunnelBar", "MonthBars",
            "RateBar", "conversion_svg", "escape", "forecast_svg", "funnel_svg", "rate_svg",
            "svg"]
 
 PALETTE = (("ink", "#1f2937"), ("muted", "#6b7280"), ("blue", "#2563eb"),
            ("blue2", "#93c5fd"), ("green", "#16a34a"))
 """The colours a standalone chart defines (the report's page CSS defines the same ones)."""
+MAX_GROUPS = 12
+"""Groups (owners, sources) a report lists or draws; text and HTML show the same ones, and
+a win-rate ``chart()`` draws as many unless told otherwise."""
 NO_KEY = "(none)"
 """Label of the group of deals that have no value for a dimension (no owner, no source)."""
 NO_DATE = "(no date)"

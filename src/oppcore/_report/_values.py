@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import attrs
 
-from oppcore._charts import NO_DATE, NO_KEY  # chart labels, the report's too
+from oppcore._charts import MAX_GROUPS, NO_DATE, NO_KEY  # the charts' rules, the report's too
 from oppcore._money import Money
 
 from ._aftersales import AfterSalesSection
@@ -32,8 +32,6 @@ __all__ = [
 ]
 
 REASONS_PER_DEAL = 3
-MAX_GROUPS = 12
-"""Groups (owners, sources) a report lists or draws; text and HTML show the same ones."""
 
 
 @attrs.frozen(kw_only=True)

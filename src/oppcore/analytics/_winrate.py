@@ -5,7 +5,7 @@ from typing import Any
 
 import attrs
 
-from oppcore._charts import Chart
+from oppcore._charts import MAX_GROUPS, Chart
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
@@ -76,7 +76,7 @@ class WinRates(Table):
     rows: tuple[WinRateRow, ...]
     overall: WinRateRow
 
-    def chart(self, *, top: int = 12) -> Chart:
+    def chart(self, *, top: int = MAX_GROUPS) -> Chart:
         """Draw the win rate of each group (won / closed deals) as the report draws it.
 
         Args:
