@@ -59,7 +59,7 @@ charts = [funnel.chart(pipeline=pipeline), funnel.chart("conversion", pipeline=p
           analytics.win_rate(deals, pipeline, by="owner").chart(),
           analytics.forecast(deals, pipeline, period="quarter", now=EXPORTED_ON).chart()]
 for chart in charts:  # str(chart) is the SVG text, to save as a .svg file
-    print(f"{chart.kind}: {chart.svg.count('<rect')} bars, {len(chart.svg)} characters of SVG")
+    print(f"{chart.kind}: {len(chart.svg):,} characters of SVG")
 
 # %% Hand the numbers to pandas for your own charts
 frame = analytics.win_rate(deals, pipeline, by="owner").to_pandas()

@@ -18,7 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from oppcore import Opportunity, Pipeline, Scorecard, ValidationError, analytics
-from oppcore._charts._draw import PALETTE
+from oppcore._charts._draw import CONVERSION_LEGEND, FORECAST_LEGEND, LEGEND_HEIGHT, PALETTE
 from oppcore._report import build_report, render_html
 from oppcore._report._html import _CSS
 from oppcore.testing.strategies import opportunities
@@ -41,10 +41,17 @@ def _svg(text: str) -> ET.Element:
 
 
 def _normal(svg: str) -> str:
-    """A chart without what makes it standalone (size, colours, style) and its uid."""
+    """A chart without what makes it standalone (size, colours, style, the legend under
+    it: the report's legend is HTML) and its uid."""
     svg = re.sub(r"<style>.*?</style>", "", svg)
     svg = re.sub(r"chart-[0-9a-f]+", "chart-X", svg)
-    return re.sub(r' width="\d+" height="\d+" id="chart-X" style="[^"]*"', "", svg)
+    svg = re.sub(r' width="\d+" height="\d+" id="chart-X" style="[^"]*"', "", svg)
+    if '<g class="legend">' in svg:
+        svg = re.sub(r'<g class="legend">.*?</g>', "", svg)
+        width, height = re.search(r'viewBox="0 0 (\d+) (\d+)"', svg).groups()  # type: ignore[union-attr]
+        svg = svg.replace(f'viewBox="0 0 {width} {height}"',
+                          f'viewBox="0 0 {width} {int(height) - LEGEND_HEIGHT}"', 1)
+    return svg
 
 
 # --------------------------------------------------------------- the report is unchanged
@@ -99,6 +106,12 @@ def test_each_chart_draws_exactly_what_the_report_draws(
     for chart, svg in zip(charts, drawn, strict=True):
         assert _normal(chart.svg) == _normal(svg), chart.kind
         assert chart.svg != svg  # standalone: it carries its own size and colours
+    # The standalone conversion and forecast charts draw the report's legends in the SVG.
+    for chart, legend in ((charts[1], CONVERSION_LEGEND), (charts[4], FORECAST_LEGEND)):
+        items = [(t.text, r.get("fill")) for r, t in zip(
+            *(_svg(chart.svg).findall(f"{SVG}g/{SVG}{tag}") for tag in ("rect", "text")),
+            strict=True)]
+        assert items == list(legend)
 
 
 def test_a_chart_is_standalone_svg_for_a_notebook(sample_deals: "SampleDeals") -> None:

@@ -9,6 +9,8 @@ formatting they need; :class:`Chart` wraps one drawing for Jupyter (``_repr_svg_
 
 from ._chart import Chart
 from ._draw import (
+    CONVERSION_LEGEND,
+    FORECAST_LEGEND,
     MAX_GROUPS,
     NO_DATE,
     NO_KEY,
@@ -23,5 +25,6 @@ from ._draw import (
     rate_svg,
 )
 
-__all__ = ["MAX_GROUPS", "NO_DATE", "NO_KEY", "Chart", "ConversionBar", "FunnelBar", "MonthBars",
-           "RateBar", "conversion_svg", "escape", "forecast_svg", "funnel_svg", "rate_svg"]
+__all__ = ["CONVERSION_LEGEND", "FORECAST_LEGEND", "MAX_GROUPS", "NO_DATE", "NO_KEY", "Chart",
+           "ConversionBar", "FunnelBar", "MonthBars", "RateBar", "conversion_svg", "escape",
+           "forecast_svg", "funnel_svg", "rate_svg"]

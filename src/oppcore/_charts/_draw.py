@@ -15,7 +15,8 @@ from typing import Protocol
 
 from ._format import amount, compact, percent, printable, shorten
 
-__all__ = ["MAX_GROUPS", "NO_DATE", "NO_KEY", "PALETTE", "ConversionBar", "FunnelBar", "MonthBars",
+__all__ = ["CONVERSION_LEGEND", "FORECAST_LEGEND", "LEGEND_HEIGHT", "MAX_GROUPS", "NO_DATE",
+           "NO_KEY", "PALETTE", "ConversionBar", "FunnelBar", "MonthBars",
            "RateBar", "conversion_svg", "escape", "forecast_svg", "funnel_svg", "rate_svg",
            "svg"]
 
@@ -29,6 +30,15 @@ NO_KEY = "(none)"
 """Label of the group of deals that have no value for a dimension (no owner, no source)."""
 NO_DATE = "(no date)"
 """Period label of open deals without an expected close date."""
+CONVERSION_LEGEND = (("of all that reached the stage", "var(--blue)"),
+                     ("of those that have left it", "var(--green)"))
+"""The conversion chart's legend: text and colour of each bar of a step."""
+FORECAST_LEGEND = (("won", "var(--green)"), ("open pipeline", "var(--blue2)"),
+                   ("weighted pipeline", "var(--blue)"))
+"""The forecast chart's legend: text and colour of each column of a month."""
+LEGEND_HEIGHT = 26
+"""Height a standalone chart adds under its drawing for its legend (the report's legend is
+HTML, under the chart)."""
 _FONT = 'system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif'
 
 
@@ -108,13 +118,17 @@ def _n(value: float) -> str:
 
 
 def svg(uid: int | str, label: str, width: int, height: int, body: str, *,
-        standalone: bool = False) -> str:
+        standalone: bool = False, legend: Sequence[tuple[str, str]] = ()) -> str:
     """Return one ``<svg>`` element with a ``<title>`` and an ``aria-label``.
 
     ``standalone`` makes it carry its own size, font and colours (the report's page CSS
-    gives them otherwise), for a notebook or a file of its own.
+    gives them otherwise) and draws its ``legend`` under it, for a notebook or a file of
+    its own.
     """
     if standalone:
+        if legend:
+            body += _legend(legend, height)
+            height += LEGEND_HEIGHT
         colours = ";".join(f"--{name}:{value}" for name, value in PALETTE)
         own = (f' width="{width}" height="{height}" id="chart-{uid}" '
                f'style="max-width:100%;height:auto;{colours};font-family:{escape(_FONT)}"')
@@ -125,6 +139,16 @@ def svg(uid: int | str, label: str, width: int, height: int, body: str, *,
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}"{own} '
             f'role="img" aria-label="{escape(label)}" aria-labelledby="chart-{uid}-t">'
             f'<title id="chart-{uid}-t">{escape(label)}</title>{body}</svg>')
+
+
+def _legend(items: Sequence[tuple[str, str]], top: int) -> str:
+    parts, x = [], 0
+    for text, color in items:
+        parts.append(f'<rect x="{x}" y="{top + 10}" width="10" height="10" rx="2" '
+                     f'fill="{color}"/><text x="{x + 15}" y="{top + 19}" font-size="12" '
+                     f'class="muted">{escape(text)}</text>')
+        x += 15 + 7 * len(text) + 18  # about 7 units per character at font-size 12
+    return '<g class="legend">' + "".join(parts) + "</g>"
 
 
 def funnel_svg(steps: Sequence[FunnelBar], uid: int | str, *, standalone: bool = False
@@ -186,7 +210,8 @@ def conversion_svg(steps: Sequence[ConversionBar], uid: int | str, *,
     label = "Conversion between stages: " + ", ".join(
         f"{s.from_label} to {s.to_label} {percent(s.rate)} of all, {percent(s.left_rate)} "
         f"of those that left, {s.still_open} still open" for s in steps)
-    return svg(uid, label, width, len(steps) * row + 4, "".join(body), standalone=standalone)
+    return svg(uid, label, width, len(steps) * row + 4, "".join(body), standalone=standalone,
+               legend=CONVERSION_LEGEND)
 
 
 def _gridlines(x0: int, area: float, height: int) -> str:
@@ -264,7 +289,8 @@ def forecast_svg(currency: str, months: Sequence[MonthBars], uid: int | str, *,
     label = f"Forecast by {by} in {currency}: " + ", ".join(
         f"{m.period} won {compact(m.closed)}, open {compact(m.pipeline)}, weighted "
         f"{compact(m.weighted)}" for m in months)
-    return svg(uid, label, width, height, "".join(body), standalone=standalone)
+    return svg(uid, label, width, height, "".join(body), standalone=standalone,
+               legend=FORECAST_LEGEND)
 
 
 def _nice(peak: float) -> float:

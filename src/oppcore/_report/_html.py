@@ -11,7 +11,14 @@ results' ``chart()`` uses.
 from collections.abc import Sequence
 from itertools import count
 
-from oppcore._charts import conversion_svg, forecast_svg, funnel_svg, rate_svg
+from oppcore._charts import (
+    CONVERSION_LEGEND,
+    FORECAST_LEGEND,
+    conversion_svg,
+    forecast_svg,
+    funnel_svg,
+    rate_svg,
+)
 from oppcore._charts import escape as _t
 
 from ._aftersales import aftersales_html
@@ -190,7 +197,7 @@ def _cards(report: PipelineReport) -> str:
 
 # ------------------------------------------------------------------------------ charts
 # The drawing is oppcore._charts (shared with the analytics results' chart()); here: what
-# the report shows around it (no-data notes, legends, how many bars).
+# the report shows around it (no-data notes, the legends as HTML, how many bars).
 
 
 def _funnel_chart(report: PipelineReport, uid: int) -> str:
@@ -203,8 +210,7 @@ def _conversion_chart(report: PipelineReport, uid: int) -> str:
     if not report.counts.deals:
         return _empty("No deals yet: no conversion to show.")
     chart = conversion_svg(report.conversions, uid)
-    return chart + _legend(("of all that reached the stage", "var(--blue)"),
-                           ("of those that have left it", "var(--green)"))
+    return chart + _legend(*CONVERSION_LEGEND)
 
 
 def _rate_chart(report: PipelineReport, what: str, uid: int) -> str:
@@ -228,8 +234,7 @@ def _forecast(report: PipelineReport, ids: "count[int]") -> str:
         months = [m for m in report.forecast if m.currency == currency]
         parts.append(f"<h3>{_t(currency)}</h3>" if len(report.currencies) > 1 else "")
         parts.append(forecast_svg(currency, months, next(ids)))
-    parts.append(_legend(("won", "var(--green)"), ("open pipeline", "var(--blue2)"),
-                         ("weighted pipeline", "var(--blue)")))
+    parts.append(_legend(*FORECAST_LEGEND))
     parts.append(_totals_table(report))
     parts.append(_notes(unpriced_notes(report)))
     return "".join(parts)
