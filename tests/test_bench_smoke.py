@@ -24,7 +24,8 @@ BENCHES = sorted((ROOT / "bench").glob("bench_*.py"))
 
 SHOWS: dict[str, tuple[str, ...]] = {
     "bench_analytics.py": ("oppcore.analytics (3 calls)", "hand-written single loop (floor)"),
-    "bench_import.py": ("oppcore.io.read_csv (mapping)", "ratio oppcore / floor"),
+    "bench_import.py": ("oppcore.io.read_csv (mapping)", "ratio oppcore / floor",
+                        "ratio sync / first import"),
     "bench_models.py": ("(a) construct Opportunity", "(b) change two fields (evolve)",
                         "(c) JSON round trip"),
     "bench_scoring.py": ("Scorecard.default", "ratio", "fit_win_model", "fit_weights"),

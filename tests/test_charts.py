@@ -18,7 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from oppcore import Opportunity, Pipeline, Scorecard, ValidationError, analytics
-from oppcore._charts._draw import CONVERSION_LEGEND, FORECAST_LEGEND, LEGEND_HEIGHT, PALETTE
+from oppcore._charts._draw import LEGEND_HEIGHT, PALETTE, conversion_legend, forecast_legend
 from oppcore._report import build_report, render_html
 from oppcore._report._html import _CSS
 from oppcore.testing.strategies import opportunities
@@ -59,14 +59,15 @@ def _normal(svg: str) -> str:
 
 @pytest.fixture(scope="module")
 def demo_deals(tmp_path_factory: pytest.TempPathFactory) -> list[Opportunity]:
-    from oppcore._cli._common import iter_records, open_store
+    from oppcore._cli._common import open_store
     from oppcore._cli._demo import run_demo
+    from oppcore.storage import query_all
 
     db = tmp_path_factory.mktemp("charts-demo") / "demo.db"
     assert run_demo(db=str(db), out=io.StringIO()) == 0
     store = open_store(str(db))
     try:
-        return list(iter_records(store, Opportunity))
+        return list(query_all(store, Opportunity))
     finally:
         store.close()
 
@@ -107,7 +108,7 @@ def test_each_chart_draws_exactly_what_the_report_draws(
         assert _normal(chart.svg) == _normal(svg), chart.kind
         assert chart.svg != svg  # standalone: it carries its own size and colours
     # The standalone conversion and forecast charts draw the report's legends in the SVG.
-    for chart, legend in ((charts[1], CONVERSION_LEGEND), (charts[4], FORECAST_LEGEND)):
+    for chart, legend in ((charts[1], conversion_legend()), (charts[4], forecast_legend())):
         items = [(t.text, r.get("fill")) for r, t in zip(
             *(_svg(chart.svg).findall(f"{SVG}g/{SVG}{tag}") for tag in ("rect", "text")),
             strict=True)]

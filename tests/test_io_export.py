@@ -38,7 +38,7 @@ def _flat(o: Opportunity) -> Opportunity:
     """What the flat CSV keeps of an opportunity (nested data needs JSON)."""
     account = None if o.account is None else attrs.evolve(
         o.account, industry=None, size=None, employees=None, region=None, tier=None,
-        website=None, external_key=None)
+        website=None, external_key=None, credit_code=None)
     return o.evolve(account=account, contacts=(), expected_close_history=(),
                     model_probability=None, qualification=Opportunity(
                         id="x", name="x", pipeline_id="x", stage_id="x",

@@ -9,8 +9,6 @@ formatting they need; :class:`Chart` wraps one drawing for Jupyter (``_repr_svg_
 
 from ._chart import Chart
 from ._draw import (
-    CONVERSION_LEGEND,
-    FORECAST_LEGEND,
     MAX_GROUPS,
     NO_DATE,
     NO_KEY,
@@ -18,13 +16,15 @@ from ._draw import (
     FunnelBar,
     MonthBars,
     RateBar,
+    conversion_legend,
     conversion_svg,
     escape,
+    forecast_legend,
     forecast_svg,
     funnel_svg,
     rate_svg,
 )
 
-__all__ = ["CONVERSION_LEGEND", "FORECAST_LEGEND", "MAX_GROUPS", "NO_DATE", "NO_KEY", "Chart",
-           "ConversionBar", "FunnelBar", "MonthBars", "RateBar", "conversion_svg", "escape",
+__all__ = ["MAX_GROUPS", "NO_DATE", "NO_KEY", "Chart", "ConversionBar", "FunnelBar", "MonthBars",
+           "RateBar", "conversion_legend", "conversion_svg", "escape", "forecast_legend",
            "forecast_svg", "funnel_svg", "rate_svg"]

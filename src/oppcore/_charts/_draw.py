@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Protocol
 
+from oppcore.locale._catalog import _
+
 from ._format import amount, compact, percent, printable, shorten
 
-__all__ = ["CONVERSION_LEGEND", "FORECAST_LEGEND", "LEGEND_HEIGHT", "MAX_GROUPS", "NO_DATE",
-           "NO_KEY", "PALETTE", "ConversionBar", "FunnelBar", "MonthBars",
-           "RateBar", "conversion_svg", "escape", "forecast_svg", "funnel_svg", "rate_svg",
-           "svg"]
+__all__ = ["LEGEND_HEIGHT", "MAX_GROUPS", "NO_DATE", "NO_KEY", "PALETTE", "ConversionBar",
+           "FunnelBar", "MonthBars", "RateBar", "conversion_svg", "escape", "forecast_svg",
+           "funnel_svg", "rate_svg", "conversion_legend", "forecast_legend", "svg"]
 
 PALETTE = (("ink", "#1f2937"), ("muted", "#6b7280"), ("blue", "#2563eb"),
            ("blue2", "#93c5fd"), ("green", "#16a34a"))
@@ -30,16 +31,11 @@ NO_KEY = "(none)"
 """Label of the group of deals that have no value for a dimension (no owner, no source)."""
 NO_DATE = "(no date)"
 """Period label of open deals without an expected close date."""
-CONVERSION_LEGEND = (("of all that reached the stage", "var(--blue)"),
-                     ("of those that have left it", "var(--green)"))
-"""The conversion chart's legend: text and colour of each bar of a step."""
-FORECAST_LEGEND = (("won", "var(--green)"), ("open pipeline", "var(--blue2)"),
-                   ("weighted pipeline", "var(--blue)"))
-"""The forecast chart's legend: text and colour of each column of a month."""
 LEGEND_HEIGHT = 26
 """Height a standalone chart adds under its drawing for its legend (the report's legend is
 HTML, under the chart)."""
-_FONT = 'system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif'
+_FONT = ('system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"PingFang SC",'
+         '"Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC",sans-serif')
 
 
 class FunnelBar(Protocol):
@@ -141,6 +137,19 @@ def svg(uid: int | str, label: str, width: int, height: int, body: str, *,
             f'<title id="chart-{uid}-t">{escape(label)}</title>{body}</svg>')
 
 
+def conversion_legend() -> tuple[tuple[str, str], ...]:
+    """The conversion chart's legend: text and colour of each bar of a step."""
+    return (("of all that reached the stage", "var(--blue)"),
+            ("of those that have left it", "var(--green)"))
+
+
+def forecast_legend() -> tuple[tuple[str, str], ...]:
+    """The forecast chart's legend (in the active locale): text and colour of each column
+    of a month."""
+    return ((_("won"), "var(--green)"), (_("open pipeline"), "var(--blue2)"),
+            (_("weighted pipeline"), "var(--blue)"))
+
+
 def _legend(items: Sequence[tuple[str, str]], top: int) -> str:
     parts, x = [], 0
     for text, color in items:
@@ -182,7 +191,7 @@ def funnel_svg(steps: Sequence[FunnelBar], uid: int | str, *, standalone: bool =
                     f'<text x="{width - 85}" y="{y + row / 2 + 5}" font-size="13" '
                     f'class="muted">{percent(share)}</text>')
         prev = (x, w, y + row)
-    label = "Funnel: " + ", ".join(f"{s.label} {s.reached}" for s in steps)
+    label = _("Funnel") + ": " + ", ".join(f"{s.label} {s.reached}" for s in steps)
     return svg(uid, label, width, height - gap, "".join(body), standalone=standalone)
 
 
@@ -211,7 +220,7 @@ def conversion_svg(steps: Sequence[ConversionBar], uid: int | str, *,
         f"{s.from_label} to {s.to_label} {percent(s.rate)} of all, {percent(s.left_rate)} "
         f"of those that left, {s.still_open} still open" for s in steps)
     return svg(uid, label, width, len(steps) * row + 4, "".join(body), standalone=standalone,
-               legend=CONVERSION_LEGEND)
+               legend=conversion_legend())
 
 
 def _gridlines(x0: int, area: float, height: int) -> str:
@@ -267,18 +276,20 @@ def forecast_svg(currency: str, months: Sequence[MonthBars], uid: int | str, *,
                     f'text-anchor="end" class="muted">{compact(scale * q)}</text>')
     rotate = len(months) > 12
     cur = escape(currency)
+    won, open_, weighted = _("won"), _("open pipeline"), _("weighted")
     for i, m in enumerate(months):
         cx = left + slot * i + slot / 2
         base = top_pad + plot_h
 
         period = escape(m.period)
         body.append(_column(cx - bar - 1, bar, base, plot_h * float(m.closed) / scale,
-                            "var(--green)", f"{period}: won {cur} {amount(m.closed)}"))
+                            "var(--green)", f"{period}: {won} {cur} {amount(m.closed, currency)}"))
         body.append(_column(cx + 1, bar, base, plot_h * float(m.pipeline) / scale,
                             "var(--blue2)",
-                            f"{period}: open pipeline {cur} {amount(m.pipeline)}"))
+                            f"{period}: {open_} {cur} {amount(m.pipeline, currency)}"))
         body.append(_column(cx + 1, bar, base, plot_h * float(m.weighted) / scale,
-                            "var(--blue)", f"{period}: weighted {cur} {amount(m.weighted)}"))
+                            "var(--blue)",
+                            f"{period}: {weighted} {cur} {amount(m.weighted, currency)}"))
         if rotate:
             body.append(f'<text x="{_n(cx)}" y="{base + 14}" font-size="11" '
                         f'text-anchor="end" transform="rotate(-35 {_n(cx)} {base + 14})">'
@@ -286,11 +297,17 @@ def forecast_svg(currency: str, months: Sequence[MonthBars], uid: int | str, *,
         else:
             body.append(f'<text x="{_n(cx)}" y="{base + 18}" font-size="11" '
                         f'text-anchor="middle">{period}</text>')
-    label = f"Forecast by {by} in {currency}: " + ", ".join(
-        f"{m.period} won {compact(m.closed)}, open {compact(m.pipeline)}, weighted "
-        f"{compact(m.weighted)}" for m in months)
+    if by == "quarter":
+        title = _("Forecast by quarter in {currency}")
+    elif by == "year":
+        title = _("Forecast by year in {currency}")
+    else:
+        title = _("Forecast by month in {currency}")
+    label = title.format(currency=currency) + ": " + ", ".join(
+        f"{m.period} {won} {compact(m.closed)}, {open_} {compact(m.pipeline)}, "
+        f"{weighted} {compact(m.weighted)}" for m in months)
     return svg(uid, label, width, height, "".join(body), standalone=standalone,
-               legend=FORECAST_LEGEND)
+               legend=forecast_legend())
 
 
 def _nice(peak: float) -> float:

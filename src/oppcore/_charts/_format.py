@@ -2,6 +2,9 @@
 
 from decimal import Decimal
 
+from oppcore.locale._catalog import active
+from oppcore.locale._numbers import format_amount
+
 __all__ = ["amount", "compact", "percent", "printable", "shorten"]
 
 
@@ -12,19 +15,28 @@ def percent(value: float | None, *, digits: int = 1) -> str:
     return f"{value * 100:.{digits}f}%"
 
 
-def amount(value: Decimal) -> str:
-    """Return a money amount with thousands separators and two decimals."""
-    return f"{value.quantize(Decimal('0.01')):,}"
+def amount(value: Decimal, currency: str | None = None) -> str:
+    """Return a money amount with thousands separators and ``currency``'s minor-unit
+    digits (two when not given: JPY has none, KWD three)."""
+    return format_amount(value, currency)
 
 
 def compact(value: Decimal | float) -> str:
-    """Return a short axis label: ``1234567`` -> ``"1.2M"``, ``4500`` -> ``"4.5k"``."""
+    """Return a short axis label: ``1234567`` -> ``"1.2M"``, ``4500`` -> ``"4.5k"``.
+
+    In zh-CN, counted in 万 and 亿 as Chinese business writing does: ``"123.5万"``.
+    """
     number = float(value)
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+    units = _ZH_UNITS if active() == "zh-CN" else _UNITS
+    for size, suffix in units:
         if abs(number) >= size:
             text = f"{number / size:.1f}".rstrip("0").rstrip(".")
             return f"{text}{suffix}"
     return f"{number:.0f}"
+
+
+_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+_ZH_UNITS = ((1e8, "亿"), (1e4, "万"))
 
 
 def printable(text: str) -> str:

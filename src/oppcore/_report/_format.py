@@ -6,12 +6,22 @@ charts; this module adds what only the report needs.
 """
 
 import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
 
 from oppcore._charts._format import amount, compact, percent, printable, shorten
 from oppcore._money import Money
+from oppcore.locale._catalog import active
+from oppcore.locale._messages import channel_label
+from oppcore.locale._numbers import format_money
 
-__all__ = ["amount", "compact", "fit", "money", "percent", "points", "printable", "shorten",
-           "width"]
+if TYPE_CHECKING:  # _values imports the sections, which format with this module
+    from ._values import RateRow
+
+__all__ = ["amount", "compact", "fit", "money", "percent", "points", "printable",
+           "shorten", "source_rows", "width"]
 
 
 def points(value: float) -> str:
@@ -21,10 +31,16 @@ def points(value: float) -> str:
 
 
 def money(value: Money | None) -> str:
-    """Return ``"EUR 12,000.00"``, or ``"-"`` when there is no amount."""
-    if value is None:
-        return "-"
-    return f"{value.currency} {amount(value.amount)}"
+    """Return ``"EUR 12,000.00"`` (``"€12,000.00"`` in zh-CN; the currency's minor unit),
+    or ``"-"`` when there is no amount."""
+    return format_money(value)
+
+
+def source_rows(rows: "Sequence[RateRow]") -> "list[RateRow]":
+    """The win-rate rows of source channels, each named in the active locale."""
+    if active() == "en":
+        return list(rows)
+    return [attrs.evolve(r, key=channel_label(r.key)) for r in rows]
 
 
 def width(text: str) -> int:
