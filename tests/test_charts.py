@@ -21,6 +21,7 @@ from oppcore import Opportunity, Pipeline, Scorecard, ValidationError, analytics
 from oppcore._charts._draw import LEGEND_HEIGHT, PALETTE, conversion_legend, forecast_legend
 from oppcore._report import build_report, render_html
 from oppcore._report._html import _CSS
+from oppcore.locale import use
 from oppcore.testing.strategies import opportunities
 
 if TYPE_CHECKING:
@@ -86,6 +87,29 @@ def test_a_two_currency_report_is_byte_identical_to_mains(sample_deals: "SampleD
                           scorecard=Scorecard.default(), top=10)
     assert report.currencies == ("EUR", "USD")  # both forecast charts are compared
     assert render_html(report) == (GOLDEN / "sample.html").read_text(encoding="utf-8")
+
+
+def test_a_chinese_report_is_byte_identical_to_mains(sample_deals: "SampleDeals") -> None:
+    # The charts' words and axis units (万, 亿) come from the active locale, as before.
+    with use("zh-CN"):
+        report = build_report(sample_deals(120, seed=21, now=NOW), STANDARD, now=NOW,
+                              scorecard=Scorecard.default(), top=10)
+        html = render_html(report)
+    assert "按月销售预测（EUR）" in html
+    assert html == (GOLDEN / "sample.zh-CN.html").read_text(encoding="utf-8")
+
+
+def test_a_chart_speaks_the_active_locale(sample_deals: "SampleDeals") -> None:
+    deals = sample_deals(120, seed=21, now=NOW)
+    monthly = analytics.forecast(deals, STANDARD, period="month", now=NOW)
+    quarterly = analytics.forecast(deals, STANDARD, period="quarter", now=NOW)
+    with use("zh-CN"):
+        chart, by_quarter = monthly.chart("EUR"), quarterly.chart("EUR")
+        funnel = analytics.funnel(deals, STANDARD).chart(pipeline=STANDARD)
+    assert "按月销售预测（EUR）: " in chart.svg and "万" in chart.svg
+    assert "按季度销售预测（EUR）: " in by_quarter.svg
+    assert "销售漏斗: " in funnel.svg
+    assert "Forecast by month in EUR: " in monthly.chart("EUR").svg  # back to English
 
 
 # ------------------------------------------------- chart() draws what the report draws
