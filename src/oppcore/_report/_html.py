@@ -125,29 +125,30 @@ def render_html(report: PipelineReport) -> str:
         + (f" \u00b7 {scorecard} {_t(report.scorecard)}" if report.scorecard else "")
         + "</p></header>",
         _cards(report),
-        _section("Funnel", "Deals that reached each stage (or a later one).",
+        _section(_("Funnel"), "Deals that reached each stage (or a later one).",
                  _funnel_chart(report, next(ids)) + _notes(history_notes(report)),
                  "funnel"),
-        _section("Conversion between stages",
+        _section(_("Conversion between stages"),
                  "Of the deals that reached a stage, the share that went on to the next "
                  "one: of all of them, and of those that have left the stage (moved on or "
                  "closed); the rest are still open there.",
                  _conversion_chart(report, next(ids)), "conversion"),
         '<div class="grid">',
-        _section("Win rate by source",
+        _section(_("Win rate by source"),
                  "Won / closed deals per source channel, most closed deals first.",
                  _rate_chart(report, "source", next(ids)), "by-source"),
-        _section("Win rate by owner",
+        _section(_("Win rate by owner"),
                  "Won / closed deals per owner, most closed deals first.",
                  _rate_chart(report, "owner", next(ids)), "by-owner"),
         "</div>",
-        _section("Forecast by month",
+        _section(_("Forecast by month"),
                  "Won value by close month; open pipeline and its weighted value by "
                  "expected close month; overdue: open deals whose expected close has "
                  "passed. One chart per currency: currencies are never added.",
                  _forecast(report, ids), "forecast"),
-        _section("Top-ranked open deals", _top_subtitle(report), _top_table(report), "top"),
-        _section(f"Stale deals ({c.stale if report.stale_limits else 'n/a'})",
+        _section(_("Top-ranked open deals"), _top_subtitle(report), _top_table(report), "top"),
+        _section(_("Stale deals ({count})").format(
+                     count=c.stale if report.stale_limits else "n/a"),
                  _stale_subtitle(report), _stale_table(report), "stale"),
         ("" if report.aftersales is None
          else aftersales_html(report.aftersales, max_rows=MAX_TABLE_ROWS)),

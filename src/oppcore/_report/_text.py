@@ -103,11 +103,13 @@ def _header(out: _Out, report: PipelineReport) -> None:
     title = printable(report.title)
     out.add(title)
     out.add("=" * len(title))
-    out.add(f"Pipeline: {printable(report.pipeline_label)} ({printable(report.pipeline_id)})"
-            f"   as of {report.generated_at.isoformat(timespec='minutes')}")
+    out.add(_("Pipeline: {label} ({id})   as of {moment}").format(
+        label=printable(report.pipeline_label), id=printable(report.pipeline_id),
+        moment=report.generated_at.isoformat(timespec="minutes")))
     stale = str(c.stale) if report.stale_limits else "n/a"
-    out.add(f"{c.deals} deals: {c.open} open, {c.won} won, {c.lost} lost   "
-            f"win rate {percent(c.win_rate)}   stale {stale}")
+    out.add(_("{deals} deals: {open} open, {won} won, {lost} lost   win rate {rate}   "
+              "stale {stale}").format(deals=c.deals, open=c.open, won=c.won, lost=c.lost,
+                                      rate=percent(c.win_rate), stale=stale))
     for t in report.totals:
         pipeline = (f"{amount(t.pipeline)} (weighted {amount(t.weighted)}, "
                     f"{t.open_deals} deals)" if open_value_known(report, t) else "n/a")
