@@ -75,6 +75,34 @@ def chromium() -> str:
     return path
 
 
+# --------------------------------------------------------------------------- wire paths
+
+WIRE_PATHS = ("plain", "fast")
+
+
+@pytest.fixture(params=WIRE_PATHS)
+def wire_path(request: pytest.FixtureRequest) -> Any:
+    """Run the test on the plain path (``json``) and on the fast path (msgspec).
+
+    Switches the shared codec of ``oppcore.serde`` (the module-level helpers, the io formats
+    and the stores) for the test and restores it after. The fast path needs msgspec (the
+    ``test`` extra has it): without it the fast run is skipped on a developer's machine and
+    fails under CI, so CI never passes without running both paths.
+    """
+    from oppcore import serde
+
+    fast = request.param == "fast"
+    if fast and serde.make_converter().fast is False:
+        if os.environ.get("CI"):
+            pytest.fail("msgspec is not installed: CI must run the fast path (test extra)")
+        pytest.skip("msgspec is not installed (pip install -e '.[fast]')")
+    was = serde.set_fast(fast)
+    try:
+        yield request.param
+    finally:
+        serde.set_fast(was)
+
+
 # --------------------------------------------------------------------------- plugins
 
 

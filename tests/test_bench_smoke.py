@@ -9,7 +9,8 @@ this file. The convention every bench follows:
 
 ``SHOWS`` lists lines a known bench must print besides (add one for a new bench). A bench
 must run with the ``test`` extra alone: a peer it cannot do without (``transitions``) is in
-that extra, and optional peers (pydantic, msgspec) are left out of the run when missing.
+that extra, and optional peers (pydantic) are left out of the run when missing. msgspec is
+in the test extra (the fast path's rows are checked here).
 """
 
 import os
@@ -32,11 +33,14 @@ SHOWS: dict[str, tuple[str, ...]] = {
     "bench_import.py": ("oppcore.io.read_csv (mapping)", "ratio oppcore / floor",
                         "ratio sync / first import"),
     "bench_models.py": ("(a) construct Opportunity", "(b) change two fields (evolve)",
-                        "(c) JSON round trip"),
+                        "(c) JSON round trip", "(c) fast path round trip (msgspec)",
+                        "(d) decode only: fast path", "(e) encode only: fast path",
+                        "(f) JSON Lines import, fast path"),
     "bench_scoring.py": ("Scorecard.default", "ratio", "fit_win_model", "fit_weights"),
     "bench_sql.py": ("SQLStore.bulk_add", "raw psycopg COPY", "SQLStore.get",
                      ": 0 lost updates"),
-    "bench_store.py": ("SQLiteStore.bulk_add", "SQLiteStore.get"),
+    "bench_store.py": ("SQLiteStore.bulk_add", "SQLiteStore.get",
+                       "SQLiteStore.bulk_add, fast path", "SQLiteStore.get, fast path"),
     "bench_transitions.py": ("floor (attrs.evolve)", "oppcore check+advance"),
 }
 

@@ -76,7 +76,7 @@ def record_text(name: str, record: Record, version: int) -> str:
     for field in fields:
         del data[field]
     data["version"] = version
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return serde.encode_json(data)
 
 
 def split_items(name: str, record: Record) -> dict[str, tuple[Any, ...]]:
@@ -88,8 +88,7 @@ def item_rows(record_id: str, field: str, items: Sequence[Any],
               start: int = 0) -> list[tuple[str, str, int, str]]:
     """Return the item rows of ``items[start:]``, at their positions in the field."""
     return [(record_id, field, pos,
-             json.dumps(serde.unstructure(items[pos]), ensure_ascii=False,
-                        separators=(",", ":")))
+             serde.encode_json(serde.unstructure(items[pos])))
             for pos in range(start, len(items))]
 
 

@@ -3,11 +3,11 @@
 Only fixed table and column names appear in these statements; every value is bound.
 """
 
-import json
 import sqlite3
 from collections.abc import Callable
 from typing import Any, cast
 
+from oppcore import serde
 from oppcore._errors import DuplicateError, StorageUnavailableError, ValidationError
 from oppcore._identity import unique_keys
 from oppcore._models import Opportunity
@@ -43,7 +43,7 @@ def _split_existing(conn: sqlite3.Connection) -> None:
                 break
             for record_id, text in rows:
                 try:
-                    data = json.loads(text)
+                    data = serde.decode_json(text)
                 except ValueError:
                     data = None
                 if not isinstance(data, dict) or not all(
@@ -56,11 +56,10 @@ def _split_existing(conn: sqlite3.Connection) -> None:
                     conn.executemany(
                         f"INSERT INTO {ITEMS[name]} (record_id, field, pos, data) "  # noqa: S608
                         "VALUES (?,?,?,?)",
-                        [(record_id, field, pos, json.dumps(item, ensure_ascii=False,
-                                                            separators=(",", ":")))
+                        [(record_id, field, pos, serde.encode_json(item))
                          for pos, item in enumerate(items)])
                 conn.execute(f"UPDATE {table} SET data = ? WHERE id = ?",  # noqa: S608
-                             (json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+                             (serde.encode_json(data),
                               record_id))
             after = rows[-1][0]
 

@@ -9,7 +9,6 @@ which is code-point order, the order Python sorts ``str`` in, so keyset paging m
 PostgreSQL text cannot hold NUL: :class:`CodePointText` escapes it, keeping the order.
 """
 
-import json
 from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
@@ -155,7 +154,7 @@ def json_text(data: Any, what: str, record_id: str) -> str:
     Raises:
         ValidationError: The data holds a lone surrogate (a bad decode upstream).
     """
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = serde.encode_json(data)
     if not text.isascii():
         try:
             text.encode("utf-8")
