@@ -6,6 +6,7 @@ without touching this file. What a script promises is checked by its entry in
 when you add an example.
 """
 
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -33,6 +34,9 @@ def _analyse_pipeline(out: str) -> None:
     assert any(line.split()[:6] == ["all,", "with", "open", "(Kaplan-Meier)", "12", "-"]
                for line in out.splitlines())
     assert any(line.split()[:3] == ["M04", "open", "NaN"] for line in out.splitlines())
+    # The report's charts on the results (#13), one of each kind, as SVG text.
+    for kind in ("funnel", "conversion", "win_rate", "forecast"):
+        assert re.search(rf"^{kind}: [\d,]+ characters of SVG$", out, re.M), kind
 
 
 def _after_the_win(out: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from oppcore._charts import Chart
 from oppcore._checks import aware
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
@@ -157,6 +158,24 @@ class Forecast(Table):
     def to_records(self) -> list[dict[str, Any]]:
         """Return one flat dict per (period, category, currency)."""
         return rows_to_records(self.rows, _ROW_COLUMNS)
+
+    def chart(self, currency: str | None = None) -> Chart:
+        """Draw won, open pipeline and weighted value by period, as the report draws it.
+
+        Args:
+            currency: The currency to draw (ISO 4217); may be left out when the forecast
+                has one. Currencies are never added, so one chart shows one currency.
+
+        Returns:
+            The chart: an SVG image a notebook shows inline; ``str(chart)`` is the SVG.
+
+        Raises:
+            ValidationError: When the forecast has several currencies and none is given,
+                or none of its priced deals is in ``currency``.
+        """
+        from ._drawing import forecast_chart  # its module imports this one
+
+        return forecast_chart(self, currency)
 
     def _notes(self) -> list[str]:
         lines = [

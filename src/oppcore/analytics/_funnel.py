@@ -5,6 +5,7 @@ from typing import Any
 
 import attrs
 
+from oppcore._charts import Chart
 from oppcore._models import Opportunity
 
 from ._common import PipelineLike, StageIndex, ratio
@@ -125,6 +126,26 @@ class Funnel(Table):
     def to_records(self) -> list[dict[str, Any]]:
         """Return one flat dict per funnel step, in funnel order."""
         return rows_to_records(self.stages, _STAGE_COLUMNS)
+
+    def chart(self, kind: str = "funnel", *, pipeline: PipelineLike | None = None) -> Chart:
+        """Draw the funnel, or the conversion between its steps, as the report draws it.
+
+        Args:
+            kind: ``"funnel"`` (deals that reached each step) or ``"conversion"`` (of
+                all that reached a step and of those that have left it, the share that
+                reached the next one; and how many are still open there).
+            pipeline: Gives the stages' labels (``oppcore.Pipeline``); without it the
+                stage ids are shown.
+
+        Returns:
+            The chart: an SVG image a notebook shows inline; ``str(chart)`` is the SVG.
+
+        Raises:
+            ValidationError: For another ``kind``.
+        """
+        from ._drawing import funnel_chart  # its module imports this one
+
+        return funnel_chart(self, kind, pipeline)
 
     def _notes(self) -> list[str]:
         lines = [f"{self.deals} deal(s): {self.open} open, {self.won} won, {self.lost} lost"]

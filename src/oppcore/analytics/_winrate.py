@@ -5,6 +5,7 @@ from typing import Any
 
 import attrs
 
+from oppcore._charts import MAX_GROUPS, Chart
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
@@ -74,6 +75,22 @@ class WinRates(Table):
     dimension: str
     rows: tuple[WinRateRow, ...]
     overall: WinRateRow
+
+    def chart(self, *, top: int = MAX_GROUPS) -> Chart:
+        """Draw the win rate of each group (won / closed deals) as the report draws it.
+
+        Args:
+            top: Groups drawn, most closed deals first (the report draws 12).
+
+        Returns:
+            The chart: an SVG image a notebook shows inline; ``str(chart)`` is the SVG.
+
+        Raises:
+            ValidationError: For a ``top`` below 1.
+        """
+        from ._drawing import win_rate_chart  # its module imports this one
+
+        return win_rate_chart(self, top)
 
     def get(self, key: Hashable) -> WinRateRow | None:
         """Return the row of the group ``key``, or ``None`` if no deal has it."""
