@@ -1,5 +1,6 @@
 """oppcore.batch: partials merged in any tree equal the analytics over all deals at once."""
 
+import itertools
 import pickle
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -89,7 +90,7 @@ def splits(draw: st.DrawFn, items: list[Opportunity]) -> list[list[Opportunity]]
     cuts = sorted(draw(st.lists(st.integers(0, len(items)), min_size=n - 1,
                                 max_size=n - 1)))
     bounds = [0, *cuts, len(items)]
-    return [items[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [items[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def merge_tree(draw: st.DrawFn, parts: list[batch.Partial]) -> batch.Partial:

@@ -13,8 +13,17 @@ import attrs
 
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
-from oppcore.analytics import _compliance, _cycle, _forecast, _funnel, _health, _reps
-from oppcore.analytics import _segments, _velocity, _winrate
+from oppcore.analytics import (
+    _compliance,
+    _cycle,
+    _forecast,
+    _funnel,
+    _health,
+    _reps,
+    _segments,
+    _velocity,
+    _winrate,
+)
 from oppcore.analytics._common import PipelineLike
 from oppcore.analytics._fold import Tally, merge_state
 

@@ -5,9 +5,10 @@ one set of parsing rules and refusals); a bad row becomes a :class:`~oppcore.io.
 value, never an exception. pandas is imported only by the frame forms.
 """
 
+import importlib
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING, Any, NamedTuple
+from datetime import datetime, timezone, tzinfo
+from typing import Any, NamedTuple
 
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
@@ -15,9 +16,6 @@ from oppcore.io import ColumnMapping, RowError
 from oppcore.io._report import RowFailed
 from oppcore.io._rows import OpportunityRows
 from oppcore.scoring import Scorecard
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = [
     "ERROR_COLUMNS",
@@ -107,18 +105,18 @@ def import_rows(
         ImportDataError: When a column the mapping needs is missing (a problem of the
             whole export, not of a row).
     """
-    convert = OpportunityRows(mapping, tuple(header), zone=zone or UTC, as_of=as_of)
+    convert = OpportunityRows(mapping, tuple(header), zone=zone or timezone.utc, as_of=as_of)
     deals: list[Opportunity] = []
     errors: list[RowError] = []
     for number, cells in rows:
         try:
             deals.append(convert(number, cells))
-        except RowFailed as failed:
+        except RowFailed as failed:  # noqa: PERF203 - every bad row is kept, not raised
             errors.extend(failed.errors)
     return deals, errors
 
 
-def frame_rows(frame: "pd.DataFrame", first_row: int = 2) -> list[tuple[int, list[str]]]:
+def frame_rows(frame: Any, first_row: int = 2) -> list[tuple[int, list[str]]]:
     """Return a pandas frame's rows as ``(row number, cells)``, missing cells as ``""``.
 
     A row's number is its position plus ``first_row`` (2: the header is row 1, as a
@@ -129,7 +127,7 @@ def frame_rows(frame: "pd.DataFrame", first_row: int = 2) -> list[tuple[int, lis
 
 
 def import_frame(
-    frame: "pd.DataFrame", *, mapping: ColumnMapping, zone: tzinfo | None = None,
+    frame: Any, *, mapping: ColumnMapping, zone: tzinfo | None = None,
     as_of: datetime | None = None, first_row: int = 2,
 ) -> tuple[list[Opportunity], list[RowError]]:
     """Convert a pandas frame of export rows (strings) into deals and row errors."""
@@ -138,9 +136,9 @@ def import_frame(
 
 
 def score_frame(
-    frame: "pd.DataFrame", *, mapping: ColumnMapping, scorecard: Scorecard, now: datetime,
+    frame: Any, *, mapping: ColumnMapping, scorecard: Scorecard, now: datetime,
     zone: tzinfo | None = None, as_of: datetime | None = None, first_row: int = 2,
-) -> tuple["pd.DataFrame", "pd.DataFrame"]:
+) -> tuple[Any, Any]:
     """Import a pandas frame of export rows through ``mapping`` and score every good row.
 
     Args:
@@ -167,22 +165,27 @@ def score_frame(
         errors_to_frame(errors)
 
 
-def scores_to_frame(rows: list[ScoreRow]) -> "pd.DataFrame":
-    """Return score rows as a frame with :data:`SCORE_COLUMNS` and fixed dtypes."""
-    import pandas as pd
+def _pandas() -> Any:
+    try:
+        return importlib.import_module("pandas")  # optional dependency, imported on use
+    except ImportError as exc:
+        raise ModuleNotFoundError("frames of scores and errors need pandas: "
+                                  "pip install 'oppcore[pandas]'", name="pandas") from exc
 
+
+def scores_to_frame(rows: list[ScoreRow]) -> Any:
+    """Return score rows as a frame with :data:`SCORE_COLUMNS` and fixed dtypes."""
+    pd = _pandas()
     data: dict[str, Any] = {c: [getattr(r, c) for r in rows] for c in SCORE_COLUMNS}
     return pd.DataFrame(data, columns=list(SCORE_COLUMNS)).astype(
         {"id": object, "total": "float64", "grade": object, "coverage": "float64",
          "reasons": object})
 
 
-def errors_to_frame(errors: list[RowError]) -> "pd.DataFrame":
+def errors_to_frame(errors: list[RowError]) -> Any:
     """Return row errors as a frame with :data:`ERROR_COLUMNS` and fixed dtypes."""
-    import pandas as pd
-
+    pd = _pandas()
     data = {"row": [e.row for e in errors], "column": [e.column for e in errors],
             "message": [e.message for e in errors]}
-    frame: pd.DataFrame = pd.DataFrame(data, columns=list(ERROR_COLUMNS)).astype(
+    return pd.DataFrame(data, columns=list(ERROR_COLUMNS)).astype(
         {"row": "int64", "column": object, "message": object})
-    return frame
