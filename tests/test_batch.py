@@ -1,8 +1,10 @@
 """oppcore.batch: partials merged in any tree equal the analytics over all deals at once."""
 
+import csv
 import itertools
 import pickle
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -17,10 +19,12 @@ from oppcore import (
     Money,
     Opportunity,
     Pipeline,
+    Scorecard,
     StageChange,
     ValidationError,
     analytics,
     batch,
+    io,
 )
 
 PIPELINE = Pipeline.template("standard")
@@ -208,3 +212,60 @@ def test_money_sums_stay_exact_across_partitions() -> None:
     assert row is not None
     assert row.won_value == analytics.rep_performance(cents, PIPELINE).get("ann").won_value
     assert row.won_value == (Money.of("1.00", "USD"),)
+
+
+# --- row-local work: import and scoring per partition ----------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "io"
+
+
+def _well_shaped(tmp_path: Path) -> Path:
+    """bad_rows.csv without the rows of a wrong cell count (pandas' own refusal)."""
+    with (FIXTURES / "bad_rows.csv").open(newline="") as f:
+        rows = list(csv.reader(f))
+    path = tmp_path / "hostile.csv"
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows(r for r in rows if len(r) == len(rows[0]))
+    return path
+
+
+def test_a_frame_imports_like_the_file_with_the_same_refusals(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    path = _well_shaped(tmp_path)
+    report = io.import_csv(path, io.preset("maven"), errors="collect")
+    assert report.errors and report.records  # hostile rows and good rows both
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    deals, errors = batch.import_frame(frame, mapping=io.preset("maven"))
+    assert tuple(deals) == report.records
+    assert tuple(errors) == report.errors
+    # pandas' default NA handling rewrites cells ("NaN" becomes missing), so a refused
+    # amount would pass: the docs say to read with keep_default_na=False.
+    _deals, rewritten = batch.import_frame(pd.read_csv(path, dtype=str),
+                                           mapping=io.preset("maven"))
+    assert len(rewritten) < len(errors)
+
+
+def test_score_frame_returns_scores_and_errors_as_frames(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    path = _well_shaped(tmp_path)
+    report = io.import_csv(path, io.preset("maven"), errors="collect")
+    card = Scorecard.default()
+    scores, errors = batch.score_frame(pd.read_csv(path, dtype=str, keep_default_na=False),
+                                       mapping=io.preset("maven"), scorecard=card, now=NOW)
+    assert list(scores.columns) == list(batch.SCORE_COLUMNS)
+    assert list(errors.columns) == list(batch.ERROR_COLUMNS)
+    expected = [card.score(o, now=NOW) for o in report.records]
+    assert scores["id"].tolist() == [s.subject_id for s in expected]
+    assert scores["total"].tolist() == [float(s.total) for s in expected]
+    assert scores["grade"].tolist() == [s.grade for s in expected]
+    assert errors.to_dict("records") == [
+        {"row": e.row, "column": e.column, "message": e.message} for e in report.errors]
+    empty, none = batch.score_frame(pd.read_csv(path, dtype=str).iloc[:0],
+                                    mapping=io.preset("maven"), scorecard=card, now=NOW)
+    assert len(empty) == len(none) == 0
+    assert list(empty.dtypes.astype(str)) == list(scores.dtypes.astype(str))
+
+
+def test_score_records_refuses_what_is_not_a_scorecard() -> None:
+    with pytest.raises(ValidationError, match="scorecard must be a Scorecard"):
+        batch.score_records([], scorecard="default", now=NOW)  # type: ignore[arg-type]

@@ -165,3 +165,12 @@ def test_bad_rows_raise_on_analyse_and_are_a_frame_on_import_errors(
 def test_what_travels_to_workers_pickles() -> None:
     for value in (PIPELINE, MAPPING, Scorecard.default()):
         assert pickle.loads(pickle.dumps(value)) == value
+
+
+def test_the_dask_namespace_is_small_and_documented() -> None:
+    import inspect
+
+    assert odask.__all__ == ["Request", "analyse", "analyse_many", "import_errors",
+                             "partials", "score"]
+    for name in odask.__all__[1:]:
+        assert inspect.getdoc(getattr(odask, name)), name

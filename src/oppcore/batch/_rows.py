@@ -130,7 +130,12 @@ def import_frame(
     frame: Any, *, mapping: ColumnMapping, zone: tzinfo | None = None,
     as_of: datetime | None = None, first_row: int = 2,
 ) -> tuple[list[Opportunity], list[RowError]]:
-    """Convert a pandas frame of export rows (strings) into deals and row errors."""
+    """Convert a pandas frame of export rows (strings) into deals and row errors.
+
+    Read the frame with ``dtype=str, keep_default_na=False``: pandas' default NA handling
+    rewrites cells such as ``"NaN"`` or ``"null"`` as missing, which the file import would
+    refuse or read differently. Missing cells (``NaN``) are read as empty cells.
+    """
     return import_rows(tuple(str(c) for c in frame.columns), frame_rows(frame, first_row),
                        mapping=mapping, zone=zone, as_of=as_of)
 
@@ -142,7 +147,8 @@ def score_frame(
     """Import a pandas frame of export rows through ``mapping`` and score every good row.
 
     Args:
-        frame: Export rows as read from the file (``pandas.read_csv(..., dtype=str)``).
+        frame: Export rows as read from the file
+            (``pandas.read_csv(..., dtype=str, keep_default_na=False)``).
         mapping: How columns map to fields.
         scorecard: The scorecard to score with.
         now: The moment of scoring (timezone-aware).
