@@ -79,7 +79,7 @@ def single(export: Path) -> list[Any]:
 def client() -> Iterator[Any]:
     """A small real cluster: two worker processes, one thread each."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as c:
         yield c
 

@@ -24,6 +24,8 @@ BENCHES = sorted((ROOT / "bench").glob("bench_*.py"))
 
 SHOWS: dict[str, tuple[str, ...]] = {
     "bench_analytics.py": ("oppcore.analytics (3 calls)", "hand-written single loop (floor)"),
+    "bench_batch.py": ("results identical", "batch.dask.analyse_many", "merged partial sizes",
+                       "extrapolated: 100,000,000 rows"),
     "bench_import.py": ("oppcore.io.read_csv (mapping)", "ratio oppcore / floor"),
     "bench_models.py": ("(a) construct Opportunity", "(b) change two fields (evolve)",
                         "(c) JSON round trip"),
