@@ -112,16 +112,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--blocksize", type=int, default=16_000_000)
+    parser.add_argument("--blocksize", type=int, default=0,
+                        help="bytes per partition (default: 4 partitions per worker)")
     parser.add_argument("--quick", action="store_true", help="200,000 rows")
     parser.add_argument("--smoke", action="store_true", help="2,000 rows, run once")
     args = parser.parse_args(argv)
     n = 2_000 if args.smoke else 200_000 if args.quick else args.n
-    blocksize = 40_000 if args.smoke else args.blocksize
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "export.csv"
         write_export(path, n)
         size = path.stat().st_size
+        blocksize = args.blocksize or max(20_000, size // (4 * args.workers) + 1)
         single_s, expected = one_process(path)
         single_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         floor_s = floor(path)
