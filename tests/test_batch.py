@@ -269,3 +269,13 @@ def test_score_frame_returns_scores_and_errors_as_frames(tmp_path: Path) -> None
 def test_score_records_refuses_what_is_not_a_scorecard() -> None:
     with pytest.raises(ValidationError, match="scorecard must be a Scorecard"):
         batch.score_records([], scorecard="default", now=NOW)  # type: ignore[arg-type]
+
+
+def test_an_account_with_two_names_shows_the_same_one_whatever_the_order() -> None:
+    a = attrs.evolve(_won(1, days=3), account=Account(id="acc", name="Zeta Ltd"))
+    b = attrs.evolve(_won(2, days=4), account=Account(id="acc", name="Alpha Ltd"))
+    one = analytics.account_tiers([a, b], PIPELINE)
+    assert one == analytics.account_tiers([b, a], PIPELINE)
+    assert one.rows[0].account == "Alpha Ltd"
+    parts = [batch.partial("account_tiers", [d], PIPELINE) for d in (a, b)]
+    assert batch.merge(parts).finalize() == batch.merge(parts[::-1]).finalize() == one

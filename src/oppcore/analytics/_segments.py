@@ -106,7 +106,8 @@ def account_tiers(
 
     Args:
         opportunities: Any iterable of opportunities of ``pipeline`` (read once); deals
-            without an account are ignored.
+            without an account are ignored. An account id that appears with several
+            names is shown with the least of them (whatever the order of the deals).
         pipeline: Says which stages are won.
         currency: Rank by value won in this currency. Needed only when deals are won in
             several currencies.
