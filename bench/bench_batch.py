@@ -123,10 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         write_export(path, n)
         size = path.stat().st_size
         blocksize = args.blocksize or max(20_000, size // (4 * args.workers) + 1)
+        # Dask first: worker processes are started from this one, and Linux carries a
+        # process's peak RSS over fork and exec, so they must start while it is small.
+        dask = on_dask(path, args.workers, blocksize)
         single_s, expected = one_process(path)
         single_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         floor_s = floor(path)
-        dask = on_dask(path, args.workers, blocksize)
     got = [p.finalize() for p in dask["partials"]]
     if got != expected:
         print("MISMATCH: Dask results differ from the single-process results")
