@@ -161,15 +161,15 @@ def merge(partials: Iterable[Partial]) -> Partial:
     items = list(partials) if isinstance(partials, Iterable) else [partials]
     if not items:
         raise ValidationError("merge needs at least one partial", field="partials")
-    first = items[0]
-    tally = None
     for p in items:
         if not isinstance(p, Partial):
             raise ValidationError(f"merge takes partials, got {type(p).__name__}",
                                   field="partials", value=p)
+    first = items[0]
+    tally = first.tally
+    for p in items[1:]:
         _same(first, p)
-        tally = p.tally if tally is None else merge_state(tally, p.tally)
-    assert tally is not None
+        tally = merge_state(tally, p.tally)
     return attrs.evolve(first, tally=tally)
 
 

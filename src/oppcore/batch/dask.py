@@ -26,8 +26,6 @@ from oppcore.scoring import Scorecard, load_plugins
 
 from ._partial import Partial, _analysis, _options, merge, partial
 from ._rows import (
-    ERROR_COLUMNS,
-    SCORE_COLUMNS,
     errors_to_frame,
     import_frame,
     score_records,
@@ -214,9 +212,8 @@ def score(
     card: Scorecard | _ScorecardRecipe = scorecard
     if plugins:
         card = _ScorecardRecipe(scorecard.to_dict(), tuple(plugins))
-    meta = scores_to_frame([])
-    assert tuple(meta.columns) == SCORE_COLUMNS
-    return frame.map_partitions(_score_partition, mapping, card, now, zone, as_of, meta=meta)
+    return frame.map_partitions(_score_partition, mapping, card, now, zone, as_of,
+                                meta=scores_to_frame([]))
 
 
 def _errors_partition(frame: Any, mapping: ColumnMapping, zone: tzinfo | None,
@@ -239,10 +236,9 @@ def import_errors(
         :data:`oppcore.batch.ERROR_COLUMNS`; ``row`` counts from the start of the
         partition (2 for its first row, as in a file with a header).
     """
-    meta = errors_to_frame([]).astype({"row": "int64"})
+    meta = errors_to_frame([])
     meta.insert(0, "partition", [])
     meta = meta.astype({"partition": "int64"})
-    assert tuple(meta.columns)[1:] == ERROR_COLUMNS
     return frame.map_partitions(_errors_partition, mapping, zone, as_of, meta=meta)
 
 
