@@ -1,9 +1,14 @@
-"""CSV import throughput: oppcore.io.read_csv beside csv.DictReader + bare model building.
+"""CSV import throughput: oppcore.io.read_csv beside csv.DictReader + bare model building;
+then a weekly re-import (oppcore.io.sync) beside a first import of the same file.
 
 The floor reads the same CSV with ``csv.DictReader`` and builds the same ``Opportunity``
 values by hand (no mapping, no per-cell error collection, no limits). Data is generated
 here, Maven-shaped, never stored. Reports records/s and the ratio to the floor (target
 <= 2x), min of several repeats.
+
+Sync (#12): a first import of week 2's export into an empty SQLite store (read, check,
+create, audit) beside a sync of the same file into a store holding week 1 (5% of the rows
+changed: stage moves and amounts). Target: the sync costs at most 1.5x the first import.
 
 Run: python bench/bench_import.py [--quick | --smoke]
 
@@ -15,13 +20,15 @@ import argparse
 import csv
 import io
 import random
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 
-from oppcore import Account, Money, Opportunity, StageChange
-from oppcore.io import preset, read_csv
+from oppcore import Account, Money, Opportunity, SQLiteStore, StageChange
+from oppcore.io import preset, read_csv, sync
 
 UTC = timezone.utc
 HEADER = ["opportunity_id", "sales_agent", "product", "account", "deal_stage", "engage_date",
@@ -88,6 +95,51 @@ def oppcore_import(text: str) -> int:
     return sum(1 for _ in read_csv(io.StringIO(text), preset("maven"), as_of=AS_OF))
 
 
+def next_week(text: str, share: float = 0.05, seed: int = 2) -> str:
+    """The same export a week later: ``share`` of the rows changed (open deals won or lost,
+    closed deals' amounts corrected)."""
+    rnd = random.Random(seed)
+    rows = list(csv.reader(io.StringIO(text)))
+    for row in rnd.sample(rows[1:], int((len(rows) - 1) * share)):
+        if row[4] in ("Engaging", "Prospecting"):
+            row[4] = "Won"
+            row[5] = row[5] or "2017-06-01"
+            row[6], row[7] = "2018-01-15", "1234"
+        else:
+            row[7] = str(int(row[7] or 0) + 100)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
+
+
+_AT = datetime(2018, 1, 20, tzinfo=UTC)
+
+
+def timed_sync(db: Path, text: str) -> float:
+    with SQLiteStore(db) as store:
+        t = time.perf_counter()
+        sync(store, read_csv(io.StringIO(text), preset("maven"), as_of=AS_OF), by="bench",
+             at=_AT)
+        return time.perf_counter() - t
+
+
+def bench_sync(n: int, repeats: int) -> None:
+    week1 = generate(n)
+    week2 = next_week(week1)
+    first, again = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(repeats):
+            first.append(timed_sync(Path(tmp) / f"first{i}.db", week2))
+            db = Path(tmp) / f"weekly{i}.db"
+            timed_sync(db, week1)
+            again.append(timed_sync(db, week2))
+    f, s = min(first), min(again)
+    print(f"Weekly re-import of {n:,} rows, 5% changed, into SQLite (min of {repeats})")
+    print(f"  first import (oppcore.io.sync, empty store): {n / f:>10,.0f} rows/s ({f:.2f} s)")
+    print(f"  sync onto last week's store                : {n / s:>10,.0f} rows/s ({s:.2f} s)")
+    print(f"  ratio sync / first import                  : {s / f:.2f}x (target <= 1.5x)")
+
+
 def best(fn: Callable[[str], int], text: str, repeats: int) -> tuple[float, int]:
     times = []
     n = 0
@@ -116,6 +168,7 @@ def main() -> None:
     print(f"  oppcore.io.read_csv (mapping)   : {n / o_time:>10,.0f} records/s "
           f"({o_time / n * 1e6:.1f} us/record)")
     print(f"  ratio oppcore / floor           : {o_time / f_time:.2f}x (target <= 2x)")
+    bench_sync(n, 1 if args.smoke else 2)
 
 
 if __name__ == "__main__":

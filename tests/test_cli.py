@@ -124,7 +124,7 @@ def test_unknown_command_and_bad_option_are_usage_errors(run: Run) -> None:
 
 @pytest.mark.parametrize("command", [["demo"], ["import"], ["score"], ["report"],
                                      ["pipeline", "validate"], ["pipeline", "show"],
-                                     ["dedupe"]])
+                                     ["dedupe"], ["db", "upgrade"]])
 def test_every_command_has_help_with_an_example(command: list[str], run: Run) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0
@@ -235,8 +235,11 @@ class TestImport:
         result = run("import", str(FIXTURES / "maven_sample.csv"), "--db",
                      str(tmp_path / "x.db"), "--preset", "maven", "--pipeline", "standard",
                      "--as-of", AS_OF)
-        assert result.returncode == 1
-        assert "not 'standard'" in result.stderr
+        # A mapping for another pipeline is a configuration error, refused before any
+        # database is created (#12).
+        assert result.returncode == 2
+        assert "not pipeline 'standard'" in result.stderr
+        assert not (tmp_path / "x.db").exists()
 
     def test_jsonl_round_trip_through_the_store(self, tmp_path: Path,
                                                 demo_db: tuple[Path, str], run: Run) -> None:
@@ -342,7 +345,8 @@ class TestPipelineCommands:
     def test_validate_ok_and_every_problem_listed(self, tmp_path: Path, run: Run) -> None:
         good = Path(__file__).parent.parent / "examples" / "pipelines" / "b2b.toml"
         unknown_guard = run("pipeline", "validate", str(good))
-        assert unknown_guard.returncode == 1 and "unknown guard 'credit_checked'" in \
+        # An invalid pipeline file is a configuration error: exit 2 (#12).
+        assert unknown_guard.returncode == 2 and "unknown guard 'credit_checked'" in \
             unknown_guard.stderr
         ok = run("pipeline", "validate", str(good), "--guard", "credit_checked")
         assert ok.returncode == 0 and ": ok (pipeline 'b2b_services'" in ok.stdout
@@ -350,7 +354,7 @@ class TestPipelineCommands:
         bad.write_text('id = "x"\nlabel = "X"\n\n[[stages]]\nid = "a"\n'
                        'label = "A"\nprobability = 1.5\n', encoding="utf-8")
         result = run("pipeline", "validate", str(bad))
-        assert result.returncode == 1
+        assert result.returncode == 2
         problems = result.stderr.strip().splitlines()
         assert len(problems) >= 3  # header + several problems, one line each
         assert any("probability" in ln for ln in problems)

@@ -76,8 +76,10 @@ def test_reimport_skips_stored_records_and_writes_nothing(
 def test_import_names_each_refused_record_and_stores_the_rest(
     tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # Without --pipeline a deal naming a built-in template is checked against its stages;
-    # a taken e-mail is refused by the store. The rest of the batch is still stored.
+    # Without --pipeline a deal naming a built-in template is checked against its stages,
+    # a deal of a pipeline the import does not know is refused (#12: the store never gets
+    # a deal its pipeline cannot read); a taken e-mail is refused by the store. The rest
+    # is still stored.
     t0 = datetime.fromisoformat(AS_OF)
     rows: list[Lead | Opportunity] = [
         Lead(id="L1", name="Wang Li", email="wang@teaco.cn", captured_at=t0),
@@ -94,14 +96,15 @@ def test_import_names_each_refused_record_and_stores_the_rest(
     db = tmp_path / "crm.db"
     assert main(["import", str(path), "--db", str(db)]) == 1
     captured = capsys.readouterr()
-    assert "imported 3 record(s)" in captured.out and "2 problem(s)" in captured.out
+    assert "imported 2 record(s)" in captured.out and "3 problem(s)" in captured.out
     assert "email already used by 'L1'" in captured.err
     assert "opportunity D1: pipeline 'standard' has no stage 'nowhere'" in captured.err
+    assert "opportunity D3: follows pipeline 'my-own'" in captured.err
     assert [r.id for r in records(db, Lead)] == ["L1"]
-    assert [r.id for r in records(db, Opportunity)] == ["D2", "D3"]
+    assert [r.id for r in records(db, Opportunity)] == ["D2"]
     with SQLiteStore(db) as store:
         assert all(len(store.audit_trail(type(r), r.id)) == 1 for r in rows
-                   if r.id in {"L1", "D2", "D3"})
+                   if r.id in {"L1", "D2"})
 
 
 # --- score --save ---------------------------------------------------------------------

@@ -31,7 +31,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = sorted([*DOCS.glob("*.md"), *DOCS.glob("guides/*.md"), *DOCS.glob("explanation/*.md")])
+PAGES = sorted([*DOCS.glob("*.md"), *DOCS.glob("guides/*.md"), *DOCS.glob("explanation/*.md"),
+                *DOCS.glob("zh-CN/*.md")])
 
 
 TIMEOUT = 120  # seconds per step; the slowest page (the tutorial, with its demo) takes a few

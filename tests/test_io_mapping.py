@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from oppcore import ConfigError
 from oppcore.io import PRESET_NAMES, ColumnMapping, preset
+from oppcore.pipeline import Pipeline
 
 TOML = """
 pipeline_id = "simple"
@@ -52,7 +53,10 @@ def test_presets_are_valid_and_round_trip(name: str) -> None:
     m = preset(name, default_currency="EUR")
     assert ColumnMapping.from_dict(m.to_dict()) == m
     assert m.stage
-    assert m.won_stages <= set(m.stage_values.values())
+    # A won deal is reachable through the stage column or the outcome (status) column.
+    assert m.won_stages <= set(m.stage_values.values()) | set(m.status_values.values())
+    assert ColumnMapping.from_toml(m.to_toml()) == m
+    assert m.pipeline_problems(Pipeline.template(m.pipeline_id)) == []
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -136,8 +140,9 @@ def test_guide_mapping_examples_are_valid() -> None:
     from pathlib import Path
 
     guide = Path(__file__).resolve().parent.parent / "docs" / "guides" / "import-your-crms-csv.md"
-    (toml_block,) = re.findall(r"```toml\n(.*?)```", guide.read_text(encoding="utf-8"), re.S)
-    m = ColumnMapping.from_toml(toml_block)
+    blocks = re.findall(r"```toml\n(.*?)```", guide.read_text(encoding="utf-8"), re.S)
+    mappings = [ColumnMapping.from_toml(block) for block in blocks]  # every one is valid
+    (m,) = [m for m in mappings if "In progress" in m.stage_values]
     assert m.stage_values["In progress"] == "engaging"
     assert m.optional == frozenset({"currency"})
     hubspot = preset("hubspot", default_currency="CNY", stage_values={

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from oppcore._iso import parse_date, parse_datetime
 from oppcore.testing.strategies import aware_datetimes
@@ -58,3 +59,26 @@ def test_cli_now_accepts_z_on_every_python() -> None:
 
     assert parse_now("2026-11-27T09:00:00Z") == datetime(2026, 11, 27, 9, tzinfo=UTC)
     assert sys.version_info >= (3, 10)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2026-10-29+08:00", datetime(2026, 10, 29, tzinfo=timezone(timedelta(hours=8)))),
+    ("2026-10-29-05:00", datetime(2026, 10, 29, tzinfo=timezone(timedelta(hours=-5)))),
+    ("2026-10-29Z", datetime(2026, 10, 29, tzinfo=UTC)),
+    ("20261029+0800", datetime(2026, 10, 29, tzinfo=timezone(timedelta(hours=8)))),
+])
+def test_a_date_followed_by_an_offset_is_midnight_at_that_offset(
+        text: str, expected: datetime) -> None:
+    """Not 08:00 naive: Python's fromisoformat and isoparse read the sign as a separator."""
+    value = parse_datetime(text)
+    assert value == expected
+    assert value.utcoffset() == expected.utcoffset()
+
+
+@given(st.dates(), st.integers(-14 * 60, 14 * 60))
+def test_any_date_with_an_offset_is_that_dates_midnight(day: date, minutes: int) -> None:
+    offset = timezone(timedelta(minutes=minutes))
+    written = datetime(day.year, day.month, day.day, tzinfo=offset).isoformat()[:10]
+    sign = "-" if minutes < 0 else "+"
+    text = f"{written}{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    assert parse_datetime(text) == datetime(day.year, day.month, day.day, tzinfo=offset)

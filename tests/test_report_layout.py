@@ -120,15 +120,16 @@ def test_no_text_is_clipped_on_a_maven_sized_report(tmp_path: Path) -> None:
 
 
 def test_no_text_is_clipped_on_the_demo(tmp_path: Path) -> None:
-    from oppcore._cli._common import iter_records, open_store
+    from oppcore._cli._common import open_store
     from oppcore._cli._demo import REPORT_AT, run_demo
     from oppcore.scoring import Scorecard
+    from oppcore.storage import query_all
 
     db = tmp_path / "demo.db"
     assert run_demo(db=str(db), out=io.StringIO()) == 0
     store = open_store(str(db))
     try:
-        deals = list(iter_records(store, Opportunity))
+        deals = list(query_all(store, Opportunity))
     finally:
         store.close()
     report = build_report(deals, Pipeline.template("standard"), now=REPORT_AT,

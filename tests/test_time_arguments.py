@@ -45,6 +45,7 @@ from oppcore import (
     analytics,
     io,
 )
+from oppcore.storage import query_all
 from oppcore.testing.strategies import naive_datetimes
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -157,6 +158,9 @@ CALLS: dict[str, Callable[[datetime, Path], Any]] = {
         _csv(tmp), io.preset("maven"), as_of=t)),
     "oppcore.io.import_csv": lambda t, tmp: io.import_csv(
         _csv(tmp), io.preset("maven"), as_of=t),
+    "oppcore.io.sync": lambda t, _: io.sync(InMemoryStore(), [DEAL], by="u", at=t),
+    "oppcore.storage.query_all": lambda t, _: query_all(InMemoryStore(), Opportunity,
+                                                        updated_since=t),
 }
 
 # Protocols describe what hosts implement; their concrete implementations are in CALLS.

@@ -7,6 +7,7 @@ supported Python (before 3.11, ``datetime.fromisoformat`` reads only what ``isof
 writes; python-dateutil's ``isoparse`` takes over for the rest).
 """
 
+import re
 from datetime import date, datetime
 
 from dateutil.parser import isoparse
@@ -14,13 +15,19 @@ from dateutil.parser import isoparse
 __all__ = ["parse_date", "parse_datetime"]
 
 _FROMISO = datetime.fromisoformat  # 30-50x faster than isoparse on what it accepts
+# A calendar date directly followed by an offset ("2026-10-29+08:00", "20261029Z"): both
+# fromisoformat (3.11+) and isoparse read the offset's sign as the date/time separator and
+# return 08:00 naive. It is read here as midnight at that offset.
+_OFFSET_START = frozenset("+-Zz")
+_DATE_THEN_OFFSET = re.compile(r"(\d{4}-\d{2}-\d{2}|\d{8})([+-]\d{2}(?::?\d{2})?|[Zz])")
 
 
 def parse_datetime(text: str) -> datetime:
     """Return the datetime written in ISO 8601 in ``text`` (naive if it has no offset).
 
     Accepts the extended and basic formats, ``Z``/``z`` for UTC, offsets such as
-    ``+08:00``/``+0800``/``+08`` and fractional seconds. Callers decide what a missing
+    ``+08:00``/``+0800``/``+08`` and fractional seconds. A date directly followed by an
+    offset (``2026-10-29+08:00``) is midnight at that offset. Callers decide what a missing
     offset means (a zone given by the user, or a refusal).
 
     Raises:
@@ -28,6 +35,10 @@ def parse_datetime(text: str) -> datetime:
     """
     if type(text) is not str:
         raise ValueError(f"expected an ISO 8601 string, got {type(text).__name__}")
+    if text[10:11] in _OFFSET_START or text[8:9] in _OFFSET_START:  # cheap pre-check
+        dated = _DATE_THEN_OFFSET.fullmatch(text)
+        if dated:
+            text = f"{dated.group(1)}T00:00{dated.group(2)}"
     try:
         return _FROMISO(text)
     except ValueError:

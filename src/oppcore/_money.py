@@ -33,7 +33,9 @@ __all__ = ["CURRENCY_MINOR_UNITS", "EXACT", "Money", "exact_add", "exact_mul", "
            "round_minor", "to_decimal"]
 
 # Minor units (digits after the decimal point) of the active ISO 4217 codes, as published by
-# the ISO 4217 maintenance agency (list one). Codes not listed here are refused.
+# the ISO 4217 maintenance agency (list one). Codes not listed here are refused, among them
+# the codes ISO gives no minor unit ("N.A.": precious metals, bond-market and accounting
+# units, XTS, XXX). tests/test_money_iso.py checks the table against pycountry's ISO list.
 _ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
 _THREE = "BHD IQD JOD KWD LYD OMR TND"
 _FOUR = "CLF UYW"
@@ -43,7 +45,8 @@ _TWO = (
     "GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT "
     "LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN "
     "NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE "
-    "SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UZS VED VES WST "
+    "SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES "
+    "WST "
     "XCD XCG YER ZAR ZMW ZWG"
 )
 CURRENCY_MINOR_UNITS: Final[dict[str, int]] = {

@@ -11,6 +11,8 @@ import attrs
 
 from ._check_table import Checks
 from ._checks import COUNT, fail, in_bounds, text
+from ._credit_code import credit_code_problem
+from ._errors import ValidationError
 
 _NONE = type(None)
 
@@ -140,7 +142,7 @@ class CompanySize(str, enum.Enum):
 
 _ACCOUNT = Checks(
     text=("id", "name"),
-    optional_text=("industry", "region", "tier", "website", "external_key"),
+    optional_text=("industry", "region", "tier", "website", "external_key", "credit_code"),
     instances=(("size", (CompanySize, _NONE)),),
     optional_counts=("employees",),
 )
@@ -160,6 +162,14 @@ class Account:
         tier: Segment or tier label of the host's choosing (``"A"``, ``"key account"``).
         website: Web site or e-mail domain, used to match duplicates.
         external_key: The account's id in another system (ERP number, tax id).
+        credit_code: A Chinese organisation's unified social credit code (统一社会信用代码,
+            GB 32100-2015), checked at construction (18 characters, check character); the
+            strongest duplicate key of accounts. Spaces, dashes, lower case and
+            full-width characters are accepted and ignored by the check.
+
+    Raises:
+        ValidationError: For a field of the wrong type or out of range, or a credit code
+            that is not valid.
     """
 
     id: str
@@ -171,7 +181,12 @@ class Account:
     tier: str | None = None
     website: str | None = None
     external_key: str | None = None
-
+    credit_code: str | None = None
 
     def __attrs_post_init__(self) -> None:
         _ACCOUNT.run(self)
+        if self.credit_code is not None:
+            problem = credit_code_problem(self.credit_code)
+            if problem is not None:
+                raise ValidationError(problem, model="Account", field="credit_code",
+                                      value=self.credit_code)

@@ -1,17 +1,21 @@
 """The ``oppcore`` command.
 
-Exit codes: **0** success, **1** data errors found (bad rows, duplicates, invalid pipeline
-file, incomplete scores), **2** usage errors (bad arguments, missing files). Errors go to
+Exit codes: **0** success, **1** data problems found (bad rows, duplicates, sync conflicts,
+incomplete scores), **2** usage or configuration errors (bad arguments, missing files, an
+unknown preset, an invalid pipeline, mapping or scorecard file). Errors go to
 stderr, one readable line each.
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta, timezone, tzinfo
 
 from oppcore._errors import ConfigError, OppcoreError
 from oppcore._version import __version__
+from oppcore.io._presets import PRESET_NAMES
+from oppcore.locale._catalog import normalize, use
 
 from ._common import UsageError, error
 
@@ -20,6 +24,8 @@ EXIT_DATA = 1
 EXIT_USAGE = 2
 
 _RAW = argparse.RawDescriptionHelpFormatter
+_CALENDAR_HELP = ("business calendar for stale deals and follow-ups: weekends, CN, or a "
+                  "TOML calendar file (default: the pipeline's)")
 
 
 def _zone(text: str) -> tzinfo:
@@ -51,12 +57,37 @@ def _days(text: str) -> int:
     return int(digits) * unit
 
 
+def _delimiter(text: str) -> str:
+    """Parse ``--delimiter``: one character; ``\\t`` or ``tab`` for a tab."""
+    value = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(text, text)
+    if len(value) != 1 or value in "\r\n\"":
+        raise argparse.ArgumentTypeError(f"expected one character (or \\t), got {text!r}")
+    return value
+
+
+def _unit(text: str) -> float:
+    """Parse a number in [0, 1] (``--threshold``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
+    return value
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     # (Not named after the submodule: importing oppcore._cli._demo binds that name in this
     # package, which would replace a handler of the same name.)
     from ._demo import run_demo
 
     return run_demo(db=args.db, out=sys.stdout)
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from ._db import cmd_db_upgrade
+
+    return cmd_db_upgrade(args)
 
 
 def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
@@ -79,12 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``oppcore`` command."""
     parser = argparse.ArgumentParser(
         prog="oppcore",
-        description="Opportunity management toolkit: demo, import, score, report, dedupe.",
-        epilog="Exit codes: 0 ok, 1 data errors found, 2 usage errors.\n"
+        description="Opportunity management toolkit: demo, import, score, report, dedupe, "
+                    "db.",
+        epilog="Exit codes: 0 ok, 1 data problems found, 2 usage or configuration errors.\n"
                "Example: oppcore demo",
         formatter_class=_RAW,
     )
     parser.add_argument("--version", action="version", version=f"oppcore {__version__}")
+    parser.add_argument("--locale", metavar="LOCALE",
+                        help="language of the output: en (default) or zh-CN "
+                             "(default: $OPPCORE_LOCALE)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = _command(commands, "demo", "run the end-to-end demo on a sample pipeline",
@@ -93,19 +128,40 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_run_demo)
 
     imp = _command(commands, "import",
-                   "import a CSV, JSON or JSON Lines file into an SQLite store",
-                   "oppcore import export.csv --db crm.db --preset maven")
-    imp.add_argument("file", help="the file (.csv, .json or .jsonl)")
+                   "import (or re-import with --sync) a CSV, XLSX, JSON or JSON Lines file "
+                   "into an SQLite store",
+                   "oppcore import export.csv --db crm.db --preset maven\n"
+                   "  oppcore import export-week2.csv --db crm.db --preset maven --sync")
+    imp.add_argument("file", help="the file (.csv, .tsv, .txt, .xlsx, .json or .jsonl)")
     imp.add_argument("--db", required=True, help="SQLite file (created if missing)")
-    imp.add_argument("--mapping", help="column mapping TOML for a foreign CSV export")
-    imp.add_argument("--preset", help="a built-in mapping: salesforce, hubspot, odoo, maven")
-    imp.add_argument("--pipeline", help="check stages against this pipeline "
-                                        "(template name or TOML/JSON file)")
+    imp.add_argument("--mapping", help="column mapping TOML for a foreign CSV export "
+                                       "(may say extends = \"<preset>\")")
+    imp.add_argument("--preset", help="a built-in mapping: " + ", ".join(PRESET_NAMES)
+                     + " (see 'oppcore mapping show NAME')")
+    imp.add_argument("--pipeline", help="the pipeline deals follow (template name or "
+                                        "TOML/JSON file); every stage is checked first")
+    imp.add_argument("--sync", action="store_true",
+                     help="update deals already stored from the file: changed fields and "
+                          "stage moves are written (audited), edits made in the store since "
+                          "the last sync are kept and reported, deals gone from the file are "
+                          "reported, never deleted")
+    imp.add_argument("--prefer", choices=("store", "export"), default="store",
+                     help="with --sync, who wins for a deal edited in the store since the "
+                          "last sync (default store)")
+    imp.add_argument("--by", help="who to name in the audit trail (default import:<file name>)")
+    imp.add_argument("--default-currency", dest="default_currency", metavar="CODE",
+                     help="ISO 4217 currency of amounts when the file has no currency column")
+    imp.add_argument("--encoding", help="text encoding of the file (default UTF-8; UTF-16 "
+                                        "and byte-order marks are detected), e.g. gb18030, "
+                                        "cp1252")
+    imp.add_argument("--delimiter", type=_delimiter,
+                     help="cell separator (default: ',' or, when the header says so, ';' or "
+                          "tab); write tab as '\\t'")
     imp.add_argument("--zone", type=_zone, default=timezone.utc,
-                     help="zone for naive dates/times in the file (default UTC)")
-    imp.add_argument("--as-of", dest="as_of", metavar="DATETIME",
-                     help="when the export was made (ISO 8601 with offset): dates rows that "
-                          "carry no date of their own")
+                     help="zone for dates/times in the file without an offset (default UTC)")
+    imp.add_argument("--as-of", dest="as_of", metavar="DATE",
+                     help="when the export was made (2026-10-29, in --zone, or with an "
+                          "offset): dates rows that carry no date of their own")
     imp.set_defaults(handler=_lazy("cmd_import"))
 
     score = _command(commands, "score", "score the open deals in a store and rank them",
@@ -114,7 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--pipeline", help="template name or pipeline file (default: the one "
                                           "the stored deals follow)")
     score.add_argument("--scorecard", help="scorecard TOML (default: the four built-in rules)")
-    score.add_argument("--now", help="score as of this ISO 8601 time (default: now)")
+    score.add_argument("--now", help="score as of this date or time (2026-10-29 or "
+                                     "2026-10-29T09:30 in --zone, or with an offset; "
+                                     "default: now)")
+    score.add_argument("--zone", type=_zone, default=timezone.utc,
+                       help="zone of a --now without an offset (default UTC)")
+    score.add_argument("--calendar", help=_CALENDAR_HELP)
     score.add_argument("--top", type=int, default=20, help="how many to list (default 20)")
     score.add_argument("--save", action="store_true",
                        help="keep score and grade in each deal's custom fields (audited)")
@@ -131,7 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                            "report")
     report.add_argument("--format", choices=("text", "json", "csv"),
                         help="what to print (default text; nothing with --html alone)")
-    report.add_argument("--now", help="report as of this ISO 8601 time (default: now)")
+    report.add_argument("--now", help="report as of this date or time (2026-10-29 or "
+                                      "2026-10-29T09:30 in --zone, or with an offset; "
+                                      "default: now)")
+    report.add_argument("--zone", type=_zone, default=timezone.utc,
+                        help="zone of a --now without an offset (default UTC)")
+    report.add_argument("--calendar", help=_CALENDAR_HELP)
     report.add_argument("--top", type=int, default=10, help="top deals to list (default 10)")
     report.add_argument("--stale-after", dest="stale_after", type=_days, metavar="DAYS",
                         help="judge open deals stale after this long in a stage (90d, 12w) "
@@ -157,14 +223,39 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_lazy("cmd_pipeline_show"))
     pipe.set_defaults(handler=None, subparser=pipe)
 
+    mapping = _command(commands, "mapping", "show the built-in column mappings",
+                       "oppcore mapping show salesforce > my_mapping.toml")
+    mapping_commands = mapping.add_subparsers(dest="mapping_command", metavar="ACTION")
+    mshow = _command(mapping_commands, "show", "print a preset as a mapping file to copy and "
+                     "edit", "oppcore mapping show pipedrive")
+    mshow.add_argument("name", choices=PRESET_NAMES, help="the preset")
+    mshow.set_defaults(handler=_lazy("cmd_mapping_show"))
+    mapping.set_defaults(handler=None, subparser=mapping)
+
     dedupe = _command(commands, "dedupe", "list probable duplicate records in a store",
                       "oppcore dedupe --db crm.db --threshold 0.6")
     dedupe.add_argument("--db", required=True)
-    dedupe.add_argument("--threshold", type=float, default=0.5,
+    dedupe.add_argument("--threshold", type=_unit, default=0.5,
                         help="minimum match score, 0-1 (default 0.5)")
     dedupe.add_argument("--deals", action="store_true", help="also compare opportunities")
     dedupe.add_argument("--top", type=int, default=20, help="pairs to list (default 20)")
     dedupe.set_defaults(handler=_lazy("cmd_dedupe"))
+
+    db = _command(commands, "db", "manage the tables of the SQL store (oppcore[sql])",
+                  "oppcore db upgrade --url postgresql+psycopg://app@db/crm")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION")
+    db_upgrade = _command(db_commands, "upgrade",
+                          "create or upgrade oppcore's tables in a database (harmless to "
+                          "repeat; refuses a newer schema)",
+                          "oppcore db upgrade --url postgresql+psycopg://app@db/crm")
+    db_upgrade.add_argument("--url", required=True,
+                            help="SQLAlchemy database URL (PostgreSQL or SQLite)")
+    db_upgrade.add_argument("--schema", help="database schema for the tables (default: the "
+                                             "default schema)")
+    db_upgrade.add_argument("--table-prefix", dest="table_prefix", default="oppcore_",
+                            help="prefix of the table names (default oppcore_)")
+    db_upgrade.set_defaults(handler=_db_upgrade)
+    db.set_defaults(handler=None, subparser=db)
     return parser
 
 
@@ -180,16 +271,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         (getattr(args, "subparser", None) or parser).print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return handler(args)
+        locale = normalize(args.locale or os.environ.get("OPPCORE_LOCALE"))
+    except ConfigError as exc:
+        error(exc.problems[0][1])
+        return EXIT_USAGE
+    try:
+        with use(locale):
+            return handler(args)
     except UsageError as exc:
         error(str(exc))
         return EXIT_USAGE
     except ConfigError as exc:
-        # One line per problem, each naming its path.
+        # A configuration error (preset, pipeline, mapping, scorecard): one line per
+        # problem, each naming its path; exit 2 like any other usage error.
         error(f"{exc.source}: {len(exc.problems)} problem(s)")
         for path, message in exc.problems:
             error(f"{exc.source}: {path or '<root>'}: {message}")
-        return EXIT_DATA
+        return EXIT_USAGE
     except OppcoreError as exc:
         error(str(exc).replace("\n", "; "))
         return EXIT_DATA

@@ -1,20 +1,22 @@
 """Shared pieces of the CLI commands: opening the store, loading configs, reading records."""
 
 import sys
-from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
-from typing import TypeVar
 
 from oppcore._errors import ConfigError
 from oppcore._iso import parse_datetime
-from oppcore._models import Lead, Opportunity
+from oppcore._models import Opportunity
+from oppcore.locale._catalog import active
 from oppcore.pipeline import GuardRegistry, Pipeline
 from oppcore.pipeline._templates import TEMPLATES
 from oppcore.scoring import Scorecard
-from oppcore.storage import SQLiteStore
+from oppcore.storage import SQLiteStore, query_all
 
-_R = TypeVar("_R", Lead, Opportunity)
+# User-facing messages (plain literals in one place, so they can be translated).
+BAD_TIME = ("{option}: invalid date or time {text!r}; give 2026-10-29, 2026-10-29T09:30 (in "
+            "--zone) or 2026-10-29T09:30+08:00")
 
 
 class UsageError(Exception):
@@ -41,7 +43,7 @@ def load_pipeline(spec: str, *, guards: Sequence[str] = ()) -> Pipeline:
     referring to them validates; the CLI never runs them.
     """
     if spec in TEMPLATES:
-        return Pipeline.template(spec)
+        return Pipeline.template(spec, locale=active())
     path = Path(spec)
     if not path.exists():
         raise UsageError(f"pipeline {spec!r} is neither a template ({', '.join(TEMPLATES)}) "
@@ -64,26 +66,25 @@ def load_scorecard(spec: str | None) -> Scorecard:
     return Scorecard.from_toml(path.read_text(encoding="utf-8"), source=str(path))
 
 
-def iter_records(store: SQLiteStore, kind: type[_R], *, page: int = 500,
-                 pipeline: str | None = None) -> Iterator[_R]:
-    """Yield every record of ``kind`` in the store, page by page (constant memory)."""
-    after: str | None = None
-    while True:
-        if kind is Opportunity and pipeline is not None:
-            result = store.query(kind, pipeline=pipeline, after=after, limit=page)
-        else:
-            result = store.query(kind, after=after, limit=page)
-        yield from result.items
-        if result.next_after is None:
-            return
-        after = result.next_after
+def with_calendar(pipeline: Pipeline, calendar: str | None) -> Pipeline:
+    """Return ``pipeline`` counting business days with ``calendar`` (``--calendar``), if
+    given: a built-in name (``weekends``, ``CN``) or a TOML calendar file.
+
+    Raises:
+        ConfigError: An unknown calendar or an unreadable file.
+    """
+    if calendar is None:
+        return pipeline
+    import attrs
+
+    return attrs.evolve(pipeline, calendar=calendar)
 
 
 def pick_pipeline(store: SQLiteStore, spec: str | None) -> Pipeline:
     """Return the pipeline named on the command line, or the one the stored deals follow."""
     if spec is not None:
         return load_pipeline(spec)
-    ids = {o.pipeline_id for o in iter_records(store, Opportunity)}
+    ids = {o.pipeline_id for o in query_all(store, Opportunity)}
     if not ids:
         raise UsageError("the store holds no opportunities")
     if len(ids) > 1:
@@ -91,20 +92,25 @@ def pick_pipeline(store: SQLiteStore, spec: str | None) -> Pipeline:
                          f"choose one with --pipeline")
     (only,) = ids
     if only in TEMPLATES:
-        return Pipeline.template(only)
+        return Pipeline.template(only, locale=active())
     raise UsageError(f"the deals follow pipeline {only!r}: give its file with --pipeline")
 
 
-def parse_now(text: str | None, *, option: str = "--now") -> datetime:
-    """Parse an ISO 8601 time with offset (``--now``), or return the current time in UTC."""
+def parse_now(text: str | None, *, option: str = "--now", zone: tzinfo = timezone.utc
+              ) -> datetime:
+    """Parse ``--now``/``--as-of``: an ISO 8601 date or time, or the current time in UTC.
+
+    A plain date (``2026-10-29``) is midnight in ``zone``; a time without an offset is in
+    ``zone`` too; a time with an offset keeps it.
+    """
     if text is None:
         return datetime.now(timezone.utc)
     try:
-        value = parse_datetime(text)
+        value = parse_datetime(text.strip())  # "2026-10-29+08:00" is midnight at +08:00
     except ValueError:
-        raise UsageError(f"{option}: invalid ISO 8601 datetime {text!r}") from None
+        raise UsageError(BAD_TIME.format(option=option, text=text)) from None
     if value.tzinfo is None:
-        raise UsageError(f"{option}: give a UTC offset, e.g. {text}+08:00")
+        value = value.replace(tzinfo=zone)
     return value
 
 
@@ -113,5 +119,5 @@ def error(message: str) -> None:
     print(f"oppcore: error: {message}", file=sys.stderr)
 
 
-__all__ = ["ConfigError", "UsageError", "error", "iter_records", "load_pipeline",
-           "load_scorecard", "open_store", "parse_now", "pick_pipeline"]
+__all__ = ["ConfigError", "UsageError", "error", "load_pipeline",
+           "load_scorecard", "open_store", "parse_now", "pick_pipeline", "with_calendar"]

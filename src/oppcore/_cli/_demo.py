@@ -40,11 +40,14 @@ from oppcore._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStat
 from oppcore._report._format import fit, points
 from oppcore._service import OpportunityService
 from oppcore.dedupe import find_duplicates
+from oppcore.locale import channel_label, describe, format_date
+from oppcore.locale._catalog import _, active
+from oppcore.locale._reasons import translate_reason
 from oppcore.pipeline import Pipeline
 from oppcore.scoring import Score, Scorecard
-from oppcore.storage import SQLiteStore
+from oppcore.storage import SQLiteStore, query_all
 
-from ._common import UsageError, iter_records
+from ._common import UsageError
 from ._demo_after import after_the_win
 
 SEED = 2026
@@ -195,26 +198,27 @@ def run_demo(*, db: str | None, out: TextIO) -> int:
     with _store_at(db) as (store, path):
         _run(store, out)
         say = out.write
-        say(f"\nDone in {time.perf_counter() - started:.1f} s. ")
+        say("\n" + _("Done in {seconds:.1f} s.").format(
+            seconds=time.perf_counter() - started) + " ")
         if db:
-            say(f"The store is at {path}; try:\n"
+            say(_("The store is at {path}; try:").format(path=path) + "\n"
                 f"  oppcore report --db {path} --now {REPORT_AT.isoformat()} --html report.html\n"
                 f"  oppcore score --db {path} --now {REPORT_AT.isoformat()}\n"
                 f"  oppcore dedupe --db {path}\n")
         else:
-            say("Keep the store with --db demo.db to explore it with "
-                "'oppcore report', 'score' and 'dedupe'.\n")
+            say(_("Keep the store with --db demo.db to explore it with "
+                  "'oppcore report', 'score' and 'dedupe'.") + "\n")
     return 0
 
 
 def _run(store: SQLiteStore, out: TextIO) -> None:
     rng = random.Random(SEED)
     say = out.write
-    pipeline = Pipeline.template("standard")
+    pipeline = Pipeline.template("standard", locale=active())
     card = Scorecard.default()
     clock = SimulatedClock(START)
     service = OpportunityService(store=store, pipelines=pipeline, clock=clock, scorecard=card)
-    say("oppcore demo: a sales team's half year, on an embedded SQLite store\n")
+    say(_("oppcore demo: a sales team's half year, on an embedded SQLite store") + "\n")
     say("=" * 68 + "\n")
 
     # 1. Capture leads from three channels, each when it arrives; the store refuses a
@@ -229,34 +233,37 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         else:
             refused.append(turned_away)
     by_channel = Counter(lead.source.channel.value for lead in captured if lead.source)
-    say(f"\n1. Captured {len(captured)} leads "
-        f"({', '.join(f'{n} {c}' for c, n in sorted(by_channel.items()))}).\n")
-    say(f"   Refused {len(refused)} repeated entries at the door, e.g.: {refused[0]}\n")
+    say("\n" + _("1. Captured {count} leads ({channels}).").format(
+        count=len(captured),
+        channels=_(", ").join(f"{n} {channel_label(c)}" for c, n in sorted(by_channel.items())))
+        + "\n")
+    say("   " + _("Refused {count} repeated entries at the door, e.g.: {example}").format(
+        count=len(refused), example=refused[0]) + "\n")
 
     # 2. Catch the duplicates that slipped through (private e-mail, same person) and merge.
     pairs = find_duplicates(captured, threshold=0.6)
     arrived = {lead.id: lead.captured_at for lead in captured}
-    say(f"\n2. Duplicate check: {len(pairs)} probable duplicate pair(s) among the stored "
-        f"leads.\n")
+    say("\n" + _("2. Duplicate check: {count} probable duplicate pair(s) among the stored "
+                 "leads.").format(count=len(pairs)) + "\n")
     merged = 0
     for pair in pairs:
         if pair.score < 0.8:
             continue  # a person decides on the weaker matches
         keys = ", ".join(r.code for r in pair.reasons)
         if merged == 0:
-            say(f"   e.g. {pair.first.id} ~ {pair.second.id}, score {pair.score:.2f} "
-                f"(matched: {keys})\n")
+            say("   " + _("e.g. {first} ~ {second}, score {score:.2f} (matched: {keys})").format(
+                first=pair.first.id, second=pair.second.id, score=pair.score, keys=keys) + "\n")
         # ops merge a pair an hour after its second lead came in
         clock.now = max(arrived[pair.first.id], arrived[pair.second.id]) + timedelta(hours=1)
         service.merge_duplicates(Lead, pair.first.id, pair.second.id, by="ops-admin")
         merged += 1
-    say(f"   Merged the {merged} confident pair(s) (score >= 0.8), leaving "
-        f"{len(pairs) - merged} for review; every dropped value is kept in the merged lead's "
-        f"notes and the audit trail.\n")
+    say("   " + _("Merged the {merged} confident pair(s) (score >= 0.8), leaving {left} for "
+                  "review; every dropped value is kept in the merged lead's notes and the "
+                  "audit trail.").format(merged=merged, left=len(pairs) - merged) + "\n")
 
     # 3. Contact every lead, then qualify (the needs-analysis form) and convert, or
     #    disqualify.
-    live = list(iter_records(store, Lead))
+    live = list(query_all(store, Lead))
     converted = disqualified = 0
     clock.now = START
     for lead in live:
@@ -276,12 +283,13 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
                             expected_close=(clock.now + timedelta(
                                 days=rng.randrange(40, 160))).date())
             converted += 1
-    say(f"\n3. Qualified and converted {converted} leads into deals; disqualified "
-        f"{disqualified}; the rest stay in follow-up.\n")
+    say("\n" + _("3. Qualified and converted {converted} leads into deals; disqualified "
+                 "{disqualified}; the rest stay in follow-up.").format(
+        converted=converted, disqualified=disqualified) + "\n")
 
     # 4. Work the deals through the standard process. A move the process refuses leaves the
     #    deal where it is (stalled), as it would in real life.
-    deals = list(iter_records(store, Opportunity))
+    deals = list(query_all(store, Opportunity))
     moves = stalled = 0
     refusal: tuple[str, TransitionError] | None = None
 
@@ -344,13 +352,15 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         elif lost_early:
             clock.advance(days=rng.randrange(10, 40))
             service.mark_lost(deal.id, by=owner, reason=rng.choice(("no_budget", "competitor")))
-    say(f"\n4. Worked the deals: {moves} stage moves recorded (who, when, why); {stalled} "
-        f"refused by the process.\n")
+    say("\n" + _("4. Worked the deals: {moves} stage moves recorded (who, when, why); "
+                 "{stalled} refused by the process.").format(moves=moves, stalled=stalled)
+        + "\n")
     if refusal is not None:
         what, exc = refusal
-        say(f"   A refused move, explained: {what}\n")
+        say("   " + _("A refused move, explained: {what}").format(what=what) + "\n")
         for violation in exc.violations:
-            say(f"   - [{violation.code}] {violation.message}\n")
+            text = describe(violation, locale=active(), pipeline=pipeline)
+            say(f"   - [{violation.code}] {text}\n")
 
     # After the win: contracts, the after-sales plan, surveys, referrals, renewals.
     after_the_win(service, store, clock, REPORT_AT, out)
@@ -358,26 +368,29 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
     # 5. Score and rank the open deals (the service keeps each score on its deal).
     clock.now = REPORT_AT
     open_ids = {s.id for s in pipeline.open_stages}
-    open_deals = {d.id: d for d in iter_records(store, Opportunity) if d.stage_id in open_ids}
+    open_deals = {d.id: d for d in query_all(store, Opportunity) if d.stage_id in open_ids}
     summary = service.rescore_many(open_deals, by="ops-admin")
     scores: list[tuple[Score, Opportunity]] = [
         (event.score, open_deals[event.opportunity_id]) for event in summary.rescored]
     scores.sort(key=lambda pair: (-pair[0].total, pair[1].id))
     grades = Counter(score.grade for score, _ in scores)
-    say(f"\n5. Scored {len(scores)} open deals (grades: "
-        f"{', '.join(f'{g} {grades[g]}' for g in sorted(grades))}). Top 5:\n")
+    say("\n" + _("5. Scored {count} open deals (grades: {grades}). Top 5:").format(
+        count=len(scores), grades=", ".join(f"{g} {grades[g]}" for g in sorted(grades)))
+        + "\n")
     for score, deal in scores[:5]:
-        say(f"   {score.total:>6} {score.grade}  {deal.id}  {fit(deal.name, 38)} "
-            f"[{deal.stage_id}]\n")
+        # Coverage beside the score: a high total on little data is told apart (#13).
+        say(f"   {score.total:>6} {score.grade}  {score.coverage:>4.0%}  {deal.id}  "
+            f"{fit(deal.name, 38)} [{deal.stage_id}]\n")
         for factor in (*score.top_positive(2), *score.top_negative(1)):
-            say(f"          {points(factor.points)}  {factor.message}\n")
+            say(f"          {points(factor.points)}  {translate_reason(factor.message)}\n")
 
     # 6. Report.
     from oppcore._report import build_report, render_text
 
-    report = build_report(iter_records(store, Opportunity), pipeline, now=REPORT_AT,
-                          scorecard=card, top=5)
-    say(f"\n6. Pipeline report as of {REPORT_AT.date().isoformat()}\n\n")
+    report = build_report(query_all(store, Opportunity), pipeline, now=REPORT_AT,
+                          scorecard=card, top=5, title=_("Pipeline report"))
+    say("\n" + _("6. Pipeline report as of {day}").format(day=format_date(REPORT_AT))
+        + "\n\n")
     say(render_text(report))
 
 

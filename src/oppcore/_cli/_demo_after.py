@@ -18,9 +18,7 @@ from oppcore._parties import Channel, Source
 from oppcore._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus, SurveyScale
 from oppcore._service import OpportunityService
 from oppcore.pipeline import stage_entered_at
-from oppcore.storage import SQLiteStore
-
-from ._common import iter_records
+from oppcore.storage import SQLiteStore, query_all
 
 __all__ = ["after_the_win"]
 
@@ -38,7 +36,7 @@ def after_the_win(service: OpportunityService, store: SQLiteStore, clock: _Clock
                   report_at: datetime, out: TextIO) -> None:
     """Run the after-sales plan of every won deal up to ``report_at``; print a summary."""
     rng = random.Random(SEED)
-    won = sorted((d for d in iter_records(store, Opportunity) if d.stage_id == "won"),
+    won = sorted((d for d in query_all(store, Opportunity) if d.stage_id == "won"),
                  key=lambda d: d.id)
     surveys = asks = referred = renewed = renewals_won = 0
     for deal in won:

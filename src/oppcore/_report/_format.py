@@ -1,12 +1,22 @@
 """Number and text formatting shared by the report renderers."""
 
 import unicodedata
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import attrs
 
 from oppcore._money import Money
+from oppcore.locale._catalog import active
+from oppcore.locale._messages import channel_label
+from oppcore.locale._numbers import format_amount, format_money
 
-__all__ = ["amount", "compact", "fit", "money", "percent", "points", "printable", "shorten",
-           "width"]
+if TYPE_CHECKING:  # _values imports the sections, which format with this module
+    from ._values import RateRow
+
+__all__ = ["amount", "compact", "fit", "money", "percent", "points", "printable",
+           "shorten", "source_rows", "width"]
 
 
 def percent(value: float | None, *, digits: int = 1) -> str:
@@ -22,26 +32,41 @@ def points(value: float) -> str:
     return f"{value:+g}"
 
 
-def amount(value: Decimal) -> str:
-    """Return a money amount with thousands separators and two decimals."""
-    return f"{value.quantize(Decimal('0.01')):,}"
+def amount(value: Decimal, currency: str | None = None) -> str:
+    """Return a money amount with thousands separators and ``currency``'s minor-unit
+    digits (two when not given: JPY has none, KWD three)."""
+    return format_amount(value, currency)
 
 
 def money(value: Money | None) -> str:
-    """Return ``"EUR 12,000.00"``, or ``"-"`` when there is no amount."""
-    if value is None:
-        return "-"
-    return f"{value.currency} {amount(value.amount)}"
+    """Return ``"EUR 12,000.00"`` (``"€12,000.00"`` in zh-CN; the currency's minor unit),
+    or ``"-"`` when there is no amount."""
+    return format_money(value)
 
 
 def compact(value: Decimal | float) -> str:
-    """Return a short axis label: ``1234567`` -> ``"1.2M"``, ``4500`` -> ``"4.5k"``."""
+    """Return a short axis label: ``1234567`` -> ``"1.2M"``, ``4500`` -> ``"4.5k"``.
+
+    In zh-CN, counted in 万 and 亿 as Chinese business writing does: ``"123.5万"``.
+    """
     number = float(value)
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+    units = _ZH_UNITS if active() == "zh-CN" else _UNITS
+    for size, suffix in units:
         if abs(number) >= size:
             text = f"{number / size:.1f}".rstrip("0").rstrip(".")
             return f"{text}{suffix}"
     return f"{number:.0f}"
+
+
+_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+_ZH_UNITS = ((1e8, "亿"), (1e4, "万"))
+
+
+def source_rows(rows: "Sequence[RateRow]") -> "list[RateRow]":
+    """The win-rate rows of source channels, each named in the active locale."""
+    if active() == "en":
+        return list(rows)
+    return [attrs.evolve(r, key=channel_label(r.key)) for r in rows]
 
 
 def printable(text: str) -> str:

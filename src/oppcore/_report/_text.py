@@ -4,8 +4,11 @@ import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 
+from oppcore.locale._catalog import _
+from oppcore.locale._reasons import translate_reason
+
 from ._aftersales import aftersales_lines
-from ._format import amount, fit, money, percent, points, printable
+from ._format import amount, fit, money, percent, points, printable, source_rows, width
 from ._notes import (
     NO_STALE_LIMITS,
     history_notes,
@@ -54,6 +57,16 @@ def render_text(report: PipelineReport, *, max_rows: int = MAX_GROUPS,
     return "\n".join(out.lines).rstrip() + "\n"
 
 
+def _l(text: str, columns: int) -> str:
+    """``text`` left-aligned in ``columns`` terminal columns (CJK counts two)."""
+    return text + " " * max(0, columns - width(text))
+
+
+def _r(text: str, columns: int) -> str:
+    """``text`` right-aligned in ``columns`` terminal columns (CJK counts two)."""
+    return " " * max(0, columns - width(text)) + text
+
+
 class _Out:
     def __init__(self, *, unicode: bool) -> None:
         self.lines: list[str] = []
@@ -72,7 +85,7 @@ class _Out:
     def title(self, text: str) -> None:
         self.add()
         self.add(text)
-        self.add(self.rule * len(text))
+        self.add(self.rule * width(text))
 
     def bar(self, share: float | None) -> str:
         cells = 0 if share is None else round(max(0.0, min(1.0, share)) * _BAR)
@@ -90,11 +103,13 @@ def _header(out: _Out, report: PipelineReport) -> None:
     title = printable(report.title)
     out.add(title)
     out.add("=" * len(title))
-    out.add(f"Pipeline: {printable(report.pipeline_label)} ({printable(report.pipeline_id)})"
-            f"   as of {report.generated_at.isoformat(timespec='minutes')}")
+    out.add(_("Pipeline: {label} ({id})   as of {moment}").format(
+        label=printable(report.pipeline_label), id=printable(report.pipeline_id),
+        moment=report.generated_at.isoformat(timespec="minutes")))
     stale = str(c.stale) if report.stale_limits else "n/a"
-    out.add(f"{c.deals} deals: {c.open} open, {c.won} won, {c.lost} lost   "
-            f"win rate {percent(c.win_rate)}   stale {stale}")
+    out.add(_("{deals} deals: {open} open, {won} won, {lost} lost   win rate {rate}   "
+              "stale {stale}").format(deals=c.deals, open=c.open, won=c.won, lost=c.lost,
+                                      rate=percent(c.win_rate), stale=stale))
     for t in report.totals:
         pipeline = (f"{amount(t.pipeline)} (weighted {amount(t.weighted)}, "
                     f"{t.open_deals} deals)" if open_value_known(report, t) else "n/a")
@@ -107,9 +122,9 @@ def _header(out: _Out, report: PipelineReport) -> None:
 
 
 def _funnel(out: _Out, report: PipelineReport) -> None:
-    out.title("Funnel (deals that reached each stage)")
+    out.title(_("Funnel (deals that reached each stage)"))
     if not report.counts.deals:
-        out.add("No deals.")
+        out.add(_("No deals."))
         return
     top = max(report.funnel[0].reached, 1)
     out.add(f"{'stage':<{_LABEL}} {'':<{_BAR}} {'reached':>7} {'in order':>8} "
@@ -144,13 +159,14 @@ def _conversions(out: _Out, report: PipelineReport) -> None:
 
 
 def _rates(out: _Out, report: PipelineReport, what: str, max_rows: int) -> None:
-    rows: Sequence[RateRow] = report.by_source if what == "source" else report.by_owner
+    rows: Sequence[RateRow] = (source_rows(report.by_source) if what == "source"
+                               else report.by_owner)
     out.title(f"Win rate by {what}")
     if what in report.left_out:
         out.note(left_out_note(what))
         return
     if not rows:
-        out.add("No deals.")
+        out.add(_("No deals."))
         return
     out.add("Most closed deals first.")
     out.add(f"{'':<{_LABEL}} {'':<{_BAR}} {'rate':>7} {'won/closed':>11} {'open':>5}")
@@ -158,13 +174,13 @@ def _rates(out: _Out, report: PipelineReport, what: str, max_rows: int) -> None:
         out.add(f"{out.cut(r.key, _LABEL)} {out.bar(r.win_rate)} "
                 f"{percent(r.win_rate):>7} {f'{r.won}/{r.closed}':>11} {r.open:>5}")
     if len(rows) > max_rows:
-        out.add(f"... {len(rows) - max_rows} more")
+        out.add(_("... {count} more").format(count=len(rows) - max_rows))
 
 
 def _forecast(out: _Out, report: PipelineReport) -> None:
-    out.title("Forecast by month")
+    out.title(_("Forecast by month"))
     if not report.forecast:
-        out.add("No open or won deals with an amount.")
+        out.add(_("No open or won deals with an amount."))
         return
     for currency in report.currencies:
         out.add(f"{currency:<10} {'open':>5} {'won':>5} {'won value':>15} "
@@ -172,8 +188,9 @@ def _forecast(out: _Out, report: PipelineReport) -> None:
         for m in report.forecast:
             if m.currency == currency:
                 out.add(f"{m.period:<10} {m.open_deals:>5} {m.won_deals:>5} "
-                        f"{_figure(m.closed):>15} {_figure(m.pipeline):>15} "
-                        f"{_figure(m.weighted):>15}")
+                        f"{_figure(m.closed, currency):>15} "
+                        f"{_figure(m.pipeline, currency):>15} "
+                        f"{_figure(m.weighted, currency):>15}")
         out.add()
     out.note("open, won: deals with an amount; overdue: open deals whose expected close "
              "has passed")
@@ -182,8 +199,8 @@ def _forecast(out: _Out, report: PipelineReport) -> None:
                 f"won + commit + best case {amount(t.best_case)}")
 
 
-def _figure(value: Decimal) -> str:
-    return amount(value) if value else "-"
+def _figure(value: Decimal, currency: str) -> str:
+    return amount(value, currency) if value else "-"
 
 
 def _flag(t: TopDeal) -> str:
@@ -191,9 +208,9 @@ def _flag(t: TopDeal) -> str:
 
 
 def _top(out: _Out, report: PipelineReport) -> None:
-    out.title("Top-ranked open deals")
+    out.title(_("Top-ranked open deals"))
     if report.scorecard is None:
-        out.add("No scorecard given: deals were not ranked.")
+        out.add(_("No scorecard given: deals were not ranked."))
         return
     if not report.top_deals:
         out.note(unranked_note(report))
@@ -210,7 +227,8 @@ def _top(out: _Out, report: PipelineReport) -> None:
         if t.stale:
             out.add(f"{'':10} {_flag(t)}")
         for reason in t.reasons:
-            out.add(f"{'':10} {points(reason.points):>6}  {out.cut(reason.message, 58)}")
+            text = translate_reason(reason.message)
+            out.add(f"{'':10} {points(reason.points):>6}  {out.cut(text, 58)}")
     out.add("known: share of the scorecard's weight whose data the deal has")
     if report.counts.unscored:
         out.note(unranked_note(report))
@@ -225,7 +243,7 @@ def _stale(out: _Out, report: PipelineReport, max_rows: int) -> None:
     if report.stale_after is not None:
         out.add(f"Limit: {report.stale_after} days in a stage, for stages without their own.")
     if not report.stale:
-        out.add("No stale deals.")
+        out.add(_("No stale deals."))
         return
     out.add(f"{'days':>5} {'limit':>5} {'stage':<14} {'owner':<12} {'deal':<18} "
             f"{'id':<14} {'amount':>16}")
@@ -235,4 +253,4 @@ def _stale(out: _Out, report: PipelineReport, max_rows: int) -> None:
                 f"{out.cut(s.owner, 12)} {out.cut(s.name, 18)} "
                 f"{out.cut(s.opportunity_id, 14)} {money(s.amount):>16}")
     if len(report.stale) > max_rows:
-        out.add(f"... {len(report.stale) - max_rows} more")
+        out.add(_("... {count} more").format(count=len(report.stale) - max_rows))

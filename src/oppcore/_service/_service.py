@@ -4,11 +4,13 @@ from ._aftersales import AfterSalesUseCases
 from ._deals import DealUseCases
 from ._leads import LeadUseCases
 from ._records import RecordUseCases
+from ._sync import SyncUseCases
 
 __all__ = ["OpportunityService"]
 
 
-class OpportunityService(RecordUseCases, LeadUseCases, DealUseCases, AfterSalesUseCases):
+class OpportunityService(RecordUseCases, LeadUseCases, DealUseCases, AfterSalesUseCases,
+                         SyncUseCases):
     """Use cases over a store: the only write path of the shell.
 
     * records: :meth:`create`, :meth:`create_many`, :meth:`edit`, :meth:`get`,
@@ -17,6 +19,7 @@ class OpportunityService(RecordUseCases, LeadUseCases, DealUseCases, AfterSalesU
     * deals: :meth:`move_stage`, :meth:`mark_won`, :meth:`mark_lost`,
       :meth:`log_activity`, :meth:`rescore`, :meth:`rescore_many`;
     * after the win: :meth:`log_survey`, :meth:`complete_task`, :meth:`renew`.
+    * imports: :meth:`sync_batch` (what :func:`oppcore.io.sync` decided, in one write).
 
     Each one loads, authorises with the policy, calls the pure core, saves with the
     version it read together with its audit entries in one atomic write, retries on a

@@ -14,7 +14,7 @@ from oppcore.pipeline import Pipeline, StageKind, stage_entered_at
 from oppcore.pipeline._aftersales import Anchor, PlanTask
 from oppcore.pipeline._cadence import add_business_days
 
-__all__ = ["PlannedTask", "TaskStatus", "first_good_survey", "plan", "won_at"]
+__all__ = ["PlannedTask", "TaskStatus", "check_deal", "first_good_survey", "plan", "won_at"]
 
 
 class TaskStatus(str, enum.Enum):
@@ -82,9 +82,9 @@ def _anchor_day(task: PlanTask, deal: Opportunity, won: datetime,
     return survey.at.date() if survey is not None else None
 
 
-def _due(task: PlanTask, anchor: date) -> date:
-    if task.business_days:
-        return add_business_days(anchor, task.offset_days)
+def _due(task: PlanTask, anchor: date, pipeline: Pipeline) -> date:
+    if task.business_days:  # the pipeline's calendar, as its follow-up rules count
+        return add_business_days(anchor, task.offset_days, pipeline.business_calendar)
     return date.fromordinal(anchor.toordinal() + task.offset_days)
 
 
@@ -127,16 +127,7 @@ def plan(deal: Opportunity, pipeline: Pipeline, *, now: datetime) -> tuple[Plann
             pipeline.
     """
     aware(now, "now")
-    if not isinstance(deal, Opportunity):
-        raise ValidationError(f"deal must be an Opportunity, got {type(deal).__name__}",
-                              field="deal", value=deal)
-    if not isinstance(pipeline, Pipeline):
-        raise ValidationError(f"pipeline must be a Pipeline, got {type(pipeline).__name__}",
-                              field="pipeline", value=pipeline)
-    if deal.pipeline_id != pipeline.id:
-        raise ValidationError(f"opportunity {deal.id!r} follows pipeline "
-                              f"{deal.pipeline_id!r}, not {pipeline.id!r}",
-                              model="Opportunity", field="pipeline_id", value=deal.pipeline_id)
+    check_deal(deal, pipeline)
     schedule = pipeline.aftersales
     won = won_at(deal, pipeline)
     if schedule is None or won is None:
@@ -146,7 +137,7 @@ def plan(deal: Opportunity, pipeline: Pipeline, *, now: datetime) -> tuple[Plann
     out = []
     for task in schedule.tasks:
         anchor = _anchor_day(task, deal, won, now)
-        due = _due(task, anchor) if anchor is not None else None
+        due = _due(task, anchor, pipeline) if anchor is not None else None
         done = _completion(task, deal.activities, won, now)
         late = None
         if done is not None:
@@ -162,3 +153,21 @@ def plan(deal: Opportunity, pipeline: Pipeline, *, now: datetime) -> tuple[Plann
                                activity_id=done.id if done is not None else None,
                                days_overdue=late))
     return tuple(out)
+
+
+def check_deal(deal: object, pipeline: object) -> None:
+    """Raise unless ``deal`` is an :class:`Opportunity` that follows ``pipeline``.
+
+    Raises:
+        ValidationError: Naming the argument that is wrong.
+    """
+    if not isinstance(deal, Opportunity):
+        raise ValidationError(f"deal must be an Opportunity, got {type(deal).__name__}",
+                              field="deal", value=deal)
+    if not isinstance(pipeline, Pipeline):
+        raise ValidationError(f"pipeline must be a Pipeline, got {type(pipeline).__name__}",
+                              field="pipeline", value=pipeline)
+    if deal.pipeline_id != pipeline.id:
+        raise ValidationError(f"opportunity {deal.id!r} follows pipeline "
+                              f"{deal.pipeline_id!r}, not {pipeline.id!r}",
+                              model="Opportunity", field="pipeline_id", value=deal.pipeline_id)

@@ -10,6 +10,8 @@ from oppcore._money import Money
 from oppcore._records import StageChange
 from oppcore.pipeline import Pipeline, StageKind, Violation
 
+from ._plan import check_deal
+
 __all__ = ["Renewal", "renew"]
 
 
@@ -56,16 +58,7 @@ def renew(deal: Opportunity, *, at: datetime, by: str, pipeline: Pipeline,
     if not is_text(by):
         raise ValidationError(f"by must name who renews the deal, got {by!r}", field="by",
                               value=by)
-    if not isinstance(deal, Opportunity):
-        raise ValidationError(f"deal must be an Opportunity, got {type(deal).__name__}",
-                              field="deal", value=deal)
-    if not isinstance(pipeline, Pipeline):
-        raise ValidationError(f"pipeline must be a Pipeline, got {type(pipeline).__name__}",
-                              field="pipeline", value=pipeline)
-    if deal.pipeline_id != pipeline.id:
-        raise ValidationError(f"opportunity {deal.id!r} follows pipeline "
-                              f"{deal.pipeline_id!r}, not {pipeline.id!r}",
-                              model="Opportunity", field="pipeline_id", value=deal.pipeline_id)
+    check_deal(deal, pipeline)
     if deal.renewed_by is not None:
         raise TransitionError(f"cannot renew {deal.id!r}", (Violation(
             code="already_renewed",

@@ -15,7 +15,16 @@ listed here with the other match keys.
 from oppcore._identity import email_key, external_key
 from oppcore._public import publish as _publish
 
-from ._keys import COMPANY_SUFFIXES, FREE_MAIL_DOMAINS, company_key, domain_key, phone_key
+from ._keys import (
+    COMPANY_SUFFIXES,
+    FREE_MAIL_DOMAINS,
+    GENERIC_NAMES,
+    REGION_CODES,
+    REGION_PREFIXES,
+    company_key,
+    domain_key,
+    phone_key,
+)
 from ._matching import DuplicateCandidate, MatchReason, find_duplicates
 from ._merging import FieldOutcome, MergeResult, merge_records
 from ._record_keys import MatchKeys, match_keys
@@ -24,6 +33,9 @@ __all__ = [
     # match keys: one normalised key per field, and all keys of a record
     "COMPANY_SUFFIXES",
     "FREE_MAIL_DOMAINS",
+    "GENERIC_NAMES",
+    "REGION_CODES",
+    "REGION_PREFIXES",
     "MatchKeys",
     "company_key",
     "domain_key",

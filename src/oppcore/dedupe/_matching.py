@@ -23,10 +23,10 @@ class MatchReason:
     """One key two records share, and what it adds to their score.
 
     Args:
-        code: Stable code: ``"external_key"``, ``"email"``, ``"phone"``, ``"company_name"``,
-            ``"company_domain"`` or ``"name"``; for deals also ``"product"``,
-            ``"amount"``, ``"created"`` (the same creation day), ``"owner"`` and
-            ``"stage"``.
+        code: Stable code: ``"credit_code"``, ``"external_key"``, ``"email"``,
+            ``"phone"``, ``"company_name"``, ``"company_domain"`` or ``"name"``; for deals
+            also ``"product"``, ``"amount"``, ``"created"`` (the same creation day),
+            ``"owner"`` and ``"stage"``.
         weight: The evidence weight in (0, 1] for this kind of pair (see
             :func:`find_duplicates`).
         key: The shared normalised key.
@@ -47,6 +47,7 @@ _LABELS: Final = {
     "company_name": "company name", "company_domain": "company domain", "name": "name",
     "product": "product", "amount": "amount", "created": "creation day", "owner": "owner",
     "stage": "stage",
+    "credit_code": "unified social credit code",
 }
 
 # Evidence weights per kind of pair. People (leads and contacts, compared with each other),
@@ -61,15 +62,17 @@ _GROUP: Final = {"lead": _PEOPLE, "contact": _PEOPLE, "account": "account",
 WEIGHTS: Final[Mapping[str, Mapping[str, float]]] = FrozenMap({
     _PEOPLE: FrozenMap({"external_key": 0.95, "email": 0.9, "phone": 0.7,
                         "company_name": 0.3, "company_domain": 0.2, "name": 0.4}),
-    "account": FrozenMap({"external_key": 0.95, "company_name": 0.8,
+    "account": FrozenMap({"credit_code": 0.99, "external_key": 0.95, "company_name": 0.8,
                           "company_domain": 0.6}),
     "opportunity": FrozenMap({"external_key": 0.95, "email": 0.3, "phone": 0.2,
-                              "company_name": 0.3, "company_domain": 0.2, "name": 0.5,
+                              "credit_code": 0.3, "company_name": 0.3,
+                              "company_domain": 0.2, "name": 0.5,
                               "product": 0.3, "amount": 0.3, "created": 0.2, "owner": 0.2,
                               "stage": 0.1}),
 })
-_FIELDS: Final = (("external_key", "external"), ("email", "email"), ("phone", "phone"),
-                  ("company_name", "company"), ("company_domain", "domain"), ("name", "name"),
+_FIELDS: Final = (("credit_code", "credit_code"), ("external_key", "external"),
+                  ("email", "email"), ("phone", "phone"), ("company_name", "company"),
+                  ("company_domain", "domain"), ("name", "name"),
                   ("product", "product"), ("amount", "amount"), ("created", "created"),
                   ("owner", "owner"), ("stage", "stage"))
 # Facts that, known on both deals and different, make them two deals whatever else they
@@ -113,6 +116,7 @@ def _block_keys(keys: MatchKeys) -> list[tuple[str, ...]]:
     if keys.external:  # external keys are ids in another system: only within one kind
         blocks.append(("x", keys.kind, keys.external))
     if group == "account":
+        blocks += [("k", group, v) for v in (keys.credit_code,) if v]
         blocks += [("c", group, v) for v in (keys.company,) if v]
         blocks += [("d", group, v) for v in (keys.domain,) if v]
         return blocks
@@ -123,7 +127,8 @@ def _block_keys(keys: MatchKeys) -> list[tuple[str, ...]]:
         # Company signals alone never reach a sensible threshold for people or deals, so
         # they block together with the name: this keeps groups small (a big customer's
         # domain would otherwise put thousands of colleagues in one group).
-        for code, value in (("c", keys.company), ("d", keys.domain), ("e", keys.email)):
+        for code, value in (("c", keys.company), ("d", keys.domain), ("e", keys.email),
+                            ("k", keys.credit_code)):
             if value and (code != "e" or group != _PEOPLE):
                 blocks.append((code + "n", group, value, keys.name))
     elif keys.created:
@@ -182,6 +187,7 @@ def find_duplicates(
     ============== ================ ======== =============
     code           leads, contacts  accounts opportunities
     ============== ================ ======== =============
+    credit_code    --               0.99     0.3
     external_key   0.95             0.95     0.95
     email          0.9              --       0.3
     phone          0.7              --       0.2

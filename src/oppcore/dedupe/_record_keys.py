@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from oppcore._credit_code import credit_code_key
 from oppcore._errors import ValidationError
 from oppcore._identity import email_key, external_key, fold
 from oppcore._models import Lead, Opportunity
@@ -45,6 +46,8 @@ class MatchKeys:
         settled: Deals only: ``"<stage>@<ISO day>"`` when the current stage was entered
             by a recorded move (a close, an advance), else ``None``. Two deals that settled
             differently (closed on different days, won and lost) are different deals.
+        credit_code: The unified social credit code of the account (accounts and
+            opportunities), upper case without spaces.
     """
 
     kind: str
@@ -60,6 +63,13 @@ class MatchKeys:
     stage: str | None = None
     product: str | None = None
     settled: str | None = None
+    credit_code: str | None = None
+
+
+def _credit(account: Account | None) -> str | None:
+    if account is None or account.credit_code is None:
+        return None
+    return credit_code_key(account.credit_code)
 
 
 def _name_key(name: str | None) -> str | None:
@@ -158,6 +168,7 @@ class RecordKeyer:
                 company=self.company(record.name),
                 domain=self.domain(record.website),
                 external=external_key(record.external_key),
+                credit_code=_credit(record),
             )
         if isinstance(record, Opportunity):
             contact, account = record.primary_contact, record.account
@@ -181,6 +192,7 @@ class RecordKeyer:
                 stage=record.stage_id,
                 product=fold(product) if isinstance(product, str) and product else None,
                 settled=_settled(record),
+                credit_code=_credit(account),
             )
         raise ValidationError(
             f"cannot compute match keys of a {type(record).__name__}: expected a Lead, "

@@ -6,7 +6,7 @@ problem is reported at once in one :class:`~oppcore.ConfigError`.
 
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -15,10 +15,17 @@ from oppcore._frozenmap import FrozenMap
 from oppcore._money import CURRENCY_MINOR_UNITS
 from oppcore._parties import Channel
 
+from ._mapping_toml import extended, toml_text
+from ._references import Reference, reference
+from ._references import problems as reference_problems
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+if TYPE_CHECKING:
+    from oppcore.pipeline import Pipeline
 
 __all__ = ["ColumnMapping"]
 
@@ -26,8 +33,9 @@ Column = tuple[str, ...]
 """Candidate header names for one field; the first one present in the file is used."""
 
 _COLUMN_FIELDS = (
-    "stage", "id", "name", "amount", "currency", "owner", "account", "account_id", "source",
-    "lost_reason", "tags", "product", "created_at", "closed_at", "expected_close", "updated_at",
+    "stage", "status", "id", "external_key", "name", "amount", "currency", "owner", "account",
+    "account_id", "source", "lost_reason", "tags", "product", "created_at", "closed_at",
+    "expected_close", "updated_at",
 )
 _CHANNELS = frozenset(c.value for c in Channel)
 
@@ -57,6 +65,12 @@ def _custom(value: Any) -> Any:
     return _map(value)
 
 
+def _references(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(reference(v) for v in value)
+    return value
+
+
 def _stage_set(value: Any) -> Any:
     if isinstance(value, str):
         return frozenset({value})
@@ -82,11 +96,20 @@ class ColumnMapping:
             given, an unknown label is a row error; when empty, the cell is the stage id.
         won_stages: Stage ids that mean "won" (for the synthesised history).
         lost_stages: Stage ids that mean "lost".
+        status: Column holding the outcome when the export keeps it apart from the stage
+            (Pipedrive's ``status``: open/won/lost beside the stage the deal was in).
+        status_values: Status label -> stage id (``{"won": "won", "lost": "lost"}``), or
+            ``""`` to keep the stage column's stage (``{"open": ""}``). Labels match exactly,
+            then case-insensitively; an unknown label is a row error.
         closed_from_stage: The open stage a closed deal is assumed to have left; when set,
             the history of a won/lost deal reads "created in ``closed_from_stage`` at
             ``created_at``, then moved to its closed stage at ``closed_at``".
         id: Column with the record id. A blank or unmapped id gets a deterministic id:
             ``id_prefix`` + a hash of the row's cells (identical rows get the same id).
+        external_key: Column with the deal's id in the CRM it comes from; kept as the deal's
+            ``external_key``, which :func:`~oppcore.io.sync` matches first. When ``id`` is
+            unmapped or blank, the id is ``id_prefix`` + this key (stable from one export to
+            the next, unlike the hash of the row).
         name: Column with the deal name; when unmapped or blank the name is
             "<account> <product>" (whichever exist), else the id.
         amount: Column with the amount (a plain decimal such as ``1234.50``).
@@ -126,6 +149,9 @@ class ColumnMapping:
         id_prefix: Prefix of synthesised ids.
         history_by: Who the synthesised history entries are attributed to when the row has
             no owner.
+        references: Companion CSVs joined by key to fill custom fields (and an estimated
+            amount): a list of :class:`~oppcore.io.Reference` or of tables with the same
+            keys. Read once, before the export's first row.
         optional: Names of mapped fields (``"source"``, ``"custom.region"``) whose column
             may be absent from a file. Any other mapped column missing from the header is
             an error before the first row is read, so a typo never drops a field silently.
@@ -134,10 +160,13 @@ class ColumnMapping:
     pipeline_id: str
     stage: Column = attrs.field(factory=tuple, converter=_column)
     stage_values: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=_map)
+    status: Column = attrs.field(factory=tuple, converter=_column)
+    status_values: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=_map)
     won_stages: frozenset[str] = attrs.field(default=frozenset({"won"}), converter=_stage_set)
     lost_stages: frozenset[str] = attrs.field(default=frozenset({"lost"}), converter=_stage_set)
     closed_from_stage: str | None = None
     id: Column = attrs.field(factory=tuple, converter=_column)
+    external_key: Column = attrs.field(factory=tuple, converter=_column)
     name: Column = attrs.field(factory=tuple, converter=_column)
     amount: Column = attrs.field(factory=tuple, converter=_column)
     currency: Column = attrs.field(factory=tuple, converter=_column)
@@ -162,6 +191,7 @@ class ColumnMapping:
     id_prefix: str = "imp-"
     history_by: str = "import"
     optional: frozenset[str] = attrs.field(factory=frozenset, converter=_stage_set)
+    references: tuple[Reference, ...] = attrs.field(default=(), converter=_references)
 
     def __attrs_post_init__(self) -> None:
         problems = _problems(self)
@@ -180,6 +210,8 @@ class ColumnMapping:
         if not isinstance(data, Mapping):
             raise ConfigError([("", f"expected a table/dict, got {type(data).__name__}")],
                               source=source)
+        if "extends" in data:
+            data = extended(data, source)
         known = {a.name for a in attrs.fields(cls)}
         unknown = [(str(k), "unknown key") for k in data if k not in known]
         if "pipeline_id" not in data:
@@ -215,10 +247,43 @@ class ColumnMapping:
                 value = {k: list(v) if isinstance(v, tuple) else v for k, v in value.items()}
             elif isinstance(value, frozenset):
                 value = sorted(value)
+            elif a.name == "references":
+                value = [{k: dict(v) if isinstance(v, FrozenMap) else v
+                          for k, v in attrs.asdict(r, recurse=False).items()} for r in value]
             elif isinstance(value, tuple):
                 value = list(value)
             out[a.name] = value
         return out
+
+    def to_toml(self) -> str:
+        """Return the mapping as a TOML mapping file (``oppcore mapping show``), loadable by
+        :meth:`from_toml`: copy it, edit it, or keep ``extends`` and the lines you change."""
+        return toml_text(self.to_dict())
+
+    def pipeline_problems(self, pipeline: "Pipeline") -> list[tuple[str, str]]:
+        """Return every stage id of the mapping that ``pipeline`` lacks (or misuses).
+
+        Checked before a single row is written, so a typo in ``stage_values`` can never put
+        a deal in a stage its pipeline cannot read.
+        """
+        p: list[tuple[str, str]] = []
+        if pipeline.id != self.pipeline_id:
+            message = (f"the mapping's deals follow {self.pipeline_id!r}, not pipeline "
+                       f"{pipeline.id!r}")
+            p.append(("pipeline_id", message))
+            return p
+        known = ", ".join(s.id for s in pipeline.stages)
+        targets = [(f"stage_values.{k}", v) for k, v in self.stage_values.items()]
+        targets += [(f"status_values.{k}", v) for k, v in self.status_values.items() if v]
+        targets += [("won_stages", v) for v in sorted(self.won_stages)]
+        targets += [("lost_stages", v) for v in sorted(self.lost_stages)]
+        if self.closed_from_stage is not None:
+            targets.append(("closed_from_stage", self.closed_from_stage))
+        for path, stage in targets:
+            if stage not in pipeline:
+                message = f"stage {stage!r} is not in pipeline {pipeline.id!r} (stages: {known})"
+                p.append((path, message))
+        return p
 
     def evolve(self, **changes: Any) -> "ColumnMapping":
         """Return a copy with ``changes`` applied (validated again): adapt a preset."""
@@ -254,6 +319,15 @@ def _problems(m: ColumnMapping) -> list[tuple[str, str]]:
     if type(m.stage) is tuple and not m.stage:
         p.append(("stage", "is required: the column holding the stage"))
     _check_map("stage_values", m.stage_values, p)
+    status_values: Any = m.status_values  # as given: validation reports a wrong type
+    if not isinstance(status_values, FrozenMap):
+        p.append(("status_values", 'must be a table of label = stage id (or "")'))
+    else:
+        wrong = 'labels must be non-empty text and values stage ids or ""'
+        p.extend((f"status_values.{k}", f"{wrong}, got {v!r}") for k, v in status_values.items()
+                 if not _is_text(k) or type(v) is not str)
+        if type(m.status) is tuple and m.status and not status_values:
+            p.append(("status_values", "is required when status is mapped"))
     if _check_map("source_values", m.source_values, p):
         for label, channel in m.source_values.items():
             if channel not in _CHANNELS:
@@ -310,4 +384,6 @@ def _problems(m: ColumnMapping) -> list[tuple[str, str]]:
             p.append(("optional", "the stage column cannot be optional"))
     p.extend((name, "must be a non-empty string") for name in ("id_prefix", "history_by")
              if not _is_text(getattr(m, name)))
+    p.extend(reference_problems(m.references))
     return p
+

@@ -24,6 +24,23 @@ different headers. Sources checked:
   (``date_deadline``), "Closed Date" (``date_closed``), "Customer" (``partner_id``),
   "Lost Reason" (``lost_reason_id``), "Sales Team" (``team_id``); default stages New,
   Qualified, Proposition, Won. Odoo 13 and older call the revenue ``planned_revenue``.
+* Pipedrive: the deal object of the Pipedrive API v1 (``id``, ``title``, ``value``,
+  ``currency``, ``owner_name``, ``org_name``, ``stage_id``, ``status`` open/won/lost/deleted,
+  ``add_time`` and ``update_time`` as ``YYYY-MM-DD HH:MM:SS`` in UTC, ``close_time``,
+  ``lost_reason``, ``expected_close_date``), https://developers.pipedrive.com/docs/api/v1/Deals;
+  spreadsheet exports prefix the labels with the object ("Deal - Title", "Deal - Status").
+  The outcome is the ``status`` column: the stage column keeps the stage a closed deal was
+  in. Default pipeline stages: Qualified, Contact Made, Demo Scheduled, Proposal Made,
+  Negotiations Started. A ``deleted`` deal is a row error (it is not a deal any more).
+* Zoho CRM: the Deals module's fields ("CRM Modules & Fields",
+  https://www.zoho.com/crm/help/api/modules-fields.html, and the v2 API names): "Deal Name"
+  (``Deal_Name``), "Deal Owner" (``Owner``), "Account Name" (``Account_Name``), "Amount",
+  "Closing Date" (``Closing_Date``), "Stage", "Lead Source" (``Lead_Source``), "Type",
+  "Created Time" (``Created_Time``), "Modified Time" (``Modified_Time``), "Reason For
+  Loss" (``Reason_For_Loss__s``), "Record Id" (``id``); default stages Qualification, Needs
+  Analysis, Value Proposition, Identify Decision Makers, Proposal/Price Quote,
+  Negotiation/Review, Closed Won, Closed Lost, Closed-Lost to Competition. As in Salesforce,
+  "Closing Date" is the expected close of an open deal and the close of a closed one.
 * Maven Analytics "CRM Sales Opportunities" sample: ``opportunity_id, sales_agent, product,
   account, deal_stage, engage_date, close_date, close_value`` (its data dictionary).
 
@@ -44,7 +61,7 @@ from oppcore._errors import ConfigError
 
 from ._mapping import ColumnMapping
 
-__all__ = ["PRESET_NAMES", "preset"]
+__all__ = ["PRESET_NAMES", "preset", "preset_data"]
 
 # Stage labels of the CRMs' default pipelines -> the "standard" template's stage ids
 # (identification, needs_analysis, solution, quote_contract, won, lost).
@@ -203,6 +220,86 @@ def _odoo() -> dict[str, Any]:
     }
 
 
+_PIPEDRIVE_STAGES = {
+    "Lead In": "identification",
+    "Qualified": "identification",
+    "Contact Made": "needs_analysis",
+    "Needs Defined": "needs_analysis",
+    "Demo Scheduled": "solution",
+    "Proposal Made": "quote_contract",
+    "Negotiations Started": "quote_contract",
+}
+
+
+def _pipedrive() -> dict[str, Any]:
+    return {
+        "pipeline_id": "standard",
+        "external_key": ["Deal - ID", "ID", "id"],
+        "name": ["Deal - Title", "Title", "title"],
+        "stage": ["Deal - Stage", "Stage", "stage_id"],
+        "stage_values": _PIPEDRIVE_STAGES,
+        "status": ["Deal - Status", "Status", "status"],
+        "status_values": {"open": "", "won": "won", "lost": "lost"},
+        "closed_from_stage": "quote_contract",
+        "amount": ["Deal - Value", "Value", "value"],
+        "currency": ["Deal - Currency", "Deal - Currency of Value", "Currency", "currency"],
+        "owner": ["Deal - Owner", "Owner", "owner_name"],
+        "account": ["Deal - Organization", "Organization", "org_name"],
+        "lost_reason": ["Deal - Lost reason", "Lost reason", "lost_reason"],
+        "created_at": ["Deal - Deal created", "Deal created", "add_time"],
+        "closed_at": ["Deal - Deal closed on", "Deal closed on", "close_time"],
+        "expected_close": ["Deal - Expected close date", "Expected close date",
+                           "expected_close_date"],
+        "updated_at": ["Deal - Update time", "Update time", "update_time"],
+        "date_formats": ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+        "id_prefix": "pd-",
+        "optional": ["currency", "owner", "account", "lost_reason", "closed_at",
+                     "expected_close", "updated_at"],
+    }
+
+
+_ZOHO_STAGES = {
+    "Qualification": "identification",
+    "Needs Analysis": "needs_analysis",
+    "Value Proposition": "solution",
+    "Identify Decision Makers": "solution",
+    "Id. Decision Makers": "solution",
+    "Proposal/Price Quote": "quote_contract",
+    "Negotiation/Review": "quote_contract",
+    "Closed Won": "won",
+    "Closed Lost": "lost",
+    "Closed-Lost to Competition": "lost",
+}
+
+
+def _zoho() -> dict[str, Any]:
+    return {
+        "pipeline_id": "standard",
+        "external_key": ["Record Id", "Deal Id", "id"],
+        "name": ["Deal Name", "Deal_Name"],
+        "stage": ["Stage"],
+        "stage_values": _ZOHO_STAGES,
+        "closed_from_stage": "quote_contract",
+        "amount": ["Amount"],
+        "currency": ["Currency"],
+        "owner": ["Deal Owner", "Owner"],
+        "account": ["Account Name", "Account_Name"],
+        "source": ["Lead Source", "Lead_Source"],
+        "source_values": _SALESFORCE_SOURCES,
+        "lost_reason": ["Reason For Loss", "Reason_For_Loss__s"],
+        "created_at": ["Created Time", "Created_Time"],
+        "closed_at": ["Closing Date", "Closing_Date"],
+        "expected_close": ["Closing Date", "Closing_Date"],
+        "updated_at": ["Modified Time", "Modified_Time"],
+        "custom": {"type": ["Type"]},
+        "date_formats": ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%m/%d/%Y", "%m/%d/%Y %I:%M %p",
+                         "%Y-%m-%dT%H:%M:%S%z"],
+        "id_prefix": "zoho-",
+        "optional": ["currency", "owner", "account", "source", "lost_reason", "updated_at",
+                     "custom.type"],
+    }
+
+
 def _maven() -> dict[str, Any]:
     return {
         "pipeline_id": "simple",
@@ -228,6 +325,8 @@ _PRESETS: dict[str, Callable[[], dict[str, Any]]] = {
     "salesforce": _salesforce,
     "hubspot": _hubspot,
     "odoo": _odoo,
+    "pipedrive": _pipedrive,
+    "zoho": _zoho,
     "maven": _maven,
 }
 
@@ -235,12 +334,20 @@ PRESET_NAMES: tuple[str, ...] = tuple(_PRESETS)
 """Names accepted by :func:`preset`."""
 
 
+def preset_data(name: str) -> dict[str, Any] | None:
+    """Return the entries of preset ``name`` as plain data (a fresh copy), or ``None``."""
+    build = _PRESETS.get(name)
+    return None if build is None else build()
+
+
 def preset(name: str, **changes: Any) -> ColumnMapping:
     """Return the column mapping for a known export shape, optionally adapted.
 
     ``salesforce`` (opportunity reports and API/Data Loader exports), ``hubspot`` (deal
-    exports), ``odoo`` (CRM pipeline exports, labels or technical names) map onto the
-    ``standard`` pipeline template; ``maven`` (the Maven Analytics CRM sample:
+    exports), ``odoo`` (CRM pipeline exports, labels or technical names), ``pipedrive``
+    (deal exports with a separate ``status`` column) and ``zoho`` (Deals module exports)
+    map onto the ``standard`` pipeline template (Pipedrive and Zoho deals are matched on
+    sync by their CRM id, the ``external_key``); ``maven`` (the Maven Analytics CRM sample:
     ``opportunity_id, sales_agent, product, account, deal_stage, engage_date, close_date,
     close_value``) maps onto ``simple`` with USD amounts.
 

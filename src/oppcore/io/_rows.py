@@ -16,6 +16,7 @@ from oppcore._parties import Account, Channel, Source
 from oppcore._records import StageChange
 
 from ._mapping import _COLUMN_FIELDS, ColumnMapping
+from ._references import Tables, joined
 from ._report import RowError, RowFailed, shown
 
 __all__ = ["OpportunityRows", "make_datetime_parser", "slug"]
@@ -65,6 +66,12 @@ def _missing_column(name: str, column: tuple[str, ...], header: tuple[str, ...]
                     ) -> RowError:
     wanted = " or ".join(repr(c) for c in column)
     have = ", ".join(header[:20]) + (", ..." if len(header) > 20 else "")
+    if len(header) == 1:
+        for sep, label in ((";", "';'"), ("\t", "tab")):
+            if sep in header[0]:
+                return RowError(row=1, column=name, message=(
+                    f"column {wanted} not found: the header is one cell holding {label}s, "
+                    f"so the file is {label}-separated; give delimiter={sep!r}"))
     return RowError(row=1, column=name, message=(
         f"column {wanted} not found in the header (columns: {have}); fix the mapping or "
         f"list {name!r} in its optional fields"))
@@ -80,8 +87,10 @@ class OpportunityRows:
         *,
         zone: tzinfo,
         as_of: datetime | None,
+        tables: Tables = (),
     ) -> None:
         self.m = mapping
+        self.tables = tables
         self.header = header
         position = {name: i for i, name in enumerate(header)}
         missing: list[RowError] = []
@@ -105,6 +114,7 @@ class OpportunityRows:
         self.as_of = as_of
         self.parse = make_datetime_parser(mapping.date_formats, zone)
         self.stage_fold = {k.casefold(): v for k, v in mapping.stage_values.items()}
+        self.status_fold = {k.casefold(): v for k, v in mapping.status_values.items()}
         self.custom = tuple((k, self.idx[f"custom.{k}"]) for k in mapping.custom)
         self.closed = mapping.won_stages | mapping.lost_stages
         # With a thousands separator, only real grouping (1,234,567.89) is accepted: a
@@ -154,6 +164,18 @@ class OpportunityRows:
             else:
                 stage = found
 
+        status = cell(values, "status")
+        came_from: str | None = None
+        if self.idx["status"] is not None and m.status_values:
+            outcome = m.status_values.get(status, self.status_fold.get(status.casefold()))
+            if outcome is None:
+                known = ", ".join(repr(k) for k in m.status_values)
+                bad("status", f"unknown status {shown(status)} (known: {known})")
+            elif outcome:
+                # The outcome column says won/lost; the stage column tells where it was.
+                came_from = stage if stage not in self.closed else None
+                stage = outcome
+
         # money
         amount = None
         text = cell(values, "amount")
@@ -201,7 +223,8 @@ class OpportunityRows:
         owner = cell(values, "owner") or None
         by = owner or m.history_by
         lost_reason = cell(values, "lost_reason") or None
-        if stage in self.closed and m.closed_from_stage is not None:
+        left = m.closed_from_stage or came_from
+        if stage in self.closed and left is not None:
             # When the export has no close date, the expected close date is the best
             # record of when it closed; failing that, the deal closed when it was created.
             closing = closed_at or expected or created
@@ -210,8 +233,8 @@ class OpportunityRows:
                     f"{created.date()}")
                 raise RowFailed(problems)
             history: tuple[StageChange, ...] = (
-                StageChange(from_stage=None, to_stage=m.closed_from_stage, at=created, by=by),
-                StageChange(from_stage=m.closed_from_stage, to_stage=stage, at=closing, by=by,
+                StageChange(from_stage=None, to_stage=left, at=created, by=by),
+                StageChange(from_stage=left, to_stage=stage, at=closing, by=by,
                             reason=lost_reason if stage in m.lost_stages else None),
             )
         else:
@@ -247,18 +270,31 @@ class OpportunityRows:
                 custom[key] = values[i].strip()
 
         record_id = cell(values, "id")
+        external_key = cell(values, "external_key") or None
+        if not record_id and external_key:
+            record_id = m.id_prefix + external_key
         if not record_id:
             digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=8).hexdigest()
             record_id = m.id_prefix + digest
         name = cell(values, "name") or " ".join(
             x for x in (account_name, product) if x) or record_id
+        if self.tables:
+            deal = {"account": account_name, "account_id": account.id if account else None,
+                    "owner": owner, "product": product, "id": record_id,
+                    "external_key": external_key}
+            for message in joined(self.tables, deal, custom,
+                                  open_without_amount=amount is None
+                                  and stage not in self.closed):
+                bad("references", message)
+            if problems:
+                raise RowFailed(problems)
         try:
             return Opportunity(
                 id=record_id, name=name, pipeline_id=m.pipeline_id, stage_id=stage,
                 created_at=created, updated_at=updated, account=account, owner=owner,
                 amount=amount, expected_close=expected.date() if expected else None,
                 source=source, stage_history=history, lost_reason=lost_reason,
-                tags=frozenset(tags), custom=custom,
+                tags=frozenset(tags), custom=custom, external_key=external_key,
             )
         except ValidationError as exc:
             field = exc.field or ""

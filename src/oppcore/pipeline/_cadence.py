@@ -15,6 +15,8 @@ from typing import Final, TypeVar
 
 from dateutil.relativedelta import relativedelta
 
+from oppcore._calendars import WEEKENDS, BusinessCalendar
+
 __all__ = [
     "add_business_days",
     "business_days_between",
@@ -100,61 +102,55 @@ def cadence_parts(text: object) -> tuple[int, str]:
     return n, match["unit"]
 
 
-def add_business_days(start: _Day, days: int) -> _Day:
-    """Return ``start`` (a date or datetime) moved by ``days`` weekdays, Saturday and Sunday
-    skipped; a negative ``days`` moves back.
+def add_business_days(start: _Day, days: int, calendar: BusinessCalendar = WEEKENDS) -> _Day:
+    """Return ``start`` (a date or datetime) moved by ``days`` working days of ``calendar``
+    (weekdays by default), same time of day; a negative ``days`` moves back.
 
-    A start on a weekend counts from the following Monday going forward, from the previous
-    Friday going back.
+    A start on a day off counts from the next working day going forward, from the previous
+    working day going back.
     """
-    step = timedelta(days=1 if days >= 0 else -1)
-    current = roll_to_weekday(start) if days >= 0 else _roll_back_to_weekday(start)
-    # Whole weeks first so that large counts stay O(1).
-    weeks, remaining = divmod(abs(days), 5)
-    current += timedelta(weeks=weeks) * (1 if days >= 0 else -1)
-    while remaining:
-        current += step
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
+    day = start.date() if isinstance(start, datetime) else start
+    target = (calendar.add_working_days(day, days) if days >= 0
+              else _back_working_days(day, -days, calendar))
+    return start + timedelta(days=(target - day).days)
 
 
-def roll_to_weekday(moment: _Day) -> _Day:
-    """Return ``moment``, or the next Monday (same time) if it falls on a weekend."""
-    weekday = moment.weekday()
-    return moment + timedelta(days=7 - weekday) if weekday >= 5 else moment
+def _back_working_days(day: date, n: int, calendar: BusinessCalendar) -> date:
+    """The ``n``-th working day before ``day`` (a day off first rolls back to a working
+    day); the calendar protocol counts forward only, so this walks day by day."""
+    one = timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day -= one
+    while n:
+        day -= one
+        if calendar.is_working_day(day):
+            n -= 1
+    return day
 
 
-def _roll_back_to_weekday(moment: _Day) -> _Day:
-    """Return ``moment``, or the previous Friday (same time) if it falls on a weekend."""
-    weekday = moment.weekday()
-    return moment - timedelta(days=weekday - 4) if weekday >= 5 else moment
+def roll_to_weekday(moment: _Day, calendar: BusinessCalendar = WEEKENDS) -> _Day:
+    """Return ``moment``, or the next working day at the same time if it falls on a day
+    off (the next Monday for the default calendar)."""
+    return add_business_days(moment, 0, calendar)
 
 
-def step(start: datetime, parts: tuple[int, str], *, business_days: bool) -> datetime:
+def step(start: datetime, parts: tuple[int, str], *, business_days: bool,
+         calendar: BusinessCalendar = WEEKENDS) -> datetime:
     """Return the follow-up due one cadence (``(count, unit)``) after ``start``.
 
-    With ``business_days``, a cadence in days counts weekdays only ("every 5 days" is five
-    working days), and a cadence in weeks, months... that lands on a weekend moves to the
-    next Monday.
+    With ``business_days``, a cadence in days counts working days of ``calendar`` only
+    ("every 5 days" is five working days), and a cadence in weeks, months... that lands on
+    a day off moves to the next working day.
     """
     n, unit = parts
     if business_days and unit == "day":
-        return add_business_days(start, n)
+        return add_business_days(start, n, calendar)
     due = start + _delta(n, unit)
-    return roll_to_weekday(due) if business_days else due
+    return roll_to_weekday(due, calendar) if business_days else due
 
 
-def business_days_between(start: date, end: date) -> int:
-    """Count the weekdays in the half-open day range ``(start, end]`` (0 if end <= start)."""
-    if end <= start:
-        return 0
-    total = (end - start).days
-    weeks, extra = divmod(total, 7)
-    count = weeks * 5
-    day = start + timedelta(days=weeks * 7)
-    for _ in range(extra):
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            count += 1
-    return count
+def business_days_between(start: date, end: date,
+                          calendar: BusinessCalendar = WEEKENDS) -> int:
+    """Count the working days of ``calendar`` in the half-open day range ``(start, end]``
+    (0 if end <= start)."""
+    return calendar.working_days_between(start, end)

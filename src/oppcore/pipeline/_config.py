@@ -39,8 +39,8 @@ __all__ = ["from_dict", "load_text", "to_dict"]
 
 Problems = list[tuple[str, str]]
 
-_ROOT_KEYS: Final = frozenset({"id", "label", "description", "stages", "transitions",
-                               "aftersales"})
+_ROOT_KEYS: Final = frozenset({"id", "label", "description", "calendar", "stages",
+                               "transitions", "aftersales"})
 _STAGE_KEYS: Final = frozenset({"id", "label", "kind", "probability", "forecast_category",
                                 "guidance", "requirements", "follow_up"})
 _POLICY_KEYS: Final = frozenset({"allow_skip", "allow_backward", "allow_reopen", "table"})
@@ -278,6 +278,11 @@ def from_dict(data: Any, *, guards: GuardRegistry | None = None,
     if type(description) is not str:
         problems.append(("description", "must be a string"))
         description = ""
+    calendar = data.get("calendar", "weekends")
+    if type(calendar) is not str or not calendar.strip():
+        problems.append(("calendar", ("must be a calendar name (\"weekends\", \"CN\") "
+                                      "or the path of a TOML calendar file")))
+        calendar = "weekends"
     raw = data.get("stages")
     stages: list[Stage] = []
     if not isinstance(raw, (list, tuple)) or not raw:
@@ -297,7 +302,8 @@ def from_dict(data: Any, *, guards: GuardRegistry | None = None,
         try:
             pipeline = Pipeline(id=pid or "?", label=label or "?", stages=tuple(stages),
                                 policy=policy, guards=guards or GuardRegistry(),
-                                description=description, aftersales=aftersales)
+                                description=description, aftersales=aftersales,
+                                calendar=calendar)
         except ConfigError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
         else:
@@ -376,6 +382,8 @@ def to_dict(pipeline: Pipeline) -> dict[str, Any]:
     out: dict[str, Any] = {"id": pipeline.id, "label": pipeline.label}
     if pipeline.description:
         out["description"] = pipeline.description
+    if pipeline.calendar != "weekends":
+        out["calendar"] = pipeline.calendar
     out["transitions"] = transitions
     problems: Problems = []
     out["stages"] = [_stage_dict(s, i, problems) for i, s in enumerate(pipeline.stages)]
@@ -397,6 +405,7 @@ def load_text(path_or_text: str | os.PathLike[str], *, fmt: str,
     """Read TOML/JSON text or a file and build the pipeline; errors are ConfigErrors."""
     source = f"pipeline {fmt.upper()} text"
     text: Any = path_or_text
+    path: Path | None = None
     if isinstance(path_or_text, os.PathLike) or (
             isinstance(path_or_text, str) and _is_path(path_or_text, f".{fmt}")):
         path = Path(path_or_text)
@@ -412,5 +421,10 @@ def load_text(path_or_text: str | os.PathLike[str], *, fmt: str,
         data = tomllib.loads(text) if fmt == "toml" else json.loads(text)
     except (ValueError, RecursionError) as exc:  # TOMLDecodeError/JSONDecodeError too
         raise ConfigError([("", f"invalid {fmt.upper()}: {exc}")], source=source) from exc
+    calendar = data.get("calendar") if isinstance(data, dict) else None
+    if path is not None and isinstance(calendar, str) and calendar.endswith(".toml") \
+            and not Path(calendar).is_absolute():
+        # A calendar file named in a pipeline file lives beside it, wherever we run from.
+        data = {**data, "calendar": str(path.parent / calendar)}
     return from_dict(data, guards=guards, source=source)
 

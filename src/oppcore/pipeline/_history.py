@@ -161,7 +161,8 @@ def is_stale(pipeline: Pipeline, opp: Opportunity, *, now: datetime) -> bool:
     """Return whether ``opp`` has outstayed its stage's ``follow_up.max_days``.
 
     Days are counted from entering the stage (or creation) to ``now``; with
-    ``business_days``, only weekdays count. A stage without ``max_days`` never goes stale.
+    ``business_days``, only working days of the pipeline's calendar count. A stage without
+    ``max_days`` never goes stale.
 
     Raises:
         UnknownStageError: If the deal's stage is not in the pipeline.
@@ -174,7 +175,8 @@ def is_stale(pipeline: Pipeline, opp: Opportunity, *, now: datetime) -> bool:
     entered = _entered(opp)
     if follow.business_days:
         tz = entered.tzinfo
-        days = business_days_between(entered.date(), now.astimezone(tz).date())
+        days = business_days_between(entered.date(), now.astimezone(tz).date(),
+                                     pipeline.business_calendar)
         return days > follow.max_days
     return now - entered > timedelta(days=follow.max_days)
 
@@ -194,4 +196,5 @@ def next_follow_up(pipeline: Pipeline, opp: Opportunity, *, now: datetime) -> da
     for activity in opp.activities:
         if base <= activity.at <= now:
             base = activity.at
-    return step(base, follow.cadence_parts, business_days=follow.business_days)
+    return step(base, follow.cadence_parts, business_days=follow.business_days,
+                calendar=pipeline.business_calendar)

@@ -6,6 +6,8 @@ from typing import Any
 
 import attrs
 
+from oppcore import _calendars as calendars
+from oppcore._calendars import BusinessCalendar
 from oppcore._errors import ConfigError, ValidationError
 from oppcore._models import Opportunity, Probability, ProbabilitySource
 
@@ -56,6 +58,9 @@ class Pipeline:
         description: Free text shown in documentation.
         aftersales: The after-sales plan every won deal gets (售后服务: hand-over,
             satisfaction survey, renewal conversation, referral ask...), or ``None``.
+        calendar: The business calendar that counts ``business_days`` in follow-up rules:
+            a name of :func:`oppcore.calendars.get` (``"weekends"``, the default, or
+            ``"CN"``) or the path of a company calendar file (``.toml``).
 
     Raises:
         ConfigError: With every structural problem (duplicate ids, no won or lost stage,
@@ -69,6 +74,8 @@ class Pipeline:
     guards: GuardRegistry = attrs.field(factory=_default_guards, eq=False, repr=False)
     description: str = ""
     aftersales: AfterSalesPlan | None = None
+    calendar: str = "weekends"
+    _calendar: BusinessCalendar = attrs.field(init=False, eq=False, repr=False)
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _defaults: tuple[Probability, ...] = attrs.field(init=False, eq=False, repr=False)
     _next_open: tuple[int | None, ...] = attrs.field(init=False, eq=False, repr=False)
@@ -78,6 +85,7 @@ class Pipeline:
     def __attrs_post_init__(self) -> None:
         stages = self.stages
         setattr_ = object.__setattr__
+        setattr_(self, "_calendar", calendars.get(self.calendar))
         # Lookup tables first: the structural checks walk the policy graph with them.
         valid = all(isinstance(s, Stage) for s in stages)
         setattr_(self, "_index", {s.id: i for i, s in enumerate(stages)} if valid else {})
@@ -98,6 +106,11 @@ class Pipeline:
                                        for i in range(n)))
 
     # --- lookups -----------------------------------------------------------------------
+
+    @property
+    def business_calendar(self) -> BusinessCalendar:
+        """The calendar :attr:`calendar` names, which counts business days."""
+        return self._calendar
 
     def stage(self, stage_id: str) -> Stage:
         """Return the stage with id ``stage_id``.
@@ -286,15 +299,20 @@ class Pipeline:
     # --- configuration -----------------------------------------------------------------
 
     @classmethod
-    def template(cls, name: str) -> "Pipeline":
+    def template(cls, name: str, *, locale: str | None = None) -> "Pipeline":
         """Return a built-in pipeline: ``"standard"`` (B2B) or ``"simple"``.
 
+        Args:
+            name: The template's name.
+            locale: The language of its labels and guidance (``"en"``, the default, or
+                ``"zh-CN"``); stage ids are the same in every locale.
+
         Raises:
-            ConfigError: For an unknown template name.
+            ConfigError: For an unknown template name or an unsupported locale.
         """
         from ._templates import template
 
-        return template(name)
+        return template(name, locale=locale)
 
     @classmethod
     def from_dict(cls, data: Any, *, guards: GuardRegistry | None = None,

@@ -22,6 +22,7 @@ from ._base import BaseStore
 from ._memory import InMemoryStore
 from ._plan import BatchPlan, PlannedWrite, Stored, plan_batch
 from ._protocol import FeedEntry, QueryPage, Store, StoreWrite
+from ._scan import query_all
 from ._sqlite import SQLiteStore
 from ._transfer import export_document, import_document
 
@@ -48,6 +49,7 @@ __all__ = [
     "diff_fields",
     "export_document",
     "import_document",
+    "query_all",
 ]
 
 _publish(__name__, globals(), __all__)

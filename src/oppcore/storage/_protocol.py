@@ -281,7 +281,10 @@ class Store(Protocol):
         after: str | None = None,
         limit: int = 100,
     ) -> QueryPage[R]:
-        """Return one page of records matching every filter given, in ascending id order.
+        """Return **one page** of records matching every filter given, in ascending id order.
+
+        One page only (``limit``, 100 by default): pass ``next_after`` back as ``after`` for
+        the next, or read every page with :func:`oppcore.storage.query_all`.
 
         Args:
             kind: Lead or Opportunity.

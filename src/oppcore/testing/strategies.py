@@ -207,13 +207,25 @@ def contacts() -> st.SearchStrategy[Contact]:
                      title=_opt(_text()), role=_opt(st.sampled_from(ContactRole)))
 
 
+def _credit_codes() -> st.SearchStrategy[str]:
+    """Valid unified social credit codes (GB 32100-2015)."""
+    from oppcore._credit_code import CREDIT_CODE_CHARS, check_character
+
+    return st.builds(
+        lambda head, division, body: head + division + body,
+        st.text(CREDIT_CODE_CHARS, min_size=2, max_size=2),
+        st.from_regex(r"[0-9]{6}", fullmatch=True),
+        st.text(CREDIT_CODE_CHARS, min_size=9, max_size=9),
+    ).map(lambda first17: first17 + check_character(first17))
+
+
 def accounts() -> st.SearchStrategy[Account]:
-    """Customer companies."""
+    """Customer companies (some with a Chinese unified social credit code)."""
     return st.builds(Account, id=ids("acc-"), name=_text(), industry=_opt(_text()),
                      size=_opt(st.sampled_from(CompanySize)),
                      employees=_opt(st.integers(0, 500_000)), region=_opt(_text()),
                      tier=_opt(st.sampled_from(["A", "B", "C"])), website=_opt(st.emails()),
-                     external_key=_opt(ids()))
+                     external_key=_opt(ids()), credit_code=_opt(_credit_codes()))
 
 
 def urgencies() -> st.SearchStrategy[Urgency]:
