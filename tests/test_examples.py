@@ -123,6 +123,14 @@ def _score_pipeline(out: str) -> None:
     assert "applied: 0.53 from model" in out
 
 
+def _run_on_dask(out: str) -> None:
+    assert "3 partitions on 2 workers" in out
+    assert "1200 deal(s): 480 open, 480 won, 240 lost" in out
+    assert "overall: 480 won / 720 closed = 66.7% (480 open)" in out
+    assert "grades: {'D': 1200}" in out
+    assert "1200 deals; identical to one process: True" in out
+
+
 EXPECTATIONS: dict[str, Callable[[str], None]] = {
     "after_the_win.py": _after_the_win,
     "analyse_pipeline.py": _analyse_pipeline,
@@ -133,6 +141,7 @@ EXPECTATIONS: dict[str, Callable[[str], None]] = {
     "import_crm_csv.py": _import_crm_csv,
     "lead_to_won.py": _lead_to_won,
     "models_round_trip.py": _models_round_trip,
+    "run_on_dask.py": _run_on_dask,
     "score_pipeline.py": _score_pipeline,
 }
 

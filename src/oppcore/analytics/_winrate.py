@@ -21,6 +21,7 @@ from ._common import (
     other_pipeline,
     ratio,
 )
+from ._fold import Tally
 from ._results import Table
 
 __all__ = ["WinRateRow", "WinRates", "win_rate"]
@@ -137,6 +138,13 @@ def win_rate(
         ValidationError: For an unknown dimension, an item that is not an opportunity, a
             deal of another pipeline or a stage the pipeline does not have.
     """
+    return _win_rate_result(_win_rate_tally(opportunities, pipeline, by=by), pipeline, by=by)
+
+
+def _win_rate_tally(
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike, *, by: Dimension = "owner",
+) -> Tally:
+    """Return win rate's mergeable state: open/won/lost counts per group and overall."""
     label, key = dimension_keys(by)
     index = StageIndex(pipeline)
     codes = {sid: (1 if kind == WON else 2 if kind == LOST else 0)
@@ -177,6 +185,16 @@ def win_rate(
         raise ValidationError(
             f"grouping opportunity {o.id!r} by {label!r} failed: {exc}", field="by", value=by,
         ) from exc
-    rows = [_row(k, *c) for k, c in groups.items()]
-    rows.sort(key=lambda r: (-r.closed, r.key is None, str(r.key)))
-    return WinRates(dimension=label, rows=tuple(rows), overall=_row("(all)", *total))
+    return {"groups": groups, "total": total}
+
+
+def _win_rate_result(
+    tally: Tally, pipeline: PipelineLike, *, by: Dimension = "owner",
+) -> WinRates:
+    """Return the win rates of a state of :func:`_win_rate_tally`."""
+    label, _key = dimension_keys(by)
+    rows = [_row(k, *c) for k, c in tally["groups"].items()]
+    # repr breaks the last ties (keys of one text, e.g. 1 and "1"): the order of the rows
+    # never depends on the order the deals came in.
+    rows.sort(key=lambda r: (-r.closed, r.key is None, str(r.key), repr(r.key)))
+    return WinRates(dimension=label, rows=tuple(rows), overall=_row("(all)", *tally["total"]))
