@@ -9,7 +9,7 @@ from ._arguments import QueryFilter
 from ._audit import AuditEntry
 from ._base import BaseStore
 from ._plan import BatchPlan, Stored, plan_batch
-from ._protocol import FeedEntry, Kind, Record, StoreWrite, kind_name
+from ._protocol import FeedEntry, Kind, Record, StoreWrite
 
 __all__ = ["InMemoryStore"]
 

@@ -9,7 +9,7 @@ and orders and compares the pages with a plain Python filter and sort of every r
 import itertools
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -75,8 +75,9 @@ def _plain(records: list[Opportunity], query: dict[str, Any]) -> list[str]:
                     high is not None and r.expected_close > high):
                 return False
         lo, hi = query.get("amount_min"), query.get("amount_max")
-        if lo is not None or hi is not None:
-            currency = (lo or hi).currency
+        bound = lo if lo is not None else hi
+        if bound is not None:
+            currency = bound.currency
             if r.amount is None or r.amount.currency != currency:
                 return False
             if (lo is not None and r.amount.amount < lo.amount) or (
@@ -176,7 +177,9 @@ class RangeQueryContract:
                  for i in range(1200)]
         store.bulk_add(deals, batch_size=400)
         expected = [f"r{i:04d}" for i in range(1200) if i % 397 == 5]
-        for order, want in (("id", expected), ("updated_at", expected[::-1])):
+        orders: tuple[tuple[Literal["id", "updated_at"], list[str]], ...] = (
+            ("id", expected), ("updated_at", expected[::-1]))
+        for order, want in orders:
             seen: list[str] = []
             after = None
             while True:
