@@ -55,18 +55,11 @@ class JsonFileStore(BaseStore):
         return serde.structure(data, kind)
 
     def _query(self, f: QueryFilter) -> tuple[tuple[Any, ...], bool]:
+        # f.page keeps the records after the cursor that match, in the query's order
+        # (by id, or by updated_at then id), and cuts the page.
         with self.lock:
-            rows = sorted(self.state[f.name].items())
-        out: list[Any] = []
-        for record_id, data in rows:
-            if f.after is not None and record_id <= f.after:
-                continue
-            record = serde.structure(data, f.kind)
-            if f.matches(record):
-                if len(out) == f.limit:
-                    return tuple(out), True
-                out.append(record)
-        return tuple(out), False
+            rows = list(self.state[f.name].values())
+        return f.page(serde.structure(data, f.kind) for data in rows)
 
     def _changes(self, after: int, limit: int) -> tuple[FeedEntry, ...]:
         with self.lock:

@@ -7,10 +7,11 @@ a host's, implements only the storage-specific hooks, which receive checked argu
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import cast
+from datetime import date, datetime
+from typing import Literal, cast
 
 from oppcore._errors import ValidationError
+from oppcore._money import Money
 
 from ._arguments import QueryFilter, check_batch, check_feed
 from ._audit import AuditEntry
@@ -33,9 +34,11 @@ class BaseStore:
       call :func:`plan_batch` with readers of that transaction, persist the planned writes,
       their history-feed entries (:meth:`BatchPlan.feed`) and the audit entries, and return
       :meth:`BatchPlan.results`; on any error persist nothing.
-    * ``_query(f) -> (records, more)``: up to ``f.limit`` records of ``f.kind`` with
-      ``id > f.after`` matching the filters (:meth:`QueryFilter.matches` tells), in
-      ascending code-point id order, and whether more follow.
+    * ``_query(f) -> (records, more)``: up to ``f.limit`` records of ``f.kind`` after the
+      cursor (:meth:`QueryFilter.follows_cursor`) matching the filters
+      (:meth:`QueryFilter.matches`), in the query's order (:meth:`QueryFilter.sort_key`:
+      code-point id order, or ``(updated_at, id)``), and whether more follow.
+      :meth:`QueryFilter.page` does all of it over records read into memory.
     * ``_changes(after, limit) -> tuple[FeedEntry, ...]``: history-feed entries with
       ``seq > after``, oldest first.
     * ``_audit_trail(name, record_id) -> tuple[AuditEntry, ...]``: one record's audit
@@ -107,20 +110,26 @@ class BaseStore:
         account: str | None = None,
         pipeline: str | None = None,
         updated_since: datetime | None = None,
+        close_from: date | None = None,
+        close_to: date | None = None,
+        amount_min: Money | None = None,
+        amount_max: Money | None = None,
+        order: Literal["id", "updated_at"] = "id",
         after: str | None = None,
         limit: int = 100,
     ) -> QueryPage[R]:
-        """Return one page of matching records in ascending id order (see the protocol).
+        """Return one page of matching records in the order asked for (see the protocol).
 
         Raises:
             ValidationError: Bad filters or limit.
         """
         f = QueryFilter.check(kind, stage=stage, owner=owner, account=account,
-                              pipeline=pipeline, updated_since=updated_since, after=after,
-                              limit=limit)
+                              pipeline=pipeline, updated_since=updated_since,
+                              close_from=close_from, close_to=close_to, amount_min=amount_min,
+                              amount_max=amount_max, order=order, after=after, limit=limit)
         items, more = self._query(f)
         page = cast(tuple[R, ...], items)
-        return QueryPage(items=page, next_after=page[-1].id if more and page else None)
+        return QueryPage(items=page, next_after=f.cursor(page[-1]) if more and page else None)
 
     def changes(self, *, after: int = 0, limit: int = 1000) -> tuple[FeedEntry, ...]:
         """Return up to ``limit`` history-feed entries with ``seq > after``, in order.

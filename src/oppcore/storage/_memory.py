@@ -9,7 +9,7 @@ from ._arguments import QueryFilter
 from ._audit import AuditEntry
 from ._base import BaseStore
 from ._plan import BatchPlan, Stored, plan_batch
-from ._protocol import FeedEntry, Kind, Record, StoreWrite, kind_name
+from ._protocol import FeedEntry, Kind, Record, StoreWrite
 
 __all__ = ["InMemoryStore"]
 
@@ -79,16 +79,7 @@ class InMemoryStore(BaseStore):
 
     def _query(self, f: QueryFilter) -> tuple[tuple[Record, ...], bool]:
         with self._lock:
-            table = self._records[kind_name(f.kind)]
-            ids = sorted(i for i in table if f.after is None or i > f.after)
-            items: list[Record] = []
-            for record_id in ids:
-                record = table[record_id]
-                if f.matches(record):
-                    if len(items) == f.limit:
-                        return tuple(items), True
-                    items.append(record)
-        return tuple(items), False
+            return f.page(self._records[f.name].values())
 
     def _changes(self, after: int, limit: int) -> tuple[FeedEntry, ...]:
         with self._lock:

@@ -22,9 +22,12 @@ Error contract (the conformance kit in :mod:`oppcore.testing` checks every line)
   :class:`~oppcore.NotFoundError` afterwards (not a conflict).
 * ``apply`` writes a batch atomically: every write or none. The first failing write's error
   is raised and the store is unchanged (including the history feed and the audit trail).
-* ``query`` returns records in ascending ``id`` order (code-point order) with keyset paging:
-  pass the previous page's ``next_after``. A record that exists and matches the filters for
-  the whole paging run is returned exactly once, whatever other writers do meanwhile.
+* ``query`` returns records in ascending ``id`` order (code-point order), or with
+  ``order="updated_at"`` in ascending ``(updated_at, id)`` order, with keyset paging: pass
+  the previous page's ``next_after``. A record that exists, matches the filters and is not
+  written for the whole paging run is returned exactly once, whatever other writers do
+  meanwhile (by id, this holds even for records written during the run; by ``updated_at``
+  a record written during the run moves to its new place and may be returned again there).
 * ``changes`` is the append-only history feed: one :class:`FeedEntry` per written record, in
   one global order (``seq`` increasing); the changes of one transaction are contiguous.
 * ``audit_trail`` returns the :class:`~oppcore.AuditEntry` values written with a record's
@@ -40,7 +43,7 @@ several threads.
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
@@ -48,6 +51,7 @@ import attrs
 from oppcore._checks import COUNT, check_bounds, in_bounds
 from oppcore._errors import ValidationError
 from oppcore._models import Lead, Opportunity, kind_name, record_class
+from oppcore._money import Money
 
 from ._audit import AuditEntry
 
@@ -201,8 +205,9 @@ class QueryPage(Generic[R]):
     """One page of a query.
 
     Attributes:
-        items: The records, in ascending id order.
-        next_after: Pass it as ``after`` to get the next page; ``None`` on the last page.
+        items: The records, in the query's order (ascending id by default).
+        next_after: Pass it as ``after`` (with the same filters and order) to get the next
+            page; ``None`` on the last page.
     """
 
     items: tuple[R, ...]
@@ -278,10 +283,15 @@ class Store(Protocol):
         account: str | None = None,
         pipeline: str | None = None,
         updated_since: datetime | None = None,
+        close_from: date | None = None,
+        close_to: date | None = None,
+        amount_min: Money | None = None,
+        amount_max: Money | None = None,
+        order: Literal["id", "updated_at"] = "id",
         after: str | None = None,
         limit: int = 100,
     ) -> QueryPage[R]:
-        """Return **one page** of records matching every filter given, in ascending id order.
+        """Return **one page** of records matching every filter given, in the order asked for.
 
         One page only (``limit``, 100 by default): pass ``next_after`` back as ``after`` for
         the next, or read every page with :func:`oppcore.storage.query_all`.
@@ -293,12 +303,25 @@ class Store(Protocol):
             account: Opportunity account id.
             pipeline: Opportunity pipeline id.
             updated_since: Only records with ``updated_at >= updated_since`` (aware).
-            after: The previous page's ``next_after``.
+            close_from: Only opportunities expected to close on or after this date.
+            close_to: Only opportunities expected to close on or before this date.
+            amount_min: Only opportunities whose amount is in this money's currency and at
+                least this much (never compared across currencies).
+            amount_max: Only opportunities whose amount is in this money's currency and at
+                most this much (with ``amount_min``, the same currency).
+            order: ``"id"`` (ascending code-point id) or ``"updated_at"`` (ascending
+                ``(updated_at, id)``).
+            after: The previous page's ``next_after`` (with ``order="updated_at"`` an opaque
+                ``"<microseconds>:<id>"`` cursor).
             limit: Page size (>= 1).
+
+        A deal without an expected close (or an amount) never matches a close (or amount)
+        range; both ends of both ranges are inclusive.
 
         Raises:
             ValidationError: A filter that does not apply to the kind (``stage`` on leads),
-                a naive datetime or a bad limit.
+                a naive datetime, an empty or mixed-currency range, an unknown order, a
+                cursor of another order or a bad limit; the error names the argument.
         """
         ...
 

@@ -34,7 +34,7 @@ from typing import Any, Literal, cast
 from oppcore import serde
 from oppcore._errors import NotFoundError, ValidationError
 
-from ._arguments import QueryFilter, micros
+from ._arguments import QueryFilter, collect, micros
 from ._audit import AuditEntry
 from ._base import BaseStore
 from ._plan import FeedAction, PlannedWrite, plan_batch
@@ -223,6 +223,12 @@ class SQLiteStore(BaseStore):
 
     @guarded("query")
     def _query(self, f: QueryFilter) -> tuple[tuple[Record, ...], bool]:
+        # Indexed filters and the keyset run in SQL; the close-date and amount ranges run in
+        # code on the decoded records (exact Decimal, no schema change): see collect().
+        return collect(f, lambda after, after_us, n: self._candidates(f, after, after_us, n))
+
+    def _candidates(self, f: QueryFilter, after: str | None, after_us: int | None,
+                    n: int) -> tuple[Record, ...]:
         where: list[str] = []
         args: list[Any] = []
         for column, value in (("stage_id", f.stage), ("owner", f.owner),
@@ -233,25 +239,28 @@ class SQLiteStore(BaseStore):
         if f.updated_since is not None:
             where.append("updated_us >= ?")
             args.append(micros(f.updated_since))
-        if f.after is not None:
+        if after is not None and after_us is None:
             where.append("id > ?")
-            args.append(f.after)
+            args.append(after)
+        elif after is not None:  # keyset on (updated_us, id)
+            where.append("(updated_us > ? OR (updated_us = ? AND id > ?))")
+            args += [after_us, after_us, after]
         # Only fixed table and column names are spliced in; every value is a bound parameter.
-        name = kind_name(f.kind)
+        name = f.name
         sql = f"SELECT id, data FROM {TABLES[name]}"  # noqa: S608
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id LIMIT ?"
-        args.append(f.limit + 1)
+        sql += " ORDER BY id LIMIT ?" if f.order == "id" else " ORDER BY updated_us, id LIMIT ?"
+        args.append(n)
         conn = self._conn()
         if name not in ITEMS:
             rows = conn.execute(sql, args).fetchall()
-            texts = [row[1] for row in rows[:f.limit]]
+            texts = [row[1] for row in rows]
         else:  # the page and its items in one read transaction: one snapshot
             conn.execute("BEGIN")
             try:
                 rows = conn.execute(sql, args).fetchall()
-                texts = page_texts(conn, name, rows[:f.limit])
+                texts = page_texts(conn, name, rows)
                 conn.execute("COMMIT")
             except BaseException:
                 self._roll_back(conn)
@@ -260,7 +269,7 @@ class SQLiteStore(BaseStore):
         if name in ITEMS:  # committed values of one snapshot: a save after a query appends
             for record in records:
                 self._cache.put(name, record)
-        return records, len(rows) > f.limit
+        return records
 
     @guarded("changes")
     def _changes(self, after: int, limit: int) -> tuple[FeedEntry, ...]:

@@ -12,7 +12,8 @@ store; pytest then runs every contract test against it::
             return MyStore(tmp_path / "data")
 
 The kit covers the error contract, optimistic concurrency, atomic batches, the history feed,
-the audit trail, paging under concurrent writes, threaded conflicting updates and duplicate
+the audit trail, paging under concurrent writes, close-date and amount ranges and the
+``updated_at`` order (against a plain Python filter), threaded conflicting updates and duplicate
 adds, and a hypothesis stateful test that compares the store with a dict model. Tune the
 class attributes (``cas_threads``, ``cas_attempts``...) down for a slow store, never the
 assertions.
@@ -38,13 +39,14 @@ from oppcore._parties import Account
 from oppcore.storage._audit import AuditEntry
 from oppcore.storage._protocol import Store, StoreWrite
 
+from ._ranges import RangeQueryContract
 from ._workloads import T0, lead, machine_for, opportunity, run_compare_and_set
 
 __all__ = ["StoreContract"]
 
 
 
-class StoreContract:
+class StoreContract(RangeQueryContract):
     """Base class of the conformance tests; subclasses provide a ``store`` fixture.
 
     The fixture must return a new, empty store that may be used from several threads.

@@ -23,7 +23,7 @@ import sqlalchemy.dialects.sqlite
 
 from oppcore import serde
 from oppcore._errors import NotFoundError, ValidationError, VersionConflictError
-from oppcore.storage._arguments import QueryFilter, micros
+from oppcore.storage._arguments import QueryFilter, collect, micros
 from oppcore.storage._audit import AuditEntry
 from oppcore.storage._base import BaseStore
 from oppcore.storage._plan import PlannedWrite, Stored, plan_batch
@@ -133,6 +133,12 @@ class SQLStore(BaseStore):
         return serde.loads(data, kind)
 
     def _query(self, f: QueryFilter) -> tuple[tuple[Record, ...], bool]:
+        # Indexed filters and the keyset run in SQL; the close-date and amount ranges run in
+        # code on the decoded records (exact Decimal, no schema change): see collect().
+        return collect(f, lambda after, after_us, n: self._candidates(f, after, after_us, n))
+
+    def _candidates(self, f: QueryFilter, after: str | None, after_us: int | None,
+                    n: int) -> tuple[Record, ...]:
         t = self._tables.records(f.name)
         where = [t.c.tenant == self._tenant]
         for column, value in (("stage_id", f.stage), ("owner", f.owner),
@@ -141,13 +147,16 @@ class SQLStore(BaseStore):
                 where.append(t.c[column] == value)
         if f.updated_since is not None:
             where.append(t.c.updated_us >= micros(f.updated_since))
-        if f.after is not None:
-            where.append(t.c.id > f.after)
-        sql = sa.select(t.c.data).where(*where).order_by(t.c.id).limit(f.limit + 1)
+        if after is not None and after_us is None:
+            where.append(t.c.id > after)
+        elif after is not None:  # keyset on (updated_us, id)
+            where.append(sa.or_(t.c.updated_us > after_us,
+                                sa.and_(t.c.updated_us == after_us, t.c.id > after)))
+        order = (t.c.id,) if f.order == "id" else (t.c.updated_us, t.c.id)
+        sql = sa.select(t.c.data).where(*where).order_by(*order).limit(n)
         with self._runner.reading("query") as conn:
             rows = conn.execute(sql).scalars().all()
-        items = tuple(serde.loads(data, f.kind) for data in rows[:f.limit])
-        return items, len(rows) > f.limit
+        return tuple(serde.loads(data, f.kind) for data in rows)
 
     def _changes(self, after: int, limit: int) -> tuple[FeedEntry, ...]:
         c = self._tables.changes
