@@ -10,6 +10,7 @@ from decimal import Decimal
 import attrs
 
 from oppcore._money import Money
+from oppcore.locale._catalog import N_
 
 from ._aftersales import AfterSalesSection
 
@@ -32,7 +33,7 @@ __all__ = [
 
 NO_KEY = "(none)"
 """Label of the group of deals that have no value for a dimension (no owner, no source)."""
-NO_DATE = "(no date)"
+NO_DATE = N_("(no date)")
 """Period label of open deals without an expected close date."""
 REASONS_PER_DEAL = 3
 MAX_GROUPS = 12
