@@ -10,8 +10,11 @@ from oppcore.locale._catalog import N_, _
 
 from ._values import CurrencyTotal, PipelineReport
 
-__all__ = ["NO_STALE_LIMITS", "history_notes", "left_out_note", "notes", "open_value_known",
+__all__ = ["NA", "NO_STALE_LIMITS", "history_notes", "left_out_note", "notes", "open_value_known",
            "unpriced_notes", "unranked_note"]
+
+NA = N_("n/a")
+"""A figure the data cannot give (marked only: show it as ``_(NA)``)."""
 
 NO_STALE_LIMITS = N_(
     "The pipeline sets no stale limits, so no deal was judged stale. Give one: "

@@ -5,12 +5,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from oppcore.analytics._forecast import OVERDUE
-from oppcore.locale._catalog import N_, _
+from oppcore.locale._catalog import _
 from oppcore.locale._reasons import translate_reason
 
 from ._aftersales import aftersales_lines
 from ._format import amount, fit, money, percent, points, printable, source_rows, width
 from ._notes import (
+    NA,
     NO_STALE_LIMITS,
     history_notes,
     left_out_note,
@@ -25,7 +26,6 @@ __all__ = ["render_text"]
 _LABEL = 24
 _BAR = 30
 _WIDTH = 88
-_NA = N_("n/a")
 
 
 def render_text(report: PipelineReport, *, max_rows: int = MAX_GROUPS,
@@ -104,18 +104,18 @@ def _header(out: _Out, report: PipelineReport) -> None:
     c = report.counts
     title = printable(report.title)
     out.add(title)
-    out.add("=" * len(title))
+    out.add("=" * width(title))
     out.add(_("Pipeline: {label} ({id})   as of {moment}").format(
         label=printable(report.pipeline_label), id=printable(report.pipeline_id),
         moment=report.generated_at.isoformat(timespec="minutes")))
-    stale = str(c.stale) if report.stale_limits else _(_NA)
+    stale = str(c.stale) if report.stale_limits else _(NA)
     out.add(_("{deals} deals: {open} open, {won} won, {lost} lost   win rate {rate}   "
               "stale {stale}").format(deals=c.deals, open=c.open, won=c.won, lost=c.lost,
                                       rate=percent(c.win_rate), stale=stale))
     for t in report.totals:
         pipeline = (_("{pipeline} (weighted {weighted}, {count} deals)").format(
             pipeline=amount(t.pipeline), weighted=amount(t.weighted), count=t.open_deals)
-            if open_value_known(report, t) else _(_NA))
+            if open_value_known(report, t) else _(NA))
         out.add(_("{currency}: open pipeline {pipeline}, won {won} ({count} deals)").format(
             currency=t.currency, pipeline=pipeline, won=amount(t.closed),
             count=t.won_deals))
@@ -135,7 +135,7 @@ def _funnel(out: _Out, report: PipelineReport) -> None:
                       _r(_("in order"), 8), _r(_("open now"), 8))))
     last = report.funnel[-1].stage_id
     for step in report.funnel:
-        in_order = _(_NA) if step.in_order is None else str(step.in_order)
+        in_order = _(NA) if step.in_order is None else str(step.in_order)
         here = (_("{count} won").format(count=step.won_here) if step.stage_id == last
                 else str(step.open_here))
         out.add(f"{out.cut(step.label, _LABEL)} {out.bar(step.reached / top)} "
@@ -255,7 +255,7 @@ def _top(out: _Out, report: PipelineReport) -> None:
 
 def _stale(out: _Out, report: PipelineReport, max_rows: int) -> None:
     if not report.stale_limits:
-        out.title(_("Stale deals ({count})").format(count=_(_NA)))
+        out.title(_("Stale deals ({count})").format(count=_(NA)))
         out.note(_(NO_STALE_LIMITS))
         return
     out.title(_("Stale deals ({count})").format(count=len(report.stale)))
