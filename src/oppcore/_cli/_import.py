@@ -249,7 +249,7 @@ def _print_sync(args: argparse.Namespace, report: SyncReport, lines: list[str]) 
     taken = set(report.updated_ids)
     for conflict in report.conflicts[:_SHOWN_IDS]:
         template = OVERWRITTEN if conflict.record_id in taken else CONFLICT
-        print(_(template).format(id=conflict.record_id, reason=_(conflict.reason),
+        print(_(template).format(id=conflict.record_id, reason=conflict.reason,
                               fields=", ".join(conflict.fields) or "values"))
     if report.conflict_count > _SHOWN_IDS:
         print(_(MORE).format(n=report.conflict_count - _SHOWN_IDS))
