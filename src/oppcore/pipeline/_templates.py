@@ -28,10 +28,14 @@ TEMPLATES = ("standard", "simple")
 
 
 def _standard_plan() -> AfterSalesPlan:
-    """The standard after-sales plan, its labels in the active locale (ids unchanged)."""
-    return attrs.evolve(STANDARD_PLAN, label=_(STANDARD_PLAN.label),
+    """The standard after-sales plan, its labels in the active locale (ids unchanged).
+
+    In English it is :data:`STANDARD_PLAN` itself.
+    """
+    plan = attrs.evolve(STANDARD_PLAN, label=_(STANDARD_PLAN.label),
                         tasks=tuple(attrs.evolve(t, label=_(t.label))
                                     for t in STANDARD_PLAN.tasks))
+    return STANDARD_PLAN if plan == STANDARD_PLAN else plan
 
 
 def _standard() -> Pipeline:
