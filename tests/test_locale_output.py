@@ -9,15 +9,20 @@ was never wrapped for translation.
 import contextlib
 import html
 import io
+import itertools
 import re
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from oppcore import Lead, Opportunity, serde
 from oppcore._cli import main
+from oppcore._report._format import width, wrap
 from oppcore.storage import SQLiteStore, query_all
 
 REPORT_AT = "2026-10-29T09:00+08:00"  # the demo's own report moment
@@ -134,6 +139,35 @@ def test_the_check_finds_english_prose_and_lets_data_through() -> None:
                              data)
     # Two words are a name or a term, not yet a sentence.
     assert not english_lines("与 Incumbent Tech 相比我方：领先", data)
+
+
+# --- wrapping Chinese notes ----------------------------------------------------------------
+
+_PROSE = st.text(alphabet=st.sampled_from(list("商机赢单阶段停滞，。“”（）：") + list("ab cd")),
+                 max_size=300)
+
+
+@given(_PROSE, st.integers(min_value=4, max_value=100))
+def test_wrap_keeps_every_character_and_fits_the_width(text: str, columns: int) -> None:
+    lines = wrap(text, columns)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    # Closing punctuation may overhang by one wide character rather than start a line.
+    assert all(width(line) <= columns + 2 for line in lines)
+    # It starts a line only after a line that already overhangs.
+    assert all(width(before) > columns for before, line in itertools.pairwise(lines)
+               if line[:1] in "，。）：”")
+
+
+@given(st.text(alphabet=st.sampled_from(list("abc de-fg")), max_size=200),
+       st.integers(min_value=4, max_value=100))
+def test_wrap_leaves_ascii_to_textwrap(text: str, columns: int) -> None:
+    assert wrap(text, columns) == textwrap.wrap(text, columns, break_on_hyphens=False)
+
+
+def test_a_chinese_note_wraps_to_the_report_width() -> None:
+    note = "到达数：推进到该阶段或更后阶段的商机数；按顺序：依次经过之前每个阶段到达的商机数"
+    lines = wrap(note + "，" + note, 40)
+    assert len(lines) > 2 and all(width(line) <= 42 for line in lines)
 
 
 # --- the zh-CN output ---------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """The pipeline report as fixed-width text for a terminal."""
 
-import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -9,7 +8,17 @@ from oppcore.locale._catalog import _
 from oppcore.locale._reasons import translate_reason
 
 from ._aftersales import aftersales_lines
-from ._format import amount, fit, money, percent, points, printable, source_rows, width
+from ._format import (
+    amount,
+    fit,
+    money,
+    percent,
+    points,
+    printable,
+    source_rows,
+    width,
+    wrap,
+)
 from ._notes import (
     NA,
     NO_STALE_LIMITS,
@@ -81,7 +90,7 @@ class _Out:
 
     def note(self, text: str) -> None:
         """Add a sentence, wrapped to the report's width."""
-        for line in textwrap.wrap(printable(text), _WIDTH, break_on_hyphens=False):
+        for line in wrap(printable(text), _WIDTH):
             self.add(line)
 
     def title(self, text: str) -> None:
