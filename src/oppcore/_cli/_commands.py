@@ -24,6 +24,7 @@ from oppcore.storage import query_all
 
 from ._common import (
     error,
+    key_label,
     load_pipeline,
     load_scorecard,
     open_store,
@@ -205,10 +206,10 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
     print(_("checked {records} record(s): {pairs} probable duplicate pair(s)").format(
         records=len(records), pairs=len(pairs)))
     for pair in pairs[: args.top]:
-        keys = ", ".join(r.code for r in pair.reasons)
+        keys = _(", ").join(key_label(r.code) for r in pair.reasons)
         first, second = pair.first, pair.second
-        print(f"  {pair.score:.2f}  {type(first).__name__.lower()} {first.id} ~ {second.id}"
-              f"  ({keys})")
+        kind = _("lead") if isinstance(first, Lead) else _("opportunity")
+        print(f"  {pair.score:.2f}  {kind} {first.id} ~ {second.id}  ({keys})")
     if len(pairs) > args.top:
         print("  " + _("... and {count} more (raise --top to see them)").format(
             count=len(pairs) - args.top))

@@ -18,6 +18,20 @@ from oppcore.storage import SQLiteStore, query_all
 BAD_TIME = N_("{option}: invalid date or time {text!r}; give 2026-10-29, 2026-10-29T09:30 (in "
             "--zone) or 2026-10-29T09:30+08:00")
 
+# The duplicate keys the CLI names (match reason codes, a refused record's key): the codes
+# themselves in English, words in other locales.
+_KEY_LABELS = {
+    "id": N_("id"), "email": N_("email"), "phone": N_("phone"), "name": N_("name"),
+    "company_name": N_("company_name"), "company_domain": N_("company_domain"),
+    "external_key": N_("external_key"), "credit_code": N_("credit_code"),
+}
+
+
+def key_label(code: str) -> str:
+    """Name a duplicate key (``"company_name"``) in the active locale."""
+    known = _KEY_LABELS.get(code)
+    return _(known) if known is not None else code
+
 
 class UsageError(Exception):
     """A command-line mistake (exit code 2), reported in one line."""

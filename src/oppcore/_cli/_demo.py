@@ -41,13 +41,13 @@ from oppcore._report._format import fit, points
 from oppcore._service import OpportunityService
 from oppcore.dedupe import find_duplicates
 from oppcore.locale import channel_label, describe, format_date
-from oppcore.locale._catalog import N_, _, active
+from oppcore.locale._catalog import _, active
 from oppcore.locale._reasons import translate_reason
 from oppcore.pipeline import Pipeline
 from oppcore.scoring import Score, Scorecard
 from oppcore.storage import SQLiteStore, query_all
 
-from ._common import UsageError
+from ._common import UsageError, key_label
 from ._demo_after import after_the_win
 
 SEED = 2026
@@ -161,16 +161,10 @@ def _quote(opp: Opportunity, rng: random.Random, at: datetime) -> Quote:
                  sent_at=at, valid_until=(at + timedelta(days=30)).date())
 
 
-_KEYS = {"id": N_("id"), "email": N_("email"), "phone": N_("phone"), "name": N_("name"),
-         "company_name": N_("company_name"), "company_domain": N_("company_domain"),
-         "external_key": N_("external_key"), "credit_code": N_("credit_code")}
-"""The duplicate keys the demo names (match codes, collided keys): their codes in English."""
-
-
 def _refusal(error: DuplicateError) -> str:
     # In English this is str(error); the demo's refused records are all leads.
     return _("lead {record!r}: {key} already used by {existing!r}").format(
-        record=error.record_id, key=_(_KEYS.get(error.key, error.key)),
+        record=error.record_id, key=key_label(error.key),
         existing=error.existing_id)
 
 
@@ -262,7 +256,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
     for pair in pairs:
         if pair.score < 0.8:
             continue  # a person decides on the weaker matches
-        keys = _(", ").join(_(_KEYS.get(r.code, r.code)) for r in pair.reasons)
+        keys = _(", ").join(key_label(r.code) for r in pair.reasons)
         if merged == 0:
             say("   " + _("e.g. {first} ~ {second}, score {score:.2f} (matched: {keys})").format(
                 first=pair.first.id, second=pair.second.id, score=pair.score, keys=keys) + "\n")
