@@ -13,17 +13,23 @@ fields):
     ``__slots__`` class built with the same keywords;
 (b) changing two fields (``opp.evolve(stage_id=..., updated_at=...)``), beside building a new
     plain ``__slots__`` object from the old one's fields with two changed;
-(c) a full JSON text round trip (``json.loads`` + structure, unstructure + ``json.dumps``),
-    beside hand-written dict conversion of the same oppcore models with the stdlib ``json``
-    module (the floor), and pydantic v2 / msgspec models of the same shape as peers when they
-    are installed (``pip install -e '.[bench]'``).
+(c) a full JSON text round trip (``serde.loads`` + ``serde.dumps`` on the plain path:
+    ``json``, the converter, the validated models), beside hand-written dict conversion of the
+    same oppcore models with the stdlib ``json`` module (the floor), and pydantic v2 / msgspec
+    models of the same shape as peers when they are installed (``pip install -e '.[bench]'``);
+    with the ``fast`` extra, the same round trip on the fast path (msgspec parses and writes
+    the JSON; the same converter builds the same validated models), and the part of the floor
+    spent on the validated models alone (no JSON);
+(d), (e) decode-only and encode-only on both paths, beside msgspec's own structs of the same
+    shape (which run none of oppcore's checks): what validation costs.
 
 Each figure is the best of several repeats (ours and the floor interleaved), in microseconds
 per record, with its ratio to the floor measured in the same run. Targets (issue 2):
-(a) <= 4x, (b) <= 6x, (c) <= 1.5x.
+(a) <= 4x, (b) <= 6x, (c) <= 1.5x; (issue 16) the fast path round trip <= 0.25x.
 """
 
 import argparse
+import io
 import json
 import random
 import sys
@@ -62,6 +68,7 @@ from oppcore import (
     UrgencyLevel,
     serde,
 )
+from oppcore.io import import_jsonl, write_jsonl
 
 TZ = timezone(timedelta(hours=8))
 STAGES = ("identification", "needs_analysis", "solution", "quote_contract")
@@ -487,7 +494,14 @@ def _peer_msgspec(texts: Sequence[str]) -> Callable[[], object] | None:
             encoder.encode(decoder.decode(text))
 
     run()  # fail early if the shape is wrong
+    structs = [decoder.decode(text) for text in texts]
+    MSGSPEC_PARTS["decode"] = lambda: [decoder.decode(text) for text in texts]
+    MSGSPEC_PARTS["encode"] = lambda: [encoder.encode(x) for x in structs]
     return run
+
+
+MSGSPEC_PARTS: dict[str, Callable[[], object]] = {}
+"""msgspec's decode-only and encode-only runs, filled in by _peer_msgspec."""
 
 
 def _peer_pydantic(texts: Sequence[str]) -> Callable[[], object] | None:
@@ -688,27 +702,55 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     loads, dumps = json.loads, json.dumps
 
+    def on_path(fast: bool, fn: Callable[[], object]) -> Callable[[], object]:
+        def run() -> object:
+            was = serde.set_fast(fast)
+            try:
+                return fn()
+            finally:
+                serde.set_fast(was)
+        return run
+
     def ours_c() -> None:
-        structure, unstructure = serde.structure, serde.unstructure
         for text in texts:
-            dumps(unstructure(structure(loads(text), Opportunity)), ensure_ascii=False,
-                  separators=(",", ":"))
+            serde.dumps(serde.loads(text, Opportunity))
 
     def floor_c() -> None:
         for text in texts:
             dumps(hand_to_dict(hand_from_dict(loads(text))), ensure_ascii=False,
                   separators=(",", ":"))
 
-    measure("(c) JSON round trip", ours_c, floor_c, 1.5)
+    measure("(c) JSON round trip", on_path(False, ours_c), floor_c, 1.5)
     c_floor = rows[-1][2]
+    datas = [loads(text) for text in texts]
+    # What the floor spends building and reading the validated models, without JSON: no
+    # path that keeps every check can go below it.
+    measure("(c) part: validated models, no JSON",
+            lambda: [hand_to_dict(hand_from_dict(d)) for d in datas], floor_c, 0.0)
+    fast = serde.make_converter().fast
+    if fast:
+        measure("(c) fast path round trip (msgspec)", on_path(True, ours_c), floor_c, 0.25)
+        measure("(d) decode only: fast path", on_path(True, lambda: [
+            serde.loads(text, Opportunity) for text in texts]), floor_c, 0.0)
+        measure("(d) decode only: plain path", on_path(False, lambda: [
+            serde.loads(text, Opportunity) for text in texts]), floor_c, 0.0)
+        measure("(e) encode only: fast path", on_path(True, lambda: [
+            serde.dumps(o) for o in opps]), floor_c, 0.0)
+        measure("(e) encode only: plain path", on_path(False, lambda: [
+            serde.dumps(o) for o in opps]), floor_c, 0.0)
 
     print(f"oppcore model bench: {n:,} realistic opportunities, best of {args.repeats}, "
           f"Python {sys.version.split()[0]}")
     print(f"{'measure':34} {'oppcore us':>11} {'floor us':>9} {'ratio':>6} {'target':>7}")
     for label, ours, base, target in rows:
+        if not target:  # a figure to compare, not a target
+            print(f"{label:34} {ours:11.2f} {base:9.2f} {ours / base:6.2f}")
+            continue
         ok = "ok" if ours / base <= target else "MISS"
         print(f"{label:34} {ours:11.2f} {base:9.2f} {ours / base:6.2f} {'<=' + str(target):>7}"
               f"  {ok}")
+    if not fast:
+        print("(c) fast path: msgspec not installed (pip install -e '.[fast]')")
     for name, factory in (("msgspec", _peer_msgspec), ("pydantic v2", _peer_pydantic)):
         run = factory(texts)
         if run is None:
@@ -716,7 +758,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         peer = best(run, args.repeats) / n * 1e6
         print(f"(c) peer {name:24} {peer:11.2f} {c_floor:9.2f} {peer / c_floor:6.2f}")
+    for part, label in (("decode", "(d) decode only"), ("encode", "(e) encode only")):
+        if part in MSGSPEC_PARTS:  # msgspec structs of the same shape, no oppcore checks
+            peer = best(MSGSPEC_PARTS[part], args.repeats) / n * 1e6
+            print(f"{label}: peer msgspec {peer:11.2f} {c_floor:9.2f} {peer / c_floor:6.2f}")
+    jsonl_import(opps, args.repeats, fast)
     return 0
+
+
+def jsonl_import(opps: Sequence[Opportunity], repeats: int, fast: bool) -> None:
+    """(f) ``oppcore.io.import_jsonl`` of the same deals: records per second, each path."""
+    out = io.StringIO()
+    write_jsonl(out, opps)
+    text = out.getvalue()
+
+    def run(on_fast: bool) -> float:
+        was = serde.set_fast(on_fast)
+        try:
+            return best(lambda: import_jsonl(io.StringIO(text)), repeats)
+        finally:
+            serde.set_fast(was)
+
+    for label, on_fast in (("plain", False), ("fast", True)):
+        if on_fast and not fast:
+            continue
+        print(f"(f) JSON Lines import, {label} path: {len(opps) / run(on_fast):12,.0f} records/s")
 
 
 if __name__ == "__main__":

@@ -56,6 +56,34 @@ settings.register_profile("thorough", deadline=None, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+# --------------------------------------------------------------------------- wire paths
+
+WIRE_PATHS = ("plain", "fast")
+
+
+@pytest.fixture(params=WIRE_PATHS)
+def wire_path(request: pytest.FixtureRequest) -> Any:
+    """Run the test on the plain path (``json``) and on the fast path (msgspec).
+
+    Switches the shared codec of ``oppcore.serde`` (the module-level helpers, the io formats
+    and the stores) for the test and restores it after. The fast path needs msgspec (the
+    ``test`` extra has it): without it the fast run is skipped on a developer's machine and
+    fails under CI, so CI never passes without running both paths.
+    """
+    from oppcore import serde
+
+    fast = request.param == "fast"
+    if fast and serde.make_converter().fast is False:
+        if os.environ.get("CI"):
+            pytest.fail("msgspec is not installed: CI must run the fast path (test extra)")
+        pytest.skip("msgspec is not installed (pip install -e '.[fast]')")
+    was = serde.set_fast(fast)
+    try:
+        yield request.param
+    finally:
+        serde.set_fast(was)
+
+
 # --------------------------------------------------------------------------- plugins
 
 
@@ -359,3 +387,102 @@ class AnalyticsTable:
 def analytics_table() -> AnalyticsTable:
     """The hand-computed deal table every analytics figure is checked against."""
     return AnalyticsTable()
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+_PG_DATABASES = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Any:
+    """A throwaway PostgreSQL cluster for the session (``tests/_postgres.py``).
+
+    Without PostgreSQL or the ``sql`` extra the PostgreSQL tests skip, saying what is
+    missing; under ``CI=true`` that is a failure instead: CI must run them.
+    """
+    from _postgres import Cluster, find_bin
+
+    missing = None
+    try:
+        import psycopg  # noqa: F401
+        import sqlalchemy  # noqa: F401
+    except ImportError as exc:
+        missing = f"the sql extra is not installed ({exc}): pip install -e '.[test]'"
+    bindir = find_bin()
+    if missing is None and bindir is None:
+        missing = ("PostgreSQL is not installed (no initdb on PATH or in "
+                   "/usr/lib/postgresql/*/bin): apt-get install postgresql")
+    if missing is not None or bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests: {missing}")
+        pytest.skip(missing or "")
+    cluster = Cluster(bindir)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def pg_url(pg_cluster: Any) -> Any:
+    """The URL of a fresh PostgreSQL database for one test module.
+
+    Its default collation is ICU's ``en-US`` (where ``"a" < "B"``), not code-point order,
+    so the tests prove the store orders ids itself (``COLLATE "C"``).
+    """
+    import psycopg
+
+    name = f"oppcore_test_{next(_PG_DATABASES)}"
+    with psycopg.connect(host=str(pg_cluster.socket_dir), user="postgres", dbname="postgres",
+                         autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu "
+                      f"ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'")
+    yield pg_cluster.url(name)
+    with psycopg.connect(host=str(pg_cluster.socket_dir), user="postgres", dbname="postgres",
+                         autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def _sqlite_engine(path: Path) -> Any:
+    """A host's SQLite engine as the guide sets it up: WAL, a busy timeout."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _wal(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+
+    return engine
+
+
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def sql_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """An engine with oppcore's tables, once per dialect (PostgreSQL, SQLite) and module."""
+    import sqlalchemy as sa
+
+    from oppcore.storage.sql import upgrade
+
+    if request.param == "postgresql":
+        engine = sa.create_engine(request.getfixturevalue("pg_url"), pool_size=12)
+    else:
+        engine = _sqlite_engine(tmp_path_factory.mktemp("sql") / "store.db")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sql_clean(sql_engine: Any) -> Any:
+    """``sql_engine`` with every oppcore table emptied first (the schema version kept)."""
+    import sqlalchemy as sa
+
+    from oppcore.storage.sql import SQLStore
+
+    tables = [t for t in SQLStore.metadata.sorted_tables if not t.name.endswith("meta")]
+    with sql_engine.begin() as conn:
+        if sql_engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("TRUNCATE " + ", ".join(t.name for t in tables))
+        else:
+            for t in tables:
+                conn.execute(sa.delete(t))
+    return sql_engine

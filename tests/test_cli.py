@@ -124,7 +124,7 @@ def test_unknown_command_and_bad_option_are_usage_errors(run: Run) -> None:
 
 @pytest.mark.parametrize("command", [["demo"], ["import"], ["score"], ["report"],
                                      ["pipeline", "validate"], ["pipeline", "show"],
-                                     ["dedupe"]])
+                                     ["dedupe"], ["db", "upgrade"]])
 def test_every_command_has_help_with_an_example(command: list[str], run: Run) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0

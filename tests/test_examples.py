@@ -68,6 +68,15 @@ def _embed_in_crm(out: str) -> None:
                                                        "edit", "rescore"]
 
 
+def _fastapi_app(out: str) -> None:
+    # The FastAPI embedding (tested against PostgreSQL in test_example_fastapi.py).
+    assert "created D-3 201" in out and "duplicate: 409" in out
+    assert "refused: 422 ['skip_not_allowed']" in out
+    assert "moved: needs_analysis version 2" in out
+    assert "pages: ['D-1', 'D-2'] ['D-3']" in out
+    assert "other tenant sees: []" in out
+
+
 def _find_duplicates(out: str) -> None:
     assert "L-1 ~ L-2: score 0.97" in out
     assert "email (+0.9): same e-mail: 'zhang.wei@bytedance.com'" in out
@@ -115,6 +124,7 @@ EXPECTATIONS: dict[str, Callable[[str], None]] = {
     "analyse_pipeline.py": _analyse_pipeline,
     "custom_store.py": _custom_store,
     "embed_in_crm.py": _embed_in_crm,
+    "fastapi_app.py": _fastapi_app,
     "find_duplicates.py": _find_duplicates,
     "import_crm_csv.py": _import_crm_csv,
     "lead_to_won.py": _lead_to_won,

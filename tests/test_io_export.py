@@ -77,6 +77,7 @@ def test_lead_csv_round_trip(items: list[Lead], safe: bool) -> None:
         _flat_lead(x) for x in items]
 
 
+@pytest.mark.usefixtures("wire_path")
 @given(st.lists(opportunities(), max_size=3), st.lists(leads(), max_size=3))
 def test_json_document_round_trip_is_lossless(opps: list[Opportunity], items: list[Lead]
                                               ) -> None:
@@ -89,6 +90,7 @@ def test_json_document_round_trip_is_lossless(opps: list[Opportunity], items: li
     assert report.records == (*items, *opps)
 
 
+@pytest.mark.usefixtures("wire_path")
 @given(st.lists(st.one_of(opportunities(), leads()), max_size=5))
 def test_jsonl_round_trip_is_lossless_and_streams(records: list[Lead | Opportunity]) -> None:
     buf = io.StringIO()
@@ -99,6 +101,7 @@ def test_jsonl_round_trip_is_lossless_and_streams(records: list[Lead | Opportuni
     assert list(read_jsonl(io.StringIO(buf.getvalue()))) == records
 
 
+@pytest.mark.usefixtures("wire_path")
 def test_paths_work_for_every_writer_and_reader(tmp_path: Path) -> None:
     opp = Opportunity(id="o1", name="Deal", pipeline_id="simple", stage_id="engaging",
                       created_at=datetime(2024, 1, 1, tzinfo=UTC))
@@ -197,6 +200,7 @@ def _doc(**extra: object) -> str:
     return json.dumps({"schema_version": 1, "leads": [], "opportunities": [], **extra})
 
 
+@pytest.mark.usefixtures("wire_path")
 def test_json_bad_record_is_reported_with_its_path_and_good_ones_kept() -> None:
     good = serde.unstructure(Opportunity(id="o1", name="Deal", pipeline_id="simple",
                                          stage_id="won", created_at=datetime(2024, 1, 1,
@@ -212,6 +216,7 @@ def test_json_bad_record_is_reported_with_its_path_and_good_ones_kept() -> None:
         import_json(io.StringIO(_doc(opportunities=[good, bad])))
 
 
+@pytest.mark.usefixtures("wire_path")
 @pytest.mark.parametrize(("text", "message"), [
     ('{"schema_version": 99, "leads": []}', "schema version 99"),
     ('{"leads": []}', "schema_version"),
@@ -226,6 +231,7 @@ def test_json_document_problems(text: str, message: str) -> None:
         import_json(io.StringIO(text))
 
 
+@pytest.mark.usefixtures("wire_path")
 def test_json_size_and_record_limits() -> None:
     with pytest.raises(ImportDataError, match="max_document_bytes"):
         import_json(io.StringIO(_doc()), limits=Limits(max_document_bytes=10))
@@ -235,11 +241,13 @@ def test_json_size_and_record_limits() -> None:
         import_json(io.StringIO(_doc(leads=[lead] * 3)), limits=Limits(max_rows=2))
 
 
+@pytest.mark.usefixtures("wire_path")
 def test_json_undecodable_bytes() -> None:
     with pytest.raises(ImportDataError, match="undecodable bytes"):
         import_json(io.BytesIO(b'{"schema_version": 1, "x": "\xff"}'))
 
 
+@pytest.mark.usefixtures("wire_path")
 def test_jsonl_errors_name_the_line() -> None:
     lead = Lead(id="l1", name="Li", captured_at=datetime(2024, 1, 1, tzinfo=UTC))
     buf = io.StringIO()
@@ -272,6 +280,7 @@ def test_spreadsheet_safe_round_trip_keeps_a_leading_quote(name: str) -> None:
         assert not row[1].startswith(("=", "+", "-", "@", "\t", "\r"))
 
 
+@pytest.mark.usefixtures("wire_path")
 def test_json_error_messages_name_the_path_once() -> None:
     good = serde.unstructure(Opportunity(id="o1", name="Deal", pipeline_id="simple",
                                          stage_id="won", created_at=datetime(2024, 1, 1,
@@ -320,6 +329,7 @@ def test_nul_rows_are_formatted_as_the_csv_module_formats_other_rows() -> None:
 # --------------------------------------------------------------------------- limits
 
 
+@pytest.mark.usefixtures("wire_path")
 def test_a_record_with_a_1_mib_field_survives_every_format_with_the_defaults(
     tmp_path: Path,
 ) -> None:

@@ -97,6 +97,5 @@ def test_calendar_flag_changes_stale_counts(demo: tuple[Path, str]) -> None:
     stale = re.compile(r'"stale": (\d+)')
     w, c = int(stale.search(weekends).group(1)), int(stale.search(cn).group(1))  # type: ignore[union-attr]
     assert c < w
-    code, _, err = run(*args, "--calendar", "Mars")
-    # A calendar the CLI does not know is a configuration error: exit code 2, as documented.
+    code, _, err = run(*args, "--calendar", "Mars")  # a configuration error: exit 2 (#12)
     assert code == 2 and "unknown calendar 'Mars'" in err

@@ -71,7 +71,8 @@ def test_public_namespaces_import() -> None:
 
 NAMESPACES = ("oppcore", "oppcore.pipeline", "oppcore.scoring", "oppcore.storage",
               "oppcore.analytics", "oppcore.io", "oppcore.dedupe", "oppcore.serde",
-              "oppcore.aftersales", "oppcore.calendars", "oppcore.locale")
+              "oppcore.aftersales", "oppcore.calendars", "oppcore.locale",
+              "oppcore.storage.sql")
 
 
 def _public(module: types.ModuleType) -> set[str]:

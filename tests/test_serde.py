@@ -41,6 +41,10 @@ from oppcore import (
 from oppcore.io import write_json, write_jsonl
 from oppcore.testing import strategies as ost
 
+# Every test here runs on the plain path and on the fast path (conftest.wire_path): the same
+# text, the same values, the same errors.
+pytestmark = pytest.mark.usefixtures("wire_path")
+
 TZ8 = timezone(timedelta(hours=8))
 NOW = datetime(2026, 11, 27, 9, 30, 15, 250, tzinfo=TZ8)
 

@@ -1,4 +1,4 @@
-"""Edge cases of both reference stores: hostile ids and arguments, every field round-trip."""
+"""Edge cases of the reference stores and SQLStore: hostile ids and arguments, field round-trips."""
 
 import json
 from collections.abc import Iterator
@@ -15,10 +15,20 @@ from oppcore.testing.contract import lead, opportunity
 from oppcore.testing.strategies import leads, opportunities
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "sql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "memory":
         yield InMemoryStore()
+    elif request.param == "sql":  # SQLStore on PostgreSQL (SQLite is the sqlite param's)
+        import sqlalchemy as sa
+
+        from oppcore.storage.sql import SQLStore, upgrade
+
+        engine = sa.create_engine(request.getfixturevalue("pg_url"))
+        prefix = f"e{tmp_path.name.replace('-', '_')[-30:]}_"
+        upgrade(engine, table_prefix=prefix)
+        yield SQLStore(engine, table_prefix=prefix)
+        engine.dispose()
     else:
         with SQLiteStore(tmp_path / "edges.db", synchronous="NORMAL") as s:
             yield s

@@ -250,8 +250,8 @@ class StoreClosedError(StoreError):
 
 
 StorageProblem = Literal["read-only", "disk-full", "corrupt", "not-a-database",
-                         "not-an-oppcore-store", "newer-schema", "busy", "cannot-open",
-                         "io-error", "failed"]
+                         "not-an-oppcore-store", "newer-schema", "needs-upgrade", "busy",
+                         "retry-transaction", "cannot-open", "io-error", "failed"]
 """Why the storage under a store could not do what was asked (``.reason``)."""
 
 
@@ -265,8 +265,12 @@ class StorageUnavailableError(StoreError):
         path: The database file (or the target of a backup).
         reason: One of ``"read-only"`` (file, directory or mount not writable),
             ``"disk-full"``, ``"corrupt"`` (restore from a backup), ``"not-a-database"``,
-            ``"not-an-oppcore-store"``, ``"newer-schema"`` (upgrade oppcore), ``"busy"``
-            (another connection held the write lock too long; retrying may succeed),
+            ``"not-an-oppcore-store"``, ``"newer-schema"`` (upgrade oppcore),
+            ``"needs-upgrade"`` (the database has no or older oppcore tables: run ``oppcore db
+            upgrade``), ``"busy"`` (another connection held the write lock too long; retrying
+            may succeed), ``"retry-transaction"`` (a SQL store inside the caller's
+            transaction hit a serialisation failure or deadlock: roll the whole transaction
+            back and run it again; retrying inside it cannot succeed),
             ``"cannot-open"``, ``"io-error"`` or ``"failed"`` (anything else).
         operation: The store method that failed (``"add"``, ``"query"``, ``"open"`` ...).
         detail: The database's own message, when there is one.

@@ -10,6 +10,7 @@ import cattrs
 from . import _serde_errors
 from ._errors import StructureError
 from ._models import Lead, Opportunity
+from ._serde_codec import PLAIN, Codec, fast_codec, refuse_constant
 from ._serde_hooks import install_hooks
 from ._version import __version__
 
@@ -18,12 +19,16 @@ __all__ = [
     "OppcoreConverter",
     "check_schema_version",
     "configure_converter",
+    "decode_json",
     "document",
     "document_header",
     "dumps",
+    "encode_json",
+    "is_fast",
     "loads",
     "make_converter",
     "read_document",
+    "set_fast",
     "structure",
     "structure_error",
     "unstructure",
@@ -35,8 +40,19 @@ SCHEMA_VERSION: Final = 1
 _T = TypeVar("_T")
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+_NO_FAST: Final = "the fast path needs msgspec: pip install 'oppcore[fast]'"
+
+
+def _codec(fast: bool | None) -> Codec:
+    """The codec for ``fast``: ``None`` is msgspec when installed, else the standard library."""
+    if fast is False:
+        return PLAIN
+    codec = fast_codec()
+    if codec is None:
+        if fast:
+            raise ImportError(_NO_FAST)
+        return PLAIN
+    return codec
 
 
 class OppcoreConverter(cattrs.Converter):
@@ -46,7 +62,18 @@ class OppcoreConverter(cattrs.Converter):
     structures oppcore models with cattrs' defaults, not the wire format. Its errors are
     cattrs' own (with the default ``detailed_validation=True``, the error groups);
     :func:`structure_error` turns them into a :class:`~oppcore.StructureError`.
+
+    ``dumps`` and ``loads`` write and read JSON text with the converter's codec: msgspec on
+    the fast path (``fast`` is true), the standard library's ``json`` otherwise; the text
+    and the values are the same either way (see the wire format guide).
     """
+
+    _codec: Codec = PLAIN
+
+    @property
+    def fast(self) -> bool:
+        """Whether ``dumps`` and ``loads`` use the fast path (msgspec)."""
+        return self._codec is not PLAIN
 
     def dumps(self, obj: Any, unstructure_as: Any = None, **kwargs: Any) -> str:
         """Serialise ``obj`` to JSON text.
@@ -56,7 +83,10 @@ class OppcoreConverter(cattrs.Converter):
             unstructure_as: The type to unstructure ``obj`` as (cattrs' argument).
             **kwargs: Passed to ``json.dumps``. By default the text is compact (no spaces
                 after separators unless ``indent`` is given) and keeps non-ASCII characters.
+                Without them, the fast path writes the same compact text with msgspec.
         """
+        if not kwargs:
+            return self._codec.encode(self.unstructure(obj, unstructure_as=unstructure_as))
         kwargs.setdefault("ensure_ascii", False)
         if kwargs.get("indent") is None:
             kwargs.setdefault("separators", (",", ":"))
@@ -69,14 +99,18 @@ class OppcoreConverter(cattrs.Converter):
             data: JSON text.
             cl: The model class (``Opportunity``, ``Lead``, ...).
             **kwargs: Passed to ``json.loads``. ``NaN`` and ``Infinity`` are refused unless
-                ``parse_constant`` says otherwise.
+                ``parse_constant`` says otherwise. Without them, the fast path parses with
+                msgspec (falling back to ``json.loads`` for whatever msgspec refuses, so the
+                values and the errors are the plain path's).
 
         Raises:
             ValueError: For text that is not JSON (``json.JSONDecodeError``).
             cattrs.BaseValidationError: For data that does not describe a ``cl`` (with
                 detailed validation; pass it to :func:`structure_error` for the path).
         """
-        kwargs.setdefault("parse_constant", _refuse_constant)
+        if not kwargs:
+            return self.structure(self._codec.decode(data), cl)
+        kwargs.setdefault("parse_constant", refuse_constant)
         return self.structure(json.loads(data, **kwargs), cl)
 
 
@@ -92,17 +126,25 @@ def configure_converter(converter: cattrs.Converter) -> None:
     install_hooks(converter)
 
 
-def make_converter(**kwargs: Any) -> OppcoreConverter:
+def make_converter(*, fast: bool | None = None, **kwargs: Any) -> OppcoreConverter:
     """Return a new :class:`OppcoreConverter` configured for every oppcore model.
 
     Args:
+        fast: ``None`` (the default) uses the fast path when msgspec is installed (the
+            ``fast`` extra); ``False`` forces the plain path (the standard library's
+            ``json``); ``True`` requires msgspec.
         **kwargs: Passed to the converter (``detailed_validation``,
             ``forbid_extra_keys``, ...), as with ``cattrs.preconf.json.make_converter``.
             The default is cattrs' own: detailed validation, whose errors
             :func:`structure_error` turns into path-naming messages.
+
+    Raises:
+        ImportError: ``fast=True`` without msgspec installed.
     """
+    codec = _codec(fast)
     converter = OppcoreConverter(**kwargs)
     configure_converter(converter)
+    converter._codec = codec
     return converter
 
 
@@ -134,9 +176,56 @@ def structure_error(exc: BaseException, *, path: str = "") -> StructureError:
     return _serde_errors.structure_error(exc, path=path)
 
 
-# The shared converters: a fast one for every call, and a detailed twin, built on the first
-# failure, that structures the same data again to say where it is bad.
-_CONVERTER: Final = make_converter(detailed_validation=False)
+# The shared converters: one without detailed validation for every call, and a detailed twin,
+# built on the first failure, that structures the same data again to say where it is bad.
+# Their text goes through the shared codec below, not through their own dumps/loads.
+_CONVERTER: Final = make_converter(detailed_validation=False, fast=False)
+
+# The codec of the module-level functions, the documents, oppcore.io and the stores: the
+# fast path when msgspec is installed (set_fast switches it for the whole process).
+_shared = [_codec(None)]
+
+
+def set_fast(enabled: bool) -> bool:
+    """Switch the fast path of the module-level functions on or off; return the old state.
+
+    The module-level functions (:func:`dumps`, :func:`loads`, :func:`encode_json`,
+    :func:`decode_json`), :mod:`oppcore.io`'s JSON and JSON Lines formats and the stores use
+    the fast path (msgspec) whenever it is installed; ``set_fast(False)`` makes them use the
+    standard library's ``json`` instead, for the whole process. Either way the text written
+    and the values read are the same; only the speed differs.
+
+    Raises:
+        ImportError: ``enabled`` is true and msgspec is not installed.
+    """
+    was = is_fast()
+    _shared[0] = _codec(enabled)
+    return was
+
+
+def is_fast() -> bool:
+    """Return whether the module-level functions use the fast path (see :func:`set_fast`)."""
+    return _shared[0] is not PLAIN
+
+
+def encode_json(data: Any) -> str:
+    """Return the compact JSON text of JSON-ready ``data`` (what :func:`unstructure` returns).
+
+    The one JSON writer of the wire format (used by :func:`dumps`, :mod:`oppcore.io` and the
+    stores): compact, non-ASCII kept; msgspec on the fast path, the same text either way.
+    """
+    return _shared[0].encode(data)
+
+
+def decode_json(text: str | bytes) -> Any:
+    """Return the JSON-ready data of JSON ``text`` (the one reader: see :func:`encode_json`).
+
+    Raises:
+        ValueError: ``text`` is not JSON (``json.JSONDecodeError``; ``NaN`` and
+            ``Infinity`` are refused), with the standard library's message on either path.
+        RecursionError: The text nests deeper than Python can follow.
+    """
+    return _shared[0].decode(text)
 
 
 @cache
@@ -179,7 +268,9 @@ def dumps(value: Any, **kwargs: Any) -> str:
         value: A model or a document.
         **kwargs: Passed to ``json.dumps`` (``indent=2`` for readable text).
     """
-    return _CONVERTER.dumps(value, **kwargs)
+    if kwargs:
+        return _CONVERTER.dumps(value, **kwargs)
+    return _shared[0].encode(_CONVERTER.unstructure(value))
 
 
 def loads(text: str | bytes, cls: type[_T]) -> _T:
@@ -189,7 +280,7 @@ def loads(text: str | bytes, cls: type[_T]) -> _T:
         StructureError: For invalid JSON or data that does not describe a ``cls``.
     """
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = decode_json(text)
     except ValueError as exc:
         raise StructureError(f"invalid JSON: {exc}") from exc
     return structure(data, cls)

@@ -7,14 +7,16 @@ left to cattrs: a converter with detailed validation wraps each failure in its e
 the path from them.
 """
 
+import types
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final, get_args, get_origin
+from typing import Any, Final, Union, get_args, get_origin
 
 import attrs
 import cattrs
 from cattrs.errors import IterableValidationError, IterableValidationNote
+from cattrs.fns import identity
 
 from ._frozenmap import EMPTY_MAP, CustomValue, FrozenMap
 from ._iso import parse_date, parse_datetime
@@ -164,6 +166,59 @@ def _passthrough(value: Any, tp: Any) -> Any:
 _SCALARS: Final = frozenset({str, int, bool, float})
 
 
+def _optional_of(tp: Any) -> Any:
+    """``X`` for ``X | None`` (either order), else ``None``."""
+    if get_origin(tp) not in (Union, types.UnionType):
+        return None
+    args = get_args(tp)
+    if len(args) != 2 or type(None) not in args:
+        return None
+    return args[0] if args[1] is type(None) else args[1]
+
+
+def _is_optional(tp: Any) -> bool:
+    return _optional_of(tp) is not None
+
+
+def _optional_structure_factory(converter: cattrs.Converter) -> Callable[[Any], _Hook]:
+    """Hooks for ``X | None`` that call ``X``'s hook directly.
+
+    cattrs' own hook looks ``X``'s hook up again on every value; these resolve it once. The
+    values are the same: ``None`` stays ``None``, anything else goes to ``X``'s hook (and a
+    scalar ``X`` passes through, as it does without ``None``: the model checks it).
+    """
+
+    def factory(tp: Any) -> _Hook:
+        inner = _optional_of(tp)
+        if inner in _SCALARS:
+            return _passthrough_optional
+        hook = converter.get_structure_hook(inner)
+
+        def structure_optional(value: Any, _: Any) -> Any:
+            return None if value is None else hook(value, inner)
+
+        return structure_optional
+
+    return factory
+
+
+def _passthrough_optional(value: Any, _: Any) -> Any:
+    return value
+
+
+def _optional_unstructure_factory(converter: cattrs.Converter) -> Callable[[Any], Any]:
+    """``X | None`` unstructures as ``X`` does when that is the identity (``str | None``), so
+    cattrs' generated code copies the value without a call; otherwise as cattrs does."""
+
+    def factory(tp: Any) -> Any:
+        hook = converter.get_unstructure_hook(_optional_of(tp))
+        if hook is identity:
+            return identity
+        return converter.gen_unstructure_optional(tp)
+
+    return factory
+
+
 def install_hooks(converter: cattrs.Converter) -> None:
     """Install the wire format's hooks on ``converter`` (see ``serde.configure_converter``)."""
     # A fast converter needs the check only where nothing else would fail: a model with a
@@ -190,3 +245,7 @@ def install_hooks(converter: cattrs.Converter) -> None:
     converter.register_structure_hook_func(_is_string_set, _structure_string_set)
     for scalar in _SCALARS:
         converter.register_structure_hook(scalar, _passthrough)
+    converter.register_structure_hook_factory(_is_optional,
+                                              _optional_structure_factory(converter))
+    converter.register_unstructure_hook_factory(_is_optional,
+                                                _optional_unstructure_factory(converter))

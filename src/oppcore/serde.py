@@ -10,7 +10,16 @@ Shaped like cattrs' preconfigured converters (``cattrs.preconf.json``):
   :class:`~oppcore.StructureError`.
 
 The module-level helpers (:func:`unstructure`, :func:`structure`, :func:`dumps`,
-:func:`loads`, :func:`document`, :func:`read_document`) use one shared converter.
+:func:`loads`, :func:`document`, :func:`read_document`) use one shared converter, and
+:func:`encode_json` / :func:`decode_json` are the one JSON writer and reader of the wire
+format (used by :mod:`oppcore.io` and the stores too).
+
+Fast path: with the ``fast`` extra installed (msgspec), JSON text is written and parsed by
+msgspec instead of the standard library's ``json``, automatically. The text is the same,
+byte for byte, and so are the values read and the errors raised: every model is still built
+by the same converter and checked by the same constructors. ``make_converter(fast=False)``
+and :func:`set_fast` (``set_fast(False)``) force the plain path; :func:`is_fast` tells which
+path the module-level helpers use.
 
 Wire format (schema version 1):
 
@@ -38,12 +47,16 @@ from ._serde import (
     OppcoreConverter,
     check_schema_version,
     configure_converter,
+    decode_json,
     document,
     document_header,
     dumps,
+    encode_json,
+    is_fast,
     loads,
     make_converter,
     read_document,
+    set_fast,
     structure,
     structure_error,
     unstructure,
@@ -54,12 +67,16 @@ __all__ = [
     "OppcoreConverter",
     "check_schema_version",
     "configure_converter",
+    "decode_json",
     "document",
     "document_header",
     "dumps",
+    "encode_json",
+    "is_fast",
     "loads",
     "make_converter",
     "read_document",
+    "set_fast",
     "structure",
     "structure_error",
     "unstructure",

@@ -84,6 +84,12 @@ def _run_demo(args: argparse.Namespace) -> int:
     return run_demo(db=args.db, out=sys.stdout)
 
 
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from ._db import cmd_db_upgrade
+
+    return cmd_db_upgrade(args)
+
+
 def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         from . import _commands
@@ -104,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``oppcore`` command."""
     parser = argparse.ArgumentParser(
         prog="oppcore",
-        description="Opportunity management toolkit: demo, import, score, report, dedupe.",
+        description="Opportunity management toolkit: demo, import, score, report, dedupe, "
+                    "db.",
         epilog="Exit codes: 0 ok, 1 data problems found, 2 usage or configuration errors.\n"
                "Example: oppcore demo",
         formatter_class=_RAW,
@@ -233,6 +240,22 @@ def build_parser() -> argparse.ArgumentParser:
     dedupe.add_argument("--deals", action="store_true", help="also compare opportunities")
     dedupe.add_argument("--top", type=int, default=20, help="pairs to list (default 20)")
     dedupe.set_defaults(handler=_lazy("cmd_dedupe"))
+
+    db = _command(commands, "db", "manage the tables of the SQL store (oppcore[sql])",
+                  "oppcore db upgrade --url postgresql+psycopg://app@db/crm")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION")
+    db_upgrade = _command(db_commands, "upgrade",
+                          "create or upgrade oppcore's tables in a database (harmless to "
+                          "repeat; refuses a newer schema)",
+                          "oppcore db upgrade --url postgresql+psycopg://app@db/crm")
+    db_upgrade.add_argument("--url", required=True,
+                            help="SQLAlchemy database URL (PostgreSQL or SQLite)")
+    db_upgrade.add_argument("--schema", help="database schema for the tables (default: the "
+                                             "default schema)")
+    db_upgrade.add_argument("--table-prefix", dest="table_prefix", default="oppcore_",
+                            help="prefix of the table names (default oppcore_)")
+    db_upgrade.set_defaults(handler=_db_upgrade)
+    db.set_defaults(handler=None, subparser=db)
     return parser
 
 

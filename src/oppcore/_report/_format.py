@@ -13,8 +13,7 @@ from oppcore.locale._catalog import active
 from oppcore.locale._messages import channel_label
 from oppcore.locale._numbers import format_amount, format_money
 
-if TYPE_CHECKING:
-    # Only a type here: _values needs _aftersales, which needs this module at import time.
+if TYPE_CHECKING:  # _values imports the sections, which format with this module
     from ._values import RateRow
 
 __all__ = ["amount", "compact", "fit", "money", "percent", "points", "printable",
@@ -64,7 +63,7 @@ _UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 _ZH_UNITS = ((1e8, "亿"), (1e4, "万"))
 
 
-def source_rows(rows: Sequence["RateRow"]) -> list["RateRow"]:
+def source_rows(rows: "Sequence[RateRow]") -> "list[RateRow]":
     """The win-rate rows of source channels, each named in the active locale."""
     if active() == "en":
         return list(rows)

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from oppcore._errors import ConfigError, ImportDataError
+from oppcore._serde_codec import refuse_constant
 
 from ._report import Limits, RowError
 
@@ -96,11 +97,6 @@ def open_dest(dest: OutputTarget, *, encoding: str, newline: str) -> Iterator[IO
             yield stream
     else:
         yield dest
-
-
-def refuse_constant(name: str) -> Any:
-    """``json.loads(parse_constant=...)`` hook: NaN and Infinity are not data."""
-    raise ValueError(f"{name} is not allowed")
 
 
 ENCODING_HINT = ("give the file's encoding with encoding= (likely: gb18030 for a Chinese "

@@ -10,9 +10,13 @@ Design notes (why it is safe to share between threads and processes):
   keeps the database consistent after a crash but may lose the last commits on power loss;
   it is several times faster for many small writes.
 * One connection per thread (and per process: a connection is never used after ``fork``).
-* The record is stored whole as JSON in the wire format of :mod:`oppcore.serde`, beside
+* The record is stored as JSON in the wire format of :mod:`oppcore.serde`, beside
   indexed columns for every queried field and the normalised uniqueness keys (partial
-  unique indexes enforce them, so concurrent adds cannot both win).
+  unique indexes enforce them, so concurrent adds cannot both win). A deal's append-only
+  collections (stage history, activities) live one item per row in their own table, so a
+  stage move writes one row, not the whole history (``_sqlite_items``), and a bounded cache
+  of decoded records, checked against the stored version on every read, spares the
+  service's get -> move -> save loop from decoding the history again (``_sqlite_cache``).
 * The schema version lives in ``PRAGMA user_version``; opening a store applies the forward
   migrations it lacks, in one transaction.
 * Every public method runs as one operation of an :class:`OperationGuard`: ``close()`` waits
@@ -28,26 +32,28 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from oppcore import serde
-from oppcore._errors import NotFoundError, StorageUnavailableError, ValidationError
+from oppcore._errors import NotFoundError, ValidationError
 
 from ._arguments import QueryFilter, micros
 from ._audit import AuditEntry
 from ._base import BaseStore
-from ._plan import FeedAction, plan_batch
+from ._plan import FeedAction, PlannedWrite, plan_batch
 from ._protocol import FeedEntry, Kind, Record, StoreWrite, kind_name
 from ._sqlite_backup import copy_database
+from ._sqlite_cache import RecordCache
 from ._sqlite_conn import Connections
 from ._sqlite_guard import OperationGuard, classify, guarded
+from ._sqlite_items import ITEMS, insert_items, page_texts, read_record
 from ._sqlite_schema import (
     GET,
     INSERT,
-    MIGRATIONS,
     SCHEMA_VERSION,
     TABLES,
+    bulk_rows,
     key_holder,
     log_changes,
+    migrate,
     persist,
-    row_of,
     stored,
     tombstone,
 )
@@ -66,6 +72,13 @@ class SQLiteStore(BaseStore):
             ``"NORMAL"`` (faster; after a power loss the last commits may be missing, the
             database is still consistent).
         busy_timeout: Seconds a writer waits for another writer's lock before failing.
+
+    A deal's stage history and activities are stored one entry per row, so a stage move or
+    a logged activity writes what it added, and a deal read again at the version this store
+    last saw is not decoded again: a move on a deal with 5,000 moves costs a fraction of a
+    millisecond, close to a move on a new deal. Opening a file written by an older oppcore
+    migrates it forward, once, in one transaction; a file written by a newer oppcore is
+    refused.
 
     Every method may raise :class:`~oppcore.StorageUnavailableError` when the database
     cannot do what was asked (read-only, disk full, corrupt, locked beyond
@@ -106,6 +119,7 @@ class SQLiteStore(BaseStore):
         self._synchronous = synchronous
         self._timeout = float(busy_timeout)
         self._guard = OperationGuard(self._path, self._timeout)
+        self._cache = RecordCache()
         self._connections = Connections(self._path, synchronous=synchronous,
                                         timeout=self._timeout, guard=self._guard)
         try:
@@ -139,34 +153,9 @@ class SQLiteStore(BaseStore):
 
     @guarded("open", write=True)
     def _migrate(self) -> None:
-        conn = self._conn()
-        (current,) = conn.execute("PRAGMA user_version").fetchone()
-        if current == SCHEMA_VERSION:
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Re-read under the write lock: another process may have migrated meanwhile.
-            (current,) = conn.execute("PRAGMA user_version").fetchone()
-            if current > SCHEMA_VERSION:
-                raise StorageUnavailableError(
-                    f"{self._path!r} has schema version {current}; this oppcore reads up to "
-                    f"{SCHEMA_VERSION}: upgrade oppcore", path=self._path,
-                    reason="newer-schema", operation="open")
-            if current == 0 and conn.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-            ).fetchone()[0]:
-                raise StorageUnavailableError(
-                    f"{self._path!r} is an SQLite database but not an oppcore store: check "
-                    f"the path", path=self._path, reason="not-an-oppcore-store",
-                    operation="open")
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[version - 1]:
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            self._roll_back(conn)
-            raise
+        (current,) = self._conn().execute("PRAGMA user_version").fetchone()
+        if current != SCHEMA_VERSION:
+            self._write(lambda conn: migrate(conn, self._path))
 
     def close(self) -> None:
         """Close the store: refuse new calls, wait for running ones, close the connections.
@@ -183,6 +172,7 @@ class SQLiteStore(BaseStore):
         """
         self._guard.shut()
         self._connections.close_all()
+        self._cache.clear()
 
     def _write(self, body: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run ``body`` in one ``BEGIN IMMEDIATE`` transaction; roll back on any error."""
@@ -214,10 +204,22 @@ class SQLiteStore(BaseStore):
 
     @guarded("get")
     def _get(self, kind: Kind, name: str, record_id: str) -> Record:
-        row = self._conn().execute(GET[name], (record_id,)).fetchone()
-        if row is None:
+        if name not in ITEMS:
+            row = self._conn().execute(GET[name], (record_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(name, record_id)
+            return serde.loads(row[0], kind)
+        found, has_items = read_record(
+            self._conn(), name, record_id,
+            lambda version: self._cache.get(name, record_id, version))
+        if found is None:
             raise NotFoundError(name, record_id)
-        return serde.loads(row[0], kind)
+        if not isinstance(found, str):
+            return found
+        record: Record = serde.loads(found, kind)
+        if has_items:
+            self._cache.put(name, record)
+        return record
 
     @guarded("query")
     def _query(self, f: QueryFilter) -> tuple[tuple[Record, ...], bool]:
@@ -235,14 +237,30 @@ class SQLiteStore(BaseStore):
             where.append("id > ?")
             args.append(f.after)
         # Only fixed table and column names are spliced in; every value is a bound parameter.
-        sql = f"SELECT data FROM {TABLES[kind_name(f.kind)]}"  # noqa: S608
+        name = kind_name(f.kind)
+        sql = f"SELECT id, data FROM {TABLES[name]}"  # noqa: S608
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id LIMIT ?"
         args.append(f.limit + 1)
-        rows = self._conn().execute(sql, args).fetchall()
-        items = tuple(serde.loads(row[0], f.kind) for row in rows[:f.limit])
-        return items, len(rows) > f.limit
+        conn = self._conn()
+        if name not in ITEMS:
+            rows = conn.execute(sql, args).fetchall()
+            texts = [row[1] for row in rows[:f.limit]]
+        else:  # the page and its items in one read transaction: one snapshot
+            conn.execute("BEGIN")
+            try:
+                rows = conn.execute(sql, args).fetchall()
+                texts = page_texts(conn, name, rows[:f.limit])
+                conn.execute("COMMIT")
+            except BaseException:
+                self._roll_back(conn)
+                raise
+        records = tuple(serde.loads(text, f.kind) for text in texts)
+        if name in ITEMS:  # committed values of one snapshot: a save after a query appends
+            for record in records:
+                self._cache.put(name, record)
+        return records, len(rows) > f.limit
 
     @guarded("changes")
     def _changes(self, after: int, limit: int) -> tuple[FeedEntry, ...]:
@@ -265,24 +283,43 @@ class SQLiteStore(BaseStore):
         self, writes: tuple[StoreWrite, ...], entries: tuple[AuditEntry, ...]
     ) -> tuple[Record | None, ...]:
         audit_rows = [(e.kind, e.record_id, serde.dumps(e)) for e in entries]
+        cache = self._cache
 
-        def body(conn: sqlite3.Connection) -> tuple[Record | None, ...]:
+        def body(conn: sqlite3.Connection) -> tuple[PlannedWrite, ...]:
             # The batch rules (versions, tombstones, keys) are BaseStore's plan_batch, read
             # inside this BEGIN IMMEDIATE transaction; the unique indexes stay as a guard.
             plan = plan_batch(
                 writes, entries, stored=lambda name, rid: stored(conn, name, rid),
                 tombstone=lambda name, rid: tombstone(conn, name, rid),
                 key_holder=lambda name, key_name, key: key_holder(conn, name, key_name, key))
+            # What each write replaces, as stored: an earlier write of the batch, or the
+            # cached value at the version plan_batch found stored (None: unknown).
+            batch: dict[tuple[str, str], Record | None] = {}
             for w in plan.writes:
-                persist(conn, w)
+                slot = (w.kind, w.record_id)
+                if slot in batch:
+                    previous, known = batch[slot], True
+                elif w.action == "added":  # nothing stored: a delete removed every item row
+                    previous, known = None, True
+                else:
+                    previous = cache.get(w.kind, w.record_id, w.version - 1)
+                    known = previous is not None
+                persist(conn, w, previous, known=known)
+                batch[slot] = w.record
             log_changes(conn, [(w.kind, w.record_id, w.action, w.version)
                                for w in plan.writes], audit_rows)
-            return plan.results()
+            return plan.writes
 
         # Name the method the caller used (add, save, delete) when the batch is one write.
         operation = writes[0].action if len(writes) == 1 else "apply"
         with self._guard.operation(operation, write=True):
-            return cast(tuple[Record | None, ...], self._write(body))
+            planned = cast(tuple[PlannedWrite, ...], self._write(body))
+        for w in planned:  # committed: these are the stored values now
+            if w.record is None:
+                cache.drop(w.kind, w.record_id)
+            else:
+                cache.put(w.kind, w.record)
+        return tuple(w.record for w in planned)
 
     def bulk_add(self, records: Iterable[Record], *, batch_size: int = 1000) -> int:
         """Add many new records, ``batch_size`` per transaction; return how many were added.
@@ -334,7 +371,10 @@ class SQLiteStore(BaseStore):
                         tomb = conn.execute("SELECT version FROM tombstones WHERE kind = ? "
                                             "AND id = ?", (name, r.id)).fetchone()
                         versions[r.id] = (tomb[0] if tomb else 0) + 1
-                conn.executemany(INSERT[name], [row_of(name, r, versions[r.id]) for r in records])
+                rows = [bulk_rows(name, r, versions[r.id]) for r in records]
+                conn.executemany(INSERT[name], [row for row, _ in rows])
+                if name in ITEMS:
+                    insert_items(conn, name, [item for _, items in rows for item in items])
                 changes += [(name, r.id, "added", versions[r.id]) for r in records]
             log_changes(conn, changes, [])
             return len(changes)

@@ -3,25 +3,68 @@
 Only fixed table and column names appear in these statements; every value is bound.
 """
 
-import json
 import sqlite3
+from collections.abc import Callable
 from typing import Any, cast
 
 from oppcore import serde
-from oppcore._errors import DuplicateError, ValidationError
+from oppcore._errors import DuplicateError, StorageUnavailableError, ValidationError
 from oppcore._identity import unique_keys
 from oppcore._models import Opportunity
 
 from ._arguments import micros
 from ._plan import FeedAction, PlannedWrite, Stored
 from ._protocol import Record
+from ._sqlite_items import ITEMS, SPLIT, delete_items, item_rows, record_text, write_items
 
 __all__ = ["DELETE", "GET", "HOLDER", "INSERT", "MIGRATIONS", "SCHEMA_VERSION", "TABLES",
-           "UPDATE", "key_holder", "log_changes", "persist", "row_of", "stored", "tombstone"]
+           "UPDATE", "Step", "bulk_rows", "key_holder", "log_changes", "migrate", "persist",
+           "row_of",
+           "stored", "tombstone"]
 
 TABLES = {"lead": "leads", "opportunity": "opportunities"}
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+Step = str | Callable[[sqlite3.Connection], None]
+"""One step of a migration: an SQL statement, or a function run on the connection."""
+
+
+class _Damaged(ValueError):
+    """A migration found a row it cannot read."""
+
+
+def _split_existing(conn: sqlite3.Connection) -> None:
+    """Migration 3: move the split fields of every stored record into its items table."""
+    for name, fields in SPLIT.items():
+        table, after = TABLES[name], ""
+        while True:
+            rows = conn.execute(f"SELECT id, data FROM {table} WHERE id > ? "  # noqa: S608
+                                "ORDER BY id LIMIT 500", (after,)).fetchall()
+            if not rows:
+                break
+            for record_id, text in rows:
+                try:
+                    data = serde.decode_json(text)
+                except ValueError:
+                    data = None
+                if not isinstance(data, dict) or not all(
+                        isinstance(data.get(field, []), list) for field in fields):
+                    raise _Damaged(f"{name} {record_id!r} is not a stored record")
+                if not any(field in data for field in fields):
+                    continue
+                for field in fields:
+                    items = data.pop(field, [])
+                    conn.executemany(
+                        f"INSERT INTO {ITEMS[name]} (record_id, field, pos, data) "  # noqa: S608
+                        "VALUES (?,?,?,?)",
+                        [(record_id, field, pos, serde.encode_json(item))
+                         for pos, item in enumerate(items)])
+                conn.execute(f"UPDATE {table} SET data = ? WHERE id = ?",  # noqa: S608
+                             (serde.encode_json(data),
+                              record_id))
+            after = rows[-1][0]
+
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     # 1: records, tombstones, the history feed
     (
         """CREATE TABLE opportunities (
@@ -56,15 +99,57 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             record_id TEXT NOT NULL, data TEXT NOT NULL)""",
         "CREATE INDEX audit_record ON audit (kind, record_id, seq)",
     ),
+    # 3: the append-only collections of a deal, one row per item (see _sqlite_items)
+    (
+        """CREATE TABLE opportunity_items (record_id TEXT NOT NULL, field TEXT NOT NULL,
+            pos INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (record_id, field, pos))
+            WITHOUT ROWID""",
+        _split_existing,
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def migrate(conn: sqlite3.Connection, path: str) -> None:
+    """Bring the schema to :data:`SCHEMA_VERSION`, inside the caller's write transaction.
+
+    Raises:
+        StorageUnavailableError: The file is from a newer oppcore, or an SQLite database
+            that is not an oppcore store.
+    """
+    # Read under the write lock: another process may have migrated meanwhile.
+    (current,) = conn.execute("PRAGMA user_version").fetchone()
+    if current == SCHEMA_VERSION:
+        return
+    if current > SCHEMA_VERSION:
+        raise StorageUnavailableError(
+            f"{path!r} has schema version {current}; this oppcore reads up to "
+            f"{SCHEMA_VERSION}: upgrade oppcore", path=path, reason="newer-schema",
+            operation="open")
+    if current == 0 and conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    ).fetchone()[0]:
+        raise StorageUnavailableError(
+            f"{path!r} is an SQLite database but not an oppcore store: check the path",
+            path=path, reason="not-an-oppcore-store", operation="open")
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        for step in MIGRATIONS[version - 1]:
+            if isinstance(step, str):
+                conn.execute(step)
+                continue
+            try:
+                step(conn)
+            except _Damaged as exc:
+                raise StorageUnavailableError(
+                    f"{path!r} cannot be migrated to schema version {version}: {exc}; the "
+                    f"file is damaged: restore it from a backup", path=path, reason="corrupt",
+                    operation="open", detail=str(exc)) from exc
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
 def row_of(name: str, record: Record, version: int) -> tuple[Any, ...]:
-    """Return the table row of ``record`` stored at ``version``."""
-    data = serde.unstructure(record)
-    data["version"] = version
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    """Return the table row of ``record`` stored at ``version`` (without its split items)."""
+    text = record_text(name, record, version)
     keys = dict(unique_keys(record))
     if name == "opportunity":
         opp = cast(Opportunity, record)
@@ -88,8 +173,7 @@ UPDATE = {
     "lead": "UPDATE leads SET version=?2, owner=?3, updated_us=?4, email_key=?5, "
             "external_key=?6, data=?7 WHERE id=?1",
 }
-GET = {"lead": "SELECT data FROM leads WHERE id = ?",
-        "opportunity": "SELECT data FROM opportunities WHERE id = ?"}
+GET = {"lead": "SELECT data FROM leads WHERE id = ?"}
 DELETE = {"lead": "DELETE FROM leads WHERE id = ?",
            "opportunity": "DELETE FROM opportunities WHERE id = ?"}
 HOLDER = {
@@ -139,15 +223,36 @@ def key_holder(conn: sqlite3.Connection, name: str, key_name: str, key: str) -> 
     return None if row is None else str(row[0])
 
 
-def persist(conn: sqlite3.Connection, w: PlannedWrite) -> None:
-    """Write one planned write inside the open transaction."""
+def persist(conn: sqlite3.Connection, w: PlannedWrite, previous: Record | None, *,
+            known: bool) -> None:
+    """Write one planned write inside the open transaction.
+
+    ``previous`` is the value the write replaces, as stored, if ``known``: then only the
+    item rows from the first changed position on are written (see ``_sqlite_items``).
+    """
     if w.record is None:
         conn.execute(DELETE[w.kind], (w.record_id,))
+        delete_items(conn, w.kind, w.record_id)
         conn.execute("INSERT OR REPLACE INTO tombstones (kind, id, version) VALUES (?,?,?)",
                      (w.kind, w.record_id, w.version))
         return
     sql = INSERT[w.kind] if w.action == "added" else UPDATE[w.kind]
     _execute_keyed(conn, w.kind, w.record, sql, row_of(w.kind, w.record, w.version))
+    try:
+        write_items(conn, w.kind, w.record, previous, known=known)
+    except UnicodeEncodeError as exc:
+        raise _not_unicode(w.kind, w.record) from exc
+
+
+def bulk_rows(name: str, record: Record, version: int) -> tuple[tuple[Any, ...],
+                                                                 list[tuple[str, str, int, str]]]:
+    """Return the row and the item rows of a new record (for ``bulk_add``)."""
+    items: list[tuple[str, str, int, str]] = []
+    for field in SPLIT.get(name, ()):
+        values = getattr(record, field)
+        if values:
+            items += item_rows(record.id, field, values)
+    return row_of(name, record, version), items
 
 
 def _execute_keyed(conn: sqlite3.Connection, name: str, record: Record, sql: str,

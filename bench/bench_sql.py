@@ -1,0 +1,174 @@
+"""Bench: SQLStore on PostgreSQL, beside raw psycopg doing the same work in the same run.
+
+* bulk add of 100,000 opportunities (batches of 1,000): ``SQLStore.bulk_add`` beside raw
+  psycopg ``executemany`` and ``COPY`` of the same serialised rows (serialising included,
+  as the store must) into a table of the same layout (same columns, indexes, collation);
+* 5,000 point gets of random ids: ``SQLStore.get`` beside a raw ``SELECT data`` +
+  ``serde.loads`` on one psycopg connection;
+* compare-and-set: the conformance kit's 8-thread run on PostgreSQL (lost updates must be 0).
+
+Targets: bulk add <= 1.5x the executemany floor; point get <= 2x the raw select + decode.
+The store also writes a history-feed row per record, which the floors do not.
+
+Run: ``.venv/bin/python bench/bench_sql.py [--quick | --smoke] [--url URL]``. Without
+``--url`` it starts a throwaway PostgreSQL cluster as the tests do (``tests/_postgres.py``:
+initdb on PATH or in /usr/lib/postgresql/*/bin). ``--smoke``: a tiny input, once, to prove
+the bench runs (figures meaningless).
+"""
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+import sqlalchemy as sa
+
+from oppcore import Account, Money, Opportunity, serde, unique_keys
+from oppcore.storage._arguments import micros
+from oppcore.storage.sql import SQLStore, upgrade
+from oppcore.testing.contract import run_compare_and_set
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=8)))
+COLUMNS = ("tenant", "id", "version", "stage_id", "pipeline_id", "owner", "account_id",
+           "updated_us", "external_key", "data")
+
+
+def make(n: int) -> list[Opportunity]:
+    rng = random.Random(7)
+    return [Opportunity(id=f"opp-{i:07d}", name=f"Deal {i}", pipeline_id="standard",
+                        stage_id=rng.choice(["identification", "needs_analysis", "solution"]),
+                        created_at=T0 + timedelta(minutes=i), owner=f"rep{i % 20}",
+                        account=Account(id=f"acc-{i % 5000}", name=f"Company {i % 5000}"),
+                        amount=Money.of(rng.randint(1000, 900000), "CNY"))
+            for i in range(n)]
+
+
+def rows(opps: list[Opportunity], tenant: str) -> list[tuple[object, ...]]:
+    out = []
+    for o in opps:
+        data = serde.unstructure(o)
+        data["version"] = 1
+        keys = dict(unique_keys(o))
+        out.append((tenant, o.id, 1, o.stage_id, o.pipeline_id, o.owner,
+                    o.account.id if o.account else None, micros(o.updated_at),
+                    keys.get("external_key"),
+                    json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+    return out
+
+
+def best(fn: Callable[[], None], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def run(url: str, n: int, repeats: int, gets: int, cas_attempts: int) -> None:
+    engine = sa.create_engine(url, pool_size=10)
+    upgrade(engine)
+    upgrade(engine, table_prefix="floor_")  # the same layout, for the raw floors
+    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    raw = psycopg.connect(conninfo)
+    opps = make(n)
+    batch = 1000
+    counter = iter(range(10**6))
+    insert = (f"INSERT INTO floor_opportunities ({', '.join(COLUMNS)}) "  # noqa: S608
+              f"VALUES ({', '.join(['%s'] * len(COLUMNS))})")
+
+    def floor_executemany() -> None:
+        tenant = f"f{next(counter)}"
+        for start in range(0, n, batch):
+            with raw.transaction(), raw.cursor() as cur:
+                cur.executemany(insert, rows(opps[start:start + batch], tenant))
+
+    def floor_copy() -> None:
+        tenant = f"c{next(counter)}"
+        for start in range(0, n, batch):
+            with raw.transaction(), raw.cursor() as cur, cur.copy(
+                    f"COPY floor_opportunities ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for row in rows(opps[start:start + batch], tenant):
+                    copy.write_row(row)
+
+    def store_bulk() -> None:
+        SQLStore(engine, tenant=f"s{next(counter)}").bulk_add(opps, batch_size=batch)
+
+    t_many = best(floor_executemany, repeats)
+    t_copy = best(floor_copy, repeats)
+    t_store = best(store_bulk, repeats)
+    print(f"bulk add of {n:,} opportunities into PostgreSQL, batches of {batch}:")
+    print(f"  raw psycopg executemany (serialise + insert): {t_many * 1e6 / n:8.2f} us/record")
+    print(f"  raw psycopg COPY (serialise + copy):          {t_copy * 1e6 / n:8.2f} us/record")
+    print(f"  SQLStore.bulk_add (+ feed rows):              {t_store * 1e6 / n:8.2f} us/record")
+    print(f"  ratio to executemany: {t_store / t_many:.2f}x (target <= 1.5x); "
+          f"to COPY: {t_store / t_copy:.2f}x")
+
+    store = SQLStore(engine, tenant="reads")
+    store.bulk_add(opps, batch_size=batch)
+    ids = [o.id for o in random.Random(3).sample(opps, min(gets, n))]
+    select = "SELECT data FROM oppcore_opportunities WHERE tenant = %s AND id = %s"
+
+    def raw_get() -> None:
+        with raw.cursor() as cur:
+            for i in ids:
+                cur.execute(select, ("reads", i))
+                serde.loads(cur.fetchone()[0], Opportunity)  # type: ignore[index]
+
+    def store_get() -> None:
+        for i in ids:
+            store.get(Opportunity, i)
+
+    raw.autocommit = True
+    t_raw = best(raw_get, repeats + 2)
+    t_get = best(store_get, repeats + 2)
+    print(f"point get of {len(ids):,} random ids (with decode):")
+    print(f"  raw psycopg select + serde.loads: {t_raw * 1e6 / len(ids):8.2f} us/get")
+    print(f"  SQLStore.get (pooled engine):     {t_get * 1e6 / len(ids):8.2f} us/get")
+    print(f"  ratio to floor: {t_get / t_raw:.2f}x (target <= 2x)")
+
+    cas = SQLStore(engine, tenant="cas")
+    t = time.perf_counter()
+    wins, losses, final = run_compare_and_set(cas, threads=8, attempts=cas_attempts)
+    took = time.perf_counter() - t
+    print(f"compare-and-set, 8 threads x {cas_attempts}: {wins} saved, {losses} refused, "
+          f"counter {final}: {wins - final} lost updates ({took:.1f} s)")
+    raw.close()
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="10,000 records, fewer repeats")
+    size.add_argument("--smoke", action="store_true",
+                      help="300 records, once: proves the bench runs (figures meaningless)")
+    parser.add_argument("--url", help="a PostgreSQL URL (default: a throwaway cluster)")
+    args = parser.parse_args()
+    n = 10_000 if args.quick else 300 if args.smoke else 100_000
+    repeats = 2 if args.quick else 1 if args.smoke else 3
+    gets = 100 if args.smoke else 5000
+    cas_attempts = 10 if args.smoke else 200
+    if args.url:
+        run(args.url, n, repeats, gets, cas_attempts)
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from _postgres import Cluster, find_bin
+
+    bindir = find_bin()
+    if bindir is None:
+        sys.exit("no PostgreSQL found (initdb): apt-get install postgresql, or pass --url")
+    cluster = Cluster(bindir)
+    try:
+        run(cluster.url(), n, repeats, gets, cas_attempts)
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    main()
