@@ -53,6 +53,14 @@ print(analytics.rep_performance(deals, pipeline, quota=Money.of(10000, "USD")))
 # %% Which accounts matter? ABC tiers by value won
 print(analytics.account_tiers(deals, pipeline))
 
+# %% Draw the report's charts: in a notebook, end a cell with a chart to see it inline
+funnel = analytics.funnel(deals, pipeline)
+charts = [funnel.chart(pipeline=pipeline), funnel.chart("conversion", pipeline=pipeline),
+          analytics.win_rate(deals, pipeline, by="owner").chart(),
+          analytics.forecast(deals, pipeline, period="quarter", now=EXPORTED_ON).chart()]
+for chart in charts:  # str(chart) is the SVG text, to save as a .svg file
+    print(f"{chart.kind}: {len(chart.svg):,} characters of SVG")
+
 # %% Hand the numbers to pandas for your own charts
 frame = analytics.win_rate(deals, pipeline, by="owner").to_pandas()
 print(frame[["key", "won", "closed", "win_rate"]].to_string(index=False))

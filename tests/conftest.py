@@ -56,6 +56,25 @@ settings.register_profile("thorough", deadline=None, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+# --------------------------------------------------------------------------- browser
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of a headless-capable Chromium, for the tests that measure the report in a
+    real browser. Skips without one on a developer machine; under ``CI=true`` a missing
+    browser fails the test (``.ci/run`` installs it), so CI never skips its way to green."""
+    path = next((found for name in BROWSERS if (found := shutil.which(name))), None)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but no Chromium on PATH: .ci/run installs it")
+        pytest.skip(f"no Chromium found on PATH (looked for {', '.join(BROWSERS)}); "
+                    "install one, e.g. apt-get install chromium")
+    return path
+
+
 # --------------------------------------------------------------------------- wire paths
 
 WIRE_PATHS = ("plain", "fast")

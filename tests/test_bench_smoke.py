@@ -30,6 +30,8 @@ SHOWS: dict[str, tuple[str, ...]] = {
     "bench_audit.py": ("stage moves on one deal (SQLiteStore", "(InMemoryStore)",
                        "database growth per move", "median"),
     "bench_analytics.py": ("oppcore.analytics (3 calls)", "hand-written single loop (floor)"),
+    "bench_batch.py": ("results identical", "batch.dask.analyse_many", "merged partial sizes",
+                       "extrapolated: 100,000,000 rows"),
     "bench_import.py": ("oppcore.io.read_csv (mapping)", "ratio oppcore / floor",
                         "ratio sync / first import"),
     "bench_models.py": ("(a) construct Opportunity", "(b) change two fields (evolve)",

@@ -6,6 +6,7 @@ without touching this file. What a script promises is checked by its entry in
 when you add an example.
 """
 
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -33,6 +34,9 @@ def _analyse_pipeline(out: str) -> None:
     assert any(line.split()[:6] == ["all,", "with", "open", "(Kaplan-Meier)", "12", "-"]
                for line in out.splitlines())
     assert any(line.split()[:3] == ["M04", "open", "NaN"] for line in out.splitlines())
+    # The report's charts on the results (#13), one of each kind, as SVG text.
+    for kind in ("funnel", "conversion", "win_rate", "forecast"):
+        assert re.search(rf"^{kind}: [\d,]+ characters of SVG$", out, re.M), kind
 
 
 def _after_the_win(out: str) -> None:
@@ -119,6 +123,14 @@ def _score_pipeline(out: str) -> None:
     assert "applied: 0.53 from model" in out
 
 
+def _run_on_dask(out: str) -> None:
+    assert "3 partitions on 2 workers" in out
+    assert "1200 deal(s): 480 open, 480 won, 240 lost" in out
+    assert "overall: 480 won / 720 closed = 66.7% (480 open)" in out
+    assert "grades: {'D': 1200}" in out
+    assert "1200 deals; identical to one process: True" in out
+
+
 EXPECTATIONS: dict[str, Callable[[str], None]] = {
     "after_the_win.py": _after_the_win,
     "analyse_pipeline.py": _analyse_pipeline,
@@ -129,6 +141,7 @@ EXPECTATIONS: dict[str, Callable[[str], None]] = {
     "import_crm_csv.py": _import_crm_csv,
     "lead_to_won.py": _lead_to_won,
     "models_round_trip.py": _models_round_trip,
+    "run_on_dask.py": _run_on_dask,
     "score_pipeline.py": _score_pipeline,
 }
 

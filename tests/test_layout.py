@@ -18,3 +18,26 @@ def test_no_test_module_imports_another() -> None:
                           if name.split(".")[0].startswith("test_") or name == "tests"
                           or name.startswith("tests.")]
     assert offenders == []
+
+
+def test_browser_tests_fail_under_ci_without_a_browser(tmp_path: Path) -> None:
+    # Tests that need Chromium get it from one fixture (conftest.chromium): a developer
+    # machine without one skips them, CI (CI=true) fails them instead of going green.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CI": "true", "PATH": str(tmp_path)}  # no browser on this PATH
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         str(TESTS / "test_report_browser.py"), str(TESTS / "test_report_layout.py"),
+         str(TESTS / "test_locale_browser.py")],
+        capture_output=True, text=True, timeout=300, check=False, env=env, cwd=tmp_path)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out[-2000:]
+    assert "CI=true but no Chromium on PATH" in out
+    assert " skipped" not in out and " passed" not in out, out[-2000:]
+    # One helper finds the browser: no test module looks for one on its own.
+    needle = "shutil." + "which("  # spelt apart so that this file does not match itself
+    for path in sorted(TESTS.glob("test_*.py")):
+        assert needle not in path.read_text(encoding="utf-8"), path.name

@@ -1,15 +1,14 @@
 """The demo report in zh-CN, in a real headless Chromium: no clipped text, no tofu.
 
-A CJK font must be installed (``.ci/run`` installs Debian's ``fonts-noto-cjk``). Without a
-browser the test skips on a developer's machine and fails under ``CI=true``.
+A CJK font must be installed (``.ci/run`` installs Debian's ``fonts-noto-cjk``). The browser
+comes from the ``chromium`` fixture: without one the test skips on a developer's machine
+and fails under ``CI=true``.
 """
 
 import contextlib
 import io
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,11 +16,6 @@ import pytest
 
 from oppcore._cli import main
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-BROWSER = next((path for name in BROWSERS if (path := shutil.which(name))), None)
-if BROWSER is None and os.environ.get("CI") == "true":  # pragma: no cover - CI guard
-    raise RuntimeError("CI=true but no Chromium: .ci/run installs it (apt-get install chromium)")
-pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium on PATH")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--hide-scrollbars", "--mute-audio", "--window-size=1280,2000",
@@ -46,7 +40,7 @@ def _run(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def checked(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> dict[str, object]:
     tmp = tmp_path_factory.mktemp("zh-browser")
     db, html = tmp / "demo.db", tmp / "report.html"
     _run("--locale", "zh-CN", "demo", "--db", str(db))
@@ -56,8 +50,7 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     assert "销售漏斗" in page  # the report really is in Chinese
     probe = tmp / "probe.html"
     probe.write_text(page.replace("</body>", CHECK + "</body>"), encoding="utf-8")
-    assert BROWSER is not None
-    result = subprocess.run([BROWSER, *FLAGS, f"--user-data-dir={tmp / 'profile'}",
+    result = subprocess.run([chromium, *FLAGS, f"--user-data-dir={tmp / 'profile'}",
                              "--dump-dom", probe.as_uri()],
                             capture_output=True, timeout=120, check=False, cwd=tmp)
     dom = result.stdout.decode("utf-8", "replace")

@@ -39,7 +39,8 @@ def test_every_public_name_has_a_docstring() -> None:
 
 def test_implementation_modules_are_private() -> None:
     public_namespaces = {"serde", "testing", "analytics", "dedupe", "io", "pipeline",
-                         "scoring", "storage", "aftersales", "calendars", "locale"}
+                         "scoring", "storage", "aftersales", "calendars", "locale",
+                         "batch"}
     for info in pkgutil.iter_modules(oppcore.__path__):
         assert info.name.startswith("_") or info.name in public_namespaces, info.name
 
@@ -72,7 +73,7 @@ def test_public_namespaces_import() -> None:
 NAMESPACES = ("oppcore", "oppcore.pipeline", "oppcore.scoring", "oppcore.storage",
               "oppcore.analytics", "oppcore.io", "oppcore.dedupe", "oppcore.serde",
               "oppcore.aftersales", "oppcore.calendars", "oppcore.locale",
-              "oppcore.storage.sql")
+              "oppcore.storage.sql", "oppcore.batch")
 
 
 def _public(module: types.ModuleType) -> set[str]:

@@ -6,31 +6,23 @@ its ``<svg>`` after layout, and writes what sticks out into the DOM, which
 ``--dump-dom`` prints. Bounding boxes, not string lengths: what the browser draws.
 
 Two reports: the demo's, and a Maven-sized one (30 owners, 8,800 deals, thousands of
-deals per source, so labels such as ``4238/6711`` are long).
+deals per source, so labels such as ``4238/6711`` are long). And the analytics results'
+``chart()`` drawings, one of each kind, standalone on a page of their own (their own size,
+font and colours, no report CSS). The browser comes from the ``chromium`` fixture (a
+failure under ``CI=true`` when missing, a skip elsewhere).
 """
 
 import io
 import json
-import os
 import re
-import shutil
 import subprocess
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from oppcore import Channel, Money, Opportunity, Pipeline, Source, StageChange
 from oppcore._report import build_report, render_html
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-BROWSER = next((path for name in BROWSERS if (path := shutil.which(name))), None)
-# Under CI the browser is installed (.ci/run): a missing one is a failure, not a skip.
-pytestmark = pytest.mark.skipif(
-    BROWSER is None and os.environ.get("CI") != "true",
-    reason=f"no Chromium found on PATH (looked for {', '.join(BROWSERS)})",
-)
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--hide-scrollbars", "--mute-audio", "--virtual-time-budget=5000")
@@ -62,13 +54,11 @@ addEventListener("load", () => {
 </script>"""
 
 
-def _measure(html: str, tmp: Path) -> dict[str, object]:
-    if BROWSER is None:
-        pytest.fail("CI=true but no Chromium on PATH: .ci/run installs it")
+def _measure(browser: str, html: str, tmp: Path) -> dict[str, object]:
     page = tmp / "report.html"
     page.write_text(html.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
     result = subprocess.run(
-        [BROWSER, *FLAGS, f"--user-data-dir={tmp / 'profile'}", "--window-size=1280,2000",
+        [browser, *FLAGS, f"--user-data-dir={tmp / 'profile'}", "--window-size=1280,2000",
          "--dump-dom", page.as_uri()],
         capture_output=True, timeout=120, check=False, cwd=tmp)
     dom = result.stdout.decode("utf-8", "replace")
@@ -111,15 +101,15 @@ def _check(data: dict[str, object]) -> None:
     assert len(rows) == 1 or rows[-1] > 1, f"a card alone on its row: {rows}"
 
 
-def test_no_text_is_clipped_on_a_maven_sized_report(tmp_path: Path) -> None:
+def test_no_text_is_clipped_on_a_maven_sized_report(tmp_path: Path, chromium: str) -> None:
     report = build_report(_maven_sized(), Pipeline.template("simple"), now=NOW,
                           stale_after=90)
     assert ("online", 4238, 6711) in [(r.key, r.won, r.closed) for r in report.by_source]
     assert len(report.by_owner) == 30
-    _check(_measure(render_html(report), tmp_path))
+    _check(_measure(chromium, render_html(report), tmp_path))
 
 
-def test_no_text_is_clipped_on_the_demo(tmp_path: Path) -> None:
+def test_no_text_is_clipped_on_the_demo(tmp_path: Path, chromium: str) -> None:
     from oppcore._cli._common import open_store
     from oppcore._cli._demo import REPORT_AT, run_demo
     from oppcore.scoring import Scorecard
@@ -134,4 +124,23 @@ def test_no_text_is_clipped_on_the_demo(tmp_path: Path) -> None:
         store.close()
     report = build_report(deals, Pipeline.template("standard"), now=REPORT_AT,
                           scorecard=Scorecard.default())
-    _check(_measure(render_html(report), tmp_path))
+    _check(_measure(chromium, render_html(report), tmp_path))
+
+
+def test_no_text_is_clipped_in_the_analytics_charts(tmp_path: Path, chromium: str) -> None:
+    from oppcore import analytics
+
+    deals, pipeline = _maven_sized(), Pipeline.template("simple")
+    funnel = analytics.funnel(deals, pipeline)
+    charts = [funnel.chart(pipeline=pipeline), funnel.chart("conversion", pipeline=pipeline),
+              analytics.win_rate(deals, pipeline, by="source").chart(),
+              analytics.win_rate(deals, pipeline, by="owner").chart(),
+              analytics.forecast(deals, pipeline, period="month", now=NOW).chart()]
+    assert [c.kind for c in charts] == ["funnel", "conversion", "win_rate", "win_rate",
+                                        "forecast"]
+    page = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head><body>'
+            + "".join(c._repr_svg_() for c in charts) + "</body></html>")
+    data = _measure(chromium, page, tmp_path)
+    assert data["charts"] == len(charts)
+    assert isinstance(data["texts"], int) and data["texts"] > 40
+    assert data["bad"] == [], f"clipped chart text: {data['bad']}"

@@ -14,13 +14,14 @@ SRC = Path(oppcore.__file__).resolve().parent
 MOVED = ("AllowAll", "OwnerTeamPolicy", "Permission", "Policy")
 
 
-def module_level_imports(path: Path) -> list[str]:
+def module_level_imports(path: Path, *, anywhere: bool = False) -> list[str]:
     """The modules a file imports when it is imported (not inside functions or
-    ``if TYPE_CHECKING:``), as absolute dotted names."""
+    ``if TYPE_CHECKING:``), as absolute dotted names; with ``anywhere``, every import in
+    the file (inside functions and ``if TYPE_CHECKING:`` too)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = ".".join(path.relative_to(SRC.parent).with_suffix("").parts[:-1])
     found = []
-    for node in tree.body:
+    for node in ast.walk(tree) if anywhere else tree.body:
         if isinstance(node, ast.Import):
             found += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -57,6 +58,29 @@ def test_the_service_imports_storage_by_its_public_namespace_only() -> None:
                 assert module == "oppcore.storage", (path.name, module)
                 used.append(path.name)
     assert used  # the check looked at real imports
+
+
+def test_analytics_never_imports_the_report() -> None:
+    # The analytics draw their charts with oppcore._charts, the code the report uses; the
+    # report (a higher layer) is never imported from below (#13).
+    used = []
+    for path in sorted((SRC / "analytics").glob("*.py")):
+        for module in module_level_imports(path, anywhere=True):
+            assert not module.startswith(("oppcore._report", "oppcore._cli")), (path.name,
+                                                                                module)
+            used.append(module)
+    assert "oppcore._charts" in used  # the check looked at real imports
+
+
+def test_the_charts_import_only_the_locale() -> None:
+    # Below the analytics and the report: words and numbers from the locale, nothing else.
+    paths = sorted((SRC / "_charts").glob("*.py"))
+    assert paths
+    for path in paths:
+        for module in module_level_imports(path, anywhere=True):
+            if module.startswith("oppcore"):
+                assert module.startswith(("oppcore._charts", "oppcore.locale")), (path.name,
+                                                                                  module)
 
 
 @pytest.mark.parametrize("name", MOVED)

@@ -316,6 +316,10 @@ class ImportDataError(OppcoreError, ValueError):
         more = f" (+{len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
         super().__init__(f"{len(self.errors)} bad row(s): {shown}{more}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by the row errors, so the error travels back from a worker process."""
+        return (type(self), (self.errors,))
+
 
 class ScoringError(OppcoreError):
     """A scoring rule failed while scoring in strict mode."""

@@ -12,7 +12,7 @@ and top-deal lists from one more walk here. Memory is one reference per deal.
 """
 
 import heapq
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -20,9 +20,8 @@ from oppcore import analytics
 from oppcore._checks import aware
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
-from oppcore._money import exact_add
 from oppcore.analytics._common import iterate
-from oppcore.analytics._forecast import OVERDUE
+from oppcore.analytics._drawing import forecast_periods, key_text, stage_labels, step_label
 from oppcore.pipeline import Pipeline, StageKind
 from oppcore.scoring import Score, Scorecard
 
@@ -112,7 +111,8 @@ def build_report(
         scorecard=None if scorecard is None else scorecard.name,
         stale_limits=pipeline.has_stale_limits, stale_after=stale_after,
         left_out=left_out,
-        unseen_stages=tuple(_label(pipeline, sid) for sid in funnel.unseen_stages),
+        unseen_stages=tuple(step_label(stage_labels(pipeline), sid)
+                            for sid in funnel.unseen_stages),
         history_synthesised=funnel.history_synthesised,
         aftersales=(build_aftersales(deals, pipeline, now, top=top)
                     if pipeline.aftersales is not None else None),
@@ -222,24 +222,17 @@ def _account(o: Opportunity) -> str | None:
     return o.account.name if o.account is not None else None
 
 
-def _label(pipeline: Pipeline, stage_id: str) -> str:
-    if stage_id in pipeline:
-        return pipeline.stage(stage_id).label
-    # The won step of a pipeline with several won stages: "a|b" -> "A / B".
-    labels = [pipeline.stage(s).label for s in stage_id.split("|") if s in pipeline]
-    return " / ".join(labels) or stage_id
-
-
 def _funnel_steps(funnel: analytics.Funnel, pipeline: Pipeline) -> tuple[FunnelStep, ...]:
     unseen = set(funnel.unseen_stages)
     # In-order counts from the first unseen stage on are unknown, not zero; a synthesised
     # history shows no path at all, so none of its in-order counts is known.
     blind = funnel.history_synthesised
+    labels = stage_labels(pipeline)
     steps = []
     for s in funnel.stages:
         blind = blind or s.stage in unseen
         steps.append(FunnelStep(
-            stage_id=s.stage, label=_label(pipeline, s.stage), entered=s.entered,
+            stage_id=s.stage, label=step_label(labels, s.stage), entered=s.entered,
             reached=s.reached, in_order=None if blind else s.in_order,
             lost_here=s.lost_here, open_here=s.open_here, won_here=s.won_here,
             still_open=s.still_open))
@@ -259,44 +252,20 @@ def _conversions(funnel: analytics.Funnel,
     )
 
 
-def _key_text(key: Hashable) -> str:
-    return NO_KEY if key is None else str(key)
-
-
 def _rates(rates: analytics.WinRates) -> tuple[RateRow, ...]:
     return tuple(
-        RateRow(key=_key_text(r.key), deals=r.deals, open=r.open, won=r.won, lost=r.lost,
+        RateRow(key=key_text(r.key), deals=r.deals, open=r.open, won=r.won, lost=r.lost,
                 win_rate=r.win_rate)
         for r in rates.rows
     )
 
 
 def _months(forecast: analytics.Forecast) -> tuple[MonthForecast, ...]:
-    zero = Decimal(0)
-    # Per (period, currency): [open deals, won deals].
-    counts: dict[tuple[str | None, str], list[int]] = {}
-    # Per (period, currency): [closed, pipeline, weighted].
-    sums: dict[tuple[str | None, str], list[Decimal]] = {}
-    for row in forecast.rows:
-        if row.category == "omitted":
-            continue
-        key = (row.period, row.currency)
-        n = counts.setdefault(key, [0, 0])
-        acc = sums.setdefault(key, [zero, zero, zero])
-        if row.category == "closed":
-            n[1] += row.deals
-            acc[0] = exact_add(acc[0], row.amount)
-        else:
-            n[0] += row.deals
-            acc[1] = exact_add(acc[1], row.amount)
-            acc[2] = exact_add(acc[2], row.weighted)
-    ordered = sorted(sums, key=lambda k: (k[0] != OVERDUE, k[0] is None, k[0] or "", k[1]))
     return tuple(
-        MonthForecast(period=NO_DATE if key[0] is None else key[0], currency=key[1],
-                      deals=sum(counts[key]), closed=sums[key][0], pipeline=sums[key][1],
-                      weighted=sums[key][2],
-                      open_deals=counts[key][0], won_deals=counts[key][1])
-        for key in ordered
+        MonthForecast(period=NO_DATE if p.period is None else p.period, currency=p.currency,
+                      deals=p.open_deals + p.won_deals, closed=p.closed, pipeline=p.pipeline,
+                      weighted=p.weighted, open_deals=p.open_deals, won_deals=p.won_deals)
+        for p in forecast_periods(forecast)
     )
 
 

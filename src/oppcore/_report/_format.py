@@ -1,17 +1,22 @@
-"""Number and text formatting shared by the report renderers."""
+"""Number and text formatting shared by the report renderers.
+
+What the charts draw with (percent, amounts, axis labels, printable and shortened text)
+lives in :mod:`oppcore._charts._format`, one definition for the report and the analytics
+charts; this module adds what only the report needs.
+"""
 
 import textwrap
 import unicodedata
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import attrs
 
+from oppcore._charts._format import amount, compact, percent, printable, shorten
 from oppcore._money import Money
 from oppcore.locale._catalog import active
 from oppcore.locale._messages import channel_label
-from oppcore.locale._numbers import format_amount, format_money
+from oppcore.locale._numbers import format_money
 
 if TYPE_CHECKING:  # _values imports the sections, which format with this module
     from ._values import RateRow
@@ -20,23 +25,10 @@ __all__ = ["amount", "compact", "fit", "money", "percent", "points", "printable"
            "shorten", "source_rows", "width", "wrap"]
 
 
-def percent(value: float | None, *, digits: int = 1) -> str:
-    """Return ``0.4037`` as ``"40.4%"``; ``None`` (no data) as ``"-"``."""
-    if value is None or value != value:  # None or NaN
-        return "-"
-    return f"{value * 100:.{digits}f}%"
-
-
 def points(value: float) -> str:
     """Return a reason's signed effect in points as every output shows it: ``+11.43``,
     ``-3``, ``+0`` (the score already rounds it to two decimals)."""
     return f"{value:+g}"
-
-
-def amount(value: Decimal, currency: str | None = None) -> str:
-    """Return a money amount with thousands separators and ``currency``'s minor-unit
-    digits (two when not given: JPY has none, KWD three)."""
-    return format_amount(value, currency)
 
 
 def money(value: Money | None) -> str:
@@ -45,49 +37,11 @@ def money(value: Money | None) -> str:
     return format_money(value)
 
 
-def compact(value: Decimal | float) -> str:
-    """Return a short axis label: ``1234567`` -> ``"1.2M"``, ``4500`` -> ``"4.5k"``.
-
-    In zh-CN, counted in 万 and 亿 as Chinese business writing does: ``"123.5万"``.
-    """
-    number = float(value)
-    units = _ZH_UNITS if active() == "zh-CN" else _UNITS
-    for size, suffix in units:
-        if abs(number) >= size:
-            text = f"{number / size:.1f}".rstrip("0").rstrip(".")
-            return f"{text}{suffix}"
-    return f"{number:.0f}"
-
-
-_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
-_ZH_UNITS = ((1e8, "亿"), (1e4, "万"))
-
-
 def source_rows(rows: "Sequence[RateRow]") -> "list[RateRow]":
     """The win-rate rows of source channels, each named in the active locale."""
     if active() == "en":
         return list(rows)
     return [attrs.evolve(r, key=channel_label(r.key)) for r in rows]
-
-
-def printable(text: str) -> str:
-    """Replace control characters (escape sequences, newlines) so text stays on its line.
-
-    User data (names, owners) goes to terminals: an ESC or a newline in a name must not
-    move the cursor or forge report lines.
-    """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else "?" for c in text)
-
-
-def shorten(text: str, width: int, *, ellipsis: str = "...") -> str:
-    """Return ``text`` cut to ``width`` characters, marked with ``ellipsis`` when cut."""
-    if len(text) <= width:
-        return text
-    if width <= len(ellipsis):
-        return text[:width]
-    return text[: width - len(ellipsis)] + ellipsis
 
 
 def width(text: str) -> int:

@@ -3,20 +3,28 @@
 Nothing is fetched: no fonts, scripts, images or style sheets from the network, so the file
 opens the same offline, in a mail attachment or in a locked-down browser. Every piece of
 user data (deal, owner, account and stage names) goes through :func:`html.escape` after
-control characters are replaced, in element text and in attributes alike.
+control characters are replaced (``oppcore._charts.escape``), in element text and in
+attributes alike. The charts are drawn by :mod:`oppcore._charts`, the code the analytics
+results' ``chart()`` uses.
 """
 
-import html
-import math
 from collections.abc import Sequence
-from decimal import Decimal
 from itertools import count
 
+from oppcore._charts import (
+    conversion_legend,
+    conversion_svg,
+    forecast_legend,
+    forecast_svg,
+    funnel_svg,
+    rate_svg,
+)
+from oppcore._charts import escape as _t
 from oppcore.locale._catalog import _, active
 from oppcore.locale._reasons import translate_reason
 
 from ._aftersales import aftersales_html
-from ._format import amount, compact, money, percent, points, printable, shorten, source_rows
+from ._format import amount, compact, money, percent, points, source_rows
 from ._notes import (
     NA,
     NO_STALE_LIMITS,
@@ -26,7 +34,7 @@ from ._notes import (
     unpriced_notes,
     unranked_note,
 )
-from ._values import MAX_GROUPS, MonthForecast, PipelineReport, RateRow
+from ._values import MAX_GROUPS, PipelineReport, RateRow
 
 __all__ = ["render_html"]
 
@@ -155,15 +163,6 @@ def render_html(report: PipelineReport) -> str:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _t(text: object) -> str:
-    """Escape user text for element content and attributes (control characters removed)."""
-    return html.escape(printable(str(text)), quote=True)
-
-
-def _n(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
-
-
 def _section(heading: str, subtitle: str, body: str, anchor: str) -> str:
     return (f'<section id="{anchor}" aria-labelledby="{anchor}-h"><h2 id="{anchor}-h">'
             f'{_t(heading)}</h2><p class="sub">{_t(subtitle)}</p>{body}</section>')
@@ -175,12 +174,6 @@ def _empty(message: str) -> str:
 
 def _notes(lines: Sequence[str]) -> str:
     return "".join(f'<p class="note">{_t(line)}</p>' for line in lines)
-
-
-def _svg(uid: int, label: str, width: int, height: int, body: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-            f'role="img" aria-label="{_t(label)}" aria-labelledby="chart-{uid}-t">'
-            f'<title id="chart-{uid}-t">{_t(label)}</title>{body}</svg>')
 
 
 def _legend(*items: tuple[str, str]) -> str:
@@ -215,79 +208,21 @@ def _cards(report: PipelineReport) -> str:
 
 
 # ------------------------------------------------------------------------------ charts
+# The drawing is oppcore._charts (shared with the analytics results' chart()); here: what
+# the report shows around it (no-data notes, the legends as HTML, how many bars).
 
 
 def _funnel_chart(report: PipelineReport, uid: int) -> str:
     if not report.counts.deals:
         return _empty(_("No deals yet: the funnel appears once there are deals."))
-    steps = report.funnel
-    width, label_w, row, gap = 1000, 190, 38, 14
-    area = width - label_w - 150
-    top = max(steps[0].reached, 1)
-    height = len(steps) * (row + gap)
-    body: list[str] = []
-    prev: tuple[float, float, float] | None = None
-    for i, step in enumerate(steps):
-        y = i * (row + gap)
-        w = max(area * step.reached / top, 2.0)
-        x = label_w + (area - w) / 2
-        color = "var(--green)" if i == len(steps) - 1 else "var(--blue)"
-        if prev is not None:
-            px, pw, py = prev
-            body.append(f'<polygon points="{_n(px)},{_n(py)} {_n(px + pw)},{_n(py)} '
-                        f'{_n(x + w)},{_n(y)} {_n(x)},{_n(y)}" fill="#dbeafe"/>')
-        body.append(f'<rect x="{_n(x)}" y="{y}" width="{_n(w)}" height="{row}" rx="4" '
-                    f'fill="{color}"><title>{_t(step.label)}: {step.reached} reached, '
-                    + (f"{step.won_here} won" if i == len(steps) - 1 else
-                       f"{step.open_here} open here now, {step.lost_here} lost here")
-                    + "</title></rect>")
-        body.append(f'<text x="0" y="{y + row / 2 + 5}" font-size="14">'
-                    f'{_t(shorten(step.label, 24))}</text>')
-        share = step.reached / top
-        body.append(f'<text x="{width - 140}" y="{y + row / 2 + 5}" font-size="14" '
-                    f'font-weight="600">{step.reached}</text>'
-                    f'<text x="{width - 85}" y="{y + row / 2 + 5}" font-size="13" '
-                    f'class="muted">{percent(share)}</text>')
-        prev = (x, w, y + row)
-    label = _("Funnel") + ": " + ", ".join(f"{s.label} {s.reached}" for s in steps)
-    return _svg(uid, label, width, height - gap, "".join(body))
+    return funnel_svg(report.funnel, uid)
 
 
 def _conversion_chart(report: PipelineReport, uid: int) -> str:
     if not report.counts.deals:
         return _empty(_("No deals yet: no conversion to show."))
-    steps = report.conversions
-    width, label_w, row = 1000, 260, 46
-    area = width - label_w - 330
-    body: list[str] = [_gridlines(label_w, area, len(steps) * row)]
-    for i, s in enumerate(steps):
-        y = i * row + 6
-        name = shorten(f"{s.from_label} \u2192 {s.to_label}", 40)
-        body.append(f'<text x="0" y="{y + 20}" font-size="14">{_t(name)}</text>')
-        for j, (rate, color, of) in enumerate(((s.rate, "var(--blue)", s.reached),
-                                               (s.left_rate, "var(--green)", s.left))):
-            w = area * (rate or 0.0)
-            by = y + j * 17
-            body.append(f'<rect x="{label_w}" y="{by}" width="{_n(w)}" height="15" rx="2" '
-                        f'fill="{color}"/><text x="{_n(label_w + w + 6)}" y="{by + 12}" '
-                        f'font-size="12" class="muted">{percent(rate)} '
-                        f"({s.converted}/{of})</text>")
-        body.append(f'<text x="{width - 1}" y="{y + 20}" font-size="12" text-anchor="end">'
-                    f"{s.still_open} still open ({percent(s.still_open_share)})</text>")
-    label = "Conversion between stages: " + ", ".join(
-        f"{s.from_label} to {s.to_label} {percent(s.rate)} of all, {percent(s.left_rate)} "
-        f"of those that left, {s.still_open} still open" for s in steps)
-    chart = _svg(uid, label, width, len(steps) * row + 4, "".join(body))
-    return chart + _legend(("of all that reached the stage", "var(--blue)"),
-                           ("of those that have left it", "var(--green)"))
-
-
-def _gridlines(x0: int, area: float, height: int) -> str:
-    return "".join(
-        f'<line x1="{_n(x0 + area * q)}" y1="0" x2="{_n(x0 + area * q)}" y2="{height}" '
-        f'stroke="#e5e7eb" stroke-dasharray="{"0" if q == 0 else "3 3"}"/>'
-        for q in (0.0, 0.25, 0.5, 0.75, 1.0)
-    )
+    chart = conversion_svg(report.conversions, uid)
+    return chart + _legend(*conversion_legend())
 
 
 def _rate_chart(report: PipelineReport, what: str, uid: int) -> str:
@@ -297,28 +232,7 @@ def _rate_chart(report: PipelineReport, what: str, uid: int) -> str:
                                else report.by_owner)
     if not rows:
         return _empty(_("No deals yet: no win rate by {what}.").format(what=what))
-    shown = rows[:MAX_BARS]
-    width, label_w, row = 520, 150, 26
-    # Right-aligned columns sized for the longest "won/closed" (about 7 units per digit
-    # at font-size 11): "4238/6711" must not run past the chart's edge.
-    counts_w = 7 * max(len(f"{r.won}/{r.closed}") for r in shown) + 4
-    area = width - label_w - counts_w - 62
-    body = [_gridlines(label_w, area, len(shown) * row)]
-    for i, r in enumerate(shown):
-        y = i * row + 5
-        w = area * (r.win_rate or 0.0)
-        body.append(f'<text x="0" y="{y + 13}" font-size="12">{_t(shorten(r.key, 22))}'
-                    f'<title>{_t(r.key)}</title></text>')
-        body.append(f'<rect x="{label_w}" y="{y}" width="{_n(w)}" height="16" rx="2" '
-                    f'fill="var(--green)"><title>{_t(r.key)}: {r.won} won of {r.closed} '
-                    f'closed, {r.open} open</title></rect>')
-        body.append(f'<text x="{width - counts_w - 6}" y="{y + 13}" font-size="12" '
-                    f'text-anchor="end">{percent(r.win_rate)}</text>'
-                    f'<text x="{width - 1}" y="{y + 13}" font-size="11" text-anchor="end" '
-                    f'class="muted">{r.won}/{r.closed}</text>')
-    label = f"Win rate by {what}: " + ", ".join(
-        f"{r.key} {percent(r.win_rate)} ({r.won} of {r.closed})" for r in shown)
-    chart = _svg(uid, label, width, len(shown) * row + 6, "".join(body))
+    chart = rate_svg(rows[:MAX_BARS], what, uid)
     if len(rows) > MAX_BARS:
         chart += ('<p class="note">' + _("{count} more not drawn.").format(
             count=len(rows) - MAX_BARS) + "</p>")
@@ -333,70 +247,11 @@ def _forecast(report: PipelineReport, ids: "count[int]") -> str:
     for currency in report.currencies:
         months = [m for m in report.forecast if m.currency == currency]
         parts.append(f"<h3>{_t(currency)}</h3>" if len(report.currencies) > 1 else "")
-        parts.append(_forecast_chart(currency, months, next(ids)))
-    parts.append(_legend((_("won"), "var(--green)"), (_("open pipeline"), "var(--blue2)"),
-                         (_("weighted pipeline"), "var(--blue)")))
+        parts.append(forecast_svg(currency, months, next(ids)))
+    parts.append(_legend(*forecast_legend()))
     parts.append(_totals_table(report))
     parts.append(_notes(unpriced_notes(report)))
     return "".join(parts)
-
-
-def _forecast_chart(currency: str, months: Sequence[MonthForecast], uid: int) -> str:
-    width, height, left, bottom, top_pad = 1000, 260, 64, 46, 10
-    plot_h = height - bottom - top_pad
-    peak = max((max(m.closed, m.pipeline) for m in months), default=Decimal(0))
-    scale = _nice(float(peak))
-    slot = (width - left) / max(len(months), 1)
-    bar = min(slot * 0.36, 34.0)
-    body = []
-    for q in (0.0, 0.25, 0.5, 0.75, 1.0):
-        y = top_pad + plot_h * (1 - q)
-        body.append(f'<line x1="{left}" y1="{_n(y)}" x2="{width}" y2="{_n(y)}" '
-                    f'stroke="#e5e7eb"/><text x="{left - 8}" y="{_n(y + 4)}" font-size="11" '
-                    f'text-anchor="end" class="muted">{compact(scale * q)}</text>')
-    rotate = len(months) > 12
-    cur = _t(currency)
-    won, open_, weighted = _("won"), _("open pipeline"), _("weighted")
-    for i, m in enumerate(months):
-        cx = left + slot * i + slot / 2
-        base = top_pad + plot_h
-
-        period = _t(m.period)
-        body.append(_column(cx - bar - 1, bar, base, plot_h * float(m.closed) / scale,
-                            "var(--green)", f"{period}: {won} {cur} {amount(m.closed, currency)}"))
-        body.append(_column(cx + 1, bar, base, plot_h * float(m.pipeline) / scale,
-                            "var(--blue2)",
-                            f"{period}: {open_} {cur} {amount(m.pipeline, currency)}"))
-        body.append(_column(cx + 1, bar, base, plot_h * float(m.weighted) / scale,
-                            "var(--blue)",
-                            f"{period}: {weighted} {cur} {amount(m.weighted, currency)}"))
-        if rotate:
-            body.append(f'<text x="{_n(cx)}" y="{base + 14}" font-size="11" '
-                        f'text-anchor="end" transform="rotate(-35 {_n(cx)} {base + 14})">'
-                        f"{period}</text>")
-        else:
-            body.append(f'<text x="{_n(cx)}" y="{base + 18}" font-size="11" '
-                        f'text-anchor="middle">{period}</text>')
-    label = _("Forecast by month in {currency}").format(currency=currency) + ": " + ", ".join(
-        f"{m.period} {won} {compact(m.closed)}, {open_} {compact(m.pipeline)}, "
-        f"{weighted} {compact(m.weighted)}" for m in months)
-    return _svg(uid, label, width, height, "".join(body))
-
-
-def _nice(peak: float) -> float:
-    """Return the smallest 1, 2, 2.5 or 5 times a power of ten at or above ``peak``."""
-    if peak <= 0 or peak != peak or peak == float("inf"):
-        return 1.0
-    power = 10.0 ** math.floor(math.log10(peak))
-    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if peak <= step * power * (1 + 1e-12):
-            return step * power
-    return 10.0 * power  # pragma: no cover - the loop always returns
-
-
-def _column(x: float, width: float, base: float, height: float, color: str, tip: str) -> str:
-    return (f'<rect x="{_n(x)}" y="{_n(base - height)}" width="{_n(width)}" '
-            f'height="{_n(height)}" fill="{color}"><title>{tip}</title></rect>')
 
 
 # ------------------------------------------------------------------------------ tables

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import attrs
 
+from oppcore._charts import MAX_GROUPS, NO_DATE, NO_KEY  # the charts' rules, the report's too
 from oppcore._money import Money
-from oppcore.locale._catalog import N_
 
 from ._aftersales import AfterSalesSection
 
@@ -31,13 +31,7 @@ __all__ = [
     "TopReason",
 ]
 
-NO_KEY = "(none)"
-"""Label of the group of deals that have no value for a dimension (no owner, no source)."""
-NO_DATE = N_("(no date)")
-"""Period label of open deals without an expected close date."""
 REASONS_PER_DEAL = 3
-MAX_GROUPS = 12
-"""Groups (owners, sources) a report lists or draws; text and HTML show the same ones."""
 
 
 @attrs.frozen(kw_only=True)

@@ -5,8 +5,10 @@ import; a generator is used up by the first call, and a second call on it raises
 counting no deals, so pass a list to several calls), never changes it, and returns a small
 frozen result value with ``to_records()``, ``to_pandas()`` / ``to_polars()`` (when those
 extras are installed; money as numbers, or exact with ``money="decimal"``), a text
-rendering (``str(result)``) and an HTML table for Jupyter. Money is summed per currency,
-never across currencies, and a deal without an amount is counted apart, never as 0.
+rendering (``str(result)``) and an HTML table for Jupyter; the funnel, win rates and
+forecast also draw themselves (``result.chart()``: the report's SVG chart, no plotting
+library). Money is summed per currency, never across currencies, and a deal without an
+amount is counted apart, never as 0.
 Functions that need stage kinds, order, probabilities or follow-up rules take the pipeline
 (:class:`oppcore.Pipeline`, or any object with the attributes of :class:`PipelineLike`).
 
@@ -15,6 +17,7 @@ Example:
     >>> print(analytics.win_rate(deals, Pipeline.template("standard"), by="source"))
 """
 
+from oppcore._charts import Chart
 from oppcore._public import publish as _publish
 
 from ._common import PipelineLike, StageLike, percentile
@@ -65,6 +68,7 @@ __all__ = [
     "DEFAULT_SEGMENTS",
     # results
     "Table",
+    "Chart",
     "Funnel",
     "FunnelStage",
     "WinRates",

@@ -10,6 +10,7 @@ from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
 from ._common import LOST, OPEN, PipelineLike, StageIndex, ratio
+from ._fold import Tally
 from ._results import Table, rows_to_records
 from ._velocity import _check_now
 
@@ -128,6 +129,15 @@ def compliance(
         ValidationError: For a naive ``now``, a bad ``cadence_days``, an item that is not an
             opportunity, a deal of another pipeline or an unknown stage.
     """
+    tally = _compliance_tally(opportunities, pipeline, now=now, cadence_days=cadence_days)
+    return _compliance_result(tally, pipeline, now=now, cadence_days=cadence_days)
+
+
+def _compliance_tally(
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike, *, now: datetime,
+    cadence_days: int | None = None,
+) -> Tally:
+    """Return compliance's mergeable state: seven counts per owner."""
     _check_now(now)
     if now is None:
         raise ValidationError("'now' is required", field="now")
@@ -171,6 +181,14 @@ def compliance(
             c[4] += overridden
             c[5] += inactive
             c[6] += no_reason
+    return {"owners": owners}
+
+
+def _compliance_result(
+    tally: Tally, pipeline: PipelineLike, *, now: datetime, cadence_days: int | None = None,
+) -> Compliance:
+    """Return the compliance table of a state of :func:`_compliance_tally`."""
+    owners = tally["owners"]
     total = [sum(col) for col in zip(*owners.values(), strict=True)] or [0] * 7
     rows = tuple(_row(owner, owners[owner])
                  for owner in sorted(owners, key=lambda x: (x is None, x or "")))

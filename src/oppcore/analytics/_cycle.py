@@ -21,6 +21,7 @@ from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
 from ._common import LOST, OPEN, WON, PipelineLike, StageIndex, closed_at
+from ._fold import Tally, expand, histogram_add
 from ._results import Table, rows_to_records
 from ._velocity import _DAY, _STAT_COLUMNS, _check_now, _stats
 
@@ -96,24 +97,34 @@ class SalesCycle(Table):
         return lines
 
 
-def _cycle_days(
-    opportunities: Iterable[Opportunity], pipeline: PipelineLike, now: datetime | None,
-) -> tuple[list[float], list[float], list[float], int]:
+def _sales_cycle_tally(
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike, *,
+    include_open: bool = False, now: datetime | None = None,
+) -> Tally:
+    """Return the sales cycle's mergeable state: exact histograms of days per outcome.
+
+    ``won`` and ``lost`` count closed deals' cycles; ``open`` counts open deals' ages at
+    ``now`` (only with ``include_open``).
+    """
+    _check_now(now)
+    if include_open and now is None:
+        raise ValidationError("include_open=True needs now= (when open deals are followed "
+                              "up to)", field="now")
+    follow = now if include_open else None
     index = StageIndex(pipeline)
-    won: list[float] = []
-    lost: list[float] = []
-    still: list[float] = []
-    add_won, add_lost = won.append, lost.append
+    won: dict[float, int] = {}
+    lost: dict[float, int] = {}
+    still: dict[float, int] = {}
     unmeasured = 0
     with index.walk(opportunities) as walk:
         for o, k in walk:
             sid = o.stage_id
             if k == OPEN:
-                if now is not None:
+                if follow is not None:
                     # Created after now: not yet in the population followed.
-                    age = (now - o.created_at).total_seconds() / _DAY
+                    age = (follow - o.created_at).total_seconds() / _DAY
                     if age >= 0:
-                        still.append(age)
+                        histogram_add(still, age)
                 continue
             history = o.stage_history
             if history and history[-1].to_stage == sid:
@@ -127,11 +138,9 @@ def _cycle_days(
             d = (end - o.created_at).total_seconds() / _DAY
             if d < 0:
                 unmeasured += 1
-            elif k == WON:
-                add_won(d)
             else:
-                add_lost(d)
-    return won, lost, still, unmeasured
+                histogram_add(won if k == WON else lost, d)
+    return {"won": won, "lost": lost, "open": still, "unmeasured": unmeasured}
 
 
 def sales_cycle(
@@ -161,23 +170,28 @@ def sales_cycle(
             that is not an opportunity, a deal of another pipeline or a stage the pipeline
             does not have.
     """
-    _check_now(now)
-    if include_open and now is None:
-        raise ValidationError("include_open=True needs now= (when open deals are followed "
-                              "up to)", field="now")
-    won, lost, still, unmeasured = _cycle_days(opportunities, pipeline,
-                                               now if include_open else None)
-    both = won + lost
+    tally = _sales_cycle_tally(opportunities, pipeline, include_open=include_open, now=now)
+    return _sales_cycle_result(tally, pipeline, include_open=include_open, now=now)
+
+
+def _sales_cycle_result(
+    tally: Tally, pipeline: PipelineLike, *, include_open: bool = False,
+    now: datetime | None = None,
+) -> SalesCycle:
+    """Return the sales cycle of a state of :func:`_sales_cycle_tally`."""
+    won, lost = expand(tally["won"]), expand(tally["lost"])
+    both = sorted(won + lost)
     rows = [
         CycleRow(outcome=WON, **_stats(won)),
         CycleRow(outcome=LOST, **_stats(lost)),
         CycleRow(outcome="closed", **_stats(both)),
     ]
+    still = expand(tally["open"])
     if include_open:
         median, p75, p90 = kaplan_meier_quantiles(both, still, (0.5, 0.75, 0.9))
         rows.append(CycleRow(outcome=ESTIMATED, count=len(both) + len(still), mean_days=None,
                              median_days=median, p75_days=p75, p90_days=p90))
-    return SalesCycle(rows=tuple(rows), unmeasured=unmeasured,
+    return SalesCycle(rows=tuple(rows), unmeasured=tally["unmeasured"],
                       censored=len(still) if include_open else 0)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from oppcore._charts import Chart
 from oppcore._checks import aware
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
@@ -21,6 +22,7 @@ from ._common import (
     decimal_ratio,
     text_of,
 )
+from ._fold import Tally
 from ._results import Table, rows_to_records
 
 __all__ = ["Forecast", "ForecastRow", "ForecastTotal", "ForecastTotals", "forecast"]
@@ -158,6 +160,24 @@ class Forecast(Table):
         """Return one flat dict per (period, category, currency)."""
         return rows_to_records(self.rows, _ROW_COLUMNS)
 
+    def chart(self, currency: str | None = None) -> Chart:
+        """Draw won, open pipeline and weighted value by period, as the report draws it.
+
+        Args:
+            currency: The currency to draw (ISO 4217); may be left out when the forecast
+                has one. Currencies are never added, so one chart shows one currency.
+
+        Returns:
+            The chart: an SVG image a notebook shows inline; ``str(chart)`` is the SVG.
+
+        Raises:
+            ValidationError: When the forecast has several currencies and none is given,
+                or none of its priced deals is in ``currency``.
+        """
+        from ._drawing import forecast_chart  # its module imports this one
+
+        return forecast_chart(self, currency)
+
     def _notes(self) -> list[str]:
         lines = [
             f"{t.currency}: closed {t.closed:,}, commit {t.commit:,}, best case "
@@ -232,6 +252,25 @@ def forecast(
             item that is not an opportunity, a deal of another pipeline or a stage the
             pipeline does not have.
     """
+    if target is not None and not isinstance(target, Money) and isinstance(target, Iterable):
+        target = tuple(target)  # read twice: checked by the tally, used by the result
+    options: dict[str, Any] = {"period": period, "start": start, "end": end,
+                               "target": target, "now": now}
+    return _forecast_result(_forecast_tally(opportunities, pipeline, **options), pipeline,
+                            **options)
+
+
+def _forecast_tally(
+    opportunities: Iterable[Opportunity],
+    pipeline: PipelineLike,
+    *,
+    period: str = "quarter",
+    start: date | None = None,
+    end: date | None = None,
+    target: Money | Iterable[Money] | None = None,
+    now: datetime | None = None,
+) -> Tally:
+    """Return the forecast's mergeable state: count, amount, weighted per cell, unpriced."""
     if period not in PERIODS:
         raise ValidationError(f"period must be one of {', '.join(PERIODS)}, got {period!r}",
                               field="period", value=period)
@@ -242,7 +281,7 @@ def forecast(
     today = None
     if now is not None:
         today = aware(now, "now").date()
-    targets = _targets(target)
+    _targets(target)
     index = StageIndex(pipeline)
     category = {sid: text_of(s.forecast_category) for sid, s in index.by_id.items()}
     default_p = {sid: _decimal(s.probability) for sid, s in index.by_id.items()}
@@ -299,12 +338,27 @@ def forecast(
             cell[0] += 1
             cell[1] = exact_add(cell[1], amount.amount)
             cell[2] = exact_add(cell[2], weighted)
+    return {"cells": cells, "counts": [unpriced_open, unpriced_won, outside]}
+
+
+def _forecast_result(
+    tally: Tally,
+    pipeline: PipelineLike,
+    *,
+    period: str = "quarter",
+    start: date | None = None,
+    end: date | None = None,
+    target: Money | Iterable[Money] | None = None,
+    now: datetime | None = None,
+) -> Forecast:
+    """Return the forecast of a state of :func:`_forecast_tally`."""
+    unpriced_open, unpriced_won, outside = tally["counts"]
     rows = tuple(
         ForecastRow(period=p, category=c, currency=cur, deals=n, amount=a, weighted=w)
-        for (p, c, cur), (n, a, w) in sorted(cells.items(), key=lambda kv: (
+        for (p, c, cur), (n, a, w) in sorted(tally["cells"].items(), key=lambda kv: (
             kv[0][0] != OVERDUE, kv[0][0] is None, kv[0][0] or "", kv[0][2], kv[0][1]))
     )
-    return Forecast(period=period, rows=rows, totals=_totals(rows, targets),
+    return Forecast(period=period, rows=rows, totals=_totals(rows, _targets(target)),
                     unpriced=unpriced_open + unpriced_won, unpriced_open=unpriced_open,
                     unpriced_won=unpriced_won, outside=outside)
 

@@ -5,9 +5,11 @@ from typing import Any
 
 import attrs
 
+from oppcore._charts import Chart
 from oppcore._models import Opportunity
 
 from ._common import PipelineLike, StageIndex, ratio
+from ._fold import Tally
 from ._results import Table, rows_to_records
 
 __all__ = ["Funnel", "FunnelStage", "funnel"]
@@ -126,6 +128,26 @@ class Funnel(Table):
         """Return one flat dict per funnel step, in funnel order."""
         return rows_to_records(self.stages, _STAGE_COLUMNS)
 
+    def chart(self, kind: str = "funnel", *, pipeline: PipelineLike | None = None) -> Chart:
+        """Draw the funnel, or the conversion between its steps, as the report draws it.
+
+        Args:
+            kind: ``"funnel"`` (deals that reached each step) or ``"conversion"`` (of
+                all that reached a step and of those that have left it, the share that
+                reached the next one; and how many are still open there).
+            pipeline: Gives the stages' labels (``oppcore.Pipeline``); without it the
+                stage ids are shown.
+
+        Returns:
+            The chart: an SVG image a notebook shows inline; ``str(chart)`` is the SVG.
+
+        Raises:
+            ValidationError: For another ``kind``.
+        """
+        from ._drawing import funnel_chart  # its module imports this one
+
+        return funnel_chart(self, kind, pipeline)
+
     def _notes(self) -> list[str]:
         lines = [f"{self.deals} deal(s): {self.open} open, {self.won} won, {self.lost} lost"]
         if self.unseen_stages:
@@ -156,10 +178,14 @@ def funnel(opportunities: Iterable[Opportunity], pipeline: PipelineLike) -> Funn
         ValidationError: If an item is not an opportunity, follows another pipeline, or
             names a stage the pipeline does not have.
     """
+    return _funnel_result(_funnel_tally(opportunities, pipeline), pipeline)
+
+
+def _funnel_tally(opportunities: Iterable[Opportunity], pipeline: PipelineLike) -> Tally:
+    """Return the funnel's mergeable state: a count per distinct path shape."""
     index = StageIndex(pipeline)
     position = index.position
     n = len(index.open_ids)
-    pipeline_id = pipeline.id
     # One counter per distinct path shape (mask, furthest, depth, lost_from, current,
     # arrived): few distinct shapes exist, so the per-deal work is one small tuple and one
     # dict update.
@@ -203,7 +229,13 @@ def funnel(opportunities: Iterable[Opportunity], pipeline: PipelineLike) -> Funn
                     depth += 1
             key = (mask, furthest, depth, last_open if current < 0 else -2, current, arrived)
             shapes[key] = get(key, 0) + 1
-    return _build(index, n, shapes, pipeline_id)
+    return {"shapes": shapes}
+
+
+def _funnel_result(tally: Tally, pipeline: PipelineLike) -> Funnel:
+    """Return the funnel of a state of :func:`_funnel_tally`."""
+    index = StageIndex(pipeline)
+    return _build(index, len(index.open_ids), tally["shapes"], pipeline.id)
 
 
 def _build(

@@ -12,6 +12,7 @@ from oppcore._models import Opportunity
 from oppcore.dedupe import find_duplicates
 
 from ._common import OPEN, PipelineLike, StageIndex
+from ._fold import Tally
 from ._results import Table, rows_to_records
 from ._velocity import _check_now
 
@@ -138,6 +139,20 @@ def health(
         ValidationError: For a naive ``now``, a negative ``max_pushes``, an item that is not
             an opportunity, a deal of another pipeline or an unknown stage.
     """
+    tally = _health_tally(opportunities, pipeline, now=now, max_pushes=max_pushes)
+    return _health_result(tally, pipeline, now=now, max_pushes=max_pushes)
+
+
+def _health_tally(
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike, *, now: datetime,
+    max_pushes: int = 2, part: int = 0,
+) -> Tally:
+    """Return health's mergeable state: open deals counted, findings with their place.
+
+    Each finding is kept as ``((part, deal, n), finding)``: ``part`` is the place of this
+    slice of the input (0 for one process; the partition number on an engine), so merged
+    findings come out in input order.
+    """
     _check_now(now)
     if now is None:
         raise ValidationError("'now' is required", field="now")
@@ -147,35 +162,45 @@ def health(
     index = StageIndex(pipeline)
     today = now.date()
     next_follow_up = getattr(pipeline, "next_follow_up", None)
-    found: list[Finding] = []
+    found: list[tuple[tuple[int, int, int], Finding]] = []
     deals = 0
     with index.walk(opportunities) as walk:
-        for o, k in walk:
+        for i, (o, k) in enumerate(walk):
             if k != OPEN:
                 continue
             deals += 1
+            mine: list[Finding] = []
             if pipeline.is_stale(o, now=now):
-                found.append(_finding(o, "stale", f"in {o.stage_id!r} longer than the stage "
-                                      "allows"))
+                mine.append(_finding(o, "stale", f"in {o.stage_id!r} longer than the stage "
+                                     "allows"))
             due = next_follow_up(o, now=now) if next_follow_up is not None else None
             if due is not None and due < now:
-                found.append(_finding(o, "overdue_follow_up",
-                                      f"follow-up was due {due.date().isoformat()}"))
+                mine.append(_finding(o, "overdue_follow_up",
+                                     f"follow-up was due {due.date().isoformat()}"))
             elif o.activities:
                 latest = max(o.activities, key=lambda a: a.at)
                 step_due = latest.next_step_due
                 if step_due is not None and step_due < today:
-                    found.append(_finding(o, "overdue_follow_up",
-                                          f"next step was due {step_due.isoformat()}"))
+                    mine.append(_finding(o, "overdue_follow_up",
+                                         f"next step was due {step_due.isoformat()}"))
             close = o.expected_close
             if close is not None and close < today:
-                found.append(_finding(o, "past_close_date",
-                                      f"expected close {close.isoformat()} has passed"))
+                mine.append(_finding(o, "past_close_date",
+                                     f"expected close {close.isoformat()} has passed"))
             pushes = o.close_date_pushes
             if pushes > max_pushes:
-                found.append(_finding(o, "pushed", f"close date pushed {pushes} times"))
-    return HealthReport(as_of=now, deals=deals, findings=tuple(found),
-                        stale_limits=stale_limits(index))
+                mine.append(_finding(o, "pushed", f"close date pushed {pushes} times"))
+            found.extend(((part, i, j), f) for j, f in enumerate(mine))
+    return {"deals": deals, "findings": tuple(found)}
+
+
+def _health_result(
+    tally: Tally, pipeline: PipelineLike, *, now: datetime, max_pushes: int = 2,
+) -> HealthReport:
+    """Return the health report of a state of :func:`_health_tally`."""
+    return HealthReport(as_of=now, deals=tally["deals"],
+                        findings=tuple(f for _place, f in tally["findings"]),
+                        stale_limits=stale_limits(StageIndex(pipeline)))
 
 
 def stale_limits(index: StageIndex) -> bool:

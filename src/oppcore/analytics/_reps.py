@@ -21,6 +21,7 @@ from ._common import (
     percentile,
     ratio,
 )
+from ._fold import Tally, expand, histogram_add
 from ._results import Table
 
 __all__ = ["RepPerformance", "RepRow", "rep_performance"]
@@ -148,18 +149,27 @@ def rep_performance(
         ValidationError: For a quota that is not Money (or a mapping to Money), an item
             that is not an opportunity, a deal of another pipeline or an unknown stage.
     """
+    tally = _rep_performance_tally(opportunities, pipeline, quota=quota)
+    return _rep_performance_result(tally, pipeline, quota=quota)
+
+
+def _rep_performance_tally(
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike, *,
+    quota: Money | Mapping[str, Money] | None = None,
+) -> Tally:
+    """Return rep performance's mergeable state: counts, cycle histogram, value per owner."""
     if quota is not None and not isinstance(quota, (Money, Mapping)):
         raise ValidationError(f"quota must be Money or a mapping owner -> Money, got "
                               f"{type(quota).__name__}", field="quota", value=quota)
     index = StageIndex(pipeline)
     # owner -> [deals, open, won, lost, activities, cycle days list, value won by currency,
-    #           won deals without an amount]
+    #           won deals without an amount]; the cycles are an exact histogram
     acc: dict[str | None, list[Any]] = {}
     with index.walk(opportunities) as walk:
         for o, k in walk:
             a = acc.get(o.owner)
             if a is None:
-                a = acc[o.owner] = [0, 0, 0, 0, 0, [], {}, 0]
+                a = acc[o.owner] = [0, 0, 0, 0, 0, {}, {}, 0]
             a[0] += 1
             a[4] += len(o.activities)
             if k == OPEN:
@@ -170,17 +180,26 @@ def rep_performance(
                 a[2] += 1
                 end = closed_at(o)
                 if end is not None and end >= o.created_at:
-                    a[5].append((end - o.created_at).total_seconds() / _DAY)
+                    histogram_add(a[5], (end - o.created_at).total_seconds() / _DAY)
                 if o.amount is not None:
                     values = a[6]
                     cur = o.amount.currency
                     values[cur] = exact_add(values.get(cur, Decimal(0)), o.amount.amount)
                 else:
                     a[7] += 1
+    return {"owners": acc}
+
+
+def _rep_performance_result(
+    tally: Tally, pipeline: PipelineLike, *,
+    quota: Money | Mapping[str, Money] | None = None,
+) -> RepPerformance:
+    """Return the rep performance of a state of :func:`_rep_performance_tally`."""
+    acc = tally["owners"]
     rows = []
     for owner in sorted(acc, key=lambda x: (x is None, x or "")):
-        deals, open_, won, lost, activities, cycles, values, unpriced = acc[owner]
-        cycles.sort()
+        deals, open_, won, lost, activities, histogram, values, unpriced = acc[owner]
+        cycles = expand(histogram)
         target = _quota_for(quota, owner)
         attainment = None
         if target is not None and not unpriced:  # unknown when a won deal has no amount

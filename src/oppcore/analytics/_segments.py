@@ -12,6 +12,7 @@ from oppcore._models import Opportunity
 from oppcore._money import exact_add, exact_sum
 
 from ._common import WON, PipelineLike, StageIndex
+from ._fold import Tally
 from ._results import Table, rows_to_records
 
 __all__ = ["AccountTier", "AccountTiers", "account_tiers"]
@@ -105,7 +106,8 @@ def account_tiers(
 
     Args:
         opportunities: Any iterable of opportunities of ``pipeline`` (read once); deals
-            without an account are ignored.
+            without an account are ignored. An account id that appears with several
+            names is shown with the least of them (whatever the order of the deals).
         pipeline: Says which stages are won.
         currency: Rank by value won in this currency. Needed only when deals are won in
             several currencies.
@@ -123,6 +125,22 @@ def account_tiers(
         ValidationError: For bad cut-offs or scores, an item that is not an opportunity, a
             deal of another pipeline or an unknown stage.
     """
+    options: dict[str, Any] = {"currency": currency, "scores": scores, "cutoffs": cutoffs}
+    return _account_tiers_result(_account_tiers_tally(opportunities, pipeline, **options),
+                                 pipeline, **options)
+
+
+def _account_tiers_tally(
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike, *,
+    currency: str | None = None,
+    scores: Mapping[str, int | float | Decimal] | None = None,
+    cutoffs: tuple[float, float] = (0.8, 0.95),
+) -> Tally:
+    """Return account tiers' mergeable state: name, won count and value won per account.
+
+    An account id seen with several names keeps the least name (a choice that does not
+    depend on the order of the deals).
+    """
     if (not isinstance(cutoffs, tuple) or len(cutoffs) != 2
             or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cutoffs)
             or not 0 < cutoffs[0] <= cutoffs[1] <= 1):
@@ -138,13 +156,28 @@ def account_tiers(
             if account is None:
                 continue
             aid = account.id
-            names.setdefault(aid, account.name)
+            name = names.get(aid)
+            if name is None or account.name < name:
+                names[aid] = account.name
             if k == WON:
                 won_count[aid] = won_count.get(aid, 0) + 1
                 if o.amount is not None:
                     key = (aid, o.amount.currency)
                     values[key] = exact_add(values.get(key, Decimal(0)), o.amount.amount)
-    measured: dict[str, Decimal] = dict.fromkeys(names, Decimal(0))
+    return {"names": names, "won": won_count, "values": values}
+
+
+def _account_tiers_result(
+    tally: Tally, pipeline: PipelineLike, *,
+    currency: str | None = None,
+    scores: Mapping[str, int | float | Decimal] | None = None,
+    cutoffs: tuple[float, float] = (0.8, 0.95),
+) -> AccountTiers:
+    """Return the account tiers of a state of :func:`_account_tiers_tally`."""
+    names: dict[str, str] = tally["names"]
+    won_count: dict[str, int] = tally["won"]
+    values: dict[tuple[str, str], Decimal] = tally["values"]
+    measured: dict[str, Decimal] = dict.fromkeys(sorted(names), Decimal(0))
     if scores is not None:
         if not isinstance(scores, Mapping):
             raise ValidationError("scores must be a mapping account id -> number",

@@ -6,7 +6,7 @@ default of numpy, pandas and spreadsheet ``PERCENTILE.INC``); see
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +24,7 @@ from ._common import (
     closed_at,
     percentile,
 )
+from ._fold import Tally, expand, histogram_add
 from ._results import Table, rows_to_records
 
 __all__ = [
@@ -116,10 +117,19 @@ def stage_durations(
         ValidationError: For a naive ``now``, an item that is not an opportunity, a deal of
             another pipeline or a stage the pipeline does not have.
     """
+    return _stage_durations_result(_stage_durations_tally(opportunities, pipeline, now=now),
+                                   pipeline, now=now)
+
+
+def _stage_durations_tally(
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike, *,
+    now: datetime | None = None,
+) -> Tally:
+    """Return stage durations' mergeable state: an exact histogram of days per stage."""
     _check_now(now)
     index = StageIndex(pipeline)
     kind = index.kind
-    days: dict[str, list[float]] = {sid: [] for sid in index.open_ids}
+    days: dict[str, dict[float, int]] = {sid: {} for sid in index.open_ids}
     skipped = 0
     with index.walk(opportunities) as walk:
         for o, _k in walk:
@@ -144,9 +154,18 @@ def stage_durations(
                     continue
                 per_deal[sid] = per_deal.get(sid, 0.0) + seconds / _DAY
             for sid, d in per_deal.items():
-                days[sid].append(d)
-    rows = tuple(DurationRow(stage=sid, **_stats(days[sid])) for sid in index.open_ids)
-    return StageDurations(stages=rows, skipped=skipped)
+                histogram_add(days[sid], d)
+    return {"days": days, "skipped": skipped}
+
+
+def _stage_durations_result(
+    tally: Tally, pipeline: PipelineLike, *, now: datetime | None = None,
+) -> StageDurations:
+    """Return the stage durations of a state of :func:`_stage_durations_tally`."""
+    days = tally["days"]
+    rows = tuple(DurationRow(stage=sid, **_stats(expand(days.get(sid, {}))))
+                 for sid in StageIndex(pipeline).open_ids)
+    return StageDurations(stages=rows, skipped=tally["skipped"])
 
 
 def _check_now(now: object) -> None:
@@ -230,10 +249,19 @@ def pipeline_velocity(
     Raises:
         ValidationError: As :func:`sales_cycle`.
     """
+    return _velocity_result(_velocity_tally(opportunities, pipeline), pipeline)
+
+
+def _velocity_tally(opportunities: Iterable[Opportunity], pipeline: PipelineLike) -> Tally:
+    """Return velocity's mergeable state: open count and value per currency, won cycles.
+
+    The won deals' cycles are summed as exact durations (``timedelta``, whole
+    microseconds), so the sum does not depend on the order of the deals.
+    """
     index = StageIndex(pipeline)
     sums: dict[str, list[Any]] = {}
     won = lost = unpriced = 0
-    won_seconds = 0.0
+    won_time = timedelta(0)
     measured = 0
     with index.walk(opportunities) as walk:
         for o, k in walk:
@@ -251,13 +279,20 @@ def pipeline_velocity(
                 won += 1
                 end = closed_at(o)
                 if end is not None and end >= o.created_at:
-                    won_seconds += (end - o.created_at).total_seconds()
+                    won_time += end - o.created_at
                     measured += 1
             else:
                 lost += 1
+    return {"sums": sums, "counts": [won, lost, unpriced, measured], "won_time": won_time}
+
+
+def _velocity_result(tally: Tally, pipeline: PipelineLike) -> PipelineVelocity:
+    """Return the pipeline velocity of a state of :func:`_velocity_tally`."""
+    sums = tally["sums"]
+    won, lost, unpriced, measured = tally["counts"]
     closed = won + lost
     rate = won / closed if closed else None
-    cycle = won_seconds / _DAY / measured if measured else None
+    cycle = tally["won_time"].total_seconds() / _DAY / measured if measured else None
     rows = []
     for currency in sorted(sums):
         count, total = sums[currency]

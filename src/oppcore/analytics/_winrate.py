@@ -5,6 +5,7 @@ from typing import Any
 
 import attrs
 
+from oppcore._charts import MAX_GROUPS, Chart
 from oppcore._errors import ValidationError
 from oppcore._models import Opportunity
 
@@ -20,6 +21,7 @@ from ._common import (
     other_pipeline,
     ratio,
 )
+from ._fold import Tally
 from ._results import Table
 
 __all__ = ["WinRateRow", "WinRates", "win_rate"]
@@ -75,6 +77,22 @@ class WinRates(Table):
     rows: tuple[WinRateRow, ...]
     overall: WinRateRow
 
+    def chart(self, *, top: int = MAX_GROUPS) -> Chart:
+        """Draw the win rate of each group (won / closed deals) as the report draws it.
+
+        Args:
+            top: Groups drawn, most closed deals first (the report draws 12).
+
+        Returns:
+            The chart: an SVG image a notebook shows inline; ``str(chart)`` is the SVG.
+
+        Raises:
+            ValidationError: For a ``top`` below 1.
+        """
+        from ._drawing import win_rate_chart  # its module imports this one
+
+        return win_rate_chart(self, top)
+
     def get(self, key: Hashable) -> WinRateRow | None:
         """Return the row of the group ``key``, or ``None`` if no deal has it."""
         for row in self.rows:
@@ -120,6 +138,13 @@ def win_rate(
         ValidationError: For an unknown dimension, an item that is not an opportunity, a
             deal of another pipeline or a stage the pipeline does not have.
     """
+    return _win_rate_result(_win_rate_tally(opportunities, pipeline, by=by), pipeline, by=by)
+
+
+def _win_rate_tally(
+    opportunities: Iterable[Opportunity], pipeline: PipelineLike, *, by: Dimension = "owner",
+) -> Tally:
+    """Return win rate's mergeable state: open/won/lost counts per group and overall."""
     label, key = dimension_keys(by)
     index = StageIndex(pipeline)
     codes = {sid: (1 if kind == WON else 2 if kind == LOST else 0)
@@ -160,6 +185,16 @@ def win_rate(
         raise ValidationError(
             f"grouping opportunity {o.id!r} by {label!r} failed: {exc}", field="by", value=by,
         ) from exc
-    rows = [_row(k, *c) for k, c in groups.items()]
-    rows.sort(key=lambda r: (-r.closed, r.key is None, str(r.key)))
-    return WinRates(dimension=label, rows=tuple(rows), overall=_row("(all)", *total))
+    return {"groups": groups, "total": total}
+
+
+def _win_rate_result(
+    tally: Tally, pipeline: PipelineLike, *, by: Dimension = "owner",
+) -> WinRates:
+    """Return the win rates of a state of :func:`_win_rate_tally`."""
+    label, _key = dimension_keys(by)
+    rows = [_row(k, *c) for k, c in tally["groups"].items()]
+    # repr breaks the last ties (keys of one text, e.g. 1 and "1"): the order of the rows
+    # never depends on the order the deals came in.
+    rows.sort(key=lambda r: (-r.closed, r.key is None, str(r.key), repr(r.key)))
+    return WinRates(dimension=label, rows=tuple(rows), overall=_row("(all)", *tally["total"]))

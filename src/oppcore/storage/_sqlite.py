@@ -337,19 +337,7 @@ class SQLiteStore(BaseStore):
             StoreClosedError: The store was closed.
             ValidationError: A value is not a lead or an opportunity, or a bad batch size.
         """
-        if type(batch_size) is not int or batch_size < 1:
-            raise ValidationError("batch_size must be a positive int", field="batch_size",
-                                  value=batch_size)
-        total = 0
-        batch: list[Record] = []
-        for record in records:
-            batch.append(record)
-            if len(batch) == batch_size:
-                total += self._bulk_batch(batch)
-                batch = []
-        if batch:
-            total += self._bulk_batch(batch)
-        return total
+        return super().bulk_add(records, batch_size=batch_size)  # batches: _bulk_batch
 
     @guarded("bulk_add", write=True,
              rolled_back="this batch was rolled back; the batches before it stay stored")

@@ -289,19 +289,7 @@ class SQLStore(BaseStore):
             StorageUnavailableError: The database cannot take the batch.
             ValidationError: A value is not a lead or an opportunity, or a bad batch size.
         """
-        if type(batch_size) is not int or batch_size < 1:
-            raise ValidationError("batch_size must be a positive int", field="batch_size",
-                                  value=batch_size)
-        total = 0
-        batch: list[Record] = []
-        for record in records:
-            batch.append(record)
-            if len(batch) == batch_size:
-                total += self._bulk_batch(batch)
-                batch = []
-        if batch:
-            total += self._bulk_batch(batch)
-        return total
+        return super().bulk_add(records, batch_size=batch_size)  # batches: _bulk_batch
 
     def _bulk_batch(self, batch: list[Record]) -> int:
         writes = [StoreWrite.add(r) for r in batch]  # type-checks every value first
