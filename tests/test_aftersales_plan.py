@@ -64,6 +64,17 @@ def test_the_standard_template_carries_the_default_plan() -> None:
     assert Pipeline.template("simple").aftersales is None
 
 
+def test_the_zh_cn_standard_template_names_the_plan_in_chinese_with_the_same_tasks() -> None:
+    plan = Pipeline.template("standard", locale="zh-CN").aftersales
+    assert plan is not None and plan.label == "售后服务"
+    assert [(t.id, t.anchor, t.offset_days, t.kind) for t in plan.tasks] == \
+        [(t.id, t.anchor, t.offset_days, t.kind) for t in STANDARD_PLAN.tasks]
+    labels = {t.id: t.label for t in plan.tasks}
+    assert labels["satisfaction_survey"] == "客户满意度调查"
+    assert labels["referral_ask"] == "邀请客户推荐（推荐计划）"
+    assert all(not any("a" <= c.lower() <= "z" for c in label) for label in labels.values())
+
+
 def test_a_plan_refuses_duplicate_task_ids() -> None:
     with pytest.raises(ValidationError, match="appears twice"):
         AfterSalesPlan(tasks=(PlanTask(id="a", label="A"), PlanTask(id="a", label="B")))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Protocol
 
-from oppcore.locale._catalog import _
+from oppcore.locale._catalog import N_, _
 
 from ._format import amount, compact, percent, printable, shorten
 
@@ -29,7 +29,7 @@ MAX_GROUPS = 12
 a win-rate ``chart()`` draws as many unless told otherwise."""
 NO_KEY = "(none)"
 """Label of the group of deals that have no value for a dimension (no owner, no source)."""
-NO_DATE = "(no date)"
+NO_DATE = N_("(no date)")
 """Period label of open deals without an expected close date."""
 LEGEND_HEIGHT = 26
 """Height a standalone chart adds under its drawing for its legend (the report's legend is

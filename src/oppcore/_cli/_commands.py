@@ -18,12 +18,13 @@ from oppcore._models import Lead, Opportunity
 from oppcore._report._format import fit, money, points, width
 from oppcore._service import AllowAll, OpportunityService, RescoreSummary
 from oppcore.dedupe import find_duplicates
-from oppcore.locale._catalog import _
+from oppcore.locale._catalog import N_, _
 from oppcore.locale._reasons import translate_reason
 from oppcore.storage import query_all
 
 from ._common import (
     error,
+    key_label,
     load_pipeline,
     load_scorecard,
     open_store,
@@ -39,8 +40,8 @@ __all__ = ["cmd_dedupe", "cmd_import", "cmd_mapping_show", "cmd_pipeline_show",
 
 EXIT_OK, EXIT_DATA = 0, 1
 
-# User-facing messages (plain literals in one place, so they can be translated).
-MAPPING_HEADER = ("# The {name!r} preset as a mapping file. Copy it and edit it, or keep only\n"
+# User-facing messages, marked with N_() and shown as _(NAME): translated when shown.
+MAPPING_HEADER = N_("# The {name!r} preset as a mapping file. Copy it and edit it, or keep only\n"
                   "# the lines you change under  extends = \"{name}\"\n")
 
 
@@ -78,10 +79,11 @@ def cmd_score(args: argparse.Namespace) -> int:
         moment=now.isoformat(timespec="minutes")) + "\n")
     _print_ranking(out, scored[: args.top])
     if summary is not None:
-        out.write(f"Saved {len(summary.rescored)} changed score(s) as {args.by!r}"
-                  f" ({len(summary.unchanged)} unchanged)\n")
+        out.write(_("Saved {count} changed score(s) as {by!r} ({unchanged} unchanged)").format(
+            count=len(summary.rescored), by=args.by, unchanged=len(summary.unchanged)) + "\n")
         for failure in summary.failed:
-            error(f"score of {failure.record_id} not saved: {failure.error}")
+            error(_("score of {id} not saved: {error}").format(id=failure.record_id,
+                                                               error=failure.error))
         if summary.failed:
             return EXIT_DATA
     incomplete = sum(1 for score, _ in scored if not score.complete)
@@ -136,7 +138,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_pipeline_validate(args: argparse.Namespace) -> int:
     """Validate a pipeline file; print every problem (ConfigError handled by main)."""
     pipeline = load_pipeline(args.file, guards=args.guard)
-    print(f"{args.file}: ok (pipeline {pipeline.id!r}, {len(pipeline.stages)} stages)")
+    print(_("{file}: ok (pipeline {id!r}, {count} stages)").format(
+        file=args.file, id=pipeline.id, count=len(pipeline.stages)))
     return EXIT_OK
 
 
@@ -183,7 +186,7 @@ def _describe_requirement(requirement: Any) -> str:
 def cmd_mapping_show(args: argparse.Namespace) -> int:
     """Print a preset as a mapping file to copy and edit."""
     mapping = oio.preset(args.name)
-    sys.stdout.write(MAPPING_HEADER.format(name=args.name) + mapping.to_toml())
+    sys.stdout.write(_(MAPPING_HEADER).format(name=args.name) + mapping.to_toml())
     return EXIT_OK
 
 
@@ -203,10 +206,10 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
     print(_("checked {records} record(s): {pairs} probable duplicate pair(s)").format(
         records=len(records), pairs=len(pairs)))
     for pair in pairs[: args.top]:
-        keys = ", ".join(r.code for r in pair.reasons)
+        keys = _(", ").join(key_label(r.code) for r in pair.reasons)
         first, second = pair.first, pair.second
-        print(f"  {pair.score:.2f}  {type(first).__name__.lower()} {first.id} ~ {second.id}"
-              f"  ({keys})")
+        kind = _("lead") if isinstance(first, Lead) else _("opportunity")
+        print(f"  {pair.score:.2f}  {kind} {first.id} ~ {second.id}  ({keys})")
     if len(pairs) > args.top:
         print("  " + _("... and {count} more (raise --top to see them)").format(
             count=len(pairs) - args.top))

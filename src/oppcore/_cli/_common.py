@@ -8,15 +8,29 @@ from pathlib import Path
 from oppcore._errors import ConfigError
 from oppcore._iso import parse_datetime
 from oppcore._models import Opportunity
-from oppcore.locale._catalog import active
+from oppcore.locale._catalog import N_, _, active
 from oppcore.pipeline import GuardRegistry, Pipeline
 from oppcore.pipeline._templates import TEMPLATES
 from oppcore.scoring import Scorecard
 from oppcore.storage import SQLiteStore, query_all
 
-# User-facing messages (plain literals in one place, so they can be translated).
-BAD_TIME = ("{option}: invalid date or time {text!r}; give 2026-10-29, 2026-10-29T09:30 (in "
+# User-facing messages, marked with N_() and shown as _(NAME): translated when shown.
+BAD_TIME = N_("{option}: invalid date or time {text!r}; give 2026-10-29, 2026-10-29T09:30 (in "
             "--zone) or 2026-10-29T09:30+08:00")
+
+# The duplicate keys the CLI names (match reason codes, a refused record's key): the codes
+# themselves in English, words in other locales.
+_KEY_LABELS = {
+    "id": N_("id"), "email": N_("email"), "phone": N_("phone"), "name": N_("name"),
+    "company_name": N_("company_name"), "company_domain": N_("company_domain"),
+    "external_key": N_("external_key"), "credit_code": N_("credit_code"),
+}
+
+
+def key_label(code: str) -> str:
+    """Name a duplicate key (``"company_name"``) in the active locale."""
+    known = _KEY_LABELS.get(code)
+    return _(known) if known is not None else code
 
 
 class UsageError(Exception):
@@ -26,8 +40,8 @@ class UsageError(Exception):
 def open_store(db: str, *, must_exist: bool = True, synchronous: str = "FULL") -> SQLiteStore:
     """Open the SQLite store ``db`` (refusing a missing file unless asked to create it)."""
     if must_exist and not Path(db).exists():
-        raise UsageError(f"no database at {db!r} (create one with 'oppcore import' or "
-                         f"'oppcore demo --db {db}')")
+        raise UsageError(_("no database at {db!r} (create one with 'oppcore import' or "
+                           "'oppcore demo --db {db}')").format(db=db))
     return SQLiteStore(db, synchronous=synchronous)  # type: ignore[arg-type]
 
 
@@ -108,7 +122,7 @@ def parse_now(text: str | None, *, option: str = "--now", zone: tzinfo = timezon
     try:
         value = parse_datetime(text.strip())  # "2026-10-29+08:00" is midnight at +08:00
     except ValueError:
-        raise UsageError(BAD_TIME.format(option=option, text=text)) from None
+        raise UsageError(_(BAD_TIME).format(option=option, text=text)) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     return value

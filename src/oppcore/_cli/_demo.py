@@ -47,7 +47,7 @@ from oppcore.pipeline import Pipeline
 from oppcore.scoring import Score, Scorecard
 from oppcore.storage import SQLiteStore, query_all
 
-from ._common import UsageError
+from ._common import UsageError, key_label
 from ._demo_after import after_the_win
 
 SEED = 2026
@@ -161,6 +161,13 @@ def _quote(opp: Opportunity, rng: random.Random, at: datetime) -> Quote:
                  sent_at=at, valid_until=(at + timedelta(days=30)).date())
 
 
+def _refusal(error: DuplicateError) -> str:
+    # In English this is str(error); the demo's refused records are all leads.
+    return _("lead {record!r}: {key} already used by {existing!r}").format(
+        record=error.record_id, key=key_label(error.key),
+        existing=error.existing_id)
+
+
 def _capture(service: OpportunityService, lead: Lead) -> DuplicateError | None:
     """Create a lead through the service; return the store's refusal instead of raising it."""
     try:
@@ -238,7 +245,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         channels=_(", ").join(f"{n} {channel_label(c)}" for c, n in sorted(by_channel.items())))
         + "\n")
     say("   " + _("Refused {count} repeated entries at the door, e.g.: {example}").format(
-        count=len(refused), example=refused[0]) + "\n")
+        count=len(refused), example=_refusal(refused[0])) + "\n")
 
     # 2. Catch the duplicates that slipped through (private e-mail, same person) and merge.
     pairs = find_duplicates(captured, threshold=0.6)
@@ -249,7 +256,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
     for pair in pairs:
         if pair.score < 0.8:
             continue  # a person decides on the weaker matches
-        keys = ", ".join(r.code for r in pair.reasons)
+        keys = _(", ").join(key_label(r.code) for r in pair.reasons)
         if merged == 0:
             say("   " + _("e.g. {first} ~ {second}, score {score:.2f} (matched: {keys})").format(
                 first=pair.first.id, second=pair.second.id, score=pair.score, keys=keys) + "\n")

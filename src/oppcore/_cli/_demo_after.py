@@ -17,6 +17,7 @@ from oppcore._money import Money
 from oppcore._parties import Channel, Source
 from oppcore._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus, SurveyScale
 from oppcore._service import OpportunityService
+from oppcore.locale._catalog import _
 from oppcore.pipeline import stage_entered_at
 from oppcore.storage import SQLiteStore, query_all
 
@@ -97,12 +98,15 @@ def after_the_win(service: OpportunityService, store: SQLiteStore, clock: _Clock
             if rng.random() < 0.7 and _walk_to_won(service, clock, rng, renewal, deal,
                                                    owner, report_at):
                 renewals_won += 1
-    out.write(f"\n   After the win (售后服务): {len(won)} won deals got contract dates and "
-              f"their after-sales plan; {surveys} NPS survey(s) logged, {asks} referral "
-              f"ask(s) after a good one.\n")
-    out.write(f"   Referral programme (推荐计划): {referred} referred lead(s) captured.\n")
-    out.write(f"   Renewals: {renewed} renewal opportunity(ies) opened 60 days before the "
-              f"contract ends, {renewals_won} already won.\n")
+    out.write("\n   " + _("After the win (售后服务): {won} won deals got contract dates and "
+                         "their after-sales plan; {surveys} NPS survey(s) logged, {asks} "
+                         "referral ask(s) after a good one.").format(
+                             won=len(won), surveys=surveys, asks=asks) + "\n")
+    out.write("   " + _("Referral programme (推荐计划): {count} referred lead(s) captured."
+                        ).format(count=referred) + "\n")
+    out.write("   " + _("Renewals: {count} renewal opportunity(ies) opened 60 days before the "
+                        "contract ends, {won} already won.").format(count=renewed,
+                                                                    won=renewals_won) + "\n")
 
 
 def _referrals(service: OpportunityService, clock: _Clock, rng: random.Random,

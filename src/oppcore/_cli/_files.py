@@ -18,23 +18,24 @@ from oppcore import io as oio
 from oppcore._errors import ImportDataError
 from oppcore.io._rows import OpportunityRows
 from oppcore.io._source import CsvRows, check_encoding, open_source, sniff_encoding
+from oppcore.locale._catalog import N_, _
 
 from ._common import UsageError
 
 __all__ = ["Source", "mapping_of", "open_file", "recognised_preset"]
 
-# User-facing messages (plain literals in one place, so they can be translated).
-NO_FILE = "no such file: {file!r}"
-IS_DIR = "{file!r} is a directory, not an export file"
-EMPTY = "{file!r} is empty"
-NO_XLSX = ("{file!r} is an Excel workbook: save it as CSV (UTF-8) or install oppcore[xlsx] "
+# User-facing messages, marked with N_() and shown as _(NAME): translated when shown.
+NO_FILE = N_("no such file: {file!r}")
+IS_DIR = N_("{file!r} is a directory, not an export file")
+EMPTY = N_("{file!r} is empty")
+NO_XLSX = N_("{file!r} is an Excel workbook: save it as CSV (UTF-8) or install oppcore[xlsx] "
            "to read it directly")
-BAD_XLSX = "{file!r} cannot be read as an Excel workbook: {reason}"
-NO_MAPPING_FILE = "no mapping file at {file!r}"
-BOTH = "give --mapping or --preset, not both"
-LOOKS_LIKE = ("{file!r} looks like a {preset} export: add --preset {preset} (or give a "
+BAD_XLSX = N_("{file!r} cannot be read as an Excel workbook: {reason}")
+NO_MAPPING_FILE = N_("no mapping file at {file!r}")
+BOTH = N_("give --mapping or --preset, not both")
+LOOKS_LIKE = N_("{file!r} looks like a {preset} export: add --preset {preset} (or give a "
               "mapping with --mapping)")
-DELIMITER_NOTE = "note: {file} is {label}-separated; reading it so (override with --delimiter)"
+DELIMITER_NOTE = N_("note: {file} is {label}-separated; reading it so (override with --delimiter)")
 _SNIFF_BYTES = 64 * 1024
 
 
@@ -75,11 +76,11 @@ def _xlsx_text(path: Path) -> str:
     try:
         import openpyxl  # type: ignore[import-untyped, unused-ignore]
     except ImportError:
-        raise UsageError(NO_XLSX.format(file=str(path))) from None
+        raise UsageError(_(NO_XLSX).format(file=str(path))) from None
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, XML and key errors alike
-        raise UsageError(BAD_XLSX.format(file=str(path), reason=exc)) from None
+        raise UsageError(_(BAD_XLSX).format(file=str(path), reason=exc)) from None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     try:
@@ -107,11 +108,11 @@ def open_file(args: argparse.Namespace) -> Source:
     """Check the file and settle its encoding and delimiter (nothing is created)."""
     path = Path(args.file)
     if not path.exists():
-        raise UsageError(NO_FILE.format(file=args.file))
+        raise UsageError(_(NO_FILE).format(file=args.file))
     if path.is_dir():
-        raise UsageError(IS_DIR.format(file=args.file))
+        raise UsageError(_(IS_DIR).format(file=args.file))
     if path.stat().st_size == 0:
-        raise UsageError(EMPTY.format(file=args.file))
+        raise UsageError(_(EMPTY).format(file=args.file))
     encoding = check_encoding(args.encoding or "utf-8-sig")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return Source(path, _xlsx_text(path), encoding, args.delimiter or ",")
@@ -120,18 +121,18 @@ def open_file(args: argparse.Namespace) -> Source:
         delimiter = _delimiter(_first_line(path, encoding))
         if delimiter is not None:
             label = {";": "';'", "\t": "tab", "|": "'|'"}[delimiter]
-            print(DELIMITER_NOTE.format(file=path.name, label=label))
+            print(_(DELIMITER_NOTE).format(file=path.name, label=label))
     return Source(path, None, encoding, delimiter or ",")
 
 
 def mapping_of(args: argparse.Namespace) -> oio.ColumnMapping | None:
     """The mapping named by --mapping/--preset (with --default-currency), or None."""
     if args.mapping and args.preset:
-        raise UsageError(BOTH)
+        raise UsageError(_(BOTH))
     if args.mapping:
         mapping_path = Path(args.mapping)
         if not mapping_path.is_file():
-            raise UsageError(NO_MAPPING_FILE.format(file=args.mapping))
+            raise UsageError(_(NO_MAPPING_FILE).format(file=args.mapping))
         mapping = oio.ColumnMapping.from_toml(mapping_path.read_text(encoding="utf-8"),
                                               source=str(mapping_path))
         # Reference files are named relative to the mapping file.

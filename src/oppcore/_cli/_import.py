@@ -18,6 +18,7 @@ from oppcore._models import Lead, Opportunity
 from oppcore._service import AllowAll, OpportunityService
 from oppcore.io._report import RowError
 from oppcore.io._sync import SyncReport, run_sync
+from oppcore.locale._catalog import N_, _
 from oppcore.pipeline import Pipeline
 from oppcore.pipeline._templates import TEMPLATES
 from oppcore.storage import Store
@@ -33,27 +34,28 @@ _BATCH = 500
 _SHOWN_GROUPS = 20
 _SHOWN_IDS = 10
 
-# User-facing messages (plain literals in one place, so they can be translated).
-IMPORTED = "imported {added} record(s) into {db}"
-SKIPPED = ", {n} already present (skipped; add --sync to update them from the file)"
-PROBLEMS = ", {n} problem(s)"
-SYNCED = ("synced {file} into {db}: {added} added, {updated} updated, {unchanged} unchanged, "
+# User-facing messages, marked with N_() and shown as _(NAME): translated when shown.
+IMPORTED = N_("imported {added} record(s) into {db}")
+SKIPPED = N_(", {n} already present (skipped; add --sync to update them from the file)")
+PROBLEMS = N_(", {n} problem(s)")
+SYNCED = N_("synced {file} into {db}: {added} added, {updated} updated, {unchanged} unchanged, "
           "{conflicts} conflict(s), {missing} missing")
-CONFLICT = "conflict: {id}: {reason}; kept the store's {fields} (--prefer export takes the file's)"
-OVERWRITTEN = "conflict: {id}: {reason}; took the file's {fields} (--prefer export)"
-MISSING = "missing from the file (kept in the store): {ids}"
-MORE = "... and {n} more"
-GROUP = "{rows}: {where}{message}"
-STOPPED = ("stopped after {n} record(s) were committed ({db} holds them, each with its audit "
+CONFLICT = N_("conflict: {id}: {reason}; kept the store's {fields} (--prefer export takes "
+              "the file's)")
+OVERWRITTEN = N_("conflict: {id}: {reason}; took the file's {fields} (--prefer export)")
+MISSING = N_("missing from the file (kept in the store): {ids}")
+MORE = N_("... and {n} more")
+GROUP = N_("{rows}: {where}{message}")
+STOPPED = N_("stopped after {n} record(s) were committed ({db} holds them, each with its audit "
            "entry); fix the cause and run the same command with --sync to finish")
-UNREADABLE = "{file}: nothing was imported (no database was created or changed)"
-NO_PIPELINE = ("the mapping's deals follow pipeline {id!r}, which is not a template "
+UNREADABLE = N_("{file}: nothing was imported (no database was created or changed)")
+NO_PIPELINE = N_("the mapping's deals follow pipeline {id!r}, which is not a template "
                "({templates}): give its file with --pipeline")
-LEADS_NO_SYNC = "--sync updates deals; {n} lead(s) in the file (import leads without --sync)"
-STAGE = "opportunity {id}: {why}"
-WRONG_PIPELINE = "follows pipeline {have!r}, not {want!r}"
-UNKNOWN_PIPELINE = "follows pipeline {have!r}, which the import does not know (give --pipeline)"
-UNKNOWN_STAGE = "pipeline {pipeline!r} has no stage {stage!r}"
+LEADS_NO_SYNC = N_("--sync updates deals; {n} lead(s) in the file (import leads without --sync)")
+STAGE = N_("opportunity {id}: {why}")
+WRONG_PIPELINE = N_("follows pipeline {have!r}, not {want!r}")
+UNKNOWN_PIPELINE = N_("follows pipeline {have!r}, which the import does not know (give --pipeline)")
+UNKNOWN_STAGE = N_("pipeline {pipeline!r} has no stage {stage!r}")
 
 # Library hints name Python arguments; the command line has flags.
 _CLI_WORDS = (
@@ -98,7 +100,7 @@ def grouped(problems: list[RowError]) -> list[str]:
         if rows == [0]:
             lines.append(f"{where}{text}")
         else:
-            lines.append(GROUP.format(rows=_ranges(sorted(set(rows))), where=where,
+            lines.append(_(GROUP).format(rows=_ranges(sorted(set(rows))), where=where,
                                       message=text))
     return lines
 
@@ -125,7 +127,7 @@ def _read(args: argparse.Namespace, source: Source, mapping: oio.ColumnMapping |
         return
     name = recognised_preset(source)
     if name is not None:
-        raise UsageError(LOOKS_LIKE.format(file=args.file, preset=name))
+        raise UsageError(_(LOOKS_LIKE).format(file=args.file, preset=name))
     yield from oio.read_opportunities_csv(source.stream(), on_error=problems.append,
                                           encoding=source.encoding, delimiter=source.delimiter)
 
@@ -139,7 +141,7 @@ def _pipelines(args: argparse.Namespace, mapping: oio.ColumnMapping | None) -> l
     if mapping is not None:
         own = next((p for p in chosen if p.id == mapping.pipeline_id), None)
         if own is None and not args.pipeline:
-            raise UsageError(NO_PIPELINE.format(id=mapping.pipeline_id,
+            raise UsageError(_(NO_PIPELINE).format(id=mapping.pipeline_id,
                                                 templates=", ".join(TEMPLATES)))
         problems = mapping.pipeline_problems(own or chosen[0])
         if problems:
@@ -154,10 +156,10 @@ def _misfit(record: Lead | Opportunity, pipelines: list[Pipeline], chosen: bool)
     pipeline = known.get(record.pipeline_id)
     if pipeline is None:
         if chosen:
-            return WRONG_PIPELINE.format(have=record.pipeline_id, want=pipelines[0].id)
-        return UNKNOWN_PIPELINE.format(have=record.pipeline_id)
+            return _(WRONG_PIPELINE).format(have=record.pipeline_id, want=pipelines[0].id)
+        return _(UNKNOWN_PIPELINE).format(have=record.pipeline_id)
     if record.stage_id not in pipeline:
-        return UNKNOWN_STAGE.format(stage=record.stage_id, pipeline=pipeline.id)
+        return _(UNKNOWN_STAGE).format(stage=record.stage_id, pipeline=pipeline.id)
     return None
 
 
@@ -175,7 +177,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         for record in _read(args, source, mapping, problems):
             why = _misfit(record, pipelines, bool(args.pipeline))
             if why:
-                refused.append(STAGE.format(id=record.id, why=why))
+                refused.append(_(STAGE).format(id=record.id, why=why))
             elif isinstance(record, Opportunity):
                 deals.append(record)
             else:
@@ -183,10 +185,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     except ImportDataError as exc:  # the file as a whole: nothing was written
         for line in grouped(list(exc.errors)):
             error(line)
-        error(UNREADABLE.format(file=args.file))
+        error(_(UNREADABLE).format(file=args.file))
         return EXIT_DATA
     if args.sync and leads:
-        raise UsageError(LEADS_NO_SYNC.format(n=len(leads)))
+        raise UsageError(_(LEADS_NO_SYNC).format(n=len(leads)))
     lines = grouped(problems) + refused
     now = datetime.now(timezone.utc)
     store = open_store(args.db, must_exist=False)
@@ -206,19 +208,19 @@ def cmd_import(args: argparse.Namespace) -> int:
                 added_leads = _add_leads(store, leads, by, pipelines, lines)
             except OppcoreError:
                 if committed:  # else the error itself says nothing was written
-                    error(STOPPED.format(n=committed, db=args.db))
+                    error(_(STOPPED).format(n=committed, db=args.db))
                 raise
     finally:
         store.close()
     for line in lines[:_SHOWN_GROUPS]:
         error(line)
     if len(lines) > _SHOWN_GROUPS:
-        error(MORE.format(n=len(lines) - _SHOWN_GROUPS))
+        error(_(MORE).format(n=len(lines) - _SHOWN_GROUPS))
     if args.sync:
         return _print_sync(args, report, lines)
-    print(IMPORTED.format(added=report.added + added_leads, db=args.db)
-          + (SKIPPED.format(n=len(skipped)) if skipped else "")
-          + (PROBLEMS.format(n=len(lines)) if lines else ""))
+    print(_(IMPORTED).format(added=report.added + added_leads, db=args.db)
+          + (_(SKIPPED).format(n=len(skipped)) if skipped else "")
+          + (_(PROBLEMS).format(n=len(lines)) if lines else ""))
     return EXIT_DATA if lines else EXIT_OK
 
 
@@ -240,22 +242,22 @@ def _add_leads(store: Store, leads: list[Lead], by: str, pipelines: list[Pipelin
 
 
 def _print_sync(args: argparse.Namespace, report: SyncReport, lines: list[str]) -> int:
-    print(SYNCED.format(file=Path(args.file).name, db=args.db, added=report.added,
+    print(_(SYNCED).format(file=Path(args.file).name, db=args.db, added=report.added,
                         updated=report.updated, unchanged=report.unchanged,
                         conflicts=report.conflict_count, missing=report.missing)
-          + (PROBLEMS.format(n=len(lines)) if lines else ""))
+          + (_(PROBLEMS).format(n=len(lines)) if lines else ""))
     taken = set(report.updated_ids)
     for conflict in report.conflicts[:_SHOWN_IDS]:
         template = OVERWRITTEN if conflict.record_id in taken else CONFLICT
-        print(template.format(id=conflict.record_id, reason=conflict.reason,
+        print(_(template).format(id=conflict.record_id, reason=conflict.reason,
                               fields=", ".join(conflict.fields) or "values"))
     if report.conflict_count > _SHOWN_IDS:
-        print(MORE.format(n=report.conflict_count - _SHOWN_IDS))
+        print(_(MORE).format(n=report.conflict_count - _SHOWN_IDS))
     if report.missing_ids:
         ids = ", ".join(report.missing_ids[:_SHOWN_IDS])
-        more = (" " + MORE.format(n=report.missing - _SHOWN_IDS)
+        more = (" " + _(MORE).format(n=report.missing - _SHOWN_IDS)
                 if report.missing > _SHOWN_IDS else "")
-        print(MISSING.format(ids=ids) + more)
+        print(_(MISSING).format(ids=ids) + more)
     kept = any(c.record_id not in taken for c in report.conflicts)
     return EXIT_DATA if lines or kept else EXIT_OK
 

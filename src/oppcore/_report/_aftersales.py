@@ -11,9 +11,10 @@ import attrs
 from oppcore import aftersales, analytics
 from oppcore._models import Opportunity
 from oppcore._money import Money
+from oppcore.locale._catalog import _
 from oppcore.pipeline import Pipeline, StageKind
 
-from ._format import fit, money, percent, printable
+from ._format import fit, money, percent, printable, width
 
 __all__ = ["AfterSalesSection", "OverdueTask", "RenewalDue", "TopReferrer",
            "aftersales_html", "aftersales_lines", "build_aftersales"]
@@ -126,8 +127,10 @@ def build_aftersales(deals: Sequence[Opportunity], pipeline: Pipeline, now: date
 def _headline(s: AfterSalesSection, sep: str = "   ") -> str:
     nps = "-" if s.nps is None else f"{s.nps:.0f}"
     csat = "-" if s.csat_mean is None else f"{s.csat_mean:.2f}"
-    return (f"NPS {nps} ({s.nps_responses} answers){sep}CSAT {csat} ({s.csat_responses} "
-            f"answers){sep}won deals surveyed {percent(s.surveyed_share)}")
+    return sep.join((
+        _("NPS {nps} ({count} answers)").format(nps=nps, count=s.nps_responses),
+        _("CSAT {csat} ({count} answers)").format(csat=csat, count=s.csat_responses),
+        _("won deals surveyed {share}").format(share=percent(s.surveyed_share))))
 
 
 def aftersales_lines(s: AfterSalesSection, *, max_rows: int, rule: str = "-") -> list[str]:
@@ -135,25 +138,30 @@ def aftersales_lines(s: AfterSalesSection, *, max_rows: int, rule: str = "-") ->
     def cut(text: str | None, columns: int) -> str:
         return fit(printable(text or "-"), columns)
 
-    title = "After-sales service"
-    out = ["", title, rule * len(title), _headline(s), ""]
-    out.append(f"Overdue after-sales tasks ({len(s.overdue)})")
-    out += [f"{t.days_overdue:>5}d {cut(t.task, 24)} {cut(t.owner, 14)} {cut(t.name, 24)}"
-            for t in s.overdue[:max_rows]]
+    title = _("After-sales service")
+    out = ["", title, rule * width(title), _headline(s), ""]
+    out.append(_("Overdue after-sales tasks ({count})").format(count=len(s.overdue)))
+    out += [f"{_days(t.days_overdue):>6} {cut(t.task, 24)} {cut(t.owner, 14)} "
+            f"{cut(t.name, 24)}" for t in s.overdue[:max_rows]]
     if len(s.overdue) > max_rows:
-        out.append(f"... {len(s.overdue) - max_rows} more")
+        out.append(_("... {count} more").format(count=len(s.overdue) - max_rows))
     out.append("")
-    out.append(f"Renewals due in the next {RENEWAL_HORIZON_DAYS} days "
-               f"({len(s.renewals_due)})")
+    out.append(_("Renewals due in the next {days} days ({count})").format(
+        days=RENEWAL_HORIZON_DAYS, count=len(s.renewals_due)))
     out += [f"{r.contract_end.isoformat()} {cut(r.owner, 14)} {cut(r.name, 24)} "
             f"{money(r.amount):>15}" for r in s.renewals_due[:max_rows]]
     if len(s.renewals_due) > max_rows:
-        out.append(f"... {len(s.renewals_due) - max_rows} more")
+        out.append(_("... {count} more").format(count=len(s.renewals_due) - max_rows))
     out.append("")
-    out.append(f"Top referrers ({len(s.referrers)})")
-    out += [f"{cut(f.referrer, 24)} {f.deals:>4} deals {f.won:>4} won "
-            f"{money(f.value_won):>15}" for f in s.referrers[:max_rows]]
+    out.append(_("Top referrers ({count})").format(count=len(s.referrers)))
+    out += [f"{cut(f.referrer, 24)} "
+            + _("{deals:>4} deals {won:>4} won").format(deals=f.deals, won=f.won)
+            + f" {money(f.value_won):>15}" for f in s.referrers[:max_rows]]
     return [line.rstrip() for line in out]
+
+
+def _days(days: int) -> str:
+    return _("{days}d").format(days=days)
 
 
 def _t(text: object) -> str:
@@ -171,20 +179,24 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]], empty: str) -> st
 
 def aftersales_html(s: AfterSalesSection, *, max_rows: int) -> str:
     """Return the section as one HTML ``<section>`` (every user value escaped)."""
-    overdue = _table(("days overdue", "task", "owner", "deal", "due"),
+    overdue = _table((_("days overdue"), _("task"), _("owner"), _("deal"), _("due")),
                      [(str(t.days_overdue), t.task, t.owner or "-", t.name, t.due.isoformat())
-                      for t in s.overdue[:max_rows]], "No overdue after-sales tasks.")
-    renewals = _table(("contract ends", "owner", "deal", "amount"),
+                      for t in s.overdue[:max_rows]], _("No overdue after-sales tasks."))
+    renewals = _table((_("contract ends"), _("owner"), _("deal"), _("amount")),
                       [(r.contract_end.isoformat(), r.owner or "-", r.name, money(r.amount))
                        for r in s.renewals_due[:max_rows]],
-                      f"No contract ends in the next {RENEWAL_HORIZON_DAYS} days.")
-    referrers = _table(("referrer", "deals", "won", "value won"),
+                      _("No contract ends in the next {days} days.").format(
+                          days=RENEWAL_HORIZON_DAYS))
+    referrers = _table((_("referrer"), _("deals"), _("won"), _("value won")),
                        [(f.referrer, str(f.deals), str(f.won), money(f.value_won))
-                        for f in s.referrers[:max_rows]], "No referred deals.")
+                        for f in s.referrers[:max_rows]], _("No referred deals."))
+    overdue_h = _("Overdue after-sales tasks ({count})").format(count=len(s.overdue))
+    renewals_h = _("Renewals due in the next {days} days ({count})").format(
+        days=RENEWAL_HORIZON_DAYS, count=len(s.renewals_due))
+    title, referrers_h = _("After-sales service"), _("Top referrers")
     return ('<section id="aftersales" aria-labelledby="aftersales-h">'
-            '<h2 id="aftersales-h">After-sales service</h2>'
+            f'<h2 id="aftersales-h">{_t(title)}</h2>'
             f'<p class="sub">{_t(_headline(s, _DOT))}</p>'
-            f"<h3>Overdue after-sales tasks ({len(s.overdue)})</h3>{overdue}"
-            f"<h3>Renewals due in the next {RENEWAL_HORIZON_DAYS} days "
-            f"({len(s.renewals_due)})</h3>{renewals}"
-            f"<h3>Top referrers</h3>{referrers}</section>")
+            f"<h3>{_t(overdue_h)}</h3>{overdue}"
+            f"<h3>{_t(renewals_h)}</h3>{renewals}"
+            f"<h3>{_t(referrers_h)}</h3>{referrers}</section>")

@@ -5,6 +5,7 @@ lives in :mod:`oppcore._charts._format`, one definition for the report and the a
 charts; this module adds what only the report needs.
 """
 
+import textwrap
 import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # _values imports the sections, which format with this module
     from ._values import RateRow
 
 __all__ = ["amount", "compact", "fit", "money", "percent", "points", "printable",
-           "shorten", "source_rows", "width"]
+           "shorten", "source_rows", "width", "wrap"]
 
 
 def points(value: float) -> str:
@@ -68,3 +69,37 @@ def fit(text: str, columns: int, *, ellipsis: str = "...") -> str:
         used += w
     cut = "".join(out) + (ellipsis if room >= 0 else "")
     return cut + " " * (columns - width(cut))
+
+
+# Chinese punctuation that must not start a line (it stays with the character before it).
+_NO_LINE_START = frozenset("，。、；：！？）】》」』”’")
+
+
+def wrap(text: str, columns: int) -> list[str]:
+    """Wrap ``text`` to lines of at most ``columns`` terminal columns.
+
+    ASCII text wraps at spaces (:func:`textwrap.wrap`); text with CJK characters, which has
+    no spaces between words, may also break between two characters, counting a wide
+    character as two columns. Closing punctuation does not start a line: one such mark may
+    overhang the width instead.
+    """
+    if text.isascii():
+        return textwrap.wrap(text, columns, break_on_hyphens=False)
+    lines: list[str] = []
+    line = ""
+    for char in " ".join(text.split()):
+        overhang = char in _NO_LINE_START and width(line) <= columns
+        if width(line) + width(char) <= columns or overhang or not line:
+            line += char
+            continue
+        space = line.rfind(" ")
+        inside_word = char.isascii() and char != " " and line[-1].isascii()
+        if inside_word and space > 0 and line[-1] != " ":
+            lines.append(line[:space].rstrip())
+            line = line[space + 1:] + char
+        else:
+            lines.append(line.rstrip())
+            line = char.lstrip()
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines

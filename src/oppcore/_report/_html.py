@@ -26,6 +26,7 @@ from oppcore.locale._reasons import translate_reason
 from ._aftersales import aftersales_html
 from ._format import amount, compact, money, percent, points, source_rows
 from ._notes import (
+    NA,
     NO_STALE_LIMITS,
     history_notes,
     left_out_note,
@@ -125,30 +126,31 @@ def render_html(report: PipelineReport) -> str:
         + (f" \u00b7 {scorecard} {_t(report.scorecard)}" if report.scorecard else "")
         + "</p></header>",
         _cards(report),
-        _section(_("Funnel"), "Deals that reached each stage (or a later one).",
+        _section(_("Funnel"), _("Deals that reached each stage (or a later one)."),
                  _funnel_chart(report, next(ids)) + _notes(history_notes(report)),
                  "funnel"),
         _section(_("Conversion between stages"),
-                 "Of the deals that reached a stage, the share that went on to the next "
-                 "one: of all of them, and of those that have left the stage (moved on or "
-                 "closed); the rest are still open there.",
+                 _("Of the deals that reached a stage, the share that went on to the next "
+                   "one: of all of them, and of those that have left the stage (moved on "
+                   "or closed); the rest are still open there."),
                  _conversion_chart(report, next(ids)), "conversion"),
         '<div class="grid">',
         _section(_("Win rate by source"),
-                 "Won / closed deals per source channel, most closed deals first.",
+                 _("Won / closed deals per source channel, most closed deals first."),
                  _rate_chart(report, "source", next(ids)), "by-source"),
         _section(_("Win rate by owner"),
-                 "Won / closed deals per owner, most closed deals first.",
+                 _("Won / closed deals per owner, most closed deals first."),
                  _rate_chart(report, "owner", next(ids)), "by-owner"),
         "</div>",
         _section(_("Forecast by month"),
-                 "Won value by close month; open pipeline and its weighted value by "
-                 "expected close month; overdue: open deals whose expected close has "
-                 "passed. One chart per currency: currencies are never added.",
+                 _("Won value by close month; open pipeline and its weighted value by "
+                   "expected close month; overdue: open deals whose expected close has "
+                   "passed. One chart per currency: currencies are never added."),
                  _forecast(report, ids), "forecast"),
-        _section(_("Top-ranked open deals"), _top_subtitle(report), _top_table(report), "top"),
+        _section(_("Top-ranked open deals"), _top_subtitle(report), _top_table(report),
+                 "top"),
         _section(_("Stale deals ({count})").format(
-                     count=c.stale if report.stale_limits else "n/a"),
+                     count=c.stale if report.stale_limits else _(NA)),
                  _stale_subtitle(report), _stale_table(report), "stale"),
         ("" if report.aftersales is None
          else aftersales_html(report.aftersales, max_rows=MAX_TABLE_ROWS)),
@@ -182,19 +184,22 @@ def _legend(*items: tuple[str, str]) -> str:
 
 def _cards(report: PipelineReport) -> str:
     c = report.counts
-    stale = str(c.stale) if report.stale_limits else "n/a"
-    cards = [("Deals", str(c.deals), "", ""), ("Open", str(c.open), "", ""),
-             ("Won", str(c.won), "won", ""), ("Lost", str(c.lost), "lost", ""),
-             ("Win rate", percent(c.win_rate), "", ""),
-             ("Stale", stale, "stale", "" if report.stale_limits else "no limits set")]
-    unpriced = f"{c.unpriced_open} open deals have no amount" if c.unpriced_open else ""
-    cards.extend((f"Open pipeline {t.currency}",
-                  compact(t.pipeline) if open_value_known(report, t) else "n/a", "",
+    na = _(NA)
+    stale = str(c.stale) if report.stale_limits else na
+    cards = [(_("Deals"), str(c.deals), "", ""), (_("Open"), str(c.open), "", ""),
+             (_("Won"), str(c.won), "won", ""), (_("Lost"), str(c.lost), "lost", ""),
+             (_("Win rate"), percent(c.win_rate), "", ""),
+             (_("Stale"), stale, "stale", "" if report.stale_limits else _("no limits set"))]
+    unpriced = (_("{count} open deals have no amount").format(count=c.unpriced_open)
+                if c.unpriced_open else "")
+    cards.extend((_("Open pipeline {currency}").format(currency=t.currency),
+                  compact(t.pipeline) if open_value_known(report, t) else na, "",
                   unpriced)
                  for t in report.totals)
     if not report.totals and c.unpriced_open:  # no deal has an amount at all
-        cards.append(("Open pipeline", "n/a", "", unpriced))
-    cards.extend((f"Won {t.currency}", compact(t.closed), "won", "") for t in report.totals)
+        cards.append((_("Open pipeline"), na, "", unpriced))
+    cards.extend((_("Won {currency}").format(currency=t.currency), compact(t.closed), "won",
+                  "") for t in report.totals)
     return '<div class="cards">' + "".join(
         f'<div class="card {cls}"><span>{_t(label)}</span><b>{_t(value)}</b>'
         + (f"<small>{_t(note)}</small>" if note else "") + "</div>"
@@ -266,13 +271,14 @@ def _table(head: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]],
 
 
 def _totals_table(report: PipelineReport) -> str:
-    head = [("currency", False), ("won", True), ("won + commit", True),
-            ("won + commit + best case", True), ("open pipeline", True), ("weighted", True),
-            ("open deals", True), ("won deals", True)]
+    head = [(_("currency"), False), (_("won"), True), (_("won + commit"), True),
+            (_("won + commit + best case"), True), (_("open pipeline"), True),
+            (_("weighted"), True), (_("open deals"), True), (_("won deals"), True)]
+    na = _t(_(NA))
     rows = [[_t(t.currency), _t(amount(t.closed)), _t(amount(t.commit)),
              _t(amount(t.best_case)),
-             _t(amount(t.pipeline)) if open_value_known(report, t) else "n/a",
-             _t(amount(t.weighted)) if open_value_known(report, t) else "n/a",
+             _t(amount(t.pipeline)) if open_value_known(report, t) else na,
+             _t(amount(t.weighted)) if open_value_known(report, t) else na,
              str(t.open_deals), str(t.won_deals)]
             for t in report.totals]
     return _table(head, rows, _("Totals per currency"))
@@ -280,9 +286,10 @@ def _totals_table(report: PipelineReport) -> str:
 
 def _top_subtitle(report: PipelineReport) -> str:
     if report.scorecard is None:
-        return "Not ranked: no scorecard was given."
-    return (f"Open deals ranked by the {report.scorecard!r} scorecard, with their top "
-            "reasons; known: share of the scorecard's weight whose data the deal has.")
+        return _("Not ranked: no scorecard was given.")
+    return _("Open deals ranked by the {scorecard!r} scorecard, with their top reasons; "
+             "known: share of the scorecard's weight whose data the deal has."
+             ).format(scorecard=report.scorecard)
 
 
 def _top_table(report: PipelineReport) -> str:
@@ -290,41 +297,43 @@ def _top_table(report: PipelineReport) -> str:
         return _empty(_("Pass a scorecard to rank the open deals."))
     if not report.top_deals:
         return _empty(unranked_note(report))
-    head = [("#", True), ("score", True), ("known", True), ("deal", False),
-            ("stage", False), ("owner", False), ("amount", True)]
+    head = [("#", True), (_("score"), True), (_("known"), True), (_("deal"), False),
+            (_("stage"), False), (_("owner"), False), (_("amount"), True)]
     rows = []
     for d in report.top_deals:
         reasons = "".join(
             f'<li><span class="{"pos" if r.points >= 0 else "neg"}">{points(r.points)}</span> '
             f"{_t(translate_reason(r.message))}</li>" for r in d.reasons)
-        flag = (f'<br><span class="flag">stale: {d.days_in_stage} days in its stage</span>'
-                if d.stale else "")
+        stale = _("stale: {days} days in its stage").format(days=d.days_in_stage)
+        flag = f'<br><span class="flag">{_t(stale)}</span>' if d.stale else ""
         deal = (f"<strong>{_t(d.name)}</strong> <span class=sub>{_t(d.opportunity_id)}"
                 f"</span><br><span class=sub>{_t(d.account or '-')}</span>{flag}"
                 f'<ul class="reasons">{reasons}</ul>')
         rows.append([str(d.rank), f'{_t(d.score)} <span class="grade">{_t(d.grade)}</span>',
                      percent(d.coverage, digits=0), deal, _t(d.stage_label),
                      _t(d.owner or "-"), _t(money(d.amount))])
-    table = _table(head, rows, "Top-ranked open deals")
+    table = _table(head, rows, _("Top-ranked open deals"))
     if report.counts.unscored:
         table += _notes([unranked_note(report)])
     return table
 
 
 def _stale_subtitle(report: PipelineReport) -> str:
-    text = "Open deals in their stage longer than the stage's follow-up rule allows."
+    text = _("Open deals in their stage longer than the stage's follow-up rule allows.")
     if report.stale_after is not None:
-        text += f" Limit: {report.stale_after} days for stages without their own."
+        text += " " + _("Limit: {days} days for stages without their own.").format(
+            days=report.stale_after)
     return text
 
 
 def _stale_table(report: PipelineReport) -> str:
     if not report.stale_limits:
-        return _empty(NO_STALE_LIMITS)
+        return _empty(_(NO_STALE_LIMITS))
     if not report.stale:
-        return _empty("No stale deals: every open deal is within its stage's limit.")
-    head = [("days in stage", True), ("limit", True), ("deal", False), ("id", False),
-            ("account", False), ("stage", False), ("owner", False), ("amount", True)]
+        return _empty(_("No stale deals: every open deal is within its stage's limit."))
+    head = [(_("days in stage"), True), (_("limit"), True), (_("deal"), False),
+            (_("id"), False), (_("account"), False), (_("stage"), False),
+            (_("owner"), False), (_("amount"), True)]
     rows = [[str(s.days_in_stage), "-" if s.max_days is None else str(s.max_days),
              _t(s.name), _t(s.opportunity_id), _t(s.account or "-"), _t(s.stage_label),
              _t(s.owner or "-"), _t(money(s.amount))]

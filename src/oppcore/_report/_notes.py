@@ -6,16 +6,22 @@ scorecard could not score, a dimension no deal has. Text, HTML, JSON (``notes``)
 (``note`` rows) take these sentences from here.
 """
 
+from oppcore.locale._catalog import N_, _
+
 from ._values import CurrencyTotal, PipelineReport
 
-__all__ = ["NO_STALE_LIMITS", "history_notes", "left_out_note", "notes", "open_value_known",
+__all__ = ["NA", "NO_STALE_LIMITS", "history_notes", "left_out_note", "notes", "open_value_known",
            "unpriced_notes", "unranked_note"]
 
-NO_STALE_LIMITS = (
+NA = N_("n/a")
+"""A figure the data cannot give (marked only: show it as ``_(NA)``)."""
+
+NO_STALE_LIMITS = N_(
     "The pipeline sets no stale limits, so no deal was judged stale. Give one: "
     "oppcore report --stale-after 90d, or a pipeline file whose open stages set "
     "follow_up.max_days (Pipeline.with_stale_after in Python)."
 )
+"""Marked only: show it as ``_(NO_STALE_LIMITS)``, in the locale active at the time."""
 
 
 def open_value_known(report: PipelineReport, total: CurrencyTotal) -> bool:
@@ -32,12 +38,12 @@ def unpriced_notes(report: PipelineReport) -> list[str]:
     c = report.counts
     lines = []
     if c.unpriced_open:
-        lines.append(f"{c.unpriced_open} open deal(s) have no amount: the open pipeline "
-                     "leaves them out (n/a when no open deal has one), it does not count "
-                     "them as 0.")
+        lines.append(_("{count} open deal(s) have no amount: the open pipeline leaves them "
+                       "out (n/a when no open deal has one), it does not count them as 0."
+                       ).format(count=c.unpriced_open))
     if c.unpriced_won:
-        lines.append(f"{c.unpriced_won} won deal(s) have no amount: the value won leaves "
-                     "them out.")
+        lines.append(_("{count} won deal(s) have no amount: the value won leaves them out."
+                       ).format(count=c.unpriced_won))
     return lines
 
 
@@ -45,33 +51,35 @@ def history_notes(report: PipelineReport) -> list[str]:
     """Sentences about stages the recorded histories cannot show."""
     if not report.unseen_stages:
         return []
-    stages = ", ".join(report.unseen_stages)
+    stages = _(", ").join(report.unseen_stages)
     if report.history_synthesised:
-        return [(f"History synthesised from creation and close dates: no deal is recorded "
-                f"moving between open stages, so the stages a deal passed through before "
-                f"{stages} cannot be seen; in-order counts are n/a, not 0.")]
-    return [(f"No deal is recorded arriving at {stages} from an earlier stage; in-order "
-            "counts from there on are n/a, not 0.")]
+        return [_("History synthesised from creation and close dates: no deal is recorded "
+                  "moving between open stages, so the stages a deal passed through before "
+                  "{stages} cannot be seen; in-order counts are n/a, not 0."
+                  ).format(stages=stages)]
+    return [_("No deal is recorded arriving at {stages} from an earlier stage; in-order "
+              "counts from there on are n/a, not 0.").format(stages=stages)]
 
 
 def unranked_note(report: PipelineReport) -> str:
     """Why open deals were not ranked (none scored, or some left out)."""
     unscored = report.counts.unscored
     if not report.top_deals and not unscored:
-        return "No open deals to rank."
+        return _("No open deals to rank.")
     if not report.top_deals:
-        return (f"Nothing ranked: the scorecard found no data for any of its rules on the "
-                f"{unscored} open deal(s). Record qualification (budget, authority, need, "
-                "timeline), activities or expected close dates, or use a scorecard over "
-                "fields the data has.")
-    return (f"{unscored} open deal(s) could not be scored (no data for any rule) and are "
-            "not ranked.")
+        return _("Nothing ranked: the scorecard found no data for any of its rules on the "
+                 "{count} open deal(s). Record qualification (budget, authority, need, "
+                 "timeline), activities or expected close dates, or use a scorecard over "
+                 "fields the data has.").format(count=unscored)
+    return _("{count} open deal(s) could not be scored (no data for any rule) and are "
+             "not ranked.").format(count=unscored)
 
 
 def left_out_note(what: str) -> str:
     """Why the win rate by ``what`` (``"source"``, ``"owner"``) is not shown."""
-    article = "an" if what[:1] in "aeiou" else "a"
-    return f"Win rate by {what} left out: no deal has {article} {what}."
+    if what == "source":
+        return _("Win rate by source left out: no deal has a source.")
+    return _("Win rate by owner left out: no deal has an owner.")
 
 
 def notes(report: PipelineReport) -> list[str]:
@@ -81,5 +89,5 @@ def notes(report: PipelineReport) -> list[str]:
     if report.scorecard is not None and report.counts.unscored:
         lines.append(unranked_note(report))
     if not report.stale_limits:
-        lines.append(NO_STALE_LIMITS)
+        lines.append(_(NO_STALE_LIMITS))
     return lines

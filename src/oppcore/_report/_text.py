@@ -1,15 +1,26 @@
 """The pipeline report as fixed-width text for a terminal."""
 
-import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 
+from oppcore.analytics._forecast import OVERDUE
 from oppcore.locale._catalog import _
 from oppcore.locale._reasons import translate_reason
 
 from ._aftersales import aftersales_lines
-from ._format import amount, fit, money, percent, points, printable, source_rows, width
+from ._format import (
+    amount,
+    fit,
+    money,
+    percent,
+    points,
+    printable,
+    source_rows,
+    width,
+    wrap,
+)
 from ._notes import (
+    NA,
     NO_STALE_LIMITS,
     history_notes,
     left_out_note,
@@ -17,7 +28,7 @@ from ._notes import (
     unpriced_notes,
     unranked_note,
 )
-from ._values import MAX_GROUPS, PipelineReport, RateRow, TopDeal
+from ._values import MAX_GROUPS, NO_DATE, PipelineReport, RateRow, TopDeal
 
 __all__ = ["render_text"]
 
@@ -79,7 +90,7 @@ class _Out:
 
     def note(self, text: str) -> None:
         """Add a sentence, wrapped to the report's width."""
-        for line in textwrap.wrap(printable(text), _WIDTH, break_on_hyphens=False):
+        for line in wrap(printable(text), _WIDTH):
             self.add(line)
 
     def title(self, text: str) -> None:
@@ -102,21 +113,23 @@ def _header(out: _Out, report: PipelineReport) -> None:
     c = report.counts
     title = printable(report.title)
     out.add(title)
-    out.add("=" * len(title))
+    out.add("=" * width(title))
     out.add(_("Pipeline: {label} ({id})   as of {moment}").format(
         label=printable(report.pipeline_label), id=printable(report.pipeline_id),
         moment=report.generated_at.isoformat(timespec="minutes")))
-    stale = str(c.stale) if report.stale_limits else "n/a"
+    stale = str(c.stale) if report.stale_limits else _(NA)
     out.add(_("{deals} deals: {open} open, {won} won, {lost} lost   win rate {rate}   "
               "stale {stale}").format(deals=c.deals, open=c.open, won=c.won, lost=c.lost,
                                       rate=percent(c.win_rate), stale=stale))
     for t in report.totals:
-        pipeline = (f"{amount(t.pipeline)} (weighted {amount(t.weighted)}, "
-                    f"{t.open_deals} deals)" if open_value_known(report, t) else "n/a")
-        out.add(f"{t.currency}: open pipeline {pipeline}, won {amount(t.closed)} "
-                f"({t.won_deals} deals)")
+        pipeline = (_("{pipeline} (weighted {weighted}, {count} deals)").format(
+            pipeline=amount(t.pipeline), weighted=amount(t.weighted), count=t.open_deals)
+            if open_value_known(report, t) else _(NA))
+        out.add(_("{currency}: open pipeline {pipeline}, won {won} ({count} deals)").format(
+            currency=t.currency, pipeline=pipeline, won=amount(t.closed),
+            count=t.won_deals))
     if not report.totals and c.unpriced_open:  # no deal has an amount at all
-        out.add("open pipeline n/a")
+        out.add(_("open pipeline n/a"))
     for line in unpriced_notes(report):
         out.note(line)
 
@@ -127,49 +140,51 @@ def _funnel(out: _Out, report: PipelineReport) -> None:
         out.add(_("No deals."))
         return
     top = max(report.funnel[0].reached, 1)
-    out.add(f"{'stage':<{_LABEL}} {'':<{_BAR}} {'reached':>7} {'in order':>8} "
-            f"{'open now':>8}")
+    out.add(" ".join((_l(_("stage"), _LABEL), " " * _BAR, _r(_("reached"), 7),
+                      _r(_("in order"), 8), _r(_("open now"), 8))))
     last = report.funnel[-1].stage_id
     for step in report.funnel:
-        in_order = "n/a" if step.in_order is None else str(step.in_order)
-        here = f"{step.won_here} won" if step.stage_id == last else str(step.open_here)
+        in_order = _(NA) if step.in_order is None else str(step.in_order)
+        here = (_("{count} won").format(count=step.won_here) if step.stage_id == last
+                else str(step.open_here))
         out.add(f"{out.cut(step.label, _LABEL)} {out.bar(step.reached / top)} "
-                f"{step.reached:>7} {in_order:>8} {here:>8}")
-    out.note("reached: got this far or further; in order: got here through every earlier "
-             "stage; open now: open deals in the stage")
+                f"{step.reached:>7} {_r(in_order, 8)} {_r(here, 8)}")
+    out.note(_("reached: got this far or further; in order: got here through every earlier "
+               "stage; open now: open deals in the stage"))
     for line in history_notes(report):
         out.note(line)
 
 
 def _conversions(out: _Out, report: PipelineReport) -> None:
-    out.title("Conversion between stages")
+    out.title(_("Conversion between stages"))
     if not report.counts.deals:
-        out.add("No deals.")
+        out.add(_("No deals."))
         return
-    out.add(f"{'':<32} {'of all that reached':>20} {'of those that left':>20} "
-            f"{'still open':>13}")
+    out.add(" ".join((" " * 32, _r(_("of all that reached"), 20),
+                      _r(_("of those that left"), 20), _r(_("still open"), 13))))
     for s in report.conversions:
         name = out.cut(f"{s.from_label} -> {s.to_label}", 32)
         reached = f"{percent(s.rate)} {s.converted}/{s.reached}"
         left = f"{percent(s.left_rate)} {s.converted}/{s.left}"
         still = f"{s.still_open} ({percent(s.still_open_share, digits=0)})"
         out.add(f"{name} {reached:>20} {left:>20} {still:>13}")
-    out.note("of those that left: among deals that moved on from the stage or closed; "
-             "still open: undecided there")
+    out.note(_("of those that left: among deals that moved on from the stage or closed; "
+               "still open: undecided there"))
 
 
 def _rates(out: _Out, report: PipelineReport, what: str, max_rows: int) -> None:
     rows: Sequence[RateRow] = (source_rows(report.by_source) if what == "source"
                                else report.by_owner)
-    out.title(f"Win rate by {what}")
+    out.title(_("Win rate by source") if what == "source" else _("Win rate by owner"))
     if what in report.left_out:
         out.note(left_out_note(what))
         return
     if not rows:
         out.add(_("No deals."))
         return
-    out.add("Most closed deals first.")
-    out.add(f"{'':<{_LABEL}} {'':<{_BAR}} {'rate':>7} {'won/closed':>11} {'open':>5}")
+    out.add(_("Most closed deals first."))
+    out.add(" ".join((" " * _LABEL, " " * _BAR, _r(_("rate"), 7), _r(_("won/closed"), 11),
+                      _r(_("open"), 5))))
     for r in rows[:max_rows]:
         out.add(f"{out.cut(r.key, _LABEL)} {out.bar(r.win_rate)} "
                 f"{percent(r.win_rate):>7} {f'{r.won}/{r.closed}':>11} {r.open:>5}")
@@ -183,28 +198,40 @@ def _forecast(out: _Out, report: PipelineReport) -> None:
         out.add(_("No open or won deals with an amount."))
         return
     for currency in report.currencies:
-        out.add(f"{currency:<10} {'open':>5} {'won':>5} {'won value':>15} "
-                f"{'open pipeline':>15} {'weighted':>15}")
+        out.add(" ".join((_l(currency, 10), _r(_("open"), 5), _r(_("won"), 5),
+                          _r(_("won value"), 15), _r(_("open pipeline"), 15),
+                          _r(_("weighted"), 15))))
         for m in report.forecast:
             if m.currency == currency:
-                out.add(f"{m.period:<10} {m.open_deals:>5} {m.won_deals:>5} "
+                out.add(f"{_l(_period(m.period), 10)} {m.open_deals:>5} {m.won_deals:>5} "
                         f"{_figure(m.closed, currency):>15} "
                         f"{_figure(m.pipeline, currency):>15} "
                         f"{_figure(m.weighted, currency):>15}")
         out.add()
-    out.note("open, won: deals with an amount; overdue: open deals whose expected close "
-             "has passed")
+    out.note(_("open, won: deals with an amount; overdue: open deals whose expected close "
+               "has passed"))
     for t in report.totals:
-        out.add(f"{t.currency}: won {amount(t.closed)}; won + commit {amount(t.commit)}; "
-                f"won + commit + best case {amount(t.best_case)}")
+        out.add(_("{currency}: won {won}; won + commit {commit}; won + commit + best case "
+                  "{best_case}").format(currency=t.currency, won=amount(t.closed),
+                                        commit=amount(t.commit),
+                                        best_case=amount(t.best_case)))
 
 
 def _figure(value: Decimal, currency: str) -> str:
     return amount(value, currency) if value else "-"
 
 
+def _period(period: str) -> str:
+    """A forecast period in the active locale ("overdue" and "(no date)" are words)."""
+    if period == OVERDUE:
+        return _("overdue")
+    if period == NO_DATE:
+        return _(NO_DATE)
+    return period
+
+
 def _flag(t: TopDeal) -> str:
-    return f"STALE: {t.days_in_stage} days in its stage"
+    return _("STALE: {days} days in its stage").format(days=t.days_in_stage)
 
 
 def _top(out: _Out, report: PipelineReport) -> None:
@@ -215,38 +242,41 @@ def _top(out: _Out, report: PipelineReport) -> None:
     if not report.top_deals:
         out.note(unranked_note(report))
         return
-    out.add(f"{'#':>3} {'score':>6} {'grade':<5} {'known':>5} {'deal':<28} {'stage':<16} "
-            f"{'amount':>16}")
+    out.add(" ".join(("  #", _r(_("score"), 6), _l(_("grade"), 5), _r(_("known"), 5),
+                      _l(_("deal"), 28), _l(_("stage"), 16), _r(_("amount"), 16))))
     for t in report.top_deals:
         out.add(f"{t.rank:>3} {t.score:>6} {out.cut(t.grade, 5)} "
                 f"{percent(t.coverage, digits=0):>5} {out.cut(t.name, 28)} "
                 f"{out.cut(t.stage_label, 16)} {money(t.amount):>16}")
-        out.add(f"{'':10} id {out.cut(t.opportunity_id, 24, pad=False)}, owner "
-                f"{out.cut(t.owner, 24, pad=False)}, account "
-                f"{out.cut(t.account, 24, pad=False)}")
+        out.add(f"{'':10} " + _("id {id}, owner {owner}, account {account}").format(
+            id=out.cut(t.opportunity_id, 24, pad=False),
+            owner=out.cut(t.owner, 24, pad=False),
+            account=out.cut(t.account, 24, pad=False)))
         if t.stale:
             out.add(f"{'':10} {_flag(t)}")
         for reason in t.reasons:
             text = translate_reason(reason.message)
             out.add(f"{'':10} {points(reason.points):>6}  {out.cut(text, 58)}")
-    out.add("known: share of the scorecard's weight whose data the deal has")
+    out.add(_("known: share of the scorecard's weight whose data the deal has"))
     if report.counts.unscored:
         out.note(unranked_note(report))
 
 
 def _stale(out: _Out, report: PipelineReport, max_rows: int) -> None:
     if not report.stale_limits:
-        out.title("Stale deals (n/a)")
-        out.note(NO_STALE_LIMITS)
+        out.title(_("Stale deals ({count})").format(count=_(NA)))
+        out.note(_(NO_STALE_LIMITS))
         return
-    out.title(f"Stale deals ({len(report.stale)})")
+    out.title(_("Stale deals ({count})").format(count=len(report.stale)))
     if report.stale_after is not None:
-        out.add(f"Limit: {report.stale_after} days in a stage, for stages without their own.")
+        out.add(_("Limit: {days} days in a stage, for stages without their own.").format(
+            days=report.stale_after))
     if not report.stale:
         out.add(_("No stale deals."))
         return
-    out.add(f"{'days':>5} {'limit':>5} {'stage':<14} {'owner':<12} {'deal':<18} "
-            f"{'id':<14} {'amount':>16}")
+    out.add(" ".join((_r(_("days"), 5), _r(_("limit"), 5), _l(_("stage"), 14),
+                      _l(_("owner"), 12), _l(_("deal"), 18), _l(_("id"), 14),
+                      _r(_("amount"), 16))))
     for s in report.stale[:max_rows]:
         limit = "-" if s.max_days is None else str(s.max_days)
         out.add(f"{s.days_in_stage:>5} {limit:>5} {out.cut(s.stage_label, 14)} "

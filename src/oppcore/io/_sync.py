@@ -27,6 +27,7 @@ from oppcore._errors import ImportDataError, ValidationError, VersionConflictErr
 from oppcore._models import Opportunity
 from oppcore._records import StageChange
 from oppcore._service import AllowAll, OpportunityService
+from oppcore.locale._catalog import N_, _
 from oppcore.pipeline import Pipeline, StageKind
 from oppcore.pipeline._templates import TEMPLATES
 from oppcore.storage import Store, query_all
@@ -39,13 +40,15 @@ __all__ = ["Prefer", "SyncConflict", "SyncReport", "sync"]
 Prefer = Literal["store", "export"]
 """Who wins when a deal was edited in the store since the last sync wrote it."""
 
-# User-facing messages (plain literals in one place, so they can be translated).
-EDITED = "edited in the store since the last sync wrote it"
-UNMARKED = "not written by a sync (created or imported before syncs kept their mark)"
-MOVED = "follows pipeline {stored!r} in the store and {export!r} in the export (never synced)"
-UNKNOWN_PIPELINE = "deal {id!r}: unknown pipeline {pipeline!r} (known: {known})"
-UNKNOWN_STAGE = "deal {id!r}: stage {stage!r} is not a stage of pipeline {pipeline!r}"
-SHARED = "records {first} and {second} share {key} {value!r}"
+# User-facing messages, marked with N_() and translated where used (in the active locale,
+# English unless a caller such as the CLI chose another); API misuse stays English.
+EDITED = N_("edited in the store since the last sync wrote it")
+UNMARKED = N_("not written by a sync (created or imported before syncs kept their mark)")
+MOVED = N_("follows pipeline {stored!r} in the store and {export!r} in the export (never "
+           "synced)")
+UNKNOWN_PIPELINE = N_("deal {id!r}: unknown pipeline {pipeline!r} (known: {known})")
+UNKNOWN_STAGE = N_("deal {id!r}: stage {stage!r} is not a stage of pipeline {pipeline!r}")
+SHARED = N_("records {first} and {second} share {key} {value!r}")
 NOT_A_DEAL = "record {n}: sync takes opportunities, got {kind}"
 BAD_PREFER = "prefer must be 'store' or 'export', got {prefer!r}"
 BAD_BATCH = "batch_size must be a positive int"
@@ -186,7 +189,7 @@ def _decide(export: Opportunity, stored: Opportunity | None, plan: _Plan, *,
         return
     if stored.pipeline_id != export.pipeline_id:  # a deal's history belongs to its pipeline
         plan.conflicts.append(SyncConflict(record_id=stored.id, fields=("pipeline_id",),
-                                           reason=MOVED.format(stored=stored.pipeline_id,
+                                           reason=_(MOVED).format(stored=stored.pipeline_id,
                                                                export=export.pipeline_id)))
         return
     previous = read_mark(stored)
@@ -199,7 +202,7 @@ def _decide(export: Opportunity, stored: Opportunity | None, plan: _Plan, *,
     if not untouched:
         plan.conflicts.append(SyncConflict(record_id=stored.id,
                                            fields=_differing(stored, export, both),
-                                           reason=UNMARKED if previous is None else EDITED))
+                                           reason=_(UNMARKED if previous is None else EDITED)))
         if prefer != "export":
             return
     plan.updates.append((stored, _updated(stored, export.evolve(id=stored.id), old_keys,
@@ -215,11 +218,11 @@ def _refusals(records: Sequence[Opportunity], pipelines: dict[str, Pipeline]
         pipeline = pipelines.get(record.pipeline_id)
         if pipeline is None:
             problems.append(RowError(row=number, column="pipeline_id", message=(
-                UNKNOWN_PIPELINE.format(id=record.id, pipeline=record.pipeline_id,
+                _(UNKNOWN_PIPELINE).format(id=record.id, pipeline=record.pipeline_id,
                                         known=", ".join(sorted(pipelines))))))
         elif record.stage_id not in pipeline:
             problems.append(RowError(row=number, column="stage_id", message=(
-                UNKNOWN_STAGE.format(id=record.id, stage=record.stage_id,
+                _(UNKNOWN_STAGE).format(id=record.id, stage=record.stage_id,
                                      pipeline=pipeline.id))))
         for key, value in (("id", record.id), ("external_key", record.external_key)):
             if value is None:
@@ -227,7 +230,7 @@ def _refusals(records: Sequence[Opportunity], pipelines: dict[str, Pipeline]
             first = seen.setdefault((key, value), (number, record))
             if first[0] != number and first[1] != record:
                 problems.append(RowError(row=number, column=key, message=(
-                    SHARED.format(first=first[0], second=number, key=key, value=value))))
+                    _(SHARED).format(first=first[0], second=number, key=key, value=value))))
     return problems
 
 

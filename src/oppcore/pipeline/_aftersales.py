@@ -15,6 +15,7 @@ import attrs
 from oppcore._check_table import Checks
 from oppcore._checks import Bounds, check_bounds, fail, in_bounds
 from oppcore._records import ActivityKind
+from oppcore.locale._catalog import N_
 
 __all__ = ["AfterSalesPlan", "Anchor", "OFFSET_DAYS", "PlanTask", "STANDARD_PLAN"]
 
@@ -97,7 +98,7 @@ class AfterSalesPlan:
     """
 
     tasks: tuple[PlanTask, ...]
-    label: str = "After-sales service (售后服务)"
+    label: str = N_("After-sales service (售后服务)")
 
     def __attrs_post_init__(self) -> None:
         _PLAN.run(self)
@@ -108,13 +109,13 @@ class AfterSalesPlan:
 
 
 STANDARD_PLAN: Final = AfterSalesPlan(tasks=(
-    PlanTask(id="handover", label="Hand over to delivery", offset_days=0),
-    PlanTask(id="acceptance", label="Acceptance check", offset_days=14),
-    PlanTask(id="satisfaction_survey", label="Satisfaction survey (客户满意度调查)",
+    PlanTask(id="handover", label=N_("Hand over to delivery"), offset_days=0),
+    PlanTask(id="acceptance", label=N_("Acceptance check"), offset_days=14),
+    PlanTask(id="satisfaction_survey", label=N_("Satisfaction survey (客户满意度调查)"),
              offset_days=30, kind=ActivityKind.SURVEY),
-    PlanTask(id="renewal_talk", label="Renewal conversation", anchor=Anchor.CONTRACT_END,
+    PlanTask(id="renewal_talk", label=N_("Renewal conversation"), anchor=Anchor.CONTRACT_END,
              offset_days=-60),
-    PlanTask(id="referral_ask", label="Ask for a referral (推荐计划)",
+    PlanTask(id="referral_ask", label=N_("Ask for a referral (推荐计划)"),
              anchor=Anchor.GOOD_SURVEY, offset_days=7),
 ))
 """The ``standard`` template's plan: hand over at once, check acceptance after two weeks,

@@ -1,10 +1,12 @@
 """Built-in pipelines: ``standard`` (the B2B process) and ``simple`` (CRM-export shaped)."""
 
+import attrs
+
 from oppcore._errors import ConfigError
 from oppcore._records import ActivityKind, QuoteStatus
 from oppcore.locale._catalog import DEFAULT, _, use
 
-from ._aftersales import STANDARD_PLAN
+from ._aftersales import STANDARD_PLAN, AfterSalesPlan
 from ._pipeline import Pipeline
 from ._requirements import (
     RequireActivity,
@@ -25,6 +27,17 @@ LOST_REASONS = ("price", "competitor", "no_budget", "no_decision", "timing", "pr
 TEMPLATES = ("standard", "simple")
 
 
+def _standard_plan() -> AfterSalesPlan:
+    """The standard after-sales plan, its labels in the active locale (ids unchanged).
+
+    In English it is :data:`STANDARD_PLAN` itself.
+    """
+    plan = attrs.evolve(STANDARD_PLAN, label=_(STANDARD_PLAN.label),
+                        tasks=tuple(attrs.evolve(t, label=_(t.label))
+                                    for t in STANDARD_PLAN.tasks))
+    return STANDARD_PLAN if plan == STANDARD_PLAN else plan
+
+
 def _standard() -> Pipeline:
     return Pipeline(
         id="standard",
@@ -32,7 +45,7 @@ def _standard() -> Pipeline:
         description=_("Lead identification -> needs analysis -> solution -> quote & "
                       "contract -> won / lost; after-sales follow-up on won deals."),
         policy=TransitionPolicy(allow_backward=True),
-        aftersales=STANDARD_PLAN,
+        aftersales=_standard_plan(),
         stages=(
             Stage(id="identification", label=_("Lead identification"), probability=0.1,
                   guidance=Guidance(
