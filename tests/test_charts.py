@@ -96,8 +96,9 @@ def test_a_chinese_report_is_byte_identical_to_mains(sample_deals: "SampleDeals"
                               scorecard=Scorecard.default(), top=10)
         html = render_html(report)
     assert "按月销售预测（EUR）" in html
-    # Regenerated when the cards, subtitles and notes around the charts were translated:
-    # its SVG charts are byte-identical to the ones main's code drew.
+    # Regenerated (tests/fixtures/report_golden) when the cards, subtitles and notes
+    # around the charts were translated, and again when the charts' own tooltips, legends
+    # and labels were (the drawing itself is unchanged).
     assert html == (GOLDEN / "sample.zh-CN.html").read_text(encoding="utf-8")
 
 

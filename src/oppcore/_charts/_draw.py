@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Protocol
 
-from oppcore.locale._catalog import N_, _
+from oppcore.locale._catalog import N_, _, active
+from oppcore.locale._messages import field_label
 
 from ._format import amount, compact, percent, printable, shorten
 
@@ -139,8 +140,8 @@ def svg(uid: int | str, label: str, width: int, height: int, body: str, *,
 
 def conversion_legend() -> tuple[tuple[str, str], ...]:
     """The conversion chart's legend: text and colour of each bar of a step."""
-    return (("of all that reached the stage", "var(--blue)"),
-            ("of those that have left it", "var(--green)"))
+    return ((_("of all that reached the stage"), "var(--blue)"),
+            (_("of those that have left it"), "var(--green)"))
 
 
 def forecast_legend() -> tuple[tuple[str, str], ...]:
@@ -179,9 +180,11 @@ def funnel_svg(steps: Sequence[FunnelBar], uid: int | str, *, standalone: bool =
             body.append(f'<polygon points="{_n(px)},{_n(py)} {_n(px + pw)},{_n(py)} '
                         f'{_n(x + w)},{_n(y)} {_n(x)},{_n(y)}" fill="#dbeafe"/>')
         body.append(f'<rect x="{_n(x)}" y="{y}" width="{_n(w)}" height="{row}" rx="4" '
-                    f'fill="{color}"><title>{escape(step.label)}: {step.reached} reached, '
-                    + (f"{step.won_here} won" if i == len(steps) - 1 else
-                       f"{step.open_here} open here now, {step.lost_here} lost here")
+                    f'fill="{color}"><title>{escape(step.label)}: '
+                    + (_("{reached} reached, {won} won").format(
+                        reached=step.reached, won=step.won_here) if i == len(steps) - 1 else
+                       _("{reached} reached, {open} open here now, {lost} lost here").format(
+                           reached=step.reached, open=step.open_here, lost=step.lost_here))
                     + "</title></rect>")
         body.append(f'<text x="0" y="{y + row / 2 + 5}" font-size="14">'
                     f'{escape(shorten(step.label, 24))}</text>')
@@ -215,10 +218,13 @@ def conversion_svg(steps: Sequence[ConversionBar], uid: int | str, *,
                         f'font-size="12" class="muted">{percent(rate)} '
                         f"({s.converted}/{of})</text>")
         body.append(f'<text x="{width - 1}" y="{y + 20}" font-size="12" text-anchor="end">'
-                    f"{s.still_open} still open ({percent(s.still_open_share)})</text>")
-    label = "Conversion between stages: " + ", ".join(
-        f"{s.from_label} to {s.to_label} {percent(s.rate)} of all, {percent(s.left_rate)} "
-        f"of those that left, {s.still_open} still open" for s in steps)
+                    + _("{count} still open ({share})").format(
+                        count=s.still_open, share=percent(s.still_open_share)) + "</text>")
+    label = _("Conversion between stages") + ": " + ", ".join(
+        _("{source} to {target} {rate} of all, {left_rate} of those that left, "
+          "{count} still open").format(
+            source=s.from_label, target=s.to_label, rate=percent(s.rate),
+            left_rate=percent(s.left_rate), count=s.still_open) for s in steps)
     return svg(uid, label, width, len(steps) * row + 4, "".join(body), standalone=standalone,
                legend=conversion_legend())
 
@@ -247,14 +253,17 @@ def rate_svg(shown: Sequence[RateBar], what: str, uid: int | str, *,
         body.append(f'<text x="0" y="{y + 13}" font-size="12">{escape(shorten(r.key, 22))}'
                     f'<title>{escape(r.key)}</title></text>')
         body.append(f'<rect x="{label_w}" y="{y}" width="{_n(w)}" height="16" rx="2" '
-                    f'fill="var(--green)"><title>{escape(r.key)}: {r.won} won of {r.closed} '
-                    f'closed, {r.open} open</title></rect>')
+                    f'fill="var(--green)"><title>{escape(r.key)}: '
+                    + _("{won} won of {closed} closed, {open} open").format(
+                        won=r.won, closed=r.closed, open=r.open) + "</title></rect>")
         body.append(f'<text x="{width - counts_w - 6}" y="{y + 13}" font-size="12" '
                     f'text-anchor="end">{percent(r.win_rate)}</text>'
                     f'<text x="{width - 1}" y="{y + 13}" font-size="11" text-anchor="end" '
                     f'class="muted">{r.won}/{r.closed}</text>')
-    label = f"Win rate by {what}: " + ", ".join(
-        f"{r.key} {percent(r.win_rate)} ({r.won} of {r.closed})" for r in shown)
+    label = _("Win rate by {what}").format(
+        what=field_label(what, locale=active())) + ": " + ", ".join(
+        _("{key} {rate} ({won} of {closed})").format(
+            key=r.key, rate=percent(r.win_rate), won=r.won, closed=r.closed) for r in shown)
     return svg(uid, label, width, len(shown) * row + 6, "".join(body), standalone=standalone)
 
 
