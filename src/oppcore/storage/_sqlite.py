@@ -357,7 +357,7 @@ class SQLiteStore(BaseStore):
             by_kind[kind_name(w.kind)].append(cast(Record, w.record))
 
         def body(conn: sqlite3.Connection) -> int:
-            changes: list[tuple[str, str, FeedAction, int]] = []
+            versions_of: dict[str, dict[str, int]] = {}
             for name, records in by_kind.items():
                 if not records:
                     continue
@@ -372,7 +372,12 @@ class SQLiteStore(BaseStore):
                 conn.executemany(INSERT[name], [row for row, _ in rows])
                 if name in ITEMS:
                     insert_items(conn, name, [item for _, items in rows for item in items])
-                changes += [(name, r.id, "added", versions[r.id]) for r in records]
+                versions_of[name] = versions
+            # The feed follows the input (as one apply would), not the kinds.
+            changes: list[tuple[str, str, FeedAction, int]] = []
+            for w in writes:
+                name = kind_name(w.kind)
+                changes.append((name, w.record_id, "added", versions_of[name][w.record_id]))
             log_changes(conn, changes, [])
             return len(changes)
 
