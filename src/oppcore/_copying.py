@@ -14,7 +14,8 @@ import attrs
 
 from ._check_table import Checks, getter
 
-__all__ = ["CHECKS_ATTRIBUTE", "evolve", "trusted", "trusted_evolve", "trusted_values"]
+__all__ = ["CHECKS_ATTRIBUTE", "evolve", "register_builder", "trusted", "trusted_evolve",
+           "trusted_values"]
 
 _T = TypeVar("_T")
 _set = object.__setattr__
@@ -94,70 +95,6 @@ _MAKERS: dict[type, Callable[..., Any]] = {}  # keyed by class: a maker depends 
 def _maker(cls: type) -> Callable[..., Any]:
     slots = _plan(cls).slots
     new = object.__new__
-    # Straight-line slot sets (one C call each) for the few sizes on scoring's hot path:
-    # several times cheaper than driving the setters through map() for small classes.
-    # Written out, never generated: no source is compiled at run time.
-    if len(slots) == 3:
-        s0, s1, s2 = slots
-
-        def make3(a: Any, b: Any, c: Any) -> Any:
-            o: Any = new(cls)
-            s0(o, a)
-            s1(o, b)
-            s2(o, c)
-            return o
-
-        return make3
-    if len(slots) == 4:
-        s0, s1, s2, s3 = slots
-
-        def make4(a: Any, b: Any, c: Any, d: Any) -> Any:
-            o: Any = new(cls)
-            s0(o, a)
-            s1(o, b)
-            s2(o, c)
-            s3(o, d)
-            return o
-
-        return make4
-    if len(slots) == 9:
-        s0, s1, s2, s3, s4, s5, s6, s7, s8 = slots
-
-        def make9(a: Any, b: Any, c: Any, d: Any, e: Any, f: Any, g: Any, h: Any,
-                  i: Any) -> Any:
-            o: Any = new(cls)
-            s0(o, a)
-            s1(o, b)
-            s2(o, c)
-            s3(o, d)
-            s4(o, e)
-            s5(o, f)
-            s6(o, g)
-            s7(o, h)
-            s8(o, i)
-            return o
-
-        return make9
-    if len(slots) == 11:
-        t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10 = slots
-
-        def make11(a: Any, b: Any, c: Any, d: Any, e: Any, f: Any, g: Any, h: Any,
-                   i: Any, j: Any, k: Any) -> Any:
-            o: Any = new(cls)
-            t0(o, a)
-            t1(o, b)
-            t2(o, c)
-            t3(o, d)
-            t4(o, e)
-            t5(o, f)
-            t6(o, g)
-            t7(o, h)
-            t8(o, i)
-            t9(o, j)
-            t10(o, k)
-            return o
-
-        return make11
     count = len(slots)
 
     def make(*values: Any) -> Any:
@@ -171,6 +108,43 @@ def _maker(cls: type) -> Callable[..., Any]:
     return make
 
 
+def register_builder(cls: type[_T], init: Callable[..., None]) -> Callable[..., _T]:
+    """Make ``init`` the unchecked positional constructor of the frozen slotted ``cls``.
+
+    For the few classes built by the hundred thousand on a hot path (a scorecard's reasons,
+    contributions and scores). Setting eleven slots through their descriptors' bound
+    setters (what :func:`trusted_values` does for any class) costs about three times what
+    plain attribute assignments cost, and Python specialises only the latter. So the
+    class's module writes ``init(self, <one argument per field>)``: plain assignments of
+    every field in the order of ``attrs.fields(cls)``, then ``self.__class__ = cls``.
+
+    ``init`` runs on an instance of a private twin: a subclass of ``cls`` with no slots of
+    its own (so the same memory layout, which is what lets CPython move an instance between
+    the two classes) whose ``__setattr__``/``__delattr__`` are ``object``'s. The last
+    assignment makes the instance a plain ``cls``, frozen like any other: the twin never
+    escapes. A test builds every registered class both ways and compares them field by
+    field; another checks that ``init`` sets every field.
+
+    Returns:
+        The constructor, also what :func:`trusted_values` returns for ``cls`` from now on.
+
+    Raises:
+        TypeError: If ``cls`` is not a slotted attrs class.
+    """
+    if not attrs.has(cls) or "__slots__" not in cls.__dict__:
+        raise TypeError(f"register_builder needs a slotted attrs class, got {cls!r}")
+    twin = type(f"_{cls.__name__}Builder", (cls,), {
+        "__slots__": (),
+        # Both, so CPython's attribute-setting slot is object's own (one C call per field).
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+        "__init__": init,
+        "__module__": cls.__module__,
+    })
+    _MAKERS[cls] = twin
+    return twin
+
+
 def trusted_values(cls: type[_T]) -> Callable[..., _T]:
     """Return ``cls``'s unchecked positional constructor, for values already validated.
 
@@ -178,6 +152,7 @@ def trusted_values(cls: type[_T]) -> Callable[..., _T]:
     class (a scorecard's contributions and scores): fetch the constructor once, then call it
     with one argument per field, in the order of ``attrs.fields(cls)`` (``init=False``
     fields included). Same contract as :func:`trusted`: every field, each already valid.
+    A class's module may register a faster, hand-written one (:func:`register_builder`).
 
     Raises:
         TypeError: When the constructor is called with the wrong number of values (a

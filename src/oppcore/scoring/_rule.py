@@ -14,6 +14,7 @@ from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 import attrs
 
 from oppcore._checks import SIGNED_UNIT, UNIT, aware, check_bounds, in_bounds
+from oppcore._copying import register_builder
 from oppcore._errors import ValidationError
 from oppcore._frozenmap import EMPTY_MAP, FrozenMap
 from oppcore._models import Lead, Opportunity
@@ -69,6 +70,18 @@ class Reason:
             raise ValidationError("must be a string", model="Reason", field="message",
                                   value=self.message)
         check_bounds(self)  # an effect in [-1, 1], whatever numeric type it came as
+
+
+def _build_reason(self: Any, code: str, message: str, effect: float) -> None:
+    # The unchecked constructor (oppcore._copying.register_builder): every field, in order;
+    # ``self`` is the class's twin until the last line.
+    self.code = code
+    self.message = message
+    self.effect = effect
+    self.__class__ = Reason
+
+
+register_builder(Reason, _build_reason)
 
 
 @attrs.frozen(kw_only=True)

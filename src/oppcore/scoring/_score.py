@@ -7,11 +7,12 @@ values a scorecard returns and the two pure helpers it uses to make exact points
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
 from oppcore._checks import UNIT, Bounds, check_bounds, in_bounds
+from oppcore._copying import register_builder
 
 from ._rule import Reason
 
@@ -96,6 +97,29 @@ class Contribution:
         # Built by hand, a contribution is checked; a scorecard builds its own unchecked
         # (oppcore._copying.trusted_values) from values it has just checked.
         check_bounds(self)
+
+
+def _build_contribution(self: Any, rule_id: str, dimension: str, weight: float,
+                        status: ContributionStatus, value: float | None, confidence: float,
+                        points: Decimal, reasons: tuple[Reason, ...], capped: bool, veto: bool,
+                        error: str | None) -> None:
+    # The unchecked constructor (oppcore._copying.register_builder): every field, in order;
+    # ``self`` is the class's twin until the last line.
+    self.rule_id = rule_id
+    self.dimension = dimension
+    self.weight = weight
+    self.status = status
+    self.value = value
+    self.confidence = confidence
+    self.points = points
+    self.reasons = reasons
+    self.capped = capped
+    self.veto = veto
+    self.error = error
+    self.__class__ = Contribution
+
+
+register_builder(Contribution, _build_contribution)
 
 
 @attrs.frozen(kw_only=True)
@@ -201,6 +225,25 @@ class Score:
     def top_negative(self, n: int = 3) -> tuple[Factor, ...]:
         """The ``n`` reasons that lowered the total most."""
         return tuple(f for f in self.factors() if f.points < 0)[:n]
+
+
+def _build_score(self: Any, subject_id: str, scorecard: str, scored_at: datetime,
+                 total: Decimal, grade: str, contributions: tuple[Contribution, ...],
+                 coverage: float, vetoed_by: tuple[str, ...], spread: float) -> None:
+    # The unchecked constructor (oppcore._copying.register_builder), as for Contribution.
+    self.subject_id = subject_id
+    self.scorecard = scorecard
+    self.scored_at = scored_at
+    self.total = total
+    self.grade = grade
+    self.contributions = contributions
+    self.coverage = coverage
+    self.vetoed_by = vetoed_by
+    self._spread = spread
+    self.__class__ = Score
+
+
+register_builder(Score, _build_score)
 
 
 def share_rounding(raw: list[float], cents: list[int], total_c: int) -> None:
