@@ -15,11 +15,12 @@ From the same CSV file of ``N`` Maven-shaped rows (written here), measured in th
   days of won and lost deals), with no validation at all: what reading the bytes and a
   plain groupby cost. The target is columnar <= 2x this peer.
 
-It prints rows/s of each, the ratios columnar / pandas by hand and Dask / one process, the pickled size of each merged
-partial (bytes: proportional to keys and distinct durations, not to rows), the peak RSS of
-this process after the columnar path (before the object path holds every deal), at the end,
-and of each worker, and the extrapolation to 100 million rows on C cores from
-the measured per-row cost of a worker.
+It prints rows/s of each, the ratios columnar / pandas by hand and Dask / one process, the
+pickled size of each merged partial (bytes: proportional to keys and distinct durations,
+not to rows), the peak RSS of this process after the columnar path (before the object path
+holds every deal) and at the end, and of each worker, and the extrapolations to 100
+million rows: on C cores from the measured per-row cost of a worker, and in one process
+on the columnar path.
 
 Usage: ``python bench/bench_batch.py [--smoke | --quick] [--n N] [--workers W]``.
 ``--smoke`` runs 2,000 rows on a 2-worker cluster once (tests/test_bench_smoke.py).

@@ -188,7 +188,7 @@ def test_a_few_hundred_thousand_rows_on_the_cluster_equal_the_columnar_path(
     # The columnar path is the reference here: the tests of test_batch_columnar prove it
     # equal to the object path (results and refusals), and it reads 300,000 rows in about
     # a second where the object path takes ten or more on this 2-core machine.
-    import pandas as pd  # noqa: PLC0415 - dask.dataframe needs it: present with dask
+    import pandas as pd  # dask.dataframe needs it: present with dask
 
     with SAMPLE.open(newline="") as f:
         rows = list(csv.DictReader(f))

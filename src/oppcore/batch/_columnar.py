@@ -26,6 +26,7 @@ The partials this produces merge with partials of the object path (and of other 
 so a file too big for memory is read in chunks (``pandas.read_csv(chunksize=...)``).
 """
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -65,13 +66,13 @@ _DATES = ("created_at", "closed_at", "updated_at", "expected_close")
 
 
 def _np() -> Any:
-    import numpy  # noqa: PLC0415 - optional dependency (with pandas), imported on use
+    import numpy  # optional dependency (with pandas), imported on use
 
     return numpy
 
 
 def _pd() -> Any:
-    from ._rows import _pandas  # noqa: PLC0415 - one import rule for the frame forms
+    from ._rows import _pandas  # one import rule for the frame forms
 
     return _pandas()
 
@@ -111,7 +112,7 @@ class _Frame:
             codes, uniques = _pd().factorize(self.frame.iloc[:, i], use_na_sentinel=True)
             cells = ["" if u is None or u != u else str(u).strip() for u in uniques]
             codes = self.np.asarray(codes, dtype=self.np.int64)
-            if (codes < 0).any():  # a missing cell (NaN) reads as an empty one
+            if (codes < 0).any() or not cells:  # a missing cell (NaN) reads as empty
                 codes = self.np.where(codes < 0, len(cells), codes)
                 cells.append("")
             self._codes[i] = (codes, cells)
@@ -122,13 +123,12 @@ class _Frame:
         codes, cells = self.codes(field)
         return codes, [rule(c) for c in cells]
 
-    def cells(self, position: int) -> list[str]:
-        """Return one row's cells as the object path reads them (missing as ``""``)."""
-        return ["" if c is None or c != c else str(c) for c in self.frame.iloc[position]]
+    def rows(self, positions: list[int]) -> list[tuple[int, list[str]]]:
+        """Return rows as the object path reads them: ``(row number, cells)``."""
+        from ._rows import frame_rows  # the object path's own reading of a frame
 
-    def deal(self, position: int) -> Opportunity:
-        """Convert one row through the object path's converter."""
-        return self.convert(self.first_row + position, self.cells(position))
+        return [(self.first_row + p, cells) for p, (_n, cells) in
+                zip(positions, frame_rows(self.frame.iloc[positions]), strict=True)]
 
 
 def _storable(frame: _Frame) -> Any:
@@ -200,14 +200,14 @@ class _Screened:
             return np.ones(frame.n, dtype=bool)
         amount, amounts = frame.codes("amount")
         currency, currencies = frame.codes("currency")
-        pairs, inverse = np.unique(amount * len(currencies) + currency, return_inverse=True)
+        inverse, pairs = _pd().factorize(amount * len(currencies) + currency)
         good = [not frame.convert.amount_of(amounts[p // len(currencies)],
                                             currencies[p % len(currencies)])[1]
                 for p in pairs.tolist()]
-        return np.asarray(good, dtype=bool)[inverse.reshape(-1)]
+        return np.asarray(good, dtype=bool)[inverse]
 
 
-def _parsed(parse: Callable[[str], datetime], cell: str) -> int | None | bool:
+def _parsed(parse: Callable[[str], datetime], cell: str) -> int | bool | None:
     """Return a date cell as microseconds since the epoch, ``None`` if empty, ``False`` if bad."""
     if not cell:
         return None
@@ -220,16 +220,25 @@ def _parsed(parse: Callable[[str], datetime], cell: str) -> int | None | bool:
 def _grouped_tally(frame: _Frame, screened: _Screened, fields: tuple[str, ...],
                    tally: Callable[[list[Opportunity]], Any]) -> Any:
     """Tally the clean rows by converting one row per group of equal cells and scaling."""
-    np = frame.np
+    np, pd = frame.np, _pd()
     key = screened.stage_codes.copy()
     for field in fields:
         codes, cells = frame.codes(field)
+        if int(key.max(initial=0)) + 1 > 2**62 // len(cells):  # keep the codes in int64
+            key = np.asarray(pd.factorize(key)[0], dtype=np.int64)
         key = key * len(cells) + codes
     clean = np.flatnonzero(screened.ok)
-    _keys, first, counts = np.unique(key[clean], return_index=True, return_counts=True)
+    # Hashing, not sorting: group codes in order of first appearance, so the first row of
+    # each group is where its code first occurs.
+    codes = pd.factorize(key[clean])[0]
+    counts = np.bincount(codes)
+    first = pd.Series(codes).drop_duplicates().index
+    groups = list(zip(first.tolist(), counts.tolist(), strict=True))
+    # One pandas take for every group's row: a take per row costs milliseconds on Arrow.
+    rows = frame.rows([int(clean[at]) for at, _count in groups])
     state: Any = None
-    for at, count in sorted(zip(first.tolist(), counts.tolist(), strict=True)):
-        one = scale_state(tally([frame.deal(int(clean[at]))]), count)
+    for (number, cells), (_at, count) in zip(rows, groups, strict=True):
+        one = scale_state(tally([frame.convert(number, cells)]), count)
         state = one if state is None else merge_state(state, one)
     return state
 
@@ -295,6 +304,12 @@ def column_partials(
         ValidationError: For an analysis this path does not compute, unknown options, a
             win-rate key function, or deals the analysis refuses.
     """
+    if not (hasattr(frame, "columns") and hasattr(frame, "iloc")):
+        raise ValidationError(f"frame must be a pandas DataFrame, got {type(frame).__name__}",
+                              field="frame", value=frame)
+    if type(first_row) is not int or first_row < 1:
+        raise ValidationError(f"first_row must be an integer >= 1, got {first_row!r}",
+                              field="first_row", value=first_row)
     requests = [(name, _options(name, _analysis(name), dict(options)))
                 for name, options in analyses]
     for name, _o in requests:
@@ -307,9 +322,9 @@ def column_partials(
     screened = _Screened(data, as_of)
     errors: list[RowError] = []
     extra: list[Opportunity] = []  # suspect rows the converter accepts after all
-    for position in data.np.flatnonzero(~screened.ok).tolist():
+    for number, cells in data.rows(data.np.flatnonzero(~screened.ok).tolist()):
         try:
-            extra.append(data.deal(position))
+            extra.append(data.convert(number, cells))
         except RowFailed as failed:  # noqa: PERF203 - every bad row is kept, not raised
             errors.extend(failed.errors)
     out: list[Partial] = []
@@ -320,8 +335,9 @@ def column_partials(
             plain = _funnel._funnel_tally(extra, pipeline)
         elif name == "win_rate":
             fields = _key_fields(options["by"], mapping)
-            state = _grouped_tally(data, screened, fields, lambda d, o=options:
-                                   _winrate._win_rate_tally(d, pipeline, **o))
+            state = _grouped_tally(data, screened, fields,
+                                   functools.partial(_winrate._win_rate_tally,
+                                                     pipeline=pipeline, **options))
             plain = _winrate._win_rate_tally(extra, pipeline, **options)
         else:
             state = _cycle_tally(data, screened, pipeline, options)

@@ -157,8 +157,9 @@ class OpportunityRows:
             return None, problems
         if self.sep and self.sep in text:
             if self.grouped.fullmatch(text) is None:
-                problems.append(("amount", f"invalid decimal {shown(text)}: the separator "
-                                 f"{self.sep!r} must group digits by three, as in 1,234.50"))
+                message = (f"invalid decimal {shown(text)}: the separator {self.sep!r} must "
+                           "group digits by three, as in 1,234.50")
+                problems.append(("amount", message))
                 text = ""
             text = text.replace(self.sep, "")
         code = currency.upper() or m.default_currency
