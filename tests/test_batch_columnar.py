@@ -154,6 +154,8 @@ _MAPPINGS = [
     MAVEN.evolve(currency="currency", default_currency=None, thousands_separator=","),
     MAVEN.evolve(closed_from_stage=None),
     MAVEN.evolve(stage_values={}, pipeline_id="simple"),
+    # A status column moves stages: every row goes through the converter (still equal).
+    MAVEN.evolve(status="currency", status_values={"USD": "", "eur": "won", "XXY": "lost"}),
 ]
 
 
