@@ -172,8 +172,8 @@ class _Screened:
         for field in _DATES:
             codes, values = frame.each(field, lambda c: _parsed(convert.parse, c))
             good = np.asarray([v is not False for v in values], dtype=bool)
-            has = np.asarray([isinstance(v, int) for v in values], dtype=bool)
-            micros = np.asarray([v if isinstance(v, int) else 0 for v in values],
+            has = np.asarray([type(v) is int for v in values], dtype=bool)
+            micros = np.asarray([v if type(v) is int else 0 for v in values],
                                 dtype=np.int64)
             ok &= good[codes]
             dates[field] = (has[codes], micros[codes])
