@@ -26,7 +26,7 @@ from typing import Any
 
 from oppcore._money import exact_add
 
-__all__ = ["Tally", "expand", "histogram_add", "merge_state"]
+__all__ = ["Tally", "expand", "histogram_add", "merge_state", "scale_state"]
 
 Tally = dict[str, Any]
 """The state of one analysis over some deals (fields named by the analysis)."""
@@ -64,6 +64,27 @@ def merge_state(a: Any, b: Any) -> Any:
 
 
 _MISSING = object()
+
+
+def scale_state(state: Any, times: int) -> Any:
+    """Return the state of ``times`` copies of the deals of ``state`` (``times >= 1``).
+
+    Equal to merging ``times`` copies of ``state`` with :func:`merge_state`, for the
+    kinds whose merge is a sum (counts, histograms, vectors of counts) and strings;
+    exact money sums and rows in input order cannot be scaled.
+
+    Raises:
+        TypeError: For a state holding another kind.
+    """
+    if isinstance(state, bool) or not isinstance(state, (int, str, dict, list)):
+        raise TypeError(f"cannot scale a state holding {type(state).__name__}")
+    if isinstance(state, int):
+        return state * times
+    if isinstance(state, str):
+        return state
+    if isinstance(state, dict):
+        return {key: scale_state(value, times) for key, value in state.items()}
+    return [scale_state(value, times) for value in state]
 
 
 def histogram_add(histogram: dict[float, int], value: float) -> None:

@@ -8,6 +8,11 @@ tree (associative and commutative) and :meth:`Partial.finalize` gives the result
 function of :mod:`oppcore.analytics` gives over all the deals at once, by construction:
 each analytics function *is* ``finalize(tally(deals))`` over the same state.
 
+:func:`analyse_columns` is the columnar path for one big export on one machine: the
+same funnel, win rates and sales cycle, and the same row errors, as importing the frame
+and calling the analytics, computed from pandas columns (:func:`column_partials` gives
+its partials, to merge chunk by chunk).
+
 :mod:`oppcore.batch.dask` (extra ``dask``) drives this on a Dask DataFrame; the Spark
 recipe (``mapInPandas``) is in the guide. oppcore has no scheduler of its own.
 
@@ -20,6 +25,7 @@ Example:
 
 from oppcore._public import publish as _publish
 
+from ._columnar import COLUMNAR_ANALYSES, analyse_columns, column_partials
 from ._partial import ANALYSES, Partial, merge, partial
 from ._rows import (
     ERROR_COLUMNS,
@@ -45,6 +51,10 @@ __all__ = [
     "ScoreRow",
     "SCORE_COLUMNS",
     "ERROR_COLUMNS",
+    # the columnar path (one big frame, one machine)
+    "analyse_columns",
+    "column_partials",
+    "COLUMNAR_ANALYSES",
 ]
 
 _publish(__name__, globals(), __all__)

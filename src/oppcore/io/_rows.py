@@ -127,6 +127,61 @@ class OpportunityRows:
         i = self.idx[field]
         return values[i].strip() if i is not None else ""
 
+    def stage_of(self, label: str) -> tuple[str, str | None]:
+        """Return the stage id of a (stripped) stage cell and the problem with it, if any.
+
+        One rule for the row converter and the columnar path (``oppcore.batch``), which
+        applies it once per distinct cell.
+        """
+        m = self.m
+        if not label:
+            return label, "is empty"
+        if not m.stage_values:
+            return label, None
+        found = m.stage_values.get(label) or self.stage_fold.get(label.casefold())
+        if found is None:
+            known = ", ".join(repr(k) for k in m.stage_values)
+            return label, f"unknown stage {shown(label)} (known: {known})"
+        return found, None
+
+    def amount_of(self, text: str, currency: str) -> tuple[Money | None,
+                                                           list[tuple[str, str]]]:
+        """Return the amount of (stripped) amount and currency cells, and the problems.
+
+        Problems are ``(field, message)`` pairs, ``field`` being ``"amount"`` or
+        ``"currency"``. One rule for the row converter and the columnar path.
+        """
+        m = self.m
+        problems: list[tuple[str, str]] = []
+        if not text:
+            return None, problems
+        if self.sep and self.sep in text:
+            if self.grouped.fullmatch(text) is None:
+                message = (f"invalid decimal {shown(text)}: the separator {self.sep!r} must "
+                           "group digits by three, as in 1,234.50")
+                problems.append(("amount", message))
+                text = ""
+            text = text.replace(self.sep, "")
+        code = currency.upper() or m.default_currency
+        try:
+            number = to_decimal(text, what="amount") if text else None
+        except ValidationError as exc:
+            problems.append(("amount", str(exc)))
+            return None, problems
+        if number is None:
+            return None, problems  # already reported
+        if number < 0:
+            problems.append(("amount", f"must not be negative, got {shown(text)}"))
+        elif code is None:
+            problems.append(("currency", "is empty and the mapping has no default_currency"))
+        elif code not in CURRENCY_MINOR_UNITS:
+            problems.append(("currency", f"unknown ISO 4217 currency code {shown(code)}"))
+        else:
+            if number.is_signed():  # -0: Decimal keeps the sign of zero
+                number = number.copy_abs()
+            return Money(amount=number, currency=code), problems
+        return None, problems
+
     def __call__(self, row: int, values: list[str]) -> Opportunity:
         """Convert one row; raise :class:`RowFailed` listing every problem in it."""
         errors = getattr(values, "errors", None)
@@ -153,16 +208,9 @@ class OpportunityRows:
 
         # stage
         label = cell(values, "stage")
-        stage = label
-        if not label:
-            bad("stage", "is empty")
-        elif m.stage_values:
-            found = m.stage_values.get(label) or self.stage_fold.get(label.casefold())
-            if found is None:
-                known = ", ".join(repr(k) for k in m.stage_values)
-                bad("stage", f"unknown stage {shown(label)} (known: {known})")
-            else:
-                stage = found
+        stage, problem = self.stage_of(label)
+        if problem is not None:
+            bad("stage", problem)
 
         status = cell(values, "status")
         came_from: str | None = None
@@ -177,33 +225,10 @@ class OpportunityRows:
                 stage = outcome
 
         # money
-        amount = None
-        text = cell(values, "amount")
-        if text:
-            if self.sep and self.sep in text:
-                if self.grouped.fullmatch(text) is None:
-                    bad("amount", f"invalid decimal {shown(text)}: the separator "
-                        f"{self.sep!r} must group digits by three, as in 1,234.50")
-                    text = ""
-                text = text.replace(self.sep, "")
-            code = cell(values, "currency").upper() or m.default_currency
-            try:
-                number = to_decimal(text, what="amount") if text else None
-            except ValidationError as exc:
-                bad("amount", str(exc))
-            else:
-                if number is None:
-                    pass  # already reported
-                elif number < 0:
-                    bad("amount", f"must not be negative, got {shown(text)}")
-                elif code is None:
-                    bad("currency", "is empty and the mapping has no default_currency")
-                elif code not in CURRENCY_MINOR_UNITS:
-                    bad("currency", f"unknown ISO 4217 currency code {shown(code)}")
-                else:
-                    if number.is_signed():  # -0: Decimal keeps the sign of zero
-                        number = number.copy_abs()
-                    amount = Money(amount=number, currency=code)
+        amount, money_problems = self.amount_of(cell(values, "amount"),
+                                                cell(values, "currency"))
+        for field, message in money_problems:
+            bad(field, message)
 
         # dates
         created = when("created_at")
