@@ -88,7 +88,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             return EXIT_DATA
     incomplete = sum(1 for score, _ in scored if not score.complete)
     if incomplete:
-        error(f"{incomplete} score(s) are incomplete: a rule failed (see the contributions)")
+        error(_("{count} score(s) are incomplete: a rule failed (see the contributions)"
+                ).format(count=incomplete))
         return EXIT_DATA
     return EXIT_OK
 

@@ -181,7 +181,8 @@ def _capture(service: OpportunityService, lead: Lead) -> DuplicateError | None:
 def _store_at(db: str | None) -> Iterator[tuple[SQLiteStore, str]]:
     if db is not None:
         if Path(db).exists():
-            raise UsageError(f"--db {db!r} already exists: remove it or choose another path")
+            raise UsageError(_("--db {db!r} already exists: remove it or choose another "
+                               "path").format(db=db))
         # The demo's data is synthetic: NORMAL synchronisation (the documented opt-in) keeps
         # its thousands of small transactions fast.
         store = SQLiteStore(db, synchronous="NORMAL")
