@@ -6,7 +6,9 @@ Two jobs, both for ``oppcore --locale zh-CN ... --help`` to be Chinese throughou
   list, so that the parser's help strings, built in the active locale, are already
   translated when argparse prints them;
 * :func:`argparse_speaks` makes argparse's own words ("usage:", "options", "the following
-  arguments are required: ...") come from oppcore's catalog too.
+  arguments are required: ...") come from oppcore's catalog too;
+* :class:`WideHelpFormatter` lays the help out for Chinese, whose characters take two
+  terminal columns each (argparse measures with ``len``).
 
 Why not the route the Python docs describe for translating argparse (a ``.mo`` file in
 gettext's *global* text domain)? argparse looks its words up with ``gettext.gettext``,
@@ -29,9 +31,11 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Final
 
+from oppcore._report._format import width, wrap
 from oppcore.locale._catalog import N_, _
 
-__all__ = ["ARGPARSE_MESSAGES", "LOCALE_OPTION", "argparse_speaks", "requested_locale"]
+__all__ = ["ARGPARSE_MESSAGES", "LOCALE_OPTION", "WideHelpFormatter", "argparse_speaks",
+           "requested_locale"]
 
 LOCALE_OPTION: Final = "--locale"
 ENVIRONMENT: Final = "OPPCORE_LOCALE"
@@ -136,3 +140,29 @@ def argparse_speaks() -> Iterator[None]:
         yield
     finally:
         _SPEAKING.reset(token)
+
+
+class WideHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's help, laid out for text whose characters take two columns (Chinese).
+
+    argparse aligns the help column and wraps text by ``len``, which counts a Chinese
+    character as one column and finds no spaces to break Chinese text at: columns drift and
+    lines run past the terminal. Here each option's help starts on the line below it (no
+    column to align), and text wraps by display width (the report's :func:`wrap`, which
+    breaks between Chinese characters and keeps closing punctuation on its line).
+    Descriptions and epilogs keep their line breaks, as with the English formatter.
+    """
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 6,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap(" ".join(text.split()), width) or [""]
+
+    def _fill_text(self, text: str, width_: int, indent: str) -> str:
+        lines = []
+        for line in text.splitlines():
+            fits = width(line) <= width_ - len(indent) or line.startswith(" ")
+            lines.extend([line] if fits else wrap(line, width_ - len(indent)))
+        return "\n".join(indent + line for line in lines)

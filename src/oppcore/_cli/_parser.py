@@ -10,13 +10,12 @@ from datetime import timedelta, timezone, tzinfo
 
 from oppcore._version import __version__
 from oppcore.io._presets import PRESET_NAMES
-from oppcore.locale._catalog import _
+from oppcore.locale._catalog import DEFAULT, _, active
 
-from ._language import LOCALE_OPTION
+from ._language import LOCALE_OPTION, WideHelpFormatter
 
 __all__ = ["build_parser"]
 
-_RAW = argparse.RawDescriptionHelpFormatter
 _Commands = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
@@ -70,10 +69,18 @@ def _unit(text: str) -> float:
     return value
 
 
+def _formatter() -> type[argparse.HelpFormatter]:
+    """argparse's layout in English (unchanged); a layout for wide characters otherwise."""
+    if active() == DEFAULT:
+        return argparse.RawDescriptionHelpFormatter
+    return WideHelpFormatter
+
+
 def _command(commands: _Commands, name: str, summary: str, example: str
              ) -> argparse.ArgumentParser:
     return commands.add_parser(name, help=summary, description=summary,
-                               epilog=_("Example:") + f"\n  {example}", formatter_class=_RAW)
+                               epilog=_("Example:") + f"\n  {example}",
+                               formatter_class=_formatter())
 
 
 def _now_options(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -93,8 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=_("Opportunity management toolkit: demo, import, score, report, dedupe, "
                       "db."),
         epilog=_("Exit codes: 0 ok, 1 data problems found, 2 usage or configuration errors.")
-        + "\n" + _("Example:") + " oppcore demo",
-        formatter_class=_RAW,
+        + "\n" + _("Example: {command}").format(command="oppcore demo"),
+        formatter_class=_formatter(),
     )
     parser.add_argument("--version", action="version", version=f"oppcore {__version__}",
                         help=_("show program's version number and exit"))
@@ -131,7 +138,7 @@ def _store_commands(commands: _Commands) -> None:
                             "extends = \"<preset>\")"))
     imp.add_argument("--preset", metavar=_("PRESET"),
                      help=_("a built-in mapping: {presets} (see 'oppcore mapping show NAME')"
-                            ).format(presets=", ".join(PRESET_NAMES)))
+                            ).format(presets=_(", ").join(PRESET_NAMES)))
     imp.add_argument("--pipeline", metavar=_("PIPELINE"),
                      help=_("the pipeline deals follow (template name or TOML/JSON file); "
                             "every stage is checked first"))
