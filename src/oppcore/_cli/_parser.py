@@ -7,6 +7,7 @@ words come from the same catalog (see ``_language``).
 
 import argparse
 from datetime import timedelta, timezone, tzinfo
+from typing import TypeAlias
 
 from oppcore._version import __version__
 from oppcore.io._presets import PRESET_NAMES
@@ -16,7 +17,7 @@ from ._language import LOCALE_OPTION, WideHelpFormatter
 
 __all__ = ["build_parser"]
 
-_Commands = "argparse._SubParsersAction[argparse.ArgumentParser]"
+_Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _zone(text: str) -> tzinfo:
