@@ -99,3 +99,26 @@ def test_calendar_flag_changes_stale_counts(demo: tuple[Path, str]) -> None:
     assert c < w
     code, _, err = run(*args, "--calendar", "Mars")  # a configuration error: exit 2 (#12)
     assert code == 2 and "unknown calendar 'Mars'" in err
+
+
+_STAGE_IDS = re.compile(r"\[(identification|needs_analysis|solution|quote_contract)\]")
+_ZH_LABEL = re.compile(r"\[(潜在客户识别|客户需求分析|解决方案制定|报价和合同)\]")
+
+
+def test_people_read_stage_labels_machines_read_ids(demo: tuple[Path, str]) -> None:
+    db, out = demo
+    # The demo names stages by their labels: the refused move and the top five.
+    assert re.search(r"lead-\d+-opp -> (客户需求分析|解决方案制定|报价和合同)\n", out)
+    assert len(_ZH_LABEL.findall(out)) >= 5 and not _STAGE_IDS.search(out)
+    assert "（续约）" in out and "(renewal)" not in out  # created in zh-CN, named so
+    code, zh, _ = run("--locale", "zh-CN", "score", "--db", str(db), "--now", NOW)
+    assert code == 0 and _ZH_LABEL.search(zh) and not _STAGE_IDS.search(zh)
+    code, en, _ = run("score", "--db", str(db), "--now", NOW)
+    assert code == 0 and "[Lead identification]" in en and not _STAGE_IDS.search(en)
+    # What a program reads keeps the stable ids, whatever the locale.
+    code, data, _ = run("--locale", "zh-CN", "report", "--db", str(db), "--now", NOW,
+                        "--format", "json")
+    assert code == 0 and '"identification"' in data
+    code, data, _ = run("--locale", "zh-CN", "report", "--db", str(db), "--now", NOW,
+                        "--format", "csv")
+    assert code == 0 and "identification" in data
