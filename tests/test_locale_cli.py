@@ -122,3 +122,19 @@ def test_people_read_stage_labels_machines_read_ids(demo: tuple[Path, str]) -> N
     code, data, _ = run("--locale", "zh-CN", "report", "--db", str(db), "--now", NOW,
                         "--format", "csv")
     assert code == 0 and "identification" in data
+
+
+def test_the_forecast_chart_names_its_overdue_period_in_chinese(
+        demo: tuple[Path, str], tmp_path: Path) -> None:
+    db, _ = demo
+    pages = {}
+    for locale in ("en", "zh-CN"):
+        page = tmp_path / f"{locale}.html"
+        code, _out, err = run("--locale", locale, "report", "--db", str(db), "--now", NOW,
+                              "--html", str(page))
+        assert code == 0, err
+        pages[locale] = page.read_text("utf-8")
+    # The chart's axis, tooltips and accessible label, as the text report's table.
+    assert ">overdue<" in pages["en"] and "overdue: won" in pages["en"]
+    assert "overdue" not in pages["zh-CN"]
+    assert ">已逾期<" in pages["zh-CN"] and "已逾期: 赢单" in pages["zh-CN"]

@@ -152,7 +152,7 @@ def cmd_pipeline_show(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.file, guards=args.guard)
     out = sys.stdout
     out.write(f"{pipeline.id}: {pipeline.label}\n\n")
-    header = ("stage", _("label"), _("kind"), _("prob"), _("forecast"), _("stale after"),
+    header = (_("stage"), _("label"), _("kind"), _("prob"), _("forecast"), _("stale after"),
               _("requirements"))
     rows = []
     for s in pipeline.stages:
