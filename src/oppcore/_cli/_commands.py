@@ -61,7 +61,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                  if o.stage_id in open_ids]
         scored = []
         summary: RescoreSummary | None = None
-        with progress("scoring", total=len(deals)) as bar:
+        with progress(_("scoring"), total=len(deals)) as bar:
             for opp, score in zip(deals, card.score_many(deals, now=now), strict=True):
                 scored.append((score, opp))
                 bar.advance()

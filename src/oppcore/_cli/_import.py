@@ -196,7 +196,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     store = open_store(args.db, must_exist=False)
     committed = 0
     try:
-        with progress("importing", total=len(deals) + len(leads)) as bar:
+        with progress(_("importing"), total=len(deals) + len(leads)) as bar:
             def written(n: int) -> None:
                 nonlocal committed
                 committed += n

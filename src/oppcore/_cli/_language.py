@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Final
 
 from oppcore._report._format import width, wrap
-from oppcore.locale._catalog import N_, _
+from oppcore.locale._catalog import DEFAULT, N_, _, active
 
 __all__ = ["ARGPARSE_MESSAGES", "LOCALE_OPTION", "WideHelpFormatter", "argparse_speaks",
            "requested_locale"]
@@ -133,7 +133,13 @@ def _install() -> bool:
 
 @contextlib.contextmanager
 def argparse_speaks() -> Iterator[None]:
-    """Inside the block, argparse's own words are in oppcore's active locale."""
+    """Inside the block, argparse's own words are in oppcore's active locale.
+
+    In English (argparse's own language) nothing is touched at all.
+    """
+    if active() == DEFAULT:
+        yield
+        return
     _install()
     token = _SPEAKING.set(True)
     try:
