@@ -13,6 +13,7 @@ from oppcore import (
     Account,
     ActivityKind,
     ActivityLogged,
+    ConfigError,
     Contact,
     DuplicateError,
     InMemoryStore,
@@ -92,6 +93,20 @@ def test_renew_refuses_bad_arguments() -> None:
         renew(won(), at=NOW, by="li", pipeline="standard")  # type: ignore[arg-type]
 
 
+def test_the_default_name_is_written_in_the_creators_language() -> None:
+    # The name is data, written once: English unless the creator says otherwise; the
+    # stable marker of a renewal is renewal_of, never the name.
+    english = renew(won(), at=NOW, by="li", pipeline=STANDARD).renewal
+    assert english.name == "Acme CRM (renewal)" and english.renewal_of == "d1"
+    chinese = renew(won(), at=NOW, by="li", pipeline=STANDARD, locale="zh-CN").renewal
+    assert chinese.name == "Acme CRM（续约）"
+    assert chinese.evolve(name=english.name) == english  # nothing else depends on it
+    named = renew(won(), at=NOW, by="li", pipeline=STANDARD, locale="zh-CN", name="续签")
+    assert named.renewal.name == "续签"
+    with pytest.raises(ConfigError, match="no text for locale"):
+        renew(won(), at=NOW, by="li", pipeline=STANDARD, locale="fr")
+
+
 # --- through the service, on every store ----------------------------------------------
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -125,6 +140,9 @@ def test_the_service_renews_both_records_in_one_audited_write(store: Store) -> N
     changed = {c.field: (c.op, c.old, c.new) for c in renew_entry.changes}
     assert changed["renewed_by"] == ("set", None, "d1-renewal")
     assert svc.renew("d1", by="li") == ()  # idempotent
+    svc.create(won("d2"), by="li")
+    svc.renew("d2", by="li", locale="zh-CN")
+    assert store.get(Opportunity, "d2-renewal").name == "Acme CRM（续约）"
 
 
 def test_a_refused_renewal_writes_neither_end(store: Store) -> None:

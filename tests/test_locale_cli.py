@@ -99,3 +99,42 @@ def test_calendar_flag_changes_stale_counts(demo: tuple[Path, str]) -> None:
     assert c < w
     code, _, err = run(*args, "--calendar", "Mars")  # a configuration error: exit 2 (#12)
     assert code == 2 and "unknown calendar 'Mars'" in err
+
+
+_STAGE_IDS = re.compile(r"\[(identification|needs_analysis|solution|quote_contract)\]")
+_ZH_LABEL = re.compile(r"\[(潜在客户识别|客户需求分析|解决方案制定|报价和合同)\]")
+
+
+def test_people_read_stage_labels_machines_read_ids(demo: tuple[Path, str]) -> None:
+    db, out = demo
+    # The demo names stages by their labels: the refused move and the top five.
+    assert re.search(r"lead-\d+-opp -> (客户需求分析|解决方案制定|报价和合同)\n", out)
+    assert len(_ZH_LABEL.findall(out)) >= 5 and not _STAGE_IDS.search(out)
+    assert "（续约）" in out and "(renewal)" not in out  # created in zh-CN, named so
+    code, zh, _ = run("--locale", "zh-CN", "score", "--db", str(db), "--now", NOW)
+    assert code == 0 and _ZH_LABEL.search(zh) and not _STAGE_IDS.search(zh)
+    code, en, _ = run("score", "--db", str(db), "--now", NOW)
+    assert code == 0 and "[Lead identification]" in en and not _STAGE_IDS.search(en)
+    # What a program reads keeps the stable ids, whatever the locale.
+    code, data, _ = run("--locale", "zh-CN", "report", "--db", str(db), "--now", NOW,
+                        "--format", "json")
+    assert code == 0 and '"identification"' in data
+    code, data, _ = run("--locale", "zh-CN", "report", "--db", str(db), "--now", NOW,
+                        "--format", "csv")
+    assert code == 0 and "identification" in data
+
+
+def test_the_forecast_chart_names_its_overdue_period_in_chinese(
+        demo: tuple[Path, str], tmp_path: Path) -> None:
+    db, _ = demo
+    pages = {}
+    for locale in ("en", "zh-CN"):
+        page = tmp_path / f"{locale}.html"
+        code, _out, err = run("--locale", locale, "report", "--db", str(db), "--now", NOW,
+                              "--html", str(page))
+        assert code == 0, err
+        pages[locale] = page.read_text("utf-8")
+    # The chart's axis, tooltips and accessible label, as the text report's table.
+    assert ">overdue<" in pages["en"] and "overdue: won" in pages["en"]
+    assert "overdue" not in pages["zh-CN"]
+    assert ">已逾期<" in pages["zh-CN"] and "已逾期: 赢单" in pages["zh-CN"]

@@ -12,6 +12,7 @@ from ._draw import (
     MAX_GROUPS,
     NO_DATE,
     NO_KEY,
+    OVERDUE,
     ConversionBar,
     FunnelBar,
     MonthBars,
@@ -22,9 +23,10 @@ from ._draw import (
     forecast_legend,
     forecast_svg,
     funnel_svg,
+    period_text,
     rate_svg,
 )
 
-__all__ = ["MAX_GROUPS", "NO_DATE", "NO_KEY", "Chart", "ConversionBar", "FunnelBar", "MonthBars",
-           "RateBar", "conversion_legend", "conversion_svg", "escape", "forecast_legend",
-           "forecast_svg", "funnel_svg", "rate_svg"]
+__all__ = ["MAX_GROUPS", "NO_DATE", "NO_KEY", "OVERDUE", "Chart", "ConversionBar", "FunnelBar",
+           "MonthBars", "RateBar", "conversion_legend", "conversion_svg", "escape",
+           "forecast_legend", "forecast_svg", "funnel_svg", "period_text", "rate_svg"]

@@ -32,6 +32,15 @@ NO_KEY = "(none)"
 """Label of the group of deals that have no value for a dimension (no owner, no source)."""
 NO_DATE = N_("(no date)")
 """Period label of open deals without an expected close date."""
+OVERDUE = N_("overdue")
+"""Period of open deals whose expected close has passed (the forecast's own key)."""
+
+
+def period_text(period: str) -> str:
+    """A forecast period as a reader sees it: a month, quarter or year as written; the
+    overdue and no-date periods in words of the active locale."""
+    return _(period) if period in (OVERDUE, NO_DATE) else period
+
 LEGEND_HEIGHT = 26
 """Height a standalone chart adds under its drawing for its legend (the report's legend is
 HTML, under the chart)."""
@@ -290,7 +299,7 @@ def forecast_svg(currency: str, months: Sequence[MonthBars], uid: int | str, *,
         cx = left + slot * i + slot / 2
         base = top_pad + plot_h
 
-        period = escape(m.period)
+        period = escape(period_text(m.period))
         body.append(_column(cx - bar - 1, bar, base, plot_h * float(m.closed) / scale,
                             "var(--green)", f"{period}: {won} {cur} {amount(m.closed, currency)}"))
         body.append(_column(cx + 1, bar, base, plot_h * float(m.pipeline) / scale,
@@ -313,7 +322,7 @@ def forecast_svg(currency: str, months: Sequence[MonthBars], uid: int | str, *,
     else:
         title = _("Forecast by month in {currency}")
     label = title.format(currency=currency) + ": " + ", ".join(
-        f"{m.period} {won} {compact(m.closed)}, {open_} {compact(m.pipeline)}, "
+        f"{period_text(m.period)} {won} {compact(m.closed)}, {open_} {compact(m.pipeline)}, "
         f"{weighted} {compact(m.weighted)}" for m in months)
     return svg(uid, label, width, height, "".join(body), standalone=standalone,
                legend=forecast_legend())

@@ -20,6 +20,7 @@ from oppcore._service import AllowAll, OpportunityService, RescoreSummary
 from oppcore.dedupe import find_duplicates
 from oppcore.locale._catalog import N_, _
 from oppcore.locale._reasons import translate_reason
+from oppcore.pipeline import Pipeline
 from oppcore.storage import query_all
 
 from ._common import (
@@ -60,7 +61,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                  if o.stage_id in open_ids]
         scored = []
         summary: RescoreSummary | None = None
-        with progress("scoring", total=len(deals)) as bar:
+        with progress(_("scoring"), total=len(deals)) as bar:
             for opp, score in zip(deals, card.score_many(deals, now=now), strict=True):
                 scored.append((score, opp))
                 bar.advance()
@@ -77,7 +78,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                 "{scorecard!r} as of {moment}").format(
         count=len(scored), pipeline=pipeline.id, scorecard=card.name,
         moment=now.isoformat(timespec="minutes")) + "\n")
-    _print_ranking(out, scored[: args.top])
+    _print_ranking(out, scored[: args.top], pipeline)
     if summary is not None:
         out.write(_("Saved {count} changed score(s) as {by!r} ({unchanged} unchanged)").format(
             count=len(summary.rescored), by=args.by, unchanged=len(summary.unchanged)) + "\n")
@@ -88,17 +89,20 @@ def cmd_score(args: argparse.Namespace) -> int:
             return EXIT_DATA
     incomplete = sum(1 for score, _ in scored if not score.complete)
     if incomplete:
-        error(f"{incomplete} score(s) are incomplete: a rule failed (see the contributions)")
+        error(_("{count} score(s) are incomplete: a rule failed (see the contributions)"
+                ).format(count=incomplete))
         return EXIT_DATA
     return EXIT_OK
 
 
-def _print_ranking(out: TextIO, scored: Iterable[Any]) -> None:
+def _print_ranking(out: TextIO, scored: Iterable[Any], pipeline: Pipeline) -> None:
+    """The ranking a person reads: each deal's stage by its label in the active locale."""
     coverage = _("coverage")
     for rank, (score, opp) in enumerate(scored, 1):
         amount = money(opp.amount)
         out.write(f"{rank:3}. {score.total:>6} {score.grade}  {opp.id}  {fit(opp.name, 32)}  "
-                  f"[{opp.stage_id}] {amount}  {coverage} {score.coverage:.0%}\n")
+                  f"[{pipeline.stage(opp.stage_id).label}] {amount}  {coverage} "
+                  f"{score.coverage:.0%}\n")
         for factor in (*score.top_positive(2), *score.top_negative(1)):
             out.write(f"       {points(factor.points)} {translate_reason(factor.message)}\n")
 
@@ -148,7 +152,7 @@ def cmd_pipeline_show(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.file, guards=args.guard)
     out = sys.stdout
     out.write(f"{pipeline.id}: {pipeline.label}\n\n")
-    header = ("stage", _("label"), _("kind"), _("prob"), _("forecast"), _("stale after"),
+    header = (_("stage"), _("label"), _("kind"), _("prob"), _("forecast"), _("stale after"),
               _("requirements"))
     rows = []
     for s in pipeline.stages:

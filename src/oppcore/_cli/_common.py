@@ -60,8 +60,8 @@ def load_pipeline(spec: str, *, guards: Sequence[str] = ()) -> Pipeline:
         return Pipeline.template(spec, locale=active())
     path = Path(spec)
     if not path.exists():
-        raise UsageError(f"pipeline {spec!r} is neither a template ({', '.join(TEMPLATES)}) "
-                         f"nor an existing file")
+        raise UsageError(_("pipeline {spec!r} is neither a template ({templates}) nor an "
+                           "existing file").format(spec=spec, templates=", ".join(TEMPLATES)))
     registry = GuardRegistry()
     for name in guards:
         registry = registry.with_guard(name, _declared)
@@ -76,7 +76,7 @@ def load_scorecard(spec: str | None) -> Scorecard:
         return Scorecard.default()
     path = Path(spec)
     if not path.exists():
-        raise UsageError(f"no scorecard file at {spec!r}")
+        raise UsageError(_("no scorecard file at {spec!r}").format(spec=spec))
     return Scorecard.from_toml(path.read_text(encoding="utf-8"), source=str(path))
 
 
@@ -100,14 +100,15 @@ def pick_pipeline(store: SQLiteStore, spec: str | None) -> Pipeline:
         return load_pipeline(spec)
     ids = {o.pipeline_id for o in query_all(store, Opportunity)}
     if not ids:
-        raise UsageError("the store holds no opportunities")
+        raise UsageError(_("the store holds no opportunities"))
     if len(ids) > 1:
-        raise UsageError(f"the store holds several pipelines ({', '.join(sorted(ids))}): "
-                         f"choose one with --pipeline")
+        raise UsageError(_("the store holds several pipelines ({ids}): choose one with "
+                           "--pipeline").format(ids=", ".join(sorted(ids))))
     (only,) = ids
     if only in TEMPLATES:
         return Pipeline.template(only, locale=active())
-    raise UsageError(f"the deals follow pipeline {only!r}: give its file with --pipeline")
+    raise UsageError(_("the deals follow pipeline {id!r}: give its file with --pipeline"
+                       ).format(id=only))
 
 
 def parse_now(text: str | None, *, option: str = "--now", zone: tzinfo = timezone.utc
@@ -130,7 +131,7 @@ def parse_now(text: str | None, *, option: str = "--now", zone: tzinfo = timezon
 
 def error(message: str) -> None:
     """Print one readable error line to stderr."""
-    print(f"oppcore: error: {message}", file=sys.stderr)
+    print(_("oppcore: error: {message}").format(message=message), file=sys.stderr)
 
 
 __all__ = ["ConfigError", "UsageError", "error", "load_pipeline",

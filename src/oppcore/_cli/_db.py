@@ -3,6 +3,8 @@
 import argparse
 import sys
 
+from oppcore.locale._catalog import _
+
 from ._common import UsageError
 
 
@@ -17,11 +19,13 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     try:
         engine = sa.create_engine(args.url)
     except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
-        raise UsageError(f"cannot use --url {args.url!r}: {exc}") from None
+        raise UsageError(_("cannot use --url {url!r}: {error}").format(url=args.url,
+                                                                         error=exc)) from None
     try:
         version = upgrade(engine, schema=args.schema, table_prefix=args.table_prefix)
     finally:
         engine.dispose()
     where = engine.url.render_as_string(hide_password=True)
-    print(f"{where}: oppcore tables at schema version {version}", file=sys.stdout)
+    print(_("{where}: oppcore tables at schema version {version}").format(
+        where=where, version=version), file=sys.stdout)
     return 0

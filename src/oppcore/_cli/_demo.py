@@ -181,7 +181,8 @@ def _capture(service: OpportunityService, lead: Lead) -> DuplicateError | None:
 def _store_at(db: str | None) -> Iterator[tuple[SQLiteStore, str]]:
     if db is not None:
         if Path(db).exists():
-            raise UsageError(f"--db {db!r} already exists: remove it or choose another path")
+            raise UsageError(_("--db {db!r} already exists: remove it or choose another "
+                               "path").format(db=db))
         # The demo's data is synthetic: NORMAL synchronisation (the documented opt-in) keeps
         # its thousands of small transactions fast.
         store = SQLiteStore(db, synchronous="NORMAL")
@@ -205,8 +206,9 @@ def run_demo(*, db: str | None, out: TextIO) -> int:
     with _store_at(db) as (store, path):
         _run(store, out)
         say = out.write
-        say("\n" + _("Done in {seconds:.1f} s.").format(
-            seconds=time.perf_counter() - started) + " ")
+        done = _("Done in {seconds:.1f} s.").format(seconds=time.perf_counter() - started)
+        # A sentence ending in full-width punctuation (Chinese) takes no space after it.
+        say("\n" + done + ("" if done.endswith("。") else " "))
         if db:
             say(_("The store is at {path}; try:").format(path=path) + "\n"
                 f"  oppcore report --db {path} --now {REPORT_AT.isoformat()} --html report.html\n"
@@ -307,7 +309,7 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
         except TransitionError as exc:
             stalled += 1
             if refusal is None:
-                refusal = (f"{deal_id} -> {stage}", exc)
+                refusal = (f"{deal_id} -> {pipeline.stage(stage).label}", exc)
             return False
         moves += 1
         return True
@@ -382,12 +384,12 @@ def _run(store: SQLiteStore, out: TextIO) -> None:
     scores.sort(key=lambda pair: (-pair[0].total, pair[1].id))
     grades = Counter(score.grade for score, _ in scores)
     say("\n" + _("5. Scored {count} open deals (grades: {grades}). Top 5:").format(
-        count=len(scores), grades=", ".join(f"{g} {grades[g]}" for g in sorted(grades)))
+        count=len(scores), grades=_(", ").join(f"{g} {grades[g]}" for g in sorted(grades)))
         + "\n")
     for score, deal in scores[:5]:
         # Coverage beside the score: a high total on little data is told apart (#13).
         say(f"   {score.total:>6} {score.grade}  {score.coverage:>4.0%}  {deal.id}  "
-            f"{fit(deal.name, 38)} [{deal.stage_id}]\n")
+            f"{fit(deal.name, 38)} [{pipeline.stage(deal.stage_id).label}]\n")
         for factor in (*score.top_positive(2), *score.top_negative(1)):
             say(f"          {points(factor.points)}  {translate_reason(factor.message)}\n")
 

@@ -17,7 +17,7 @@ from oppcore._money import Money
 from oppcore._parties import Channel, Source
 from oppcore._records import Activity, ActivityKind, Quote, QuoteLine, QuoteStatus, SurveyScale
 from oppcore._service import OpportunityService
-from oppcore.locale._catalog import _
+from oppcore.locale._catalog import _, active
 from oppcore.pipeline import stage_entered_at
 from oppcore.storage import SQLiteStore, query_all
 
@@ -92,7 +92,7 @@ def after_the_win(service: OpportunityService, store: SQLiteStore, clock: _Clock
             uplift = Decimal(rng.choice(("1", "1", "1.1", "1.25")))
             amount = None if deal.amount is None else Money(
                 amount=deal.amount.amount * uplift, currency=deal.amount.currency).quantize()
-            service.renew(deal.id, by=owner, amount=amount)
+            service.renew(deal.id, by=owner, amount=amount, locale=active())
             renewed += 1
             renewal = store.get(Opportunity, f"{deal.id}-renewal")
             if rng.random() < 0.7 and _walk_to_won(service, clock, rng, renewal, deal,

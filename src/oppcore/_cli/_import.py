@@ -84,8 +84,10 @@ def _ranges(rows: list[int]) -> str:
         spans.append(str(start) if start == prev else f"{start}-{prev}")
         if row is not None:
             start = prev = row
-    shown = ", ".join(spans[:3]) + (", ..." if len(spans) > 3 else "")
-    return f"{len(rows)} rows ({shown})" if len(rows) > 1 else f"row {shown}"
+    shown = _(", ").join(spans[:3]) + (_(", ") + "..." if len(spans) > 3 else "")
+    if len(rows) > 1:
+        return _("{n} rows ({shown})").format(n=len(rows), shown=shown)
+    return _("row {shown}").format(shown=shown)
 
 
 def grouped(problems: list[RowError]) -> list[str]:
@@ -194,7 +196,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     store = open_store(args.db, must_exist=False)
     committed = 0
     try:
-        with progress("importing", total=len(deals) + len(leads)) as bar:
+        with progress(_("importing"), total=len(deals) + len(leads)) as bar:
             def written(n: int) -> None:
                 nonlocal committed
                 committed += n

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from decimal import Decimal
 
-from oppcore.analytics._forecast import OVERDUE
+from oppcore._charts import period_text
 from oppcore.locale._catalog import _
 from oppcore.locale._reasons import translate_reason
 
@@ -28,7 +28,7 @@ from ._notes import (
     unpriced_notes,
     unranked_note,
 )
-from ._values import MAX_GROUPS, NO_DATE, PipelineReport, RateRow, TopDeal
+from ._values import MAX_GROUPS, PipelineReport, RateRow, TopDeal
 
 __all__ = ["render_text"]
 
@@ -203,7 +203,7 @@ def _forecast(out: _Out, report: PipelineReport) -> None:
                           _r(_("weighted"), 15))))
         for m in report.forecast:
             if m.currency == currency:
-                out.add(f"{_l(_period(m.period), 10)} {m.open_deals:>5} {m.won_deals:>5} "
+                out.add(f"{_l(period_text(m.period), 10)} {m.open_deals:>5} {m.won_deals:>5} "
                         f"{_figure(m.closed, currency):>15} "
                         f"{_figure(m.pipeline, currency):>15} "
                         f"{_figure(m.weighted, currency):>15}")
@@ -221,13 +221,6 @@ def _figure(value: Decimal, currency: str) -> str:
     return amount(value, currency) if value else "-"
 
 
-def _period(period: str) -> str:
-    """A forecast period in the active locale ("overdue" and "(no date)" are words)."""
-    if period == OVERDUE:
-        return _("overdue")
-    if period == NO_DATE:
-        return _(NO_DATE)
-    return period
 
 
 def _flag(t: TopDeal) -> str:

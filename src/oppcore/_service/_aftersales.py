@@ -141,13 +141,15 @@ class AfterSalesUseCases(ServiceBase):
 
     def renew(self, opportunity_id: str, *, by: str, amount: Money | None = None,
               renewal_id: str | None = None, name: str | None = None,
-              expected_close: date | None = None) -> Events:
+              expected_close: date | None = None, locale: str | None = None) -> Events:
         """Create the renewal opportunity of a won deal; save both ends in one write.
 
         The original gets ``renewed_by``, the new deal ``renewal_of`` (see
         :func:`oppcore.aftersales.renew`); both records and their audit entries are
         written in one atomic :meth:`~oppcore.Store.apply`, so a link is never half-made.
-        Idempotent: a deal already renewed returns no events.
+        Idempotent: a deal already renewed returns no events. Without ``name``, the
+        renewal is called ``"<deal name> (renewal)"`` in ``locale`` (``"zh-CN"``:
+        ``"<deal name>（续约）"``).
 
         Returns:
             :class:`OpportunityCreated` and :class:`OpportunityRenewed`.
@@ -169,7 +171,7 @@ class AfterSalesUseCases(ServiceBase):
             now = self._now()
             done = renew(opp, at=now, by=by, pipeline=self._pipeline(opp.pipeline_id),
                          amount=amount, renewal_id=renewal_id, name=name,
-                         expected_close=expected_close)
+                         expected_close=expected_close, locale=locale)
             new = done.renewal
             self._authorise(by, Permission.CREATE, new)
             self._store.apply(

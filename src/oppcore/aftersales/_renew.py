@@ -8,11 +8,15 @@ from oppcore._errors import TransitionError, ValidationError
 from oppcore._models import Opportunity, Probability, ProbabilitySource
 from oppcore._money import Money
 from oppcore._records import StageChange
+from oppcore.locale._catalog import N_, translation
 from oppcore.pipeline import Pipeline, StageKind, Violation
 
 from ._plan import check_deal
 
-__all__ = ["Renewal", "renew"]
+__all__ = ["Renewal", "renew", "renewal_name"]
+
+# TRANSLATORS: the default name of a renewal opportunity, after the renewed deal's name.
+RENEWAL_NAME = N_("{name} (renewal)")
 
 
 class Renewal(NamedTuple):
@@ -26,7 +30,8 @@ class Renewal(NamedTuple):
 
 def renew(deal: Opportunity, *, at: datetime, by: str, pipeline: Pipeline,
           amount: Money | None = None, renewal_id: str | None = None,
-          name: str | None = None, expected_close: date | None = None) -> Renewal:
+          name: str | None = None, expected_close: date | None = None,
+          locale: str | None = None) -> Renewal:
     """Create the renewal (or upsell) opportunity of a won deal, linked both ways.
 
     The new deal starts in ``pipeline``'s first stage with that stage's default
@@ -42,8 +47,12 @@ def renew(deal: Opportunity, *, at: datetime, by: str, pipeline: Pipeline,
         amount: The renewal's expected value; default the original amount (an upsell
             names a larger one).
         renewal_id: The new deal's id; default ``"<deal id>-renewal"``.
-        name: The new deal's name; default ``"<deal name> (renewal)"``.
+        name: The new deal's name; default ``"<deal name> (renewal)"`` in ``locale``.
         expected_close: The renewal's expected close; default the contract's end date.
+        locale: The language of the default name (``"en"`` by default, or ``"zh-CN"``:
+            ``"<deal name>（续约）"``). A name is data: it is written once, in the
+            language of whoever creates the renewal, and never re-translated; what marks
+            a renewal for programs is ``renewal_of``.
 
     Returns:
         The updated original and the new renewal deal.
@@ -53,6 +62,7 @@ def renew(deal: Opportunity, *, at: datetime, by: str, pipeline: Pipeline,
             ``already_renewed``).
         ValidationError: A naive ``at``, a blank ``by``, a bad argument, or ``deal`` follows
             another pipeline.
+        ConfigError: An unsupported ``locale``.
     """
     aware(at, "at")
     if not is_text(by):
@@ -71,7 +81,7 @@ def renew(deal: Opportunity, *, at: datetime, by: str, pipeline: Pipeline,
     first = pipeline.first_stage
     renewal = Opportunity(
         id=renewal_id if renewal_id is not None else f"{deal.id}-renewal",
-        name=name if name is not None else f"{deal.name} (renewal)",
+        name=name if name is not None else renewal_name(deal.name, locale=locale),
         pipeline_id=pipeline.id, stage_id=first.id, created_at=at, account=deal.account,
         contacts=deal.contacts, owner=deal.owner,
         amount=amount if amount is not None else deal.amount,
@@ -83,3 +93,13 @@ def renew(deal: Opportunity, *, at: datetime, by: str, pipeline: Pipeline,
     )
     original = deal.evolve(renewed_by=renewal.id, updated_at=max(at, deal.updated_at))
     return Renewal(original=original, renewal=renewal)
+
+
+def renewal_name(name: str, *, locale: str | None = None) -> str:
+    """Return the default name of the renewal of a deal called ``name``, in ``locale``.
+
+    Raises:
+        ConfigError: An unsupported ``locale``.
+    """
+    return translation(locale if locale is not None else "en").gettext(
+        RENEWAL_NAME).format(name=name)

@@ -1,21 +1,26 @@
 """Reading an opportunity's stage history: replay, time in stage, staleness, follow-ups."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
+from oppcore import _calendars as calendars
+from oppcore._calendars import WEEKENDS, BusinessCalendar
 from oppcore._checks import aware
 from oppcore._errors import TransitionError, ValidationError
 from oppcore._models import Opportunity
 from oppcore._records import StageChange
 
-from ._cadence import business_days_between, step
+from ._cadence import step
 from ._pipeline import Pipeline
 from ._requirements import Violation
 from ._stage import FollowUp
 from ._transitions import move_violation
 
-__all__ = ["is_stale", "next_follow_up", "replay", "stage_entered_at", "time_in_stage"]
+__all__ = ["is_stale", "next_follow_up", "replay", "stage_entered_at", "time_in_stage",
+           "working_days"]
+
+_T = TypeVar("_T", timedelta, int)
 
 
 def _opp(value: Any) -> None:
@@ -109,33 +114,95 @@ def stage_entered_at(opp: Opportunity) -> datetime | None:
     return None
 
 
-def time_in_stage(opp: Opportunity, *, now: datetime) -> dict[str, timedelta]:
+@overload
+def time_in_stage(opp: Opportunity, *, now: datetime, business_days: Literal[False] = ...,
+                  calendar: None = ...) -> dict[str, timedelta]: ...
+
+
+@overload
+def time_in_stage(opp: Opportunity, *, now: datetime, business_days: Literal[True],
+                  calendar: BusinessCalendar | str | None = ...) -> dict[str, int]: ...
+
+
+def time_in_stage(opp: Opportunity, *, now: datetime, business_days: bool = False,
+                  calendar: BusinessCalendar | str | None = None
+                  ) -> dict[str, timedelta] | dict[str, int]:
     """Return the cumulative time ``opp`` spent in each stage it has been in, up to ``now``.
 
     Each history entry starts a stay that lasts until the next entry (or ``now`` for the
     current stay). A deal without history counts from ``created_at`` in its current stage.
     Stays that would be negative (``now`` before the entry) count as zero.
 
+    With ``business_days=True`` each stay is counted in working days of ``calendar``, as a
+    stale check with ``business_days`` counts them (:func:`is_stale`): the working days
+    after the day the stay began, up to and including the day it ended, both days read in
+    the zone of the entry. A stay within one day counts 0.
+
     Args:
         opp: The deal.
         now: The end of the current stay (timezone-aware).
+        business_days: Count working days (whole days) instead of elapsed time.
+        calendar: With ``business_days``, the calendar that says which days are working
+            days: a :class:`~oppcore.calendars.BusinessCalendar`, or a name or file for
+            :func:`oppcore.calendars.get` (``"CN"``); default ``"weekends"``. A pipeline's
+            is ``pipeline.business_calendar``.
 
     Returns:
-        Stage id -> total time, in the order the stages were first entered.
+        Stage id -> total time (a ``timedelta``, or an ``int`` of working days with
+        ``business_days``), in the order the stages were first entered.
 
     Raises:
-        ValidationError: If ``now`` is not timezone-aware.
+        ValidationError: If ``now`` is not timezone-aware, ``business_days`` is not a bool,
+            a calendar is given without ``business_days``, or a stay falls on days the
+            calendar does not cover (``"CN"`` outside its years).
+        ConfigError: For an unknown calendar name or an unreadable calendar file.
     """
     _opp(opp)
     aware(now, "now")
-    history = opp.stage_history
+    if type(business_days) is not bool:
+        raise ValidationError(f"business_days must be True or False, got {business_days!r}",
+                              field="business_days", value=business_days)
+    if not business_days:
+        if calendar is not None:
+            raise ValidationError("a calendar counts business days: pass business_days=True "
+                                  "with it", field="calendar", value=calendar)
+        return _sum_stays(opp, now, lambda start, end: end - start, timedelta(0))
+    counter = _calendar(calendar)
+    return _sum_stays(opp, now, lambda start, end: working_days(start, end, counter), 0)
+
+
+def _calendar(value: BusinessCalendar | str | None) -> BusinessCalendar:
+    if value is None:
+        return WEEKENDS
+    if isinstance(value, str):
+        return calendars.get(value)
+    if not isinstance(value, BusinessCalendar):
+        raise ValidationError(f"calendar must be a BusinessCalendar or a calendar name, got "
+                              f"{type(value).__name__}", field="calendar", value=value)
+    return value
+
+
+def working_days(start: datetime, end: datetime, calendar: BusinessCalendar) -> int:
+    """Count the working days of ``calendar`` from the instant ``start`` to ``end``: the
+    days after ``start``'s day up to and including ``end``'s day, both read in ``start``'s
+    zone (0 if ``end`` is not on a later day). The one rule of stale checks and
+    :func:`time_in_stage` in business days."""
+    return calendar.working_days_between(start.date(),
+                                         end.astimezone(start.tzinfo).date())
+
+
+def _sum_stays(opp: Opportunity, now: datetime, length: Callable[[datetime, datetime], _T],
+               zero: _T) -> dict[str, _T]:
+    """Add up ``length(start, end)`` over the stays of ``opp``'s history, per stage (a
+    stay that ends before it starts adds ``zero``)."""
+    history: tuple[StageChange, ...] = opp.stage_history
     if not history:
-        return {opp.stage_id: max(now - opp.created_at, timedelta(0))}
-    totals: dict[str, timedelta] = {}
+        return {opp.stage_id: length(opp.created_at, now) if now > opp.created_at else zero}
+    totals: dict[str, _T] = {}
     for entry, nxt in zip(history, (*history[1:], None), strict=True):
         end = now if nxt is None else min(nxt.at, now)
-        stay = max(end - entry.at, timedelta(0))
-        totals[entry.to_stage] = totals.get(entry.to_stage, timedelta(0)) + stay
+        stay = length(entry.at, end) if end > entry.at else zero
+        totals[entry.to_stage] = totals.get(entry.to_stage, zero) + stay
     return totals
 
 
@@ -174,10 +241,7 @@ def is_stale(pipeline: Pipeline, opp: Opportunity, *, now: datetime) -> bool:
         return False
     entered = _entered(opp)
     if follow.business_days:
-        tz = entered.tzinfo
-        days = business_days_between(entered.date(), now.astimezone(tz).date(),
-                                     pipeline.business_calendar)
-        return days > follow.max_days
+        return working_days(entered, now, pipeline.business_calendar) > follow.max_days
     return now - entered > timedelta(days=follow.max_days)
 
 
