@@ -7,19 +7,17 @@ modules register with ``register_builder``).
 Each is compared here with the plain path on generated values.
 """
 
+import pickle
 from typing import Any
 
 import attrs
+import pytest
+from attrs.exceptions import FrozenInstanceError
 from hypothesis import given
 from hypothesis import strategies as st
 
 from oppcore import Contribution, Lead, Reason, RuleResult, Score, Scorecard
-import pickle
-
-import pytest
-from attrs.exceptions import FrozenInstanceError
-
-from oppcore._copying import _MAKERS, register_builder, trusted, trusted_values
+from oppcore._copying import _MAKERS, builder_twin, trusted, trusted_values
 from oppcore.testing import strategies as ost
 
 
@@ -95,12 +93,12 @@ def test_built_values_pickle_hash_and_compare_as_constructed_ones(opp: Any, now:
     assert again.factors() == score.factors()
 
 
-def test_register_builder_needs_a_slotted_attrs_class() -> None:
+def test_a_builder_twin_needs_a_slotted_attrs_class() -> None:
     @attrs.frozen(slots=False)
     class Dicted:
         a: int
 
     with pytest.raises(TypeError, match="slotted attrs class"):
-        register_builder(Dicted, lambda self, a: None)
+        builder_twin(Dicted)
     with pytest.raises(TypeError, match="slotted attrs class"):
-        register_builder(int, lambda self, a: None)
+        builder_twin(int)

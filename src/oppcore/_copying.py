@@ -14,8 +14,8 @@ import attrs
 
 from ._check_table import Checks, getter
 
-__all__ = ["CHECKS_ATTRIBUTE", "evolve", "register_builder", "trusted", "trusted_evolve",
-           "trusted_values"]
+__all__ = ["CHECKS_ATTRIBUTE", "builder_twin", "evolve", "register_builder", "trusted",
+           "trusted_evolve", "trusted_values"]
 
 _T = TypeVar("_T")
 _set = object.__setattr__
@@ -108,41 +108,47 @@ def _maker(cls: type) -> Callable[..., Any]:
     return make
 
 
-def register_builder(cls: type[_T], init: Callable[..., None]) -> Callable[..., _T]:
-    """Make ``init`` the unchecked positional constructor of the frozen slotted ``cls``.
+def builder_twin(cls: type[_T]) -> type[_T]:
+    """Return a private twin of the frozen slotted ``cls`` whose slots plain code can set.
 
-    For the few classes built by the hundred thousand on a hot path (a scorecard's reasons,
-    contributions and scores). Setting eleven slots through their descriptors' bound
-    setters (what :func:`trusted_values` does for any class) costs about three times what
-    plain attribute assignments cost, and Python specialises only the latter. So the
-    class's module writes ``init(self, <one argument per field>)``: plain assignments of
-    every field in the order of ``attrs.fields(cls)``, then ``self.__class__ = cls``.
-
-    ``init`` runs on an instance of a private twin: a subclass of ``cls`` with no slots of
-    its own (so the same memory layout, which is what lets CPython move an instance between
-    the two classes) whose ``__setattr__``/``__delattr__`` are ``object``'s. The last
-    assignment makes the instance a plain ``cls``, frozen like any other: the twin never
-    escapes. A test builds every registered class both ways and compares them field by
-    field; another checks that ``init`` sets every field.
-
-    Returns:
-        The constructor, also what :func:`trusted_values` returns for ``cls`` from now on.
+    The twin is a subclass of ``cls`` with no slots of its own (so the same memory layout,
+    which is what lets CPython move an instance between the two classes) whose
+    ``__setattr__``/``__delattr__`` are ``object``'s. A builder (:func:`register_builder`)
+    makes an instance of the twin, sets its fields with plain assignments, then moves it to
+    ``cls`` with ``inst.__class__ = cls``: from then on it is frozen like any other, and
+    the twin never escapes.
 
     Raises:
         TypeError: If ``cls`` is not a slotted attrs class.
     """
     if not attrs.has(cls) or "__slots__" not in cls.__dict__:
-        raise TypeError(f"register_builder needs a slotted attrs class, got {cls!r}")
-    twin = type(f"_{cls.__name__}Builder", (cls,), {
+        raise TypeError(f"builder_twin needs a slotted attrs class, got {cls!r}")
+    return type(f"_{cls.__name__}Twin", (cls,), {
         "__slots__": (),
         # Both, so CPython's attribute-setting slot is object's own (one C call per field).
         "__setattr__": object.__setattr__,
         "__delattr__": object.__delattr__,
-        "__init__": init,
         "__module__": cls.__module__,
     })
-    _MAKERS[cls] = twin
-    return twin
+
+
+def register_builder(cls: type[_T], build: Callable[..., _T]) -> Callable[..., _T]:
+    """Make ``build`` the unchecked positional constructor of the frozen slotted ``cls``.
+
+    For the few classes built by the hundred thousand on a hot path (a scorecard's reasons,
+    contributions and scores). Setting eleven slots through their descriptors' bound
+    setters (what :func:`trusted_values` does for any class) costs about four times what
+    plain attribute assignments cost, and CPython specialises only the latter. So the
+    class's module writes ``build(<one argument per field>)``: it makes an instance of the
+    class's :func:`builder_twin`, assigns every field in the order of
+    ``attrs.fields(cls)``, sets ``inst.__class__ = cls`` and returns it. A test builds every
+    registered class with distinct values and checks each field and the type.
+
+    Returns:
+        ``build``, also what :func:`trusted_values` returns for ``cls`` from now on.
+    """
+    _MAKERS[cls] = build
+    return build
 
 
 def trusted_values(cls: type[_T]) -> Callable[..., _T]:

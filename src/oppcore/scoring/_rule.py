@@ -14,7 +14,7 @@ from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 import attrs
 
 from oppcore._checks import SIGNED_UNIT, UNIT, aware, check_bounds, in_bounds
-from oppcore._copying import register_builder
+from oppcore._copying import builder_twin, register_builder
 from oppcore._errors import ValidationError
 from oppcore._frozenmap import EMPTY_MAP, FrozenMap
 from oppcore._models import Lead, Opportunity
@@ -72,13 +72,18 @@ class Reason:
         check_bounds(self)  # an effect in [-1, 1], whatever numeric type it came as
 
 
-def _build_reason(self: Any, code: str, message: str, effect: float) -> None:
-    # The unchecked constructor (oppcore._copying.register_builder): every field, in order;
-    # ``self`` is the class's twin until the last line.
+_ReasonTwin = builder_twin(Reason)
+_new = object.__new__
+
+
+def _build_reason(code: str, message: str, effect: float) -> Reason:
+    # The unchecked constructor (oppcore._copying.register_builder): every field, in order.
+    self: Any = _new(_ReasonTwin)
     self.code = code
     self.message = message
     self.effect = effect
     self.__class__ = Reason
+    return self  # type: ignore[no-any-return]
 
 
 register_builder(Reason, _build_reason)

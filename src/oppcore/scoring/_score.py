@@ -12,7 +12,7 @@ from typing import Any, Final
 import attrs
 
 from oppcore._checks import UNIT, Bounds, check_bounds, in_bounds
-from oppcore._copying import register_builder
+from oppcore._copying import builder_twin, register_builder
 
 from ._rule import Reason
 
@@ -99,12 +99,16 @@ class Contribution:
         check_bounds(self)
 
 
-def _build_contribution(self: Any, rule_id: str, dimension: str, weight: float,
+_new: Final = object.__new__
+_ContributionTwin: Final = builder_twin(Contribution)
+
+
+def _build_contribution(rule_id: str, dimension: str, weight: float,
                         status: ContributionStatus, value: float | None, confidence: float,
                         points: Decimal, reasons: tuple[Reason, ...], capped: bool, veto: bool,
-                        error: str | None) -> None:
-    # The unchecked constructor (oppcore._copying.register_builder): every field, in order;
-    # ``self`` is the class's twin until the last line.
+                        error: str | None) -> Contribution:
+    # The unchecked constructor (oppcore._copying.register_builder): every field, in order.
+    self: Any = _new(_ContributionTwin)
     self.rule_id = rule_id
     self.dimension = dimension
     self.weight = weight
@@ -117,6 +121,7 @@ def _build_contribution(self: Any, rule_id: str, dimension: str, weight: float,
     self.veto = veto
     self.error = error
     self.__class__ = Contribution
+    return self  # type: ignore[no-any-return]
 
 
 register_builder(Contribution, _build_contribution)
@@ -227,10 +232,14 @@ class Score:
         return tuple(f for f in self.factors() if f.points < 0)[:n]
 
 
-def _build_score(self: Any, subject_id: str, scorecard: str, scored_at: datetime,
-                 total: Decimal, grade: str, contributions: tuple[Contribution, ...],
-                 coverage: float, vetoed_by: tuple[str, ...], spread: float) -> None:
+_ScoreTwin: Final = builder_twin(Score)
+
+
+def _build_score(subject_id: str, scorecard: str, scored_at: datetime, total: Decimal,
+                 grade: str, contributions: tuple[Contribution, ...], coverage: float,
+                 vetoed_by: tuple[str, ...], spread: float) -> Score:
     # The unchecked constructor (oppcore._copying.register_builder), as for Contribution.
+    self: Any = _new(_ScoreTwin)
     self.subject_id = subject_id
     self.scorecard = scorecard
     self.scored_at = scored_at
@@ -241,6 +250,7 @@ def _build_score(self: Any, subject_id: str, scorecard: str, scored_at: datetime
     self.vetoed_by = vetoed_by
     self._spread = spread
     self.__class__ = Score
+    return self  # type: ignore[no-any-return]
 
 
 register_builder(Score, _build_score)

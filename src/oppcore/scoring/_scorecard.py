@@ -21,7 +21,7 @@ How a total is made (documented in the reference, tested as properties):
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 import attrs
 
@@ -34,6 +34,7 @@ from oppcore._models import Lead, Opportunity
 from ._builtin import BudgetRule, CompetitionRule, DecisionCycleRule, UrgencyRule
 from ._rule import (
     Finding,
+    Reason,
     RuleResult,
     ScoringContext,
     ScoringRule,
@@ -71,17 +72,12 @@ _contribution: Final = trusted_values(Contribution)
 _score: Final = trusted_values(Score)
 
 
-class _RulePlan(NamedTuple):
-    """How a scorecard runs one of its rules (worked out once, when the card is built)."""
-
-    rule_id: str
-    dimension: str
-    weight: float
-    call: Callable[[Subject, ScoringContext], object]
-    """The rule's fast method ``find`` when it has one (see :func:`finder`), else its
-    ``evaluate``."""
-    finds: bool
-    """Whether ``call`` is ``find`` (returns a Finding) rather than ``evaluate``."""
+# How a scorecard runs one of its rules, worked out once when the card is built:
+# ``(rule_id, dimension, weight, call, finds)``, where ``call`` is the rule's fast method
+# ``find`` when it has one (see :func:`finder`), else its ``evaluate``, and ``finds`` says
+# which. A plain tuple, not a named one: the hot loop unpacks it once per rule per record,
+# and CPython unpacks an exact tuple in one step but a tuple subclass through an iterator.
+_RulePlan = tuple[str, str, float, Callable[[Subject, ScoringContext], object], bool]
 
 
 def describe(exc: BaseException) -> str:
@@ -152,10 +148,11 @@ class Scorecard:
         plan = []
         for r in self.rules:
             find = finder(r)
-            plan.append(_RulePlan(r.rule_id, r.dimension, self.weights[r.rule_id],
-                                  r.evaluate if find is None else find, find is not None))
+            step: _RulePlan = (r.rule_id, r.dimension, self.weights[r.rule_id],
+                               r.evaluate if find is None else find, find is not None)
+            plan.append(step)
         _set(self, "_plan", tuple(plan))
-        _set(self, "_all_weight", sum(step.weight for step in plan))
+        _set(self, "_all_weight", sum(step[2] for step in plan))
 
     @classmethod
     def default(cls) -> "Scorecard":
@@ -279,7 +276,7 @@ class Scorecard:
         # One pass runs the rules: ``found`` holds each rule's checked finding, None if it
         # failed. Anything a rule raises, or returns that fails the check, is caught here:
         # past this loop every value is a valid float, so nothing below can raise.
-        found: list[Finding | None] = []
+        found: list[tuple[float | None, float, tuple[Reason, ...], bool] | None] = []
         errors: dict[int, str] | None = None
         known_w = 0.0
         vetoes: list[str] | None = None
@@ -287,7 +284,8 @@ class Scorecard:
         for rule_id, _, weight, call, finds in self._plan:
             try:
                 out = call(subject, ctx)
-                finding = check(out if finds else _as_finding(out))
+                # Kept as an exact tuple (see _RulePlan): the loops below unpack it again.
+                v, confidence, reasons, veto = check(out if finds else _as_finding(out))
             except Exception as exc:
                 if strict:
                     raise ScoringError(rule_id, f"failed on {subject.id!r}: "
@@ -297,8 +295,7 @@ class Scorecard:
                 errors[len(found)] = describe(exc)
                 found.append(None)
                 continue
-            found.append(finding)
-            v, _, _, veto = finding
+            found.append((v, confidence, reasons, veto))
             if v is not None:
                 known_w += weight
                 if veto:
@@ -371,7 +368,7 @@ class Scorecard:
         capped: set[int] = set()
         plan = self._plan
         for dimension, cap in self.caps.items():
-            idx = [i for i, step in enumerate(plan) if step.dimension == dimension]
+            idx = [i for i, step in enumerate(plan) if step[1] == dimension]
             got = sum(raw[i] for i in idx)
             if got > cap:
                 factor = cap / got
