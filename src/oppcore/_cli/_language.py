@@ -86,17 +86,27 @@ def requested_locale(argv: Sequence[str], environ: Mapping[str, str]) -> str | N
     """Return the locale the command line asks for, before any parsing.
 
     ``--locale NAME`` or ``--locale=NAME`` among the options before the command name
-    (where the parser accepts it, abbreviations included), else ``$OPPCORE_LOCALE``, else
+    (where the parser accepts it, abbreviations included; the last one, as argparse reads
+    it), else ``$OPPCORE_LOCALE``, else
     ``None``. A value is not checked here: the caller normalises it and reports a bad one.
     """
-    for i, arg in enumerate(argv):
+    found: str | None = None
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
         if not arg.startswith("-") or arg == "--":
             break  # the command name (or the end of options): --locale comes before it
         option, equals, value = arg.partition("=")
         if len(option) > 2 and LOCALE_OPTION.startswith(option):
-            if equals:
-                return value
-            return argv[i + 1] if i + 1 < len(argv) else None
+            if not equals:
+                if i + 1 >= len(argv):
+                    return None  # argparse reports the missing value
+                i += 1
+                value = argv[i]
+            found = value  # the last one wins, as in argparse
+        i += 1
+    if found is not None:
+        return found
     return environ.get(ENVIRONMENT) or None
 
 
