@@ -113,8 +113,9 @@ def read_one(engine: sa.Engine, read: Read, params: dict[str, str]) -> Any:
 
 
 def write_rows(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
-               rows: list[tuple[Any, ...]]) -> None:
-    """Insert ``rows`` (values in ``columns`` order, unescaped) in ``conn``'s transaction.
+               rows: list[tuple[Any, ...]], *, driver: bool = True) -> None:
+    """Insert ``rows`` (values in ``columns`` order, unescaped) in ``conn``'s transaction,
+    on the driver path if ``driver`` and the connection allow it.
 
     Raises:
         sqlalchemy.exc.DBAPIError: The database refused a row (nothing of them is kept once
@@ -123,7 +124,7 @@ def write_rows(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
     if not rows:
         return
     dialect = conn.dialect
-    if watched(conn) or not drivers(dialect):
+    if not driver or watched(conn) or not drivers(dialect):
         conn.execute(sa.insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
     rows = _escaped(table, columns, rows, dialect)
@@ -136,9 +137,9 @@ def write_rows(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
         conn.exec_driver_sql(insert, rows)
         return
     statement = f"COPY {target} ({names}) FROM STDIN"
-    driver: Any = conn.connection.driver_connection
+    psycopg: Any = conn.connection.driver_connection
     try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        with psycopg.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
     except dialect.loaded_dbapi.Error as exc:

@@ -324,11 +324,13 @@ class SQLStore(BaseStore):
                         versions[(name, v[1])] = dead[v[1]] + 1
                         values[i] = record_values(self._tenant, name, kinds[name][i],
                                                   dead[v[1]] + 1)
-                write_rows(conn, self._tables.records(name), RECORD_COLUMNS[name], values)
+                write_rows(conn, self._tables.records(name), RECORD_COLUMNS[name], values,
+                           driver=self._runner.driver_writes)
             # The feed lists the records in the order given, as a batch of apply does.
             write_rows(conn, self._tables.changes, _FEED_COLUMNS, [
                 (self._tenant, seq + i, tx, name, r.id, "added", versions.get((name, r.id), 1))
-                for i, (name, r) in enumerate(zip(names, batch, strict=True))])
+                for i, (name, r) in enumerate(zip(names, batch, strict=True))],
+                driver=self._runner.driver_writes)
             return len(batch)
 
         # A unique index refused a row: the batch was rolled back; replay it as one checked

@@ -52,13 +52,15 @@ class Runner:
         if isinstance(bind, sa.Engine):
             self._reader = (bind.execution_options(isolation_level="AUTOCOMMIT")
                             if self.dialect == "postgresql" else bind)
-        self.driver_path = isinstance(bind, sa.Engine) and drivers(bind.dialect)
-        """Whether point reads may take the driver path (:mod:`._fast`); tests turn it off."""
+        self.driver_writes = drivers(bind.dialect)
+        """Whether bulk rows may take the driver path (:mod:`._fast`); tests turn it off."""
+        self.driver_reads = isinstance(bind, sa.Engine) and self.driver_writes
+        """Whether point reads may take the driver path (with an engine: own connections)."""
 
     def read_value(self, operation: str, read: Read, params: dict[str, str]) -> Any:
         """Return the one value ``read`` selects (``None``: no row), on the driver path
         when the engine allows it (see :mod:`._fast`), else through SQLAlchemy."""
-        if self.driver_path and not watched(self.bind):
+        if self.driver_reads and not watched(self.bind):
             try:
                 return read_one(cast(sa.Engine, self.bind), read, params)
             except sa.exc.SQLAlchemyError as exc:
