@@ -31,7 +31,15 @@ from oppcore.storage._protocol import FeedEntry, Kind, Record, StoreWrite, check
 
 from ._fast import Read, write_rows
 from ._migrate import check_bind, check_layout, check_version, read_version, where
-from ._schema import RECORD_COLUMNS, Tables, build_tables, json_text, record_row, record_values
+from ._schema import (
+    RECORD_COLUMNS,
+    CodePointText,
+    Tables,
+    build_tables,
+    json_text,
+    record_row,
+    record_values,
+)
 from ._tx import Runner
 
 __all__ = ["SQLStore"]
@@ -288,10 +296,12 @@ class SQLStore(BaseStore):
     def bulk_add(self, records: Iterable[Record], *, batch_size: int = 1000) -> int:
         """Add many new records, ``batch_size`` per transaction; return how many were added.
 
-        Each batch is atomic and is written with one multi-row ``INSERT`` per kind. If a
-        batch holds a duplicate, that batch is not written and the error is raised (the
-        batch is replayed as one checked :meth:`apply` to name the culprit); the batches
-        before it stay written, so an interrupted import can resume from the first record
+        Each batch is atomic: its rows are serialised first, then written after the
+        tenant's lock with one statement per kind and one for the feed (``COPY`` on
+        psycopg; see :mod:`._fast`). If a batch holds a duplicate, that batch is not
+        written and the error is raised (the batch is replayed as one checked
+        :meth:`apply` to name the culprit); the batches before it stay written, so an
+        interrupted import can resume from the first record
         not stored. In the host's transaction, every batch joins it (in a savepoint).
 
         Raises:
@@ -341,10 +351,16 @@ class SQLStore(BaseStore):
     def _tombstones(self, conn: sa.Connection, name: str, ids: list[str]) -> dict[str, int]:
         """Return the last deleted version of each of ``ids`` that was ever deleted."""
         b = self._tables.tombstones
+        mine = (b.c.tenant == self._tenant, b.c.kind == name)
+        if self._pg:  # one array parameter: one short statement whatever the batch size
+            ids_param = sa.bindparam("ids", ids, type_=sa.dialects.postgresql.ARRAY(
+                CodePointText()))
+            rows = conn.execute(sa.select(b.c.id, b.c.version).where(
+                *mine, b.c.id == sa.any_(ids_param)))
+            return {row.id: row.version for row in rows}
         found: dict[str, int] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            rows = conn.execute(sa.select(b.c.id, b.c.version).where(
-                b.c.tenant == self._tenant, b.c.kind == name, b.c.id.in_(chunk)))
+            rows = conn.execute(sa.select(b.c.id, b.c.version).where(*mine, b.c.id.in_(chunk)))
             found.update((row.id, row.version) for row in rows)
         return found
