@@ -23,6 +23,7 @@ the bench runs (figures meaningless).
 """
 
 import argparse
+import os
 import random
 import subprocess
 import sys
@@ -113,6 +114,8 @@ def best_of(fns: tuple[Callable[[], None], ...], repeats: int) -> list[float]:
 
 
 def run(url: str, n: int, repeats: int, gets: int, cas_attempts: int) -> None:
+    print("load average (1, 5, 15 min) at the start: "
+          + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     engine = sa.create_engine(url, pool_size=10)
     upgrade(engine)
     upgrade(engine, table_prefix="floor_")  # the same layout, for the raw floors
@@ -193,6 +196,7 @@ def run(url: str, n: int, repeats: int, gets: int, cas_attempts: int) -> None:
     run_cas(engine, cas_attempts)
     raw.close()
     engine.dispose()
+    print("load average at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 def run_cas(engine: sa.Engine, cas_attempts: int) -> None:

@@ -325,9 +325,10 @@ class SQLStore(BaseStore):
         def body(conn: sa.Connection) -> int:
             tx, seq, _ = self._claim(conn, len(batch), 0)
             versions: dict[tuple[str, str], int] = {}
-            for name, values in rows.items():
-                if not values:
+            for name, serialised in rows.items():
+                if not serialised:
                     continue
+                values = list(serialised)  # a retried body starts from the version-1 rows
                 dead = self._tombstones(conn, name, [v[1] for v in values])
                 for i, v in enumerate(values):
                     if v[1] in dead:
