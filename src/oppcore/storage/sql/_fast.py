@@ -24,7 +24,7 @@ engine or connection has statement event listeners (``before_execute``,
 ``before_cursor_execute``, ``handle_error`` ...), so a host that traces or rewrites
 statements still sees every one, and for drivers other than psycopg 3 and sqlite3.
 Driver errors become SQLAlchemy's ``DBAPIError`` as on the plain path, so the store maps
-them the same way. ``tests/test_storage_sql.py::test_driver_path_equals_the_plain_path``
+them the same way. ``tests/test_storage_sql_fast.py::test_driver_path_equals_the_plain_path``
 compares the two.
 """
 
