@@ -12,8 +12,14 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oppcore import DuplicateError, Lead, NotFoundError, Opportunity, StorageUnavailableError
-from oppcore import ValidationError
+from oppcore import (
+    DuplicateError,
+    Lead,
+    NotFoundError,
+    Opportunity,
+    StorageUnavailableError,
+    ValidationError,
+)
 from oppcore.storage.sql import SQLStore, upgrade
 from oppcore.testing.contract import lead, opportunity
 
