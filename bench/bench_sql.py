@@ -163,11 +163,12 @@ def run(url: str, n: int, repeats: int, gets: int, cas_attempts: int) -> None:
     t_many, t_copy, t_work, t_store = best_of(
         (floor_executemany, floor_copy, floor_same_work, store_bulk), repeats)
     print(f"bulk add of {n:,} opportunities into PostgreSQL, one transaction per {batch}:")
-    print(f"  floor: raw executemany, record rows only:     {t_many * 1e6 / n:8.2f} us/record")
-    print(f"  raw COPY, record rows only:                   {t_copy * 1e6 / n:8.2f} us/record")
-    print(f"  raw executemany, records + feed + tenant row: {t_work * 1e6 / n:8.2f} us/record"
-          "  (informational: the store's database work)")
-    print(f"  SQLStore.bulk_add:                            {t_store * 1e6 / n:8.2f} us/record")
+    for label, took in (("floor: raw psycopg executemany, record rows only", t_many),
+                        ("raw psycopg COPY, record rows only", t_copy),
+                        ("raw psycopg executemany, records + feed + tenant", t_work),
+                        ("SQLStore.bulk_add", t_store)):
+        print(f"  {label + ':':51} {took * 1e6 / n:8.2f} us/record")
+    print("  (the records + feed + tenant floor is informational: the store's database work)")
     print(f"  ratio to the executemany floor: {t_store / t_many:.2f}x (target <= 1.5x); "
           f"to COPY: {t_store / t_copy:.2f}x; to the same work raw: {t_store / t_work:.2f}x")
     print("  (every floor serialises as the store does: serde.unstructure + encode_json)")
