@@ -20,7 +20,15 @@ from oppcore._models import Opportunity
 from oppcore.storage._arguments import micros
 from oppcore.storage._protocol import Record
 
-__all__ = ["CodePointText", "Tables", "build_tables", "json_text", "record_row"]
+__all__ = ["RECORD_COLUMNS", "CodePointText", "Tables", "build_tables", "escape", "json_text",
+           "record_row", "record_values"]
+
+
+def escape(value: str) -> str:
+    """Escape U+0001 and U+0000 for PostgreSQL text (see :class:`CodePointText`)."""
+    if "\x00" not in value and "\x01" not in value:
+        return value
+    return value.replace("\x01", "\x01\x02").replace("\x00", "\x01\x01")
 
 
 class CodePointText(sa.types.TypeDecorator[str]):
@@ -41,9 +49,7 @@ class CodePointText(sa.types.TypeDecorator[str]):
 
     def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
         """Escape U+0001 and U+0000 (see the class documentation)."""
-        if value is None or ("\x00" not in value and "\x01" not in value):
-            return value
-        return value.replace("\x01", "\x01\x02").replace("\x00", "\x01\x01")
+        return None if value is None else escape(value)
 
     def process_result_value(self, value: str | None, dialect: sa.Dialect) -> str | None:
         """Undo :meth:`process_bind_param`."""
@@ -165,8 +171,17 @@ def json_text(data: Any, what: str, record_id: str) -> str:
     return text
 
 
-def record_row(tenant: str, name: str, record: Record, version: int) -> dict[str, Any]:
-    """Return the table row of ``record`` stored at ``version``.
+RECORD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "opportunity": ("tenant", "id", "version", "stage_id", "pipeline_id", "owner",
+                    "account_id", "updated_us", "external_key", "data"),
+    "lead": ("tenant", "id", "version", "owner", "updated_us", "email_key", "external_key",
+             "data"),
+}
+"""The columns of each kind's table, in the order :func:`record_values` returns them."""
+
+
+def record_values(tenant: str, name: str, record: Record, version: int) -> tuple[Any, ...]:
+    """Return the table row of ``record`` stored at ``version``, in ``RECORD_COLUMNS`` order.
 
     Raises:
         ValidationError: The record holds a lone surrogate.
@@ -174,14 +189,21 @@ def record_row(tenant: str, name: str, record: Record, version: int) -> dict[str
     keys = dict(unique_keys(record))
     data = serde.unstructure(record)
     data["version"] = version
-    row: dict[str, Any] = {
-        "tenant": tenant, "id": record.id, "version": version, "owner": record.owner,
-        "updated_us": micros(record.updated_at), "external_key": keys.get("external_key"),
-        "data": json_text(data, name, record.id)}
+    text = json_text(data, name, record.id)
     if name == "opportunity":
         opp = cast(Opportunity, record)
-        row.update(stage_id=opp.stage_id, pipeline_id=opp.pipeline_id,
-                   account_id=opp.account.id if opp.account is not None else None)
-    else:
-        row["email_key"] = keys.get("email")
-    return row
+        return (tenant, opp.id, version, opp.stage_id, opp.pipeline_id, opp.owner,
+                opp.account.id if opp.account is not None else None, micros(opp.updated_at),
+                keys.get("external_key"), text)
+    return (tenant, record.id, version, record.owner, micros(record.updated_at),
+            keys.get("email"), keys.get("external_key"), text)
+
+
+def record_row(tenant: str, name: str, record: Record, version: int) -> dict[str, Any]:
+    """Return :func:`record_values` as a ``column -> value`` mapping.
+
+    Raises:
+        ValidationError: The record holds a lone surrogate.
+    """
+    return dict(zip(RECORD_COLUMNS[name], record_values(tenant, name, record, version),
+                    strict=True))

@@ -15,7 +15,7 @@ How a write batch runs (each step inside one transaction, see :mod:`._tx` for wh
 """
 
 from collections.abc import Iterable
-from typing import cast
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.dialects.postgresql
@@ -29,13 +29,23 @@ from oppcore.storage._base import BaseStore
 from oppcore.storage._plan import PlannedWrite, Stored, plan_batch
 from oppcore.storage._protocol import FeedEntry, Kind, Record, StoreWrite, check_unicode, kind_name
 
+from ._fast import Read, write_rows
 from ._migrate import check_bind, check_layout, check_version, read_version, where
-from ._schema import Tables, build_tables, json_text, record_row
+from ._schema import (
+    RECORD_COLUMNS,
+    CodePointText,
+    Tables,
+    build_tables,
+    json_text,
+    record_row,
+    record_values,
+)
 from ._tx import Runner
 
 __all__ = ["SQLStore"]
 
 _DEFAULT: list[Tables] = []
+_FEED_COLUMNS = ("tenant", "seq", "tx", "kind", "record_id", "action", "version")
 
 
 class _Metadata:
@@ -96,9 +106,9 @@ class SQLStore(BaseStore):
         self._tables = build_tables(schema=schema, table_prefix=table_prefix)
         self._runner = Runner(bind, where(bind))
         self._pg = self._runner.dialect == "postgresql"  # for its dialect's INSERT
-        # The point reads, built once (SQLAlchemy caches their compiled SQL).
-        self._get_sql = {name: sa.select(t.c.data).where(
-            t.c.tenant == sa.bindparam("t"), t.c.id == sa.bindparam("i"))
+        # The point reads, compiled once (for the driver path: see _fast).
+        self._get_sql = {name: Read(sa.select(t.c.data).where(
+            t.c.tenant == sa.bindparam("t"), t.c.id == sa.bindparam("i")), bind.dialect)
             for name in ("lead", "opportunity") for t in (self._tables.records(name),)}
         with self._runner.reading("open") as conn:
             check_version(read_version(conn, self._tables), self._runner.where)
@@ -125,9 +135,8 @@ class SQLStore(BaseStore):
     # --- reads ---------------------------------------------------------------------------
 
     def _get(self, kind: Kind, name: str, record_id: str) -> Record:
-        with self._runner.reading("get") as conn:
-            data = conn.execute(self._get_sql[name],
-                                {"t": self._tenant, "i": record_id}).scalar()
+        data = self._runner.read_value("get", self._get_sql[name],
+                                       {"t": self._tenant, "i": record_id})
         if data is None:
             raise NotFoundError(name, record_id)
         return serde.loads(data, kind)
@@ -287,10 +296,12 @@ class SQLStore(BaseStore):
     def bulk_add(self, records: Iterable[Record], *, batch_size: int = 1000) -> int:
         """Add many new records, ``batch_size`` per transaction; return how many were added.
 
-        Each batch is atomic and is written with one multi-row ``INSERT`` per kind. If a
-        batch holds a duplicate, that batch is not written and the error is raised (the
-        batch is replayed as one checked :meth:`apply` to name the culprit); the batches
-        before it stay written, so an interrupted import can resume from the first record
+        Each batch is atomic: its rows are serialised first, then written after the
+        tenant's lock with one statement per kind and one for the feed (``COPY`` on
+        psycopg; see :mod:`._fast`). If a batch holds a duplicate, that batch is not
+        written and the error is raised (the batch is replayed as one checked
+        :meth:`apply` to name the culprit); the batches before it stay written, so an
+        interrupted import can resume from the first record
         not stored. In the host's transaction, every batch joins it (in a savepoint).
 
         Raises:
@@ -302,29 +313,36 @@ class SQLStore(BaseStore):
 
     def _bulk_batch(self, batch: list[Record]) -> int:
         writes = [StoreWrite.add(r) for r in batch]  # type-checks every value first
-        by_kind: dict[str, list[Record]] = {"lead": [], "opportunity": []}
-        for w in writes:
-            by_kind[kind_name(w.kind)].append(cast(Record, w.record))
+        names = [kind_name(w.kind) for w in writes]
+        # Serialised before the tenant's lock is taken, at version 1 (a record re-added
+        # after a delete is serialised again under the lock, at its next version).
+        kinds: dict[str, list[Record]] = {"lead": [], "opportunity": []}
+        rows: dict[str, list[tuple[Any, ...]]] = {"lead": [], "opportunity": []}
+        for name, r in zip(names, batch, strict=True):
+            kinds[name].append(r)
+            rows[name].append(record_values(self._tenant, name, r, 1))
 
         def body(conn: sa.Connection) -> int:
             tx, seq, _ = self._claim(conn, len(batch), 0)
             versions: dict[tuple[str, str], int] = {}
-            for name, records in by_kind.items():
-                if not records:
+            for name, serialised in rows.items():
+                if not serialised:
                     continue
-                dead = self._tombstones(conn, name, [r.id for r in records])
-                for r in records:
-                    versions[(name, r.id)] = dead.get(r.id, 0) + 1
-                conn.execute(sa.insert(self._tables.records(name)), [
-                    record_row(self._tenant, name, r, versions[(name, r.id)])
-                    for r in records])
+                values = list(serialised)  # a retried body starts from the version-1 rows
+                dead = self._tombstones(conn, name, [v[1] for v in values])
+                for i, v in enumerate(values):
+                    if v[1] in dead:
+                        versions[(name, v[1])] = dead[v[1]] + 1
+                        values[i] = record_values(self._tenant, name, kinds[name][i],
+                                                  dead[v[1]] + 1)
+                write_rows(conn, self._tables.records(name), RECORD_COLUMNS[name], values,
+                           driver=self._runner.driver_writes)
             # The feed lists the records in the order given, as a batch of apply does.
-            feed = tuple(FeedEntry(seq=seq + i, tx=tx, kind=kind_name(w.kind),
-                                   record_id=w.record_id, action="added",
-                                   version=versions[(kind_name(w.kind), w.record_id)])
-                         for i, w in enumerate(writes))
-            self._log(conn, feed, [], 0)
-            return len(feed)
+            write_rows(conn, self._tables.changes, _FEED_COLUMNS, [
+                (self._tenant, seq + i, tx, name, r.id, "added", versions.get((name, r.id), 1))
+                for i, (name, r) in enumerate(zip(names, batch, strict=True))],
+                driver=self._runner.driver_writes)
+            return len(batch)
 
         # A unique index refused a row: the batch was rolled back; replay it as one checked
         # batch, which names the culprit (or stores it, if the other writer went away).
@@ -334,10 +352,16 @@ class SQLStore(BaseStore):
     def _tombstones(self, conn: sa.Connection, name: str, ids: list[str]) -> dict[str, int]:
         """Return the last deleted version of each of ``ids`` that was ever deleted."""
         b = self._tables.tombstones
+        mine = (b.c.tenant == self._tenant, b.c.kind == name)
+        if self._pg:  # one array parameter: one short statement whatever the batch size
+            ids_param = sa.bindparam("ids", ids, type_=sa.dialects.postgresql.ARRAY(
+                CodePointText()))
+            rows = conn.execute(sa.select(b.c.id, b.c.version).where(
+                *mine, b.c.id == sa.any_(ids_param)))
+            return {row.id: row.version for row in rows}
         found: dict[str, int] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            rows = conn.execute(sa.select(b.c.id, b.c.version).where(
-                b.c.tenant == self._tenant, b.c.kind == name, b.c.id.in_(chunk)))
+            rows = conn.execute(sa.select(b.c.id, b.c.version).where(*mine, b.c.id.in_(chunk)))
             found.update((row.id, row.version) for row in rows)
         return found

@@ -20,13 +20,14 @@ IMMEDIATE`` when it is its own: the write lock first, so check-then-write is ato
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 
 from oppcore._errors import StorageUnavailableError, ValidationError
 
 from ._failures import outcome, unavailable
+from ._fast import Read, drivers, read_one, watched
 
 __all__ = ["ATTEMPTS", "Runner"]
 
@@ -51,6 +52,21 @@ class Runner:
         if isinstance(bind, sa.Engine):
             self._reader = (bind.execution_options(isolation_level="AUTOCOMMIT")
                             if self.dialect == "postgresql" else bind)
+        self.driver_writes = drivers(bind.dialect)
+        """Whether bulk rows may take the driver path (:mod:`._fast`); tests turn it off."""
+        self.driver_reads = isinstance(bind, sa.Engine) and self.driver_writes
+        """Whether point reads may take the driver path (with an engine: own connections)."""
+
+    def read_value(self, operation: str, read: Read, params: dict[str, str]) -> Any:
+        """Return the one value ``read`` selects (``None``: no row), on the driver path
+        when the engine allows it (see :mod:`._fast`), else through SQLAlchemy."""
+        if self.driver_reads and not watched(self.bind):
+            try:
+                return read_one(cast(sa.Engine, self.bind), read, params)
+            except sa.exc.SQLAlchemyError as exc:
+                raise unavailable(exc, where=self.where, operation=operation) from exc
+        with self.reading(operation) as conn:
+            return conn.execute(read.select, params).scalar()
 
     def host_transaction(self) -> bool:
         """Return whether writes run inside a transaction the store did not begin."""
