@@ -12,6 +12,7 @@ from ._errors import StructureError
 from ._models import Lead, Opportunity
 from ._serde_codec import PLAIN, Codec, fast_codec, refuse_constant
 from ._serde_hooks import install_hooks
+from ._serde_typed import needs_plain, typed_reader
 from ._version import __version__
 
 __all__ = [
@@ -276,9 +277,21 @@ def dumps(value: Any, **kwargs: Any) -> str:
 def loads(text: str | bytes, cls: type[_T]) -> _T:
     """Parse a JSON string into a ``cls`` value.
 
+    On the fast path, msgspec reads the text straight into the models (the typed reader of
+    :mod:`oppcore._serde_typed`: the same checks, in one pass); anything it does not read
+    exactly as the plain path would is read again on the plain path, which gives the value
+    or the error.
+
     Raises:
         StructureError: For invalid JSON or data that does not describe a ``cls``.
     """
+    if _shared[0] is not PLAIN:
+        reader = typed_reader(cls, _CONVERTER)
+        if reader is not None and not needs_plain(text):
+            try:
+                return reader(text)  # type: ignore[no-any-return]
+            except Exception:  # noqa: BLE001, S110 - read again on the plain path below
+                pass
     try:
         data = decode_json(text)
     except ValueError as exc:
