@@ -8,6 +8,7 @@ they accept to the same value, and every check of the plain path still runs.
 """
 
 import copy
+import io
 import json
 from collections.abc import Callable
 from datetime import date, datetime
@@ -31,12 +32,15 @@ from oppcore import (
     Quote,
     QuoteLine,
     StageChange,
+    ImportDataError,
     StructureError,
     _serde,
     _serde_typed,
     serde,
 )
 from oppcore._iso import parse_date, parse_datetime
+from oppcore.io import Limits, read_jsonl, write_jsonl
+from oppcore.io._json import _KINDS
 from oppcore.testing import strategies as ost
 
 
@@ -190,7 +194,7 @@ def test_duplicate_keys_read_as_the_last_one_on_both_paths() -> None:
 
 # --- every check runs: field checks and cross-field rules, in every kind of model --------
 
-_DEAL = serde.unstructure(Opportunity(
+_DEAL_FIELDS: dict[str, Any] = dict(
     id="o1", name="Deal", pipeline_id="p", stage_id="s",
     created_at=datetime.fromisoformat("2026-01-01T09:00:00+08:00"),
     contacts=(Contact(id="c1", name="Wang"),), amount=Money.of("10", "CNY"),
@@ -198,7 +202,8 @@ _DEAL = serde.unstructure(Opportunity(
         "2026-01-02T09:00:00+08:00"), by="rep", summary="hi"),),
     quotes=(Quote(id="q1", currency="CNY", lines=(QuoteLine(
         product="X", quantity="1", unit_price=Money.of("5", "CNY")),)),),
-))
+)
+_DEAL = serde.unstructure(Opportunity(**_DEAL_FIELDS))
 
 
 def _with(change: Callable[[dict[str, Any]], None]) -> str:
@@ -290,3 +295,64 @@ def test_models_msgspec_builds_have_no_attrs_converters_or_validators() -> None:
     # runs no attrs converter or validator (tests above show the checks do run).
     for cls in (Activity, Contact, StageChange, Account):
         assert all(a.converter is None and a.validator is None for a in attrs.fields(cls))
+
+
+# --- JSON Lines: the record lines go through the typed reader on the fast path ----------
+
+
+def _import_lines(text: str, fast: bool, limits: Limits | None = None) -> Any:
+    errors: list[Any] = []
+    was = serde.set_fast(fast)
+    try:
+        records = list(read_jsonl(io.StringIO(text), limits=limits or Limits(),
+                                  on_error=errors.append))
+    except ImportDataError as exc:
+        return ("error", str(exc))
+    finally:
+        serde.set_fast(was)
+    return [serde.dumps(r) for r in records], [type(r) for r in records], errors
+
+
+@settings(max_examples=60)
+@given(st.lists(st.one_of(ost.opportunities(), ost.leads()), min_size=1, max_size=3),
+       st.data())
+def test_json_lines_read_to_the_same_records_and_errors_on_both_paths(
+    records: list[Any], data: st.DataObject
+) -> None:
+    out = io.StringIO()
+    write_jsonl(out, records)
+    header, *lines = out.getvalue().splitlines()
+    spoiled = []
+    for line in lines:
+        if data.draw(st.booleans()):
+            doc = json.loads(line)
+            line = json.dumps(_spoil(doc, data, data.draw(st.integers(1, 2))),
+                              ensure_ascii=data.draw(st.booleans()))
+        spoiled.append(line)
+    text = "\n".join([header, *spoiled]) + "\n"
+    assert _import_lines(text, True) == _import_lines(text, False)
+
+
+def test_a_line_whose_kind_is_not_a_string_is_a_row_error_on_both_paths() -> None:
+    out = io.StringIO()
+    write_jsonl(out, [Opportunity(**_DEAL_FIELDS)])
+    header, line = out.getvalue().splitlines()
+    doc = json.loads(line)
+    for kind in ([[[]]], {"a": 1}, 5, None, "deal"):
+        text = f"{header}\n{json.dumps({**doc, 'kind': kind})}\n"
+        fast, plain = _import_lines(text, True), _import_lines(text, False)
+        assert fast == plain
+        assert fast[0] == [] and fast[2][0].column == "kind"
+
+
+def test_a_depth_limit_below_the_records_own_goes_to_the_plain_path() -> None:
+    out = io.StringIO()
+    write_jsonl(out, [Opportunity(**{**_DEAL_FIELDS})])
+    text = out.getvalue()
+    reader = _serde_typed.line_reader(tuple(_KINDS.items()), _serde._CONVERTER)
+    assert reader is not None and reader.depth == 7
+    for depth in (reader.depth - 1, reader.depth):
+        limits = Limits(max_depth=depth)
+        fast, plain = _import_lines(text, True, limits), _import_lines(text, False, limits)
+        assert fast == plain
+    assert "deeper than 6" in str(_import_lines(text, True, Limits(max_depth=6)))

@@ -44,7 +44,7 @@ import cattrs
 from ._frozenmap import CustomValue
 from ._money import Money
 
-__all__ = ["MUST_BE_PLAIN", "native", "typed_reader"]
+__all__ = ["MUST_BE_PLAIN", "line_reader", "native", "needs_plain", "typed_reader"]
 
 _Build = Callable[[Any], Any]
 _SCALARS: Final = (str, int, bool, float, date, datetime)
@@ -224,3 +224,56 @@ def needs_plain(text: str | bytes) -> bool:
     if isinstance(text, str):
         return _HINT(text) is not None and MUST_BE_PLAIN.search(text) is not None
     return _HINT_BYTES(text) is not None and _MUST_BE_PLAIN_BYTES.search(text) is not None
+
+
+def _depth(tp: Any) -> int:
+    """How deep the JSON of a ``tp`` value may nest (arrays and objects), at most."""
+    inner = _optional_of(tp)
+    if inner is not None:
+        return _depth(inner)
+    item = _tuple_item(tp)
+    if item is not None or tp == frozenset[str]:
+        return 1 + (_depth(item) if item is not None else 0)
+    if tp == _CUSTOM:
+        return 1  # values are scalars
+    if _is_model(tp):
+        return 1 + max((_depth(a.type) for a in attrs.fields(tp)), default=0)
+    return 0
+
+
+class LineReader:
+    """Reads a JSON Lines record line ``{"kind": ..., "record": {...}}`` with typed readers."""
+
+    def __init__(self, decode: Callable[[str | bytes], Any],
+                 readers: dict[str, Callable[[str | bytes], Any]], depth: int) -> None:
+        self._decode = decode
+        self._readers = readers
+        self.depth = depth
+        """The deepest nesting of a line this reader accepts (a limit below it: plain)."""
+
+    def __call__(self, text: str) -> Any:
+        """Return the line's record; raise on anything the plain path must read."""
+        line = self._decode(text)
+        raw = bytes(line.record)
+        if needs_plain(raw):
+            raise ValueError("to the plain path")
+        return self._readers[line.kind](raw)
+
+
+@cache
+def line_reader(kinds: tuple[tuple[str, type], ...],
+                converter: cattrs.Converter) -> LineReader | None:
+    """Return the reader of JSON Lines record lines of ``kinds``, or ``None`` (no msgspec,
+    or a kind without a typed reader). The record's text is kept raw by msgspec and read
+    by its kind's typed reader."""
+    try:
+        import msgspec  # optional: the ``fast`` extra
+    except ImportError:
+        return None
+    readers = {name: typed_reader(cls, converter) for name, cls in kinds}
+    found = {name: r for name, r in readers.items() if r is not None}
+    if len(found) != len(readers):
+        return None
+    line = msgspec.defstruct("RecordLine", [("kind", str), ("record", msgspec.Raw)])
+    depth = 1 + max(_depth(cls) for _, cls in kinds)
+    return LineReader(msgspec.json.Decoder(line).decode, found, depth)
