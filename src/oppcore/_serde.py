@@ -290,7 +290,7 @@ def loads(text: str | bytes, cls: type[_T]) -> _T:
         if reader is not None and not needs_plain(text):
             try:
                 return reader(text)  # type: ignore[no-any-return]
-            except Exception:  # noqa: BLE001, S110 - read again on the plain path below
+            except Exception:  # noqa: S110 - read again on the plain path below
                 pass
     try:
         data = decode_json(text)
@@ -314,7 +314,7 @@ def read_record_line(text: str, kinds: Mapping[str, type[_T]], *, max_depth: int
         return None
     try:
         return reader(text)  # type: ignore[no-any-return]
-    except Exception:  # noqa: BLE001 - read again on the plain path
+    except Exception:  # whatever it is, the plain path reads the line again
         return None
 
 

@@ -138,7 +138,7 @@ class _Builder:
         item = _tuple_item(tp)
         if item is not None:
             wire, finish = self.wire(item)
-            return tuple[wire, ...], _items(finish) if finish else None
+            return tuple.__class_getitem__((wire, ...)), _items(finish) if finish else None
         if tp is Decimal:  # a decimal string, read by the converter's hook
             hook = self.converter.get_structure_hook(Decimal)
             return str, lambda value: hook(value, Decimal)
@@ -193,8 +193,7 @@ def _reader(cls: type, converter: cattrs.Converter) -> Callable[[str | bytes], A
     builder = _Builder(msgspec, converter)
     try:
         if _buildable(cls):
-            decode = msgspec.json.Decoder(cls).decode
-            return decode  # type: ignore[no-any-return]
+            return msgspec.json.Decoder(cls).decode
         struct, build = builder.struct(cls)
         decoder = msgspec.json.Decoder(struct)
     except (Unsupported, TypeError, NotImplementedError):
