@@ -30,19 +30,19 @@ error naming its path: this reader never explains a failure.
 
 import enum
 import re
-import types
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from operator import attrgetter
-from typing import Any, Final, Union, get_args, get_origin
+from typing import Any, Final, get_args
 
 import attrs
 import cattrs
 
 from ._frozenmap import CustomValue
 from ._money import Money
+from ._serde_hooks import _is_homogeneous_tuple, _optional_of
 
 __all__ = ["MUST_BE_PLAIN", "line_reader", "native", "needs_plain", "typed_reader"]
 
@@ -64,20 +64,8 @@ class Unsupported(Exception):
     """A type this reader does not handle: the whole class is read on the plain path."""
 
 
-def _optional_of(tp: Any) -> Any:
-    if get_origin(tp) not in (Union, types.UnionType):
-        return None
-    args = get_args(tp)
-    if len(args) != 2 or type(None) not in args:
-        return None
-    return args[0] if args[1] is type(None) else args[1]
-
-
 def _tuple_item(tp: Any) -> Any:
-    args = get_args(tp)
-    if get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis:
-        return args[0]
-    return None
+    return get_args(tp)[0] if _is_homogeneous_tuple(tp) else None
 
 
 def _is_model(tp: Any) -> bool:
