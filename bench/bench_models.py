@@ -17,11 +17,16 @@ fields):
     ``json``, the converter, the validated models), beside hand-written dict conversion of the
     same oppcore models with the stdlib ``json`` module (the floor), and pydantic v2 / msgspec
     models of the same shape as peers when they are installed (``pip install -e '.[bench]'``);
-    with the ``fast`` extra, the same round trip on the fast path (msgspec parses and writes
-    the JSON; the same converter builds the same validated models), and the part of the floor
-    spent on the validated models alone (no JSON);
+    with the ``fast`` extra, the same round trip on the fast path (msgspec reads the text
+    straight into the models: it type-checks and builds those without attrs converters in C
+    and they run their own checks; the others go through their constructors; msgspec writes
+    the JSON of the converter's data), and the part of the floor spent on the validated
+    models alone (no JSON);
 (d), (e) decode-only and encode-only on both paths, beside msgspec's own structs of the same
-    shape (which run none of oppcore's checks): what validation costs.
+    shape (which run none of oppcore's checks): what validation costs. The row "(d) bound"
+    is the hand-written floor's constructors alone (no JSON, no encoding): every decode that
+    builds oppcore's validated models by their constructors pays at least that;
+(f) ``oppcore.io.import_jsonl`` of the same deals, records per second on each path.
 
 Each figure is the best of several repeats (ours and the floor interleaved), in microseconds
 per record, with its ratio to the floor measured in the same run. Targets (issue 2):
@@ -734,6 +739,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             serde.loads(text, Opportunity) for text in texts]), floor_c, 0.0)
         measure("(d) decode only: plain path", on_path(False, lambda: [
             serde.loads(text, Opportunity) for text in texts]), floor_c, 0.0)
+        measure("(d) bound: constructors alone", lambda: [
+            hand_from_dict(d) for d in datas], floor_c, 0.0)
         measure("(e) encode only: fast path", on_path(True, lambda: [
             serde.dumps(o) for o in opps]), floor_c, 0.0)
         measure("(e) encode only: plain path", on_path(False, lambda: [

@@ -1,7 +1,7 @@
 """The implementation of :mod:`oppcore.serde` (see its documentation)."""
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any, Final, TypeVar
 
@@ -12,6 +12,7 @@ from ._errors import StructureError
 from ._models import Lead, Opportunity
 from ._serde_codec import PLAIN, Codec, fast_codec, refuse_constant
 from ._serde_hooks import install_hooks
+from ._serde_typed import line_reader, needs_plain, typed_reader
 from ._version import __version__
 
 __all__ = [
@@ -276,14 +277,45 @@ def dumps(value: Any, **kwargs: Any) -> str:
 def loads(text: str | bytes, cls: type[_T]) -> _T:
     """Parse a JSON string into a ``cls`` value.
 
+    On the fast path, msgspec reads the text straight into the models (the typed reader of
+    :mod:`oppcore._serde_typed`: the same checks, in one pass); anything it does not read
+    exactly as the plain path would is read again on the plain path, which gives the value
+    or the error.
+
     Raises:
         StructureError: For invalid JSON or data that does not describe a ``cls``.
     """
+    if _shared[0] is not PLAIN:
+        reader = typed_reader(cls, _CONVERTER)
+        if reader is not None and not needs_plain(text):
+            try:
+                return reader(text)  # type: ignore[no-any-return]
+            except Exception:  # noqa: S110 - read again on the plain path below
+                pass
     try:
         data = decode_json(text)
     except ValueError as exc:
         raise StructureError(f"invalid JSON: {exc}") from exc
     return structure(data, cls)
+
+
+def read_record_line(text: str, kinds: Mapping[str, type[_T]], *, max_depth: int) -> _T | None:
+    """Return the record of a JSON Lines line read on the fast path, or ``None``.
+
+    ``None`` means "read it on the plain path": the fast path is off, the line nests possibly
+    deeper than ``max_depth`` allows, or the typed reader refused it (the plain path then
+    gives the value or the error with its path). Used by :mod:`oppcore.io`'s JSON Lines
+    reader; ``kinds`` maps the ``"kind"`` of a line to its class.
+    """
+    if _shared[0] is PLAIN:
+        return None
+    reader = line_reader(tuple(kinds.items()), _CONVERTER)
+    if reader is None or reader.depth > max_depth:
+        return None
+    try:
+        return reader(text)  # type: ignore[no-any-return]
+    except Exception:  # whatever it is, the plain path reads the line again
+        return None
 
 
 def document_header() -> dict[str, Any]:

@@ -15,9 +15,12 @@ The module-level helpers (:func:`unstructure`, :func:`structure`, :func:`dumps`,
 format (used by :mod:`oppcore.io` and the stores too).
 
 Fast path: with the ``fast`` extra installed (msgspec), JSON text is written and parsed by
-msgspec instead of the standard library's ``json``, automatically. The text is the same,
-byte for byte, and so are the values read and the errors raised: every model is still built
-by the same converter and checked by the same constructors. ``make_converter(fast=False)``
+msgspec instead of the standard library's ``json``, automatically, and :func:`loads` lets
+msgspec read the text straight into the models (models without attrs converters built by
+msgspec, which runs their ``__attrs_post_init__`` checks; the others by their constructors).
+The text is the same, byte for byte, and so are the values read and the errors raised: every
+check runs, and whatever msgspec refuses is read again on the plain path, which gives the
+value or the error. ``make_converter(fast=False)``
 and :func:`set_fast` (``set_fast(False)``) force the plain path; :func:`is_fast` tells which
 path the module-level helpers use.
 

@@ -20,6 +20,7 @@ from typing import Any
 from oppcore import serde
 from oppcore._errors import ImportDataError, StructureError
 from oppcore._models import Lead, Opportunity
+from oppcore._serde import read_record_line
 
 from ._report import (
     DEFAULT_LIMITS,
@@ -221,11 +222,16 @@ def _jsonl_records(
                     yield where[0], text
 
         def convert(row: int, text: str) -> _Record:
+            # The fast path's typed reader (serde's own rules), else the plain path below.
+            record = read_record_line(text, _KINDS, max_depth=limits.max_depth)
+            if record is not None:
+                return record
             data = _parse(text, row, limits)
-            if not isinstance(data, dict) or data.get("kind") not in _KINDS:
+            kind = data.get("kind") if isinstance(data, dict) else None
+            if type(kind) is not str or kind not in _KINDS:  # ["x"] is no kind (unhashable)
                 raise RowFailed([RowError(row=row, column="kind", message=(
                     "expected {\"kind\": \"lead\" | \"opportunity\", \"record\": {...}}"))])
-            return _structure(data.get("record"), _KINDS[data["kind"]], row, "record")
+            return _structure(data.get("record"), _KINDS[kind], row, "record")
 
         yield from drive(numbered(), convert, on_error, limits)
 
