@@ -321,3 +321,29 @@ def test_velocity_of_a_huge_pipeline_with_a_short_cycle(table: "AnalyticsTable")
     # The division keeps 28 significant digits; the rounding must not lose integer digits.
     assert row.per_day == pytest.approx(expected, rel=Decimal("1e-26"))
     assert row.per_day.as_tuple().exponent == -2
+
+
+_STANDARD = oppcore.Pipeline.template("standard")
+_AT = datetime(2026, 1, 5, tzinfo=timezone.utc)
+
+
+@given(st.floats(0, 1), st.decimals(min_value=0, max_value=10**9, places=2))
+def test_forecast_reads_any_probability_and_exactly_from_one_in_ten_thousand(
+        p: float, amount: Decimal) -> None:
+    # A subnormal probability (5e-324 is a valid float in [0, 1]) once made the weighted
+    # sum need hundreds of digits and the whole forecast fail.
+    first = _STANDARD.stages[0].id
+    deals = [
+        Opportunity(id=f"d{i}", name="d", pipeline_id="standard", stage_id=first,
+                    amount=oppcore.Money(amount=value, currency="EUR"),
+                    probability=oppcore.Probability(
+                        value=prob, source=oppcore.ProbabilitySource.MANUAL),
+                    expected_close=_AT.date(), created_at=_AT)
+        for i, (value, prob) in enumerate([(amount, p), (Decimal("0.01"), 5e-324),
+                                           (Decimal("1000.10"), 0.3)])]
+    f = analytics.forecast(deals, _STANDARD)
+    (total,) = f.totals.rows
+    assert Decimal(0) <= total.weighted <= total.pipeline
+    if p >= 1e-4:  # read exactly: the tiny probability adds nothing at 20 places
+        expected = amount * Decimal(repr(p)) + Decimal("1000.10") * Decimal("0.3")
+        assert total.weighted == expected

@@ -2,8 +2,8 @@
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Final
 
 import attrs
 
@@ -227,6 +227,9 @@ def forecast(
 ) -> Forecast:
     """Sum the pipeline (amount and amount x probability) by period, category and currency.
 
+    A deal's probability is read to 20 decimal places (exactly, for any probability of
+    0.0001 or more); each weighted value is then exact.
+
     Open deals fall in the period of their ``expected_close`` and in their stage's
     forecast category; won deals fall in the period they closed, in the ``closed``
     category; lost deals are left out. Amounts are summed per currency only: currencies are
@@ -363,10 +366,22 @@ def _forecast_result(
                     unpriced_won=unpriced_won, outside=outside)
 
 
+# A probability is read to 20 decimal places. A float's shortest repr has at most 17
+# significant digits, so every probability of 0.0001 or more is read exactly; a smaller
+# one loses only digits worth less than 1e-20 of its deal's amount. Without a bound, a tiny
+# probability (5e-324 is a valid float in [0, 1]) made a weighted value of hundreds of
+# decimal places, which no exact sum with an ordinary amount can hold.
+_PROBABILITY_QUANTUM: Final = Decimal("1e-20")
+
+
 def _decimal(p: float) -> Decimal:
     # repr() is the shortest string that round-trips: 0.3 becomes Decimal("0.3"), not the
     # binary expansion 0.299999999999999988897769753748...
-    return Decimal(repr(float(p)))
+    d = Decimal(repr(float(p)))
+    exponent = d.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -20:
+        d = d.quantize(_PROBABILITY_QUANTUM, rounding=ROUND_HALF_EVEN)
+    return d
 
 
 def _totals(rows: tuple[ForecastRow, ...], targets: dict[str, Decimal]) -> ForecastTotals:
