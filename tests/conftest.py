@@ -461,6 +461,19 @@ def pg_url(pg_cluster: Any) -> Any:
         admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
+@pytest.fixture(scope="module")
+def pg_engine(pg_url: str) -> Any:
+    """A PostgreSQL engine with oppcore's tables, for what only PostgreSQL has."""
+    import sqlalchemy as sa
+
+    from oppcore.storage.sql import upgrade
+
+    engine = sa.create_engine(pg_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
 def _sqlite_engine(path: Path) -> Any:
     """A host's SQLite engine as the guide sets it up: WAL, a busy timeout."""
     import sqlalchemy as sa

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import oppcore
+from _documents import paths
 from oppcore import (
     Account,
     Activity,
@@ -379,17 +380,6 @@ class TestDocumentHeader:
         assert first == {**serde.document_header(), "format": "oppcore.jsonl"}
 
 
-def _paths(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path] if path else []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found += _paths(value, (*path, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            found += _paths(value, (*path, index))
-    return found
-
-
 _BAD_VALUES = ["abc", "", "-5", "2026-11-27T09:30:00", 12.5, -1, True, None, [], {}, ["x"],
                KeyError]
 
@@ -401,7 +391,7 @@ def test_fast_path_and_a_host_converter_agree_on_generated_data(
     good = serde.unstructure(o)
     assert serde.structure(good, Opportunity) == _host().structure(good, Opportunity) == o
     bad = copy.deepcopy(good)
-    where = data.draw(st.sampled_from(_paths(bad)))
+    where = data.draw(st.sampled_from(paths(bad)))
     value = data.draw(st.sampled_from(_BAD_VALUES))
     target = bad
     for key in where[:-1]:

@@ -24,6 +24,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from _documents import paths
 from oppcore import (
     ImportDataError,
     Lead,
@@ -278,23 +279,12 @@ _BAD = ["abc", "", "-5", "2026-11-27T09:30:00", 12.5, 1e-07, -1, True, None, [],
         2**70, "NaN", KeyError]
 
 
-def _paths(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path] if path else []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found += _paths(value, (*path, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            found += _paths(value, (*path, index))
-    return found
-
-
 @given(ost.opportunities(), st.data())
 def test_bad_text_raises_the_same_error_with_the_same_path_on_both_paths(
     o: Opportunity, data: st.DataObject
 ) -> None:
     bad = copy.deepcopy(serde.unstructure(o))
-    where = data.draw(st.sampled_from(_paths(bad)))
+    where = data.draw(st.sampled_from(paths(bad)))
     value = data.draw(st.sampled_from(_BAD))
     target = bad
     for key in where[:-1]:

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _documents import paths
 from oppcore import (
     Account,
     Activity,
@@ -137,23 +138,12 @@ _DELETE = object()
 _EXTRA = object()
 
 
-def _paths(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path] if path else []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found += _paths(value, (*path, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            found += _paths(value, (*path, index))
-    return found
-
-
 def _spoil(doc: Any, data: st.DataObject, rounds: int) -> Any:
     for _ in range(rounds):
-        paths = _paths(doc)
-        if not paths:
+        inside = paths(doc)
+        if not inside:
             break
-        where = data.draw(st.sampled_from(paths))
+        where = data.draw(st.sampled_from(inside))
         target = doc
         for key in where[:-1]:
             target = target[key]

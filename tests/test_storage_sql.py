@@ -127,15 +127,6 @@ def test_ids_page_in_python_code_point_order(sql_engine: Any, ids: list[str]) ->
         i for i in sorted(ids) if i > middle]
 
 
-@pytest.fixture(scope="module")
-def pg_engine(pg_url: str) -> Any:
-    """A PostgreSQL engine with oppcore's tables, for what only PostgreSQL has."""
-    engine = sa.create_engine(pg_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
 def test_the_database_collation_alone_would_order_differently(pg_engine: Any) -> None:
     # SQLite always compares text as bytes; the trap is PostgreSQL's.
     with pg_engine.connect() as conn:

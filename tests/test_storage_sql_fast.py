@@ -20,7 +20,7 @@ from oppcore import (
     StorageUnavailableError,
     ValidationError,
 )
-from oppcore.storage.sql import SQLStore, upgrade
+from oppcore.storage.sql import SQLStore
 from oppcore.testing.contract import lead, opportunity
 
 _COUNTER = iter(range(10**9))
@@ -104,19 +104,11 @@ def test_statement_listeners_see_every_statement(sql_engine: Any) -> None:
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def pg(pg_url: str) -> Any:
-    engine = sa.create_engine(pg_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-def test_a_dropped_connection_is_reported_then_replaced(pg: Any) -> None:
-    store = SQLStore(pg, tenant=f"dropped-{next(_COUNTER)}")
+def test_a_dropped_connection_is_reported_then_replaced(pg_engine: Any) -> None:
+    store = SQLStore(pg_engine, tenant=f"dropped-{next(_COUNTER)}")
     store.add(opportunity("o1"))
     assert store.get(Opportunity, "o1").version == 1  # the pool holds a connection now
-    other = sa.create_engine(pg.url, poolclass=sa.pool.NullPool)
+    other = sa.create_engine(pg_engine.url, poolclass=sa.pool.NullPool)
     with other.connect() as admin:  # end every other session of this database
         admin.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                               "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
@@ -126,12 +118,12 @@ def test_a_dropped_connection_is_reported_then_replaced(pg: Any) -> None:
     assert store.get(Opportunity, "o1").version == 1  # the dead connection was discarded
 
 
-def test_a_refused_copy_maps_like_an_insert(pg: Any) -> None:
+def test_a_refused_copy_maps_like_an_insert(pg_engine: Any) -> None:
     """COPY's errors become the store's errors: too large, duplicates (replayed)."""
     import random
     import string
 
-    store = SQLStore(pg, tenant=f"copy-{next(_COUNTER)}")
+    store = SQLStore(pg_engine, tenant=f"copy-{next(_COUNTER)}")
     huge = "".join(random.Random(1).choices(string.ascii_letters, k=20_000))
     with pytest.raises(ValidationError, match="too large"):
         store.bulk_add([opportunity("ok"), opportunity(huge)])
