@@ -271,3 +271,27 @@ def test_the_batch_namespace_is_small_and_names_the_columnar_path() -> None:
     for name in ("analyse_columns", "column_partials"):
         assert getattr(batch, name).__doc__, name
     assert batch.COLUMNAR_ANALYSES == ("funnel", "win_rate", "sales_cycle")
+
+
+_MAVEN_ROW = {"opportunity_id": "", "sales_agent": "Moses Frase", "product": "GTX Basic",
+              "account": "Cancity", "deal_stage": "Won", "engage_date": "2017-01-10",
+              "close_date": "2017-07-01", "close_value": "550"}
+
+
+@given(st.sampled_from(sorted(_MAVEN_ROW)), st.sampled_from(["", "x"]))
+def test_a_lone_surrogate_in_any_cell_is_a_row_error_on_both_paths(column: str,
+                                                                   around: str) -> None:
+    # Only an in-memory frame can hold one (a decoded file cannot). It once escaped as a raw
+    # UnicodeEncodeError from the id digest, or a ValidationError from a history entry.
+    pd = pytest.importorskip("pandas")
+    good = {**_MAVEN_ROW, "opportunity_id": "M1"}
+    bad = {**_MAVEN_ROW, column: around + "\ud800" + around}
+    frame = pd.DataFrame([good, bad], dtype=object)
+    mapping = io.preset("maven")
+    deals, errors = batch.import_frame(frame, mapping=mapping, as_of=AS_OF)
+    assert [d.id for d in deals] == ["M1"]
+    assert errors and {e.row for e in errors} == {3}
+    assert all(e.column for e in errors)
+    _results, columnar_errors = batch.analyse_columns(
+        frame, [("funnel", {})], mapping=mapping, pipeline=PIPELINE, as_of=AS_OF)
+    assert columnar_errors == list(errors)

@@ -24,10 +24,19 @@ __all__ = ["OpportunityRows", "make_datetime_parser", "slug"]
 _NON_WORD = re.compile(r"[^\w]+")
 
 
+# A nested model's field -> the deal field (and so the export column) it was read from.
+_NESTED_FIELD: dict[tuple[str | None, str | None], str] = {
+    ("StageChange", "by"): "owner", ("StageChange", "reason"): "lost_reason",
+    ("Account", "name"): "account", ("Account", "id"): "account_id",
+    ("Source", "detail"): "source",
+}
+
+
 def slug(name: str) -> str:
     """Return a stable id for a name: casefolded words joined by ``-`` (Unicode kept)."""
     s = _NON_WORD.sub("-", name.casefold()).strip("-_")
-    return s or "x-" + hashlib.blake2b(name.encode(), digest_size=6).hexdigest()
+    return s or "x-" + hashlib.blake2b(name.encode("utf-8", "surrogatepass"),
+                                       digest_size=6).hexdigest()
 
 
 def make_datetime_parser(formats: tuple[str, ...], zone: tzinfo) -> Callable[[str], datetime]:
@@ -245,75 +254,79 @@ class OpportunityRows:
             raise RowFailed(problems)
         assert created is not None
 
-        owner = cell(values, "owner") or None
-        by = owner or m.history_by
-        lost_reason = cell(values, "lost_reason") or None
-        left = m.closed_from_stage or came_from
-        if stage in self.closed and left is not None:
-            # When the export has no close date, the expected close date is the best
-            # record of when it closed; failing that, the deal closed when it was created.
-            closing = closed_at or expected or created
-            if closing < created:
-                bad("closed_at", f"close date {closing.date()} is before the creation date "
-                    f"{created.date()}")
-                raise RowFailed(problems)
-            history: tuple[StageChange, ...] = (
-                StageChange(from_stage=None, to_stage=left, at=created, by=by),
-                StageChange(from_stage=left, to_stage=stage, at=closing, by=by,
-                            reason=lost_reason if stage in m.lost_stages else None),
-            )
-        else:
-            history = (StageChange(from_stage=None, to_stage=stage, at=created, by=by),)
-        last = history[-1].at
-        if updated is None or updated < last:
-            updated = last
-
-        # who and what
-        account_name = cell(values, "account")
-        account_id = cell(values, "account_id")
-        account = None
-        if account_name or account_id:
-            account = Account(id=account_id or slug(account_name),
-                              name=account_name or account_id)
-        source = None
-        label = cell(values, "source")
-        if label:
-            channel = m.source_values.get(label, Channel.OTHER.value)
-            source = Source(channel=Channel(channel), detail=label)
-        tags: set[str] = set()
-        text = cell(values, "tags")
-        if text:
-            tags.update(t.strip() for t in text.split(m.tags_separator) if t.strip())
-        custom: dict[str, Any] = {}
-        product = cell(values, "product")
-        if product:
-            product = m.product_values.get(product, product)
-            tags.add(product)
-            custom["product"] = product
-        for key, i in self.custom:
-            if i is not None and values[i].strip():
-                custom[key] = values[i].strip()
-
-        record_id = cell(values, "id")
-        external_key = cell(values, "external_key") or None
-        if not record_id and external_key:
-            record_id = m.id_prefix + external_key
-        if not record_id:
-            digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=8).hexdigest()
-            record_id = m.id_prefix + digest
-        name = cell(values, "name") or " ".join(
-            x for x in (account_name, product) if x) or record_id
-        if self.tables:
-            deal = {"account": account_name, "account_id": account.id if account else None,
-                    "owner": owner, "product": product, "id": record_id,
-                    "external_key": external_key}
-            for message in joined(self.tables, deal, custom,
-                                  open_without_amount=amount is None
-                                  and stage not in self.closed):
-                bad("references", message)
-            if problems:
-                raise RowFailed(problems)
+        # Every model the row builds (history entries, account, source, the deal) checks its
+        # own fields: a refusal is this row's error, naming the export's column.
         try:
+            owner = cell(values, "owner") or None
+            by = owner or m.history_by
+            lost_reason = cell(values, "lost_reason") or None
+            left = m.closed_from_stage or came_from
+            if stage in self.closed and left is not None:
+                # When the export has no close date, the expected close date is the best
+                # record of when it closed; failing that, the deal closed when it was created.
+                closing = closed_at or expected or created
+                if closing < created:
+                    bad("closed_at", f"close date {closing.date()} is before the creation date "
+                        f"{created.date()}")
+                    raise RowFailed(problems)
+                history: tuple[StageChange, ...] = (
+                    StageChange(from_stage=None, to_stage=left, at=created, by=by),
+                    StageChange(from_stage=left, to_stage=stage, at=closing, by=by,
+                                reason=lost_reason if stage in m.lost_stages else None),
+                )
+            else:
+                history = (StageChange(from_stage=None, to_stage=stage, at=created, by=by),)
+            last = history[-1].at
+            if updated is None or updated < last:
+                updated = last
+
+            # who and what
+            account_name = cell(values, "account")
+            account_id = cell(values, "account_id")
+            account = None
+            if account_name or account_id:
+                account = Account(id=account_id or slug(account_name),
+                                  name=account_name or account_id)
+            source = None
+            label = cell(values, "source")
+            if label:
+                channel = m.source_values.get(label, Channel.OTHER.value)
+                source = Source(channel=Channel(channel), detail=label)
+            tags: set[str] = set()
+            text = cell(values, "tags")
+            if text:
+                tags.update(t.strip() for t in text.split(m.tags_separator) if t.strip())
+            custom: dict[str, Any] = {}
+            product = cell(values, "product")
+            if product:
+                product = m.product_values.get(product, product)
+                tags.add(product)
+                custom["product"] = product
+            for key, i in self.custom:
+                if i is not None and values[i].strip():
+                    custom[key] = values[i].strip()
+
+            record_id = cell(values, "id")
+            external_key = cell(values, "external_key") or None
+            if not record_id and external_key:
+                record_id = m.id_prefix + external_key
+            if not record_id:
+                # surrogatepass: a lone surrogate reaches the model checks, refused as a row error
+                joined_cells = "\x1f".join(values).encode("utf-8", "surrogatepass")
+                digest = hashlib.blake2b(joined_cells, digest_size=8).hexdigest()
+                record_id = m.id_prefix + digest
+            name = cell(values, "name") or " ".join(
+                x for x in (account_name, product) if x) or record_id
+            if self.tables:
+                deal = {"account": account_name, "account_id": account.id if account else None,
+                        "owner": owner, "product": product, "id": record_id,
+                        "external_key": external_key}
+                for message in joined(self.tables, deal, custom,
+                                      open_without_amount=amount is None
+                                      and stage not in self.closed):
+                    bad("references", message)
+                if problems:
+                    raise RowFailed(problems)
             return Opportunity(
                 id=record_id, name=name, pipeline_id=m.pipeline_id, stage_id=stage,
                 created_at=created, updated_at=updated, account=account, owner=owner,
@@ -322,7 +335,7 @@ class OpportunityRows:
                 tags=frozenset(tags), custom=custom, external_key=external_key,
             )
         except ValidationError as exc:
-            field = exc.field or ""
+            field = _NESTED_FIELD.get((exc.model, exc.field), exc.field) or ""
             column = self.col.get(field, field or None)
             raise RowFailed([RowError(row=row, column=column, message=str(exc))]) from None
 
