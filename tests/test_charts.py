@@ -99,7 +99,8 @@ def test_a_chinese_report_is_byte_identical_to_mains(sample_deals: "SampleDeals"
     # Regenerated (tests/fixtures/report_golden) when the cards, subtitles and notes
     # around the charts were translated, and again when the charts' own tooltips, legends
     # and labels were, and when the overdue and no-date periods on the forecast's axis
-    # were (the drawing itself is unchanged).
+    # were (the drawing itself is unchanged), and when the header's moment was written as
+    # a Chinese reader writes it.
     assert html == (GOLDEN / "sample.zh-CN.html").read_text(encoding="utf-8")
 
 

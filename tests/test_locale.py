@@ -31,6 +31,7 @@ from oppcore import (
     Pipeline,
     Scorecard,
     TransitionError,
+    ValidationError,
 )
 from oppcore.dedupe import MatchReason
 from oppcore.locale import (
@@ -332,6 +333,13 @@ def test_wan_units_round_trip_within_half_a_hundredth(value: Decimal) -> None:
 def test_dates() -> None:
     assert format_date(date(2025, 10, 10)) == "2025-10-10"
     assert format_date(date(2025, 10, 10), locale="zh-CN") == "2025年10月10日"
+    at = datetime(2025, 10, 10, 9, 30, 59, tzinfo=timezone(timedelta(hours=-3, minutes=-30)))
+    assert format_date(at, time=True) == "2025-10-10T09:30-03:30"
+    assert format_date(at, time=True, locale="zh-CN") == "2025年10月10日 09:30（UTC-03:30）"
+    with pytest.raises(ValidationError):
+        format_date(date(2025, 10, 10), time=True)
+    with pytest.raises(ValidationError):
+        format_date(datetime(2025, 10, 10, 9, 30), time=True, locale="zh-CN")  # naive
     shanghai = timezone(timedelta(hours=8))
     assert format_date(datetime(2025, 10, 1, 0, 30, tzinfo=shanghai), locale="zh-CN") == \
         "2025年10月1日"

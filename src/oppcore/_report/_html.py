@@ -21,6 +21,7 @@ from oppcore._charts import (
 )
 from oppcore._charts import escape as _t
 from oppcore.locale._catalog import _, active
+from oppcore.locale._numbers import format_date
 from oppcore.locale._reasons import translate_reason
 
 from ._aftersales import aftersales_html
@@ -122,7 +123,7 @@ def render_html(report: PipelineReport) -> str:
         f"<header><h1>{title}</h1><p>"
         + _("Pipeline {label} ({id}) \u00b7 as of {moment}").format(
             label=f"<strong>{_t(report.pipeline_label)}</strong>", id=_t(report.pipeline_id),
-            moment=_t(report.generated_at.isoformat(timespec="minutes")))
+            moment=_t(format_date(report.generated_at, time=True)))
         + (f" \u00b7 {scorecard} {_t(report.scorecard)}" if report.scorecard else "")
         + "</p></header>",
         _cards(report),

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from oppcore._charts import period_text
 from oppcore.locale._catalog import _
+from oppcore.locale._numbers import format_date
 from oppcore.locale._reasons import translate_reason
 
 from ._aftersales import aftersales_lines
@@ -116,7 +117,7 @@ def _header(out: _Out, report: PipelineReport) -> None:
     out.add("=" * width(title))
     out.add(_("Pipeline: {label} ({id})   as of {moment}").format(
         label=printable(report.pipeline_label), id=printable(report.pipeline_id),
-        moment=report.generated_at.isoformat(timespec="minutes")))
+        moment=format_date(report.generated_at, time=True)))
     stale = str(c.stale) if report.stale_limits else _(NA)
     out.add(_("{deals} deals: {open} open, {won} won, {lost} lost   win rate {rate}   "
               "stale {stale}").format(deals=c.deals, open=c.open, won=c.won, lost=c.lost,

@@ -10,6 +10,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
+from oppcore._checks import aware
+from oppcore._errors import ValidationError
 from oppcore._money import CURRENCY_MINOR_UNITS, Money
 
 from ._catalog import DEFAULT, active, normalize
@@ -78,15 +80,27 @@ def format_money(value: Money | None, *, locale: str | None = None,
     return f"{sign}{symbol}{digits}"
 
 
-def format_date(value: date | datetime, *, locale: str | None = None) -> str:
+def format_date(value: date | datetime, *, locale: str | None = None,
+                time: bool = False) -> str:
     """Return a date as ISO ``"2025-10-10"`` (English) or ``"2025年10月10日"`` (zh-CN).
 
-    A datetime gives its own (local) date.
+    A datetime gives its own (local) date; with ``time=True`` it also gives its time to
+    the minute and its UTC offset: ``"2025-10-10T09:30+08:00"`` (English, ISO 8601) or
+    ``"2025年10月10日 09:30（UTC+08:00）"`` (zh-CN).
 
     Raises:
         ConfigError: For an unsupported locale.
+        ValidationError: For ``time=True`` with a date, or a datetime without an offset.
     """
     name = active() if locale is None else normalize(locale)
+    if time:
+        if not isinstance(value, datetime):
+            raise ValidationError("time=True needs a datetime", field="value", value=value)
+        value = aware(value, "value")
+        if name == DEFAULT:
+            return value.isoformat(timespec="minutes")
+        offset = value.isoformat(timespec="minutes")[16:]  # "+08:00", "-03:30"...
+        return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}（UTC{offset}）"
     day = value.date() if isinstance(value, datetime) else value
     if name == DEFAULT:
         return day.isoformat()
