@@ -84,3 +84,13 @@ def test_contract_dates_past_now_are_not_due() -> None:
     ended = won("z", 400, contract_end=date(2026, 1, 1))
     report = build_report([ended], STANDARD, now=NOW)
     assert report.aftersales is not None and report.aftersales.renewals_due == ()
+
+
+def test_a_cut_name_is_marked_like_in_the_other_tables() -> None:
+    long = "A deal whose name is far too long for its column"
+    report = build_report([won("long", 100).evolve(name=long)], STANDARD, now=NOW)
+    lines = [line for line in render_text(report).splitlines() if "A deal whose" in line]
+    assert lines and all("\u2026" in line and "..." not in line for line in lines)
+    ascii_lines = [line for line in render_text(report, unicode=False).splitlines()
+                   if "A deal whose" in line]
+    assert ascii_lines and all("..." in line for line in ascii_lines)

@@ -133,10 +133,12 @@ def _headline(s: AfterSalesSection, sep: str = "   ") -> str:
         _("won deals surveyed {share}").format(share=percent(s.surveyed_share))))
 
 
-def aftersales_lines(s: AfterSalesSection, *, max_rows: int, rule: str = "-") -> list[str]:
-    """Return the section as text lines (fixed width, user text made printable)."""
+def aftersales_lines(s: AfterSalesSection, *, max_rows: int, rule: str = "-",
+                     ellipsis: str = "...") -> list[str]:
+    """Return the section as text lines (fixed width, user text made printable; a cut
+    marked with ``ellipsis``, as in the report's other tables)."""
     def cut(text: str | None, columns: int) -> str:
-        return fit(printable(text or "-"), columns)
+        return fit(printable(text or "-"), columns, ellipsis=ellipsis)
 
     title = _("After-sales service")
     out = ["", title, rule * width(title), _headline(s), ""]

@@ -65,7 +65,8 @@ def render_text(report: PipelineReport, *, max_rows: int = MAX_GROUPS,
     _top(out, report)
     _stale(out, report, max_rows)
     if report.aftersales is not None:
-        out.lines += aftersales_lines(report.aftersales, max_rows=max_rows, rule=out.rule)
+        out.lines += aftersales_lines(report.aftersales, max_rows=max_rows, rule=out.rule,
+                                      ellipsis=out.ellipsis)
     return "\n".join(out.lines).rstrip() + "\n"
 
 
