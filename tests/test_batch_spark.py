@@ -8,7 +8,6 @@ PySpark 4 does not support.
 
 import csv
 import importlib.util
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,7 @@ import pytest
 from oppcore import analytics, io
 
 if importlib.util.find_spec("pyspark") is None:
-    if os.environ.get("CI") == "true" and sys.version_info >= (3, 11):
-        raise RuntimeError("CI installs the spark extra (pip install -e '.[spark]'): "
-                           "pyspark is missing")
+    # Under CI=true this skip fails the module except on Python 3.10 (tests/conftest.py).
     pytest.skip("pyspark is not installed (pip install -e '.[spark]'; Python >= 3.11)",
                 allow_module_level=True)
 
