@@ -171,8 +171,12 @@ def trusted_values(cls: type[_T]) -> Callable[..., _T]:
 
 
 CHECKS_ATTRIBUTE: Final = "__oppcore_checks__"
-"""Class attribute naming a model's :class:`Checks` table when that table is its only
-validation (no cross-field rules): :func:`evolve` then re-checks the changed fields only."""
+"""Class attribute naming a model's :class:`Checks` table when that table is its whole
+validation (its field checks and its cross-field rules; the class has no attrs converters or
+validators, and its ``__attrs_post_init__`` runs the table and nothing else): :func:`evolve`
+then re-checks the changed fields and the rules only, and the fast path's typed reader
+(:mod:`oppcore._serde_typed`) runs what msgspec has not already checked. A test holds every
+class that declares it to this contract."""
 
 
 def evolve(inst: _T, changes: dict[str, Any]) -> _T:

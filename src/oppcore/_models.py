@@ -149,7 +149,12 @@ class ProbabilitySource(str, enum.Enum):
     """Computed by a calibrated model; kept beside the stage default."""
 
 
-_PROBABILITY = Checks(instances=(("source", (ProbabilitySource,)),), optional_text=("note",))
+def _probability_value(probability: Any) -> None:
+    check_probability(probability, "value")
+
+
+_PROBABILITY = Checks(rules=(_probability_value,), instances=(("source", (ProbabilitySource,)),),
+                      optional_text=("note",))
 
 
 @attrs.frozen(kw_only=True)
@@ -166,8 +171,9 @@ class Probability:
     source: ProbabilitySource
     note: str | None = None
 
+    __oppcore_checks__: ClassVar[Checks] = _PROBABILITY
+
     def __attrs_post_init__(self) -> None:
-        check_probability(self, "value")
         _PROBABILITY.run(self)
 
 

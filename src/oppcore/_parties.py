@@ -5,7 +5,7 @@ with its check table.
 """
 
 import enum
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -65,6 +65,8 @@ class Source:
     detail: str | None = None
     referrer: str | None = None
 
+    __oppcore_checks__: ClassVar[Checks] = _SOURCE
+
     def __attrs_post_init__(self) -> None:
         _SOURCE.run(self)
 
@@ -107,6 +109,8 @@ class Contact:
     title: str | None = None
     role: ContactRole | None = None
 
+    __oppcore_checks__: ClassVar[Checks] = _CONTACT
+
     def __attrs_post_init__(self) -> None:
         _CONTACT.run(self)
 
@@ -140,7 +144,16 @@ class CompanySize(str, enum.Enum):
         return cls.ENTERPRISE
 
 
+def _credit_code_valid(account: Any) -> None:
+    if account.credit_code is not None:
+        problem = credit_code_problem(account.credit_code)
+        if problem is not None:
+            raise ValidationError(problem, model="Account", field="credit_code",
+                                  value=account.credit_code)
+
+
 _ACCOUNT = Checks(
+    rules=(_credit_code_valid,),
     text=("id", "name"),
     optional_text=("industry", "region", "tier", "website", "external_key", "credit_code"),
     instances=(("size", (CompanySize, _NONE)),),
@@ -183,10 +196,7 @@ class Account:
     external_key: str | None = None
     credit_code: str | None = None
 
+    __oppcore_checks__: ClassVar[Checks] = _ACCOUNT
+
     def __attrs_post_init__(self) -> None:
         _ACCOUNT.run(self)
-        if self.credit_code is not None:
-            problem = credit_code_problem(self.credit_code)
-            if problem is not None:
-                raise ValidationError(problem, model="Account", field="credit_code",
-                                      value=self.credit_code)

@@ -72,6 +72,8 @@ class Urgency:
     deadline: date | None = None
     reason: str | None = None
 
+    __oppcore_checks__: ClassVar[Checks] = _URGENCY
+
     def __attrs_post_init__(self) -> None:
         _URGENCY.run(self)
 
@@ -92,6 +94,8 @@ class Budget:
     amount: Money | None = None
     confirmed: bool = False
     note: str | None = None
+
+    __oppcore_checks__: ClassVar[Checks] = _BUDGET
 
     def __attrs_post_init__(self) -> None:
         _BUDGET.run(self)
@@ -121,6 +125,8 @@ class DecisionProcess:
     decision_maker_identified: bool | None = None
     decision_maker_engaged: bool | None = None
 
+    __oppcore_checks__: ClassVar[Checks] = _DECISION
+
     def __attrs_post_init__(self) -> None:
         _DECISION.run(self)
 
@@ -145,6 +151,8 @@ class Competitor:
     incumbent: bool = False
     note: str | None = None
 
+    __oppcore_checks__: ClassVar[Checks] = _COMPETITOR
+
     def __attrs_post_init__(self) -> None:
         _COMPETITOR.run(self)
 
@@ -157,6 +165,8 @@ class Competition:
     """The competitive situation; an empty tuple means "known: no competitors"."""
 
     competitors: tuple[Competitor, ...] = ()
+
+    __oppcore_checks__: ClassVar[Checks] = _COMPETITION
 
     def __attrs_post_init__(self) -> None:
         _COMPETITION.run(self)

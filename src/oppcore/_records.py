@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 
@@ -86,8 +86,13 @@ def _survey_fields_agree(activity: Any) -> None:
              f"{activity.kind.value!r})", getattr(activity, name))
 
 
+def _score_in_bounds(activity: Any) -> None:
+    if activity.score is not None:
+        check_bounds(activity)
+
+
 _ACTIVITY = Checks(
-    rules=(_survey_fields_agree,),
+    rules=(_score_in_bounds, _survey_fields_agree),
     text=("id", "by"),
     aware=("at",),
     instances=(("kind", (ActivityKind,)), ("summary", (str,)),
@@ -132,9 +137,9 @@ class Activity:
     score: int | None = attrs.field(default=None, metadata=in_bounds(SURVEY_SCORE))
     scale: SurveyScale | None = None
 
+    __oppcore_checks__: ClassVar[Checks] = _ACTIVITY
+
     def __attrs_post_init__(self) -> None:
-        if self.score is not None:
-            check_bounds(self)
         _ACTIVITY.run(self)
 
 
@@ -243,7 +248,21 @@ class QuoteStatus(str, enum.Enum):
     REJECTED = "rejected"
 
 
+def _currency_known(quote: Any) -> None:
+    if quote.currency not in CURRENCY_MINOR_UNITS:
+        fail(quote, "currency", f"unknown ISO 4217 currency code {quote.currency!r}",
+             quote.currency)
+
+
+def _lines_in_quote_currency(quote: Any) -> None:
+    for i, line in enumerate(quote.lines):
+        if line.currency != quote.currency:
+            fail(quote, "lines", f"line {i} is in {line.currency}, the quote is in "
+                 f"{quote.currency}", line)
+
+
 _QUOTE = Checks(
+    rules=(_currency_known, _lines_in_quote_currency),
     text=("id",),
     tuples=(("lines", (QuoteLine,)),),
     instances=(("currency", (str,)), ("status", (QuoteStatus,))),
@@ -278,15 +297,10 @@ class Quote:
     sent_at: datetime | None = None
     note: str | None = None
 
+    __oppcore_checks__: ClassVar[Checks] = _QUOTE
+
     def __attrs_post_init__(self) -> None:
         _QUOTE.run(self)
-        if self.currency not in CURRENCY_MINOR_UNITS:
-            fail(self, "currency", f"unknown ISO 4217 currency code {self.currency!r}",
-                 self.currency)
-        for i, line in enumerate(self.lines):
-            if line.currency != self.currency:
-                fail(self, "lines", f"line {i} is in {line.currency}, the quote is in "
-                     f"{self.currency}", line)
 
     def _sum(self, part: str) -> Money:
         return sum((getattr(line, part) for line in self.lines), Money.zero(self.currency))
@@ -339,6 +353,8 @@ class StageChange:
     by: str
     reason: str | None = None
     override: str | None = None
+
+    __oppcore_checks__: ClassVar[Checks] = _STAGE_CHANGE
 
     def __attrs_post_init__(self) -> None:
         _STAGE_CHANGE.run(self)
