@@ -65,14 +65,30 @@ def both(text: str | bytes, cls: type) -> tuple[Any, Any]:
 
 def test_the_records_and_their_parts_have_a_typed_reader() -> None:
     for cls in (Opportunity, Lead, Money, Contact, Activity, Quote, QuoteLine, Qualification):
-        assert _serde_typed.typed_reader(cls, _serde._CONVERTER) is not None, cls
-    # msgspec builds the models without attrs converters or instance-reading defaults; the
-    # others go through their constructors.
-    assert _serde_typed._buildable(Activity) and _serde_typed._buildable(Contact)
-    assert _serde_typed._buildable(StageChange) and _serde_typed._buildable(Account)
-    for cls in (Opportunity, Lead, Money, QuoteLine, Quote, Qualification):
-        assert not _serde_typed._buildable(cls), cls
-    assert _serde_typed.typed_reader(dict, _serde._CONVERTER) is None
+        assert _serde_typed.typed_reader(cls) is not None, cls
+    assert _serde_typed.typed_reader(dict) is None
+
+
+def test_a_wire_twin_keeps_only_the_checks_msgspec_cannot_make() -> None:
+    def residual(cls: type) -> dict[str, Any]:
+        twin = _serde_typed.wire_twin(cls)
+        assert twin.__slots__ == () and issubclass(twin, cls)
+        assert all(a.default is attrs.NOTHING for a in twin.__attrs_attrs__)
+        table = cls.__dict__["__oppcore_checks__"]
+        kept = table.residual(_serde_typed._Spec(cls).enforced)
+        return {kind: names for kind, names in kept.spec.items() if names}
+
+    # Non-blank texts, custom fields and money signs always run; types, offsets, counts,
+    # dates, booleans, enums and nested models are msgspec's.
+    assert residual(Opportunity) == {"text": ("id", "name", "pipeline_id", "stage_id"),
+                                     "custom": ("custom",), "money": ("amount",)}
+    assert residual(Activity) == {"text": ("id", "by")}
+    assert residual(Lead) == {"text": ("id", "name"), "custom": ("custom",)}
+    # Rules are never dropped.
+    everything = Activity.__oppcore_checks__.residual(lambda *_: True)
+    assert everything.spec == dict.fromkeys(Activity.__oppcore_checks__.spec, ())
+    assert Activity.__oppcore_checks__.residual(lambda *_: True)._rules == \
+        Activity.__oppcore_checks__._rules
 
 
 @given(st.one_of(ost.opportunities(), ost.leads()))
@@ -81,7 +97,7 @@ def test_a_canonical_record_is_read_by_the_typed_reader_alone(
 ) -> None:
     text = serde.dumps(record)
     assert not _serde_typed.needs_plain(text)
-    reader = _serde_typed.typed_reader(type(record), _serde._CONVERTER)
+    reader = _serde_typed.typed_reader(type(record))
     assert reader is not None
     back = reader(text)
     assert back == record and serde.dumps(back) == text
@@ -339,10 +355,38 @@ def test_a_depth_limit_below_the_records_own_goes_to_the_plain_path() -> None:
     out = io.StringIO()
     write_jsonl(out, [Opportunity(**_DEAL_FIELDS)])
     text = out.getvalue()
-    reader = _serde_typed.line_reader(tuple(_KINDS.items()), _serde._CONVERTER)
+    reader = _serde_typed.line_reader(tuple(_KINDS.items()))
     assert reader is not None and reader.depth == 7
     for depth in (reader.depth - 1, reader.depth):
         limits = Limits(max_depth=depth)
         fast, plain = _import_lines(text, True, limits), _import_lines(text, False, limits)
         assert fast == plain
     assert "deeper than 6" in str(_import_lines(text, True, Limits(max_depth=6)))
+
+
+def _declaring_models() -> list[type]:
+    import oppcore
+
+    found = {cls for name in oppcore.__all__
+             if isinstance(cls := getattr(oppcore, name), type) and attrs.has(cls)
+             and "__oppcore_checks__" in cls.__dict__}
+    return sorted(found, key=lambda cls: cls.__name__)
+
+
+@pytest.mark.parametrize("cls", _declaring_models(), ids=lambda cls: cls.__name__)
+def test_a_model_declaring_its_table_has_no_other_validation(cls: type) -> None:
+    # The contract of __oppcore_checks__ (evolve's partial re-check and the wire twins'
+    # residual checks rely on it): no attrs converters or validators, and a post-init that
+    # runs that table and nothing else.
+    assert all(a.converter is None and a.validator is None for a in attrs.fields(cls))
+    post_init = cls.__attrs_post_init__
+    code = post_init.__code__
+    assert code.co_names == (code.co_names[0], "run"), code.co_names
+    assert post_init.__globals__[code.co_names[0]] is cls.__oppcore_checks__
+
+
+def test_the_records_parts_declare_their_tables() -> None:
+    assert {cls.__name__ for cls in _declaring_models()} >= {
+        "Account", "Activity", "Budget", "Competition", "Competitor", "Contact",
+        "DecisionProcess", "Lead", "Opportunity", "Probability", "Qualification", "Quote",
+        "Source", "StageChange", "Urgency"}

@@ -153,6 +153,29 @@ class Checks:
                                                    **spec)
         return subset
 
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The table as declared: each kind of check and its fields (a new dict)."""
+        return dict(self._spec)
+
+    @property
+    def optional(self) -> frozenset[str]:
+        """The ``bools`` fields that may also be ``None``."""
+        return self._optional
+
+    def residual(self, enforced: Callable[..., bool]) -> "Checks":
+        """Return the checks left once a typed decoder has made those ``enforced`` says.
+
+        ``enforced(kind, name)`` (``enforced(kind, name, types)`` for the ``instances`` and
+        ``tuples`` kinds) says whether the field ``name``'s check of that kind is already
+        made. The cross-field rules always stay, and so do the normalising kinds whose
+        check says so (``enforced`` answers false for them).
+        """
+        spec = {kind: tuple(item for item in value if not (
+                    enforced(kind, *item) if isinstance(item, tuple) else enforced(kind, item)))
+                for kind, value in self._spec.items()}
+        return Checks(optional=self._optional, rules=self._rules, **spec)
+
     def run(self, inst: Any) -> None:
         """Check (and where documented, normalise) the fields of ``inst``."""
         for step in self._steps:

@@ -286,7 +286,7 @@ def loads(text: str | bytes, cls: type[_T]) -> _T:
         StructureError: For invalid JSON or data that does not describe a ``cls``.
     """
     if _shared[0] is not PLAIN:
-        reader = typed_reader(cls, _CONVERTER)
+        reader = typed_reader(cls)
         if reader is not None and not needs_plain(text):
             try:
                 return reader(text)  # type: ignore[no-any-return]
@@ -309,7 +309,7 @@ def read_record_line(text: str, kinds: Mapping[str, type[_T]], *, max_depth: int
     """
     if _shared[0] is PLAIN:
         return None
-    reader = line_reader(tuple(kinds.items()), _CONVERTER)
+    reader = line_reader(tuple(kinds.items()))
     if reader is None or reader.depth > max_depth:
         return None
     try:

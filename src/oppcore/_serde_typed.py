@@ -1,18 +1,24 @@
-"""The fast path's typed reader: msgspec reads a record's JSON text straight into models.
+"""The fast path's typed reader: msgspec reads a record's JSON text straight into the models.
 
 The plain reader parses text to dicts and lists, then the converter calls a hook per field
-and each model's constructor. This reader gives msgspec the *shape* of the record, so it
-parses, type-checks and builds in one pass in C, and every check of the plain path still
-runs:
+and each model's constructor, whose check table checks every field again. This reader gives
+msgspec the *shape* of the record with the checks msgspec can make itself, so it parses,
+type-checks and builds in one pass in C, and only what msgspec cannot check runs in Python:
 
-* a model msgspec can build itself (:func:`native`: an attrs model without attrs converters
-  or validators, without a default that reads the instance, whose every field has a type
-  msgspec reads by the rules below) is built by msgspec, which sets its fields and then
-  calls its ``__attrs_post_init__``: the model's whole check table and cross-field rules;
-* any other model (``Opportunity``, ``Lead``, ``Money``, ``QuoteLine``, and those holding
-  them) is read into a msgspec ``Struct`` of the same fields, then built by its own
-  constructor, the fields that need it going through the converter's own hooks first
-  (decimals as strings, ``Money`` as the plain hook builds it).
+* each model is read into its **wire twin** (:func:`wire_twin`): a private subclass of the
+  same memory layout whose annotations are the field types as msgspec reads them, narrowed
+  by the model's own check table (an ``aware`` field reads as a datetime with an offset, a
+  ``counts`` field as an integer ``>= 0``, a ``string_sets`` field as non-empty strings),
+  with every field required;
+* msgspec sets the fields and calls the twin's ``__attrs_post_init__``, which moves the
+  instance to the public class (``inst.__class__ = cls``, as :func:`oppcore._copying.builder_twin`
+  does), applies the attrs converters of the fields that have one (``Money``'s amount and
+  currency, a quote line's decimals: the model's own converters, on the strings read) and
+  runs **the residual checks**: the model's check table without the checks msgspec has
+  already made (:meth:`oppcore._check_table.Checks.residual`), so non-blank texts, custom
+  fields, money signs and every cross-field rule still run. A model whose table is not its
+  whole validation (it declares no ``__oppcore_checks__``) runs its own
+  ``__attrs_post_init__`` instead, unchanged.
 
 msgspec reads a value only where its rules accept **nothing the plain path refuses and give
 the same value** (``tests/test_serde_typed.py`` holds them to it): strings, integers of any
@@ -20,8 +26,9 @@ width (never a float), booleans, floats (an integer becomes a float, as the mode
 enums by value, ``YYYY-MM-DD`` dates, RFC 3339 date-times (read to the same instant and
 offset as :func:`oppcore._iso.parse_datetime`; a fraction of a second longer than six
 digits, which msgspec rounds and the plain path truncates, sends the text to the plain
-path), arrays, custom-field objects of str/int/bool/null. Every field must be present (the
-wire format writes them all): a document that leaves one out is read on the plain path.
+path), arrays, custom-field objects of str/int/bool/null, decimals as strings (then the
+model's converter reads them). Every field must be present (the wire format writes them
+all): a document that leaves one out is read on the plain path.
 
 Whatever msgspec refuses or any check raises, the caller reads the text again on the plain
 path, which returns the value (defaults of missing fields, lenient forms) or raises the
@@ -34,21 +41,19 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from operator import attrgetter
-from typing import Any, Final, get_args
+from typing import Annotated, Any, Final, get_args
 
 import attrs
-import cattrs
 
+from ._check_table import Checks
+from ._copying import CHECKS_ATTRIBUTE
 from ._frozenmap import CustomValue
-from ._money import Money
 from ._serde_hooks import _is_homogeneous_tuple, _optional_of
 
-__all__ = ["MUST_BE_PLAIN", "line_reader", "native", "needs_plain", "typed_reader"]
+__all__ = ["MUST_BE_PLAIN", "line_reader", "needs_plain", "typed_reader", "wire_twin"]
 
-_Build = Callable[[Any], Any]
-_SCALARS: Final = (str, int, bool, float, date, datetime)
 _CUSTOM: Final = Mapping[str, CustomValue]
+_NONE: Final = type(None)
 
 MUST_BE_PLAIN: Final = re.compile(r"[0-9]:[0-9]{2}\.[0-9]{7}")
 """Text with a time whose fraction of a second has more than six digits (msgspec rounds it,
@@ -61,7 +66,7 @@ _HINT_BYTES: Final = re.compile(rb"\.[0-9]{7}").search
 
 
 class Unsupported(Exception):
-    """A type this reader does not handle: the whole class is read on the plain path."""
+    """A type this reader does not handle: the whole record is read on the plain path."""
 
 
 def _tuple_item(tp: Any) -> Any:
@@ -80,130 +85,154 @@ def _str_enum(tp: Any) -> bool:
         and all("_missing_" not in vars(k) for k in tp.__mro__ if k is not enum.Enum)
 
 
-def native(tp: Any) -> bool:
-    """Whether msgspec may read ``tp`` itself (and build it, for a model)."""
-    if tp in _SCALARS or _str_enum(tp) or tp == frozenset[str] or tp == _CUSTOM:
-        return True
+def _classes(tp: Any) -> frozenset[type] | None:
+    """The classes a value msgspec reads for the field type ``tp`` may have (``None``: not a
+    type this reader narrows a check by)."""
     inner = _optional_of(tp)
     if inner is not None:
-        return native(inner)
-    item = _tuple_item(tp)
-    if item is not None:
-        return native(item)
-    return _is_model(tp) and _buildable(tp)
+        found = _classes(inner)
+        return None if found is None else found | {_NONE}
+    if tp in (str, int, bool, float, date, datetime) or _str_enum(tp) or _is_model(tp):
+        return frozenset({tp})
+    return None
 
 
-@cache
-def _buildable(cls: type) -> bool:
-    for a in attrs.fields(cls):
-        default = a.default
-        if (a.converter is not None or a.validator is not None or not a.init
-                or a.alias != a.name
-                or (isinstance(default, attrs.Factory) and default.takes_self)  # type: ignore[arg-type]
-                or not native(a.type)):
+class _Spec:
+    """How msgspec reads one model's fields, and which of its checks that already makes."""
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+        self.table: Checks | None = cls.__dict__.get(CHECKS_ATTRIBUTE)
+        spec = self.table.spec if self.table is not None else {}
+        self.fields = {a.name: a for a in attrs.fields(cls)}
+        self.counts = frozenset(spec.get("counts", ())) | frozenset(
+            spec.get("optional_counts", ()))
+        self.aware = frozenset(spec.get("aware", ())) | frozenset(spec.get("optional_aware", ()))
+        self.string_sets = frozenset(spec.get("string_sets", ()))
+        self.optional = self.table.optional if self.table is not None else frozenset()
+
+    def enforced(self, kind: str, name: str, types: tuple[type, ...] = ()) -> bool:
+        """Whether msgspec's reading of field ``name`` already makes the check ``kind``."""
+        a = self.fields.get(name)
+        if a is None or a.converter is not None:
             return False
-    return True
+        tp = a.type
+        exact = {
+            "optional_text": (str, str | None),
+            "aware": (datetime,),
+            "optional_aware": (datetime, datetime | None),
+            "optional_date": (date, date | None),
+            "counts": (int,),
+            "optional_counts": (int, int | None),
+            "string_sets": (frozenset[str],),
+        }
+        if kind in exact:
+            return tp in exact[kind]
+        if kind == "bools":
+            return tp is bool or (tp == bool | None and name in self.optional)
+        if kind == "instances":
+            found = _classes(tp)
+            return found is not None and found <= frozenset(types)
+        if kind == "tuples":
+            item = _tuple_item(tp)
+            found = _classes(item) if item is not None else None
+            return found is not None and _NONE not in found and found <= frozenset(types)
+        return False  # text (non-blank), custom, money: they always run
 
-
-class _Builder:
-    """Builds the msgspec types and the functions that turn what msgspec read into models."""
-
-    def __init__(self, msgspec: Any, converter: cattrs.Converter) -> None:
-        self.msgspec = msgspec
-        self.converter = converter
-        self.structs: dict[type, tuple[Any, _Build]] = {}
-
-    def wire(self, tp: Any) -> tuple[Any, _Build | None]:
-        """Return the type msgspec reads for ``tp`` and the function finishing the value."""
-        if native(tp):
-            return (dict[str, CustomValue] if tp == _CUSTOM else tp), None
+    def wire(self, name: str, tp: Any) -> Any:
+        """The type msgspec reads for field ``name`` of type ``tp``."""
         inner = _optional_of(tp)
         if inner is not None:
-            wire, finish = self.wire(inner)
-            if finish is None:
-                return wire | None, None
-            return wire | None, _optional(finish)
+            return self.wire(name, inner) | None
         item = _tuple_item(tp)
         if item is not None:
-            wire, finish = self.wire(item)
-            return tuple.__class_getitem__((wire, ...)), _items(finish) if finish else None
-        if tp is Decimal:  # a decimal string, read by the converter's hook
-            hook = self.converter.get_structure_hook(Decimal)
-            return str, lambda value: hook(value, Decimal)
+            return tuple.__class_getitem__((self.wire("", item), ...))
+        if tp is datetime:
+            return Annotated[datetime, _meta(tz=True)] if name in self.aware else datetime
+        if tp is int:
+            return Annotated[int, _meta(ge=0)] if name in self.counts else int
+        if tp == frozenset[str]:
+            return (frozenset[Annotated[str, _meta(min_length=1)]] if name in self.string_sets
+                    else frozenset[str])
+        if tp == _CUSTOM:
+            return dict[str, CustomValue]  # the table's custom check makes the FrozenMap
+        if tp is Decimal and self.fields[name].converter is not None:
+            return str  # the canonical wire form; the model's converter reads it
+        if tp in (str, bool, float, date) or _str_enum(tp):
+            return tp
         if _is_model(tp):
-            return self.struct(tp)
+            return wire_twin(tp)
         raise Unsupported(tp)
 
-    def struct(self, cls: type) -> tuple[Any, _Build]:
-        if cls not in self.structs:
-            fields = attrs.fields(cls)
-            if any(not a.init or a.alias != a.name for a in fields):
-                raise Unsupported(cls)
-            wires = [self.wire(a.type) for a in fields]
-            names = tuple(a.name for a in fields)
-            struct = self.msgspec.defstruct(f"{cls.__name__}Wire",
-                                            [(n, w) for n, (w, _) in zip(names, wires,
-                                                                        strict=True)])
-            self.structs[cls] = (struct, _build(cls, names, [f for _, f in wires]))
-        return self.structs[cls]
+
+def _meta(**constraints: Any) -> Any:
+    import msgspec  # optional: the ``fast`` extra (only reached when it is installed)
+
+    return msgspec.Meta(**constraints)
 
 
-def _optional(finish: _Build) -> _Build:
-    return lambda value: None if value is None else finish(value)
-
-
-def _items(finish: _Build) -> _Build:
-    return lambda values: tuple([finish(v) for v in values])
-
-
-def _build(cls: type, names: tuple[str, ...], finishes: list[_Build | None]) -> _Build:
-    """The function building ``cls`` by its constructor from the struct msgspec read."""
-    if cls is Money:  # as the plain hook builds it: the strings go to Money's converters
-        return lambda w: Money(amount=w.amount, currency=w.currency)
-    get = attrgetter(*names)
-    steps = tuple((i, f) for i, f in enumerate(finishes) if f is not None)
-
-    def build(w: Any) -> Any:
-        values = list(get(w))
-        for i, finish in steps:
-            values[i] = finish(values[i])
-        return cls(**dict(zip(names, values, strict=True)))
-
-    return build
+_set = object.__setattr__
 
 
 @cache
-def _reader(cls: type, converter: cattrs.Converter) -> Callable[[str | bytes], Any] | None:
-    try:
-        import msgspec  # optional: the ``fast`` extra
-    except ImportError:
-        return None
-    builder = _Builder(msgspec, converter)
-    try:
-        if _buildable(cls):
-            return msgspec.json.Decoder(cls).decode
-        struct, build = builder.struct(cls)
-        decoder = msgspec.json.Decoder(struct)
-    except (Unsupported, TypeError, NotImplementedError):
-        return None
-    decode_struct = decoder.decode
+def wire_twin(cls: type) -> type:
+    """Return the class msgspec reads the model ``cls`` into (see the module notes).
 
-    def read(text: str | bytes) -> Any:
-        return build(decode_struct(text))
+    Raises:
+        Unsupported: A field has a type this reader does not read (``attrs.Converter``
+            objects, aliases, ``init=False`` fields, unknown types).
+    """
+    spec = _Spec(cls)
+    fields = attrs.fields(cls)
+    if "__slots__" not in cls.__dict__ or any(
+            not a.init or a.alias != a.name or isinstance(a.converter, attrs.Converter)
+            for a in fields):
+        raise Unsupported(cls)
+    annotations = {a.name: spec.wire(a.name, a.type) for a in fields}
+    converters = tuple((a.name, a.converter) for a in fields if a.converter is not None)
+    if spec.table is not None:
+        check: Callable[[Any], None] | None = spec.table.residual(spec.enforced).run
+    else:
+        check = getattr(cls, "__attrs_post_init__", None)
 
-    return read
+    def finish(inst: Any) -> None:
+        _set(inst, "__class__", cls)  # from here on, the public (frozen) class
+        for name, convert in converters:
+            _set(inst, name, convert(getattr(inst, name)))
+        if check is not None:
+            check(inst)
+
+    return type(f"_{cls.__name__}Wire", (cls,), {
+        "__slots__": (),  # the same layout: the instance may move to ``cls``
+        "__annotations__": annotations,
+        # Every field required: a document leaving one out is read on the plain path.
+        "__attrs_attrs__": tuple(a.evolve(default=attrs.NOTHING) for a in fields),
+        "__attrs_post_init__": finish,
+        "__module__": cls.__module__,
+    })
 
 
-def typed_reader(cls: type, converter: cattrs.Converter) -> Callable[[str | bytes], Any] | None:
+def typed_reader(cls: type) -> Callable[[str | bytes], Any] | None:
     """Return the typed reader of model ``cls``, or ``None`` (no msgspec, or not a model).
 
     The reader raises on anything it does not read exactly as the plain path would: the
     caller then reads the text on the plain path. Text matching :data:`MUST_BE_PLAIN` must
     not be given to it (:func:`needs_plain` says).
     """
-    if not _is_model(cls):
+    return _reader(cls) if _is_model(cls) else None
+
+
+@cache
+def _reader(cls: type) -> Callable[[str | bytes], Any] | None:
+    try:
+        import msgspec  # optional: the ``fast`` extra
+    except ImportError:
         return None
-    return _reader(cls, converter)
+    try:
+        decode: Callable[[str | bytes], Any] = msgspec.json.Decoder(wire_twin(cls)).decode
+    except (Unsupported, TypeError, NotImplementedError):
+        return None
+    return decode
 
 
 def needs_plain(text: str | bytes) -> bool:
@@ -248,8 +277,7 @@ class LineReader:
 
 
 @cache
-def line_reader(kinds: tuple[tuple[str, type], ...],
-                converter: cattrs.Converter) -> LineReader | None:
+def line_reader(kinds: tuple[tuple[str, type], ...]) -> LineReader | None:
     """Return the reader of JSON Lines record lines of ``kinds``, or ``None`` (no msgspec,
     or a kind without a typed reader). The record's text is kept raw by msgspec and read
     by its kind's typed reader."""
@@ -257,7 +285,7 @@ def line_reader(kinds: tuple[tuple[str, type], ...],
         import msgspec  # optional: the ``fast`` extra
     except ImportError:
         return None
-    readers = {name: typed_reader(cls, converter) for name, cls in kinds}
+    readers = {name: typed_reader(cls) for name, cls in kinds}
     found = {name: r for name, r in readers.items() if r is not None}
     if len(found) != len(readers):
         return None
