@@ -1,7 +1,7 @@
 """The implementation of :mod:`oppcore.serde` (see its documentation)."""
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import Any, Final, TypeVar
 
@@ -10,9 +10,9 @@ import cattrs
 from . import _serde_errors
 from ._errors import StructureError
 from ._models import Lead, Opportunity
-from ._serde_codec import PLAIN, Codec, fast_codec, refuse_constant
+from ._serde_codec import PLAIN, Codec, fast_codec, fast_model_encoder, refuse_constant
 from ._serde_hooks import install_hooks
-from ._serde_typed import line_reader, needs_plain, typed_reader
+from ._serde_typed import line_reader, needs_plain, typed_reader, writer
 from ._version import __version__
 
 __all__ = [
@@ -271,7 +271,30 @@ def dumps(value: Any, **kwargs: Any) -> str:
     """
     if kwargs:
         return _CONVERTER.dumps(value, **kwargs)
-    return _shared[0].encode(_CONVERTER.unstructure(value))
+    return encode_model(value)
+
+
+def encode_model(value: Any, edit: Callable[[dict[str, Any]], None] | None = None) -> str:
+    """Return the compact JSON text of the model ``value``, after ``edit`` (if given) has
+    changed its top-level object (the stores drop fields kept apart and set ``version``).
+
+    On the fast path the typed writer (:func:`oppcore._serde_typed.writer`) leaves dates,
+    decimals, enums and money for msgspec to write, which it does byte for byte as the
+    plain path would; anything it cannot promise so is written on the plain path.
+    """
+    if _shared[0] is not PLAIN:
+        encode, unstructure = fast_model_encoder(), writer(_CONVERTER, type(value))
+        if encode is not None and unstructure is not None:
+            data = unstructure(value)
+            if edit is not None:
+                edit(data)
+            text = encode(data)
+            if text is not None:
+                return text
+    data = _CONVERTER.unstructure(value)
+    if edit is not None:
+        edit(data)
+    return _shared[0].encode(data)
 
 
 def loads(text: str | bytes, cls: type[_T]) -> _T:

@@ -33,7 +33,7 @@ from functools import cache
 from itertools import accumulate
 from typing import Any, Final, NamedTuple
 
-__all__ = ["DEEP", "PLAIN", "Codec", "fast_codec", "refuse_constant"]
+__all__ = ["DEEP", "PLAIN", "Codec", "fast_codec", "fast_model_encoder", "refuse_constant"]
 
 
 def refuse_constant(name: str) -> Any:
@@ -134,3 +134,39 @@ def fast_codec() -> Codec | None:
             return _plain_decode(text)
 
     return Codec("msgspec", encode, decode)
+
+
+@cache
+def fast_model_encoder() -> Callable[[Any], str | None] | None:
+    """Return msgspec's writer of the typed writer's data, or ``None`` without msgspec.
+
+    The writer takes what :func:`oppcore._serde_typed.writer` returns (JSON-ready data in
+    which dates, decimals, str enums, ``Money``, custom fields and some date-times are left
+    for msgspec to write) and returns its compact text, **the same bytes** as the plain path
+    writes, or ``None`` where it cannot promise that (msgspec refused a value, such as a
+    lone surrogate): the caller then writes the model on the plain path, which gives the
+    text or the error. The typed writer hands every float over as ``json.dumps``'s own text
+    (``msgspec.Raw``), so msgspec writes no number of its own but integers, which both write
+    alike.
+    """
+    try:
+        import msgspec  # optional: the ``fast`` extra
+    except ImportError:
+        return None
+    from ._frozenmap import FrozenMap
+
+    def as_dict(value: Any) -> Any:
+        if type(value) is FrozenMap:  # custom fields: a dict, in insertion order
+            return dict(value)
+        raise TypeError(f"not written by msgspec: {type(value).__name__}")
+
+    encode_bytes = msgspec.json.Encoder(enc_hook=as_dict).encode
+    refused = (msgspec.MsgspecError, TypeError, ValueError, OverflowError, RecursionError)
+
+    def encode(data: Any) -> str | None:
+        try:
+            return encode_bytes(data).decode()  # floats come as raw json.dumps text
+        except refused:
+            return None
+
+    return encode

@@ -38,19 +38,23 @@ error naming its path: this reader never explains a failure.
 import enum
 import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, Final, get_args
 
 import attrs
+import cattrs
+from cattrs.fns import identity
 
 from ._check_table import Checks
 from ._copying import CHECKS_ATTRIBUTE
 from ._frozenmap import CustomValue
-from ._serde_hooks import _is_homogeneous_tuple, _optional_of
+from ._money import Money
+from ._serde_hooks import _is_homogeneous_tuple, _optional_of, install_hooks
 
-__all__ = ["MUST_BE_PLAIN", "line_reader", "needs_plain", "typed_reader", "wire_twin"]
+__all__ = ["MUST_BE_PLAIN", "line_reader", "needs_plain", "typed_reader", "unstructurer",
+           "wire_twin", "writer"]
 
 _CUSTOM: Final = Mapping[str, CustomValue]
 _NONE: Final = type(None)
@@ -292,3 +296,123 @@ def line_reader(kinds: tuple[tuple[str, type], ...]) -> LineReader | None:
     line = msgspec.defstruct("RecordLine", [("kind", str), ("record", msgspec.Raw)])
     depth = 1 + max(_depth(cls) for _, cls in kinds)
     return LineReader(msgspec.json.Decoder(line).decode, found, depth)
+
+
+# --- the typed writer ------------------------------------------------------------------
+
+_MINUTES: dict[Any, bool] = {}  # tzinfo -> whether msgspec writes its offset as isoformat()
+
+
+def _wire_datetime(value: datetime) -> Any:
+    """``value`` itself where msgspec writes exactly ``value.isoformat()``, else that text.
+
+    msgspec writes an offset of zero as ``Z`` (isoformat: ``+00:00``) and rounds an offset
+    with seconds to minutes; a fixed ``timezone`` with a non-zero offset of whole minutes is
+    written alike. Each tzinfo is looked at once (a handful per process).
+    """
+    tz = value.tzinfo
+    same = _MINUTES.get(tz)
+    if same is None:
+        offset = value.utcoffset()
+        same = (type(tz) is timezone and offset is not None and bool(offset)
+                and not offset.seconds % 60 and not offset.microseconds)
+        if len(_MINUTES) < 256:  # hostile data may bring many; past that, look each time
+            _MINUTES[tz] = same
+    return value if same and type(value) is datetime else value.isoformat()
+
+
+def _wire_float(value: float) -> Any:
+    """The float as ``json.dumps`` writes it (``float.__repr__``: ``1e-05``, not msgspec's
+    ``0.00001``), handed to msgspec as raw JSON."""
+    return _raw(float.__repr__(value).encode())
+
+
+def _raw(text: bytes) -> Any:
+    import msgspec  # optional: the ``fast`` extra (only reached when it is installed)
+
+    return msgspec.Raw(text)
+
+
+def _writable(tp: Any) -> bool:
+    """Whether every value of the field type ``tp`` goes through a hook of the typed writer
+    whose output msgspec writes as the plain path does (else the model is written plain)."""
+    inner = _optional_of(tp)
+    if inner is not None:
+        return _writable(inner)
+    item = _tuple_item(tp)
+    if item is not None:
+        return _writable(item)
+    if tp in (str, int, bool, float, date, datetime, Decimal, frozenset[str], _CUSTOM) \
+            or _str_enum(tp):
+        return True
+    return _is_model(tp) and _writable_model(tp)
+
+
+@cache
+def _writable_model(cls: type) -> bool:
+    return all(_writable(a.type) for a in attrs.fields(cls))
+
+
+def _identity_where_native(converter: cattrs.Converter) -> None:
+    """Register the hooks of the typed writer on ``converter`` (see :func:`writer`)."""
+    converter.register_unstructure_hook(datetime, _wire_datetime)
+    converter.register_unstructure_hook(float, _wire_float)
+    converter.register_unstructure_hook(date, identity)
+    converter.register_unstructure_hook(Decimal, identity)
+    converter.register_unstructure_hook_func(_str_enum, identity)
+    converter.register_unstructure_hook_func(lambda tp: tp == _CUSTOM, identity)
+    converter.register_unstructure_hook_func(_written_as_is, identity)
+    if _written_as_is(Money):  # registered by class on the plain converter: replace it so
+        converter.register_unstructure_hook(Money, identity)
+
+    def optional_factory(tp: Any) -> Any:
+        hook = converter.get_unstructure_hook(_optional_of(tp))
+        if hook is identity:
+            return identity
+        return lambda value: None if value is None else hook(value)
+
+    converter.register_unstructure_hook_factory(lambda tp: _optional_of(tp) is not None,
+                                                optional_factory)
+
+    def tuple_factory(tp: Any) -> Any:
+        hook = converter.get_unstructure_hook(get_args(tp)[0])
+        if hook is identity:
+            return identity  # msgspec writes a tuple as an array
+        return lambda values: list(map(hook, values))
+
+    converter.register_unstructure_hook_factory(_is_homogeneous_tuple, tuple_factory)
+
+
+def _written_as_is(tp: Any) -> bool:
+    """Whether msgspec writes the model ``tp`` itself as the plain path does: its fields are
+    its slots in alphabetical order (msgspec writes a slotted attrs instance's slots so) and
+    each is a decimal, a string or a str enum (``Money``)."""
+    if not _is_model(tp) or "__slots__" not in tp.__dict__:
+        return False
+    names = [a.name for a in attrs.fields(tp)]
+    return names == sorted(names) and all(
+        a.type in (Decimal, str) or _str_enum(a.type) for a in attrs.fields(tp))
+
+
+def writer(converter: cattrs.Converter, cls: type) -> Callable[[Any], Any] | None:
+    """Return the typed writer's unstructure function for models of class ``cls``, or
+    ``None`` (``cls`` is not a model whose every field the writer writes exactly): see
+    :func:`unstructurer`."""
+    return unstructurer(converter) if _is_model(cls) and _writable_model(cls) else None
+
+
+@cache
+def unstructurer(converter: cattrs.Converter) -> Callable[[Any], Any]:
+    """Return the typed writer's unstructure function, built from ``converter``'s class.
+
+    It unstructures a model as ``converter`` does, except that what msgspec writes itself
+    exactly as the plain path writes it is left as it is: dates, decimals, str enums,
+    ``Money``, custom fields (a :class:`~oppcore.FrozenMap`, which the encoder writes
+    as a dict), tuples of those, and date-times with a fixed offset of whole minutes
+    (other date-times become their ``isoformat()``). Only msgspec's encoder may write what it
+    returns (:func:`oppcore._serde_codec.fast_model_encoder`).
+    """
+    fast = type(converter)(detailed_validation=False)
+    install_hooks(fast)
+    _identity_where_native(fast)
+    return fast.unstructure
