@@ -237,6 +237,8 @@ def test_every_model_is_written_alike_and_each_path_reads_the_others_text(
     plain, quick = serde.make_converter(fast=False), serde.make_converter(fast=True)
     text = plain.dumps(value)
     assert quick.dumps(value) == text
+    # The typed writer (serde.dumps, the stores, the exports) writes the same bytes too.
+    assert on_path(True, lambda: serde.dumps(value)) == text
     assert quick.loads(text, cls) == plain.loads(quick.dumps(value), cls) == value
 
 
@@ -254,6 +256,49 @@ def test_hostile_records_are_written_alike_and_read_back_equal_on_both_paths(
     doc = serde.document(**{"leads" if cls is Lead else "opportunities": [hostile]})
     assert on_path(True, lambda: serde.encode_json(doc)) == json.dumps(
         doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def _zoned(zone: str, *args: int) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return datetime(*args, tzinfo=ZoneInfo(zone))  # type: ignore[misc]
+
+
+WRITER_EDGES: list[Any] = [
+    # offsets msgspec writes otherwise (Z for zero, minutes for seconds), zones, old years
+    datetime(2026, 1, 1, 9, tzinfo=timezone.utc),
+    datetime(2026, 1, 1, 9, tzinfo=timezone(timedelta(0))),
+    datetime(2026, 1, 1, 9, tzinfo=timezone(timedelta(hours=8, seconds=43))),
+    datetime(2026, 1, 1, 9, tzinfo=timezone(-timedelta(hours=3, minutes=30))),
+    datetime(2026, 1, 1, 9, 0, 0, 5, tzinfo=timezone(timedelta(hours=14))),
+    datetime(9, 1, 1, 9, tzinfo=timezone(timedelta(hours=1))),
+    _zoned("Asia/Shanghai", 1900, 1, 1, 9),  # local mean time: +08:05:43
+    _zoned("Asia/Shanghai", 2026, 10, 1, 9),
+    _zoned("America/New_York", 2026, 3, 8, 3),
+]
+
+
+@pytest.mark.parametrize("when", WRITER_EDGES, ids=str)
+@pytest.mark.parametrize("value", [5e-324, 2.5e-05, 1e-07, 0.1, 1.0, 0.0])
+def test_the_typed_writer_writes_edge_times_and_floats_as_the_plain_path(
+    when: datetime, value: float
+) -> None:
+    deal = Opportunity(id="o1", name="Edge", pipeline_id="p", stage_id="s", created_at=when,
+                       expected_close=when.date().replace(year=max(when.year, 1)),
+                       probability=Probability(value=value, source=ProbabilitySource.MANUAL),
+                       amount=Money(amount=Decimal("-0") + Decimal("1E+3"), currency="JPY"),
+                       custom={"k": "\u2028", "n": 2**70, "b": False, "z": None})
+    plain = on_path(False, lambda: serde.dumps(deal))
+    assert on_path(True, lambda: serde.dumps(deal)) == plain
+    assert json.loads(plain)["created_at"] == when.isoformat()
+    assert on_path(True, lambda: serde.loads(plain, Opportunity)) == deal
+
+
+def test_the_typed_writer_hands_what_msgspec_refuses_to_the_plain_path() -> None:
+    # A lone surrogate where a model allows any string: msgspec cannot write it, json can.
+    deal = Opportunity(id="o1", name="n", pipeline_id="p", stage_id="s", owner="\ud800",
+                       created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert on_path(True, lambda: serde.dumps(deal)) == on_path(False, lambda: serde.dumps(deal))
 
 
 def test_wide_integers_decimals_and_datetimes_round_trip_exactly() -> None:
