@@ -36,7 +36,7 @@ from oppcore import (
     SurveyScale,
     ValidationError,
 )
-from oppcore._checks import BOUNDS_KEY, Bounds, aware, is_aware, is_text, number, text
+from oppcore._checks import BOUNDS_KEY, COUNT, UNIT, Bounds, aware, is_aware, is_text, number, text
 from oppcore.testing.strategies import naive_datetimes
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -304,3 +304,19 @@ def test_partial_checks_keep_every_rule() -> None:
     assert table._rules
     assert table.only(("name",))._rules == table._rules
     assert table.only(())._rules == table._rules
+
+
+@pytest.mark.parametrize("bounds", [UNIT, COUNT, Bounds(0, 1e18, kind=Decimal, low_exclusive=True),
+                                    Bounds(0, 1, kind=Decimal), Bounds(None, 5.5),
+                                    Bounds(-1, None, integer=True, kind=int)], ids=repr)
+@given(value=st.one_of(st.floats(), st.integers(), st.decimals(), st.booleans(), st.none(),
+                       st.sampled_from([0, 0.0, 1, 1.0, Decimal(0), Decimal("1E+18"),
+                                        Decimal("1E+18").next_plus(), Decimal("-0")])))
+def test_bounds_holds_exactly_when_number_returns_the_value_itself(
+    bounds: Bounds, value: object
+) -> None:
+    try:
+        same = number(value, bounds, "x") is value
+    except ValidationError:
+        same = False
+    assert bounds.holds(value) is same

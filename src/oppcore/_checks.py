@@ -153,6 +153,26 @@ class Bounds(NamedTuple):
     kind: type = float
     low_exclusive: bool = False
 
+    def holds(self, value: object) -> bool:
+        """Return whether :func:`number` would return ``value`` itself, unchanged.
+
+        True when ``value`` is already of type ``kind``, finite, whole where it must be, and
+        within the bounds: the quick test of hot paths, which call :func:`number` (the
+        definition, which explains a refusal) only when this is false.
+        """
+        kind = type(value)
+        if kind is not self.kind or kind is bool:
+            return False
+        v: Any = value
+        if (kind is float and not math.isfinite(v)) or (kind is Decimal and not v.is_finite()):
+            return False
+        if self.integer and v != int(v):
+            return False
+        low = self.low
+        if low is not None and (v < low or (self.low_exclusive and v == low)):
+            return False
+        return self.high is None or v <= self.high
+
     def describe(self) -> str:
         """Return the allowed range as words (``"a number in [0, 1]"``)."""
         what = "an integer" if self.integer else "a number"

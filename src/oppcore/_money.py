@@ -29,8 +29,8 @@ import attrs
 from ._checks import Bounds, in_bounds
 from ._errors import CurrencyMismatchError, ValidationError
 
-__all__ = ["CURRENCY_MINOR_UNITS", "EXACT", "Money", "exact_add", "exact_mul", "exact_sum",
-           "round_minor", "to_decimal"]
+__all__ = ["CURRENCY_MINOR_UNITS", "EXACT", "MAX_EXPONENT", "Money", "exact_add", "exact_mul",
+           "exact_sum", "round_minor", "to_decimal"]
 
 # Minor units (digits after the decimal point) of the active ISO 4217 codes, as published by
 # the ISO 4217 maintenance agency (list one). Codes not listed here are refused, among them
@@ -57,9 +57,10 @@ CURRENCY_MINOR_UNITS: Final[dict[str, int]] = {
 }
 """ISO 4217 code -> number of minor-unit digits (``CNY`` 2, ``JPY`` 0, ``KWD`` 3)."""
 
-# Largest |adjusted exponent| accepted: enough for any real amount (10**18 is a quintillion),
-# small enough that a hostile "1e999999999" cannot make arithmetic or quantize explode.
-_MAX_EXPONENT = 18
+MAX_EXPONENT: Final = 18
+"""Largest |adjusted exponent| a decimal may have (:func:`to_decimal`): enough for any real
+amount (10**18 is a quintillion), small enough that a hostile ``"1e999999999"`` cannot make
+arithmetic or ``quantize`` explode."""
 _QUANTUM: Final[dict[int, Decimal]] = {n: Decimal(1).scaleb(-n) for n in range(5)}
 
 _LARGEST: Final = Decimal(10) ** 19 - Decimal("1e-18")
@@ -170,7 +171,7 @@ def to_decimal(value: object, *, what: str = "amount") -> Decimal:
         )
     if not d.is_finite():
         raise ValidationError(f"{what} must be finite, got {value!r}", value=value)
-    if d and abs(d.adjusted()) > _MAX_EXPONENT:
+    if d and abs(d.adjusted()) > MAX_EXPONENT:
         raise ValidationError(f"{what} {value!r} is out of range (|exponent| > 18)", value=value)
     return d
 

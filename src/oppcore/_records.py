@@ -10,7 +10,14 @@ import attrs
 from ._check_table import Checks
 from ._checks import Bounds, check_bounds, fail, in_bounds
 from ._errors import ValidationError
-from ._money import CURRENCY_MINOR_UNITS, Money, exact_mul, round_minor, to_decimal
+from ._money import (
+    CURRENCY_MINOR_UNITS,
+    MAX_EXPONENT,
+    Money,
+    exact_mul,
+    round_minor,
+    to_decimal,
+)
 
 __all__ = [
     "Activity",
@@ -166,6 +173,12 @@ _DISCOUNT: Final = Bounds(0, 1, kind=Decimal)
 _TAX_RATE: Final = Bounds(0, 1e18, kind=Decimal)
 
 
+def _as_is(value: Any, bounds: Bounds) -> bool:
+    """Whether the decimal rules (:func:`~oppcore._money.to_decimal`) and ``bounds`` accept
+    ``value`` as it is, without a call of either."""
+    return (bounds.holds(value) and (not value or abs(value.adjusted()) <= MAX_EXPONENT))
+
+
 @attrs.frozen(kw_only=True)
 class QuoteLine:
     """One line of a quotation.
@@ -195,6 +208,9 @@ class QuoteLine:
         _QUOTE_LINE.run(self)
         if self.unit_price is None:
             fail(self, "unit_price", "is required", None)
+        if (_as_is(self.quantity, _QUANTITY) and _as_is(self.discount, _DISCOUNT)
+                and _as_is(self.tax_rate, _TAX_RATE)):
+            return  # the common case: the rules below would accept these values as they are
         for name in ("quantity", "discount", "tax_rate"):  # the decimal rules (range 10**18)
             value = getattr(self, name)
             if isinstance(value, (Decimal, str, int)) and type(value) is not bool:

@@ -156,8 +156,8 @@ def fast_model_encoder() -> Callable[[Any], str | None] | None:
     from ._frozenmap import FrozenMap
 
     def as_dict(value: Any) -> Any:
-        if type(value) is FrozenMap:  # custom fields: a dict, in insertion order
-            return dict(value)
+        if type(value) is FrozenMap:  # a mapping: its dict, in insertion order
+            return value._data
         raise TypeError(f"not written by msgspec: {type(value).__name__}")
 
     encode_bytes = msgspec.json.Encoder(enc_hook=as_dict).encode

@@ -49,7 +49,7 @@ from cattrs.fns import identity
 
 from ._check_table import Checks
 from ._copying import CHECKS_ATTRIBUTE
-from ._frozenmap import CustomValue
+from ._frozenmap import CustomValue, FrozenMap
 from ._money import Money
 from ._serde_hooks import _is_homogeneous_tuple, _optional_of, install_hooks
 
@@ -321,6 +321,12 @@ def _wire_datetime(value: datetime) -> Any:
     return value if same and type(value) is datetime else value.isoformat()
 
 
+def _custom_dict(value: Any) -> Any:
+    """Custom fields as a dict in insertion order (a model holds a :class:`FrozenMap`,
+    whose own dict msgspec reads without copying)."""
+    return value._data if type(value) is FrozenMap else dict(value)
+
+
 def _wire_float(value: float) -> Any:
     """The float as ``json.dumps`` writes it (``float.__repr__``: ``1e-05``, not msgspec's
     ``0.00001``), handed to msgspec as raw JSON."""
@@ -360,7 +366,7 @@ def _identity_where_native(converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook(date, identity)
     converter.register_unstructure_hook(Decimal, identity)
     converter.register_unstructure_hook_func(_str_enum, identity)
-    converter.register_unstructure_hook_func(lambda tp: tp == _CUSTOM, identity)
+    converter.register_unstructure_hook_func(lambda tp: tp == _CUSTOM, _custom_dict)
     converter.register_unstructure_hook_func(_written_as_is, identity)
     if _written_as_is(Money):  # registered by class on the plain converter: replace it so
         converter.register_unstructure_hook(Money, identity)
@@ -407,10 +413,10 @@ def unstructurer(converter: cattrs.Converter) -> Callable[[Any], Any]:
 
     It unstructures a model as ``converter`` does, except that what msgspec writes itself
     exactly as the plain path writes it is left as it is: dates, decimals, str enums,
-    ``Money``, custom fields (a :class:`~oppcore.FrozenMap`, which the encoder writes
-    as a dict), tuples of those, and date-times with a fixed offset of whole minutes
-    (other date-times become their ``isoformat()``). Only msgspec's encoder may write what it
-    returns (:func:`oppcore._serde_codec.fast_model_encoder`).
+    ``Money``, custom fields (as a dict), tuples of those, and date-times with a fixed
+    offset of whole minutes (other date-times become their ``isoformat()``); floats become
+    ``json.dumps``'s own text. Only msgspec's encoder may write what it returns
+    (:func:`oppcore._serde_codec.fast_model_encoder`).
     """
     fast = type(converter)(detailed_validation=False)
     install_hooks(fast)
