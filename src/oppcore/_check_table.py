@@ -176,6 +176,14 @@ class Checks:
                 for kind, value in self._spec.items()}
         return Checks(optional=self._optional, rules=self._rules, **spec)
 
+    @property
+    def runner(self) -> Callable[[Any], None] | None:
+        """:meth:`run`, or its one step when it has one, or ``None`` when it has none (for
+        callers that run a table per value, such as the wire twins of the fast path)."""
+        if not self._steps:
+            return None
+        return self._steps[0] if len(self._steps) == 1 else self.run
+
     def run(self, inst: Any) -> None:
         """Check (and where documented, normalise) the fields of ``inst``."""
         for step in self._steps:

@@ -195,16 +195,10 @@ def wire_twin(cls: type) -> type:
     annotations = {a.name: spec.wire(a.name, a.type) for a in fields}
     converters = tuple((a.name, a.converter) for a in fields if a.converter is not None)
     if spec.table is not None:
-        check: Callable[[Any], None] | None = spec.table.residual(spec.enforced).run
+        check = spec.table.residual(spec.enforced).runner
     else:
         check = getattr(cls, "__attrs_post_init__", None)
-
-    def finish(inst: Any) -> None:
-        _set(inst, "__class__", cls)  # from here on, the public (frozen) class
-        for name, convert in converters:
-            _set(inst, name, convert(getattr(inst, name)))
-        if check is not None:
-            check(inst)
+    finish = _finisher(cls, converters, check)
 
     return type(f"_{cls.__name__}Wire", (cls,), {
         "__slots__": (),  # the same layout: the instance may move to ``cls``
@@ -214,6 +208,26 @@ def wire_twin(cls: type) -> type:
         "__attrs_post_init__": finish,
         "__module__": cls.__module__,
     })
+
+
+def _finisher(cls: type, converters: tuple[tuple[str, Any], ...],
+              check: Callable[[Any], None] | None) -> Callable[[Any], None]:
+    """The twin's post-init: move to ``cls``, convert, check (each step only if any)."""
+    if converters:
+        def finish(inst: Any) -> None:
+            _set(inst, "__class__", cls)  # from here on, the public (frozen) class
+            for name, convert in converters:
+                _set(inst, name, convert(getattr(inst, name)))
+            if check is not None:
+                check(inst)
+    elif check is not None:
+        def finish(inst: Any) -> None:
+            _set(inst, "__class__", cls)
+            check(inst)
+    else:
+        def finish(inst: Any) -> None:
+            _set(inst, "__class__", cls)
+    return finish
 
 
 def typed_reader(cls: type) -> Callable[[str | bytes], Any] | None:
