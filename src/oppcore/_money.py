@@ -22,6 +22,7 @@ from decimal import (
     InvalidOperation,
     Overflow,
 )
+from functools import lru_cache
 from typing import Final
 
 import attrs
@@ -144,6 +145,28 @@ def to_decimal(value: object, *, what: str = "amount") -> Decimal:
         ValidationError: For a float, a bool, NaN/Infinity, an exponent beyond 10**18 in
             either direction, or anything that is not a decimal number.
     """
+    if type(value) is str:
+        d = _read_text(value)
+        if d is not None:
+            return d
+    return _to_decimal(value, what)
+
+
+@lru_cache(maxsize=4096)
+def _read_text(text: str) -> Decimal | None:
+    """:func:`to_decimal` of a string it accepts, or ``None`` (it then explains the refusal).
+
+    Cached: amounts, prices, rates and quantities repeat across a CRM's records, and a hit
+    costs one dict lookup where the rule costs about a microsecond. Decimals are immutable,
+    so sharing one between values is safe; the cache is bounded.
+    """
+    try:
+        return _to_decimal(text, "amount")
+    except ValidationError:
+        return None
+
+
+def _to_decimal(value: object, what: str) -> Decimal:
     if type(value) is Decimal:
         d = value
     elif isinstance(value, (bool, float)):
