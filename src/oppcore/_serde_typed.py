@@ -381,8 +381,9 @@ def _identity_where_native(converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook(Decimal, identity)
     converter.register_unstructure_hook_func(_str_enum, identity)
     converter.register_unstructure_hook_func(lambda tp: tp == _CUSTOM, _custom_dict)
-    converter.register_unstructure_hook_func(_written_as_is, identity)
-    if _written_as_is(Money):  # registered by class on the plain converter: replace it so
+    converter.register_unstructure_hook_func(
+        lambda tp: _is_model(tp) and _model_written_as_is(tp), identity)
+    if _model_written_as_is(Money):  # registered by class on the plain converter
         converter.register_unstructure_hook(Money, identity)
 
     def optional_factory(tp: Any) -> Any:
@@ -404,14 +405,30 @@ def _identity_where_native(converter: cattrs.Converter) -> None:
 
 
 def _written_as_is(tp: Any) -> bool:
-    """Whether msgspec writes the model ``tp`` itself as the plain path does: its fields are
-    its slots in alphabetical order (msgspec writes a slotted attrs instance's slots so) and
-    each is a decimal, a string or a str enum (``Money``)."""
-    if not _is_model(tp) or "__slots__" not in tp.__dict__:
+    """Whether msgspec writes a value of type ``tp`` itself exactly as the plain path does.
+
+    Strings, integers, booleans, dates, decimals (``str()``), str enums (their value),
+    ``None``, tuples of such values, and a slotted model whose fields are in alphabetical
+    order (msgspec writes a slotted attrs instance's slots, which CPython keeps sorted) and
+    are all such values (``Money``, ``Budget``, ``Source``).
+    """
+    inner = _optional_of(tp)
+    if inner is not None:
+        return _written_as_is(inner)
+    item = _tuple_item(tp)
+    if item is not None:
+        return _written_as_is(item)
+    if tp in (str, int, bool, date, Decimal) or _str_enum(tp):
+        return True
+    return _is_model(tp) and _model_written_as_is(tp)
+
+
+@cache
+def _model_written_as_is(cls: type) -> bool:
+    if "__slots__" not in cls.__dict__:
         return False
-    names = [a.name for a in attrs.fields(tp)]
-    return names == sorted(names) and all(
-        a.type in (Decimal, str) or _str_enum(a.type) for a in attrs.fields(tp))
+    names = [a.name for a in attrs.fields(cls)]
+    return names == sorted(names) and all(_written_as_is(a.type) for a in attrs.fields(cls))
 
 
 def writer(converter: cattrs.Converter, cls: type) -> Callable[[Any], Any] | None:
