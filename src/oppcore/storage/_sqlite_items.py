@@ -28,6 +28,7 @@ from typing import Any, Final, cast
 
 from oppcore import serde
 from oppcore._copying import trusted_evolve
+from oppcore._serde import encode_model
 
 from ._protocol import Record
 
@@ -72,11 +73,13 @@ def record_text(name: str, record: Record, version: int) -> str:
             # them. An empty tuple is a valid value of each, so the copy needs no check.
             record = trusted_evolve(record, dict.fromkeys(fields, ()))
             break
-    data = serde.unstructure(record)
-    for field in fields:
-        del data[field]
-    data["version"] = version
-    return serde.encode_json(data)
+
+    def edit(data: dict[str, Any]) -> None:
+        for field in fields:
+            del data[field]
+        data["version"] = version
+
+    return encode_model(record, edit)
 
 
 def split_items(name: str, record: Record) -> dict[str, tuple[Any, ...]]:
@@ -88,7 +91,7 @@ def item_rows(record_id: str, field: str, items: Sequence[Any],
               start: int = 0) -> list[tuple[str, str, int, str]]:
     """Return the item rows of ``items[start:]``, at their positions in the field."""
     return [(record_id, field, pos,
-             serde.encode_json(serde.unstructure(items[pos])))
+             encode_model(items[pos]))
             for pos in range(start, len(items))]
 
 

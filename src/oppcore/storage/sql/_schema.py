@@ -17,6 +17,7 @@ from oppcore import serde
 from oppcore._errors import ValidationError
 from oppcore._identity import unique_keys
 from oppcore._models import Opportunity
+from oppcore._serde import encode_model
 from oppcore.storage._arguments import micros
 from oppcore.storage._protocol import Record
 
@@ -160,7 +161,15 @@ def json_text(data: Any, what: str, record_id: str) -> str:
     Raises:
         ValidationError: The data holds a lone surrogate (a bad decode upstream).
     """
-    text = serde.encode_json(data)
+    return _utf8_text(serde.encode_json(data), what, record_id)
+
+
+def _utf8_text(text: str, what: str, record_id: str) -> str:
+    """Return JSON ``text`` if it can be stored as UTF-8.
+
+    Raises:
+        ValidationError: The text holds a lone surrogate (a bad decode upstream).
+    """
     if not text.isascii():
         try:
             text.encode("utf-8")
@@ -187,9 +196,11 @@ def record_values(tenant: str, name: str, record: Record, version: int) -> tuple
         ValidationError: The record holds a lone surrogate.
     """
     keys = dict(unique_keys(record))
-    data = serde.unstructure(record)
-    data["version"] = version
-    text = json_text(data, name, record.id)
+
+    def edit(data: dict[str, Any]) -> None:
+        data["version"] = version
+
+    text = _utf8_text(encode_model(record, edit), name, record.id)
     if name == "opportunity":
         opp = cast(Opportunity, record)
         return (tenant, opp.id, version, opp.stage_id, opp.pipeline_id, opp.owner,
