@@ -73,7 +73,10 @@ def test_a_wire_twin_keeps_only_the_checks_msgspec_cannot_make() -> None:
     def residual(cls: type) -> dict[str, Any]:
         twin = _serde_typed.wire_twin(cls)
         assert twin.__slots__ == () and issubclass(twin, cls)
-        assert all(a.default is attrs.NOTHING for a in twin.__attrs_attrs__)
+        # Defaults as the model's, but none computed from the instance (msgspec cannot).
+        for a, b in zip(twin.__attrs_attrs__, attrs.fields(cls), strict=True):
+            computed = isinstance(b.default, attrs.Factory) and b.default.takes_self
+            assert a.default is (attrs.NOTHING if computed else b.default)
         table = cls.__dict__["__oppcore_checks__"]
         kept = table.residual(_serde_typed._Spec(cls).enforced)
         return {kind: names for kind, names in kept.spec.items() if names}
@@ -390,3 +393,38 @@ def test_the_records_parts_declare_their_tables() -> None:
         "Account", "Activity", "Budget", "Competition", "Competitor", "Contact",
         "DecisionProcess", "Lead", "Opportunity", "Probability", "Qualification", "Quote",
         "Source", "StageChange", "Urgency"}
+
+
+@given(st.one_of(ost.opportunities(), ost.leads()), st.data())
+def test_fields_left_out_take_the_models_defaults_on_both_paths(
+    record: Any, data: st.DataObject
+) -> None:
+    document = json.loads(serde.dumps(record))
+    for key in data.draw(st.lists(st.sampled_from(sorted(document)), unique=True)):
+        del document[key]
+    fast, plain = both(json.dumps(document), type(record))
+    assert fast == plain
+
+
+def test_a_stored_row_without_its_items_is_read_by_the_typed_reader_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The stores keep a deal's activities and history apart: its row leaves them out.
+    deal = Opportunity(id="o1", name="n", pipeline_id="p", stage_id="s",
+                       created_at=datetime.fromisoformat("2026-01-01T09:00:00+08:00"))
+    row = json.loads(serde.dumps(deal))
+    for key in ("activities", "stage_history", "quotes", "contacts"):
+        del row[key]
+
+    def no_plain_reading(_: Any) -> Any:
+        raise AssertionError("read on the plain path")
+
+    monkeypatch.setattr(_serde, "decode_json", no_plain_reading)
+    was = serde.set_fast(True)
+    try:
+        assert serde.loads(json.dumps(row), Opportunity) == deal
+        del row["updated_at"]  # computed from created_at: only the plain path reads it so
+        with pytest.raises(AssertionError, match="plain path"):
+            serde.loads(json.dumps(row), Opportunity)
+    finally:
+        serde.set_fast(was)

@@ -8,8 +8,7 @@ type-checks and builds in one pass in C, and only what msgspec cannot check runs
 * each model is read into its **wire twin** (:func:`wire_twin`): a private subclass of the
   same memory layout whose annotations are the field types as msgspec reads them, narrowed
   by the model's own check table (an ``aware`` field reads as a datetime with an offset, a
-  ``counts`` field as an integer ``>= 0``, a ``string_sets`` field as non-empty strings),
-  with every field required;
+  ``counts`` field as an integer ``>= 0``, a ``string_sets`` field as non-empty strings);
 * msgspec sets the fields and calls the twin's ``__attrs_post_init__``, which moves the
   instance to the public class (``inst.__class__ = cls``, as :func:`oppcore._copying.builder_twin`
   does), applies the attrs converters of the fields that have one (``Money``'s amount and
@@ -27,8 +26,10 @@ enums by value, ``YYYY-MM-DD`` dates, RFC 3339 date-times (read to the same inst
 offset as :func:`oppcore._iso.parse_datetime`; a fraction of a second longer than six
 digits, which msgspec rounds and the plain path truncates, sends the text to the plain
 path), arrays, custom-field objects of str/int/bool/null, decimals as strings (then the
-model's converter reads them). Every field must be present (the wire format writes them
-all): a document that leaves one out is read on the plain path.
+model's converter reads them). A field left out takes the model's own default, as on the
+plain path (the stores keep a deal's activities and history apart, so its row leaves them
+out); a field whose default is computed from the instance must be present, or the text is
+read on the plain path.
 
 Whatever msgspec refuses or any check raises, the caller reads the text again on the plain
 path, which returns the value (defaults of missing fields, lenient forms) or raises the
@@ -203,11 +204,18 @@ def wire_twin(cls: type) -> type:
     return type(f"_{cls.__name__}Wire", (cls,), {
         "__slots__": (),  # the same layout: the instance may move to ``cls``
         "__annotations__": annotations,
-        # Every field required: a document leaving one out is read on the plain path.
-        "__attrs_attrs__": tuple(a.evolve(default=attrs.NOTHING) for a in fields),
+        # A field left out takes its default, as on the plain path; one whose default is
+        # computed from the instance (a deal's updated_at) is required, and a document
+        # leaving it out is read on the plain path.
+        "__attrs_attrs__": tuple(a.evolve(default=attrs.NOTHING) if _reads_self(a) else a
+                                 for a in fields),
         "__attrs_post_init__": finish,
         "__module__": cls.__module__,
     })
+
+
+def _reads_self(a: Any) -> bool:
+    return isinstance(a.default, attrs.Factory) and bool(a.default.takes_self)  # type: ignore[arg-type]
 
 
 def _finisher(cls: type, converters: tuple[tuple[str, Any], ...],
