@@ -167,3 +167,16 @@ def test_the_kit_is_importable_from_oppcore_testing() -> None:
     assert oppcore.testing.StoreContract is contract.StoreContract
     with pytest.raises(AttributeError):
         oppcore.testing.NoSuchThing  # noqa: B018 - the lazy lookup must still refuse
+
+
+@given(st.one_of(opportunities(), leads()))
+def test_store_writes_built_unchecked_equal_the_validating_constructor(
+    record: Lead | Opportunity,
+) -> None:
+    # StoreWrite.add and .save check every field, then build unchecked (_copying.trusted).
+    kind = type(record)
+    assert StoreWrite.add(record) == StoreWrite(action="add", kind=kind, record_id=record.id,
+                                                record=record)
+    assert StoreWrite.save(record) == StoreWrite(action="save", kind=kind,
+                                                 record_id=record.id, record=record,
+                                                 version=record.version)

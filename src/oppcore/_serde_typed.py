@@ -439,11 +439,20 @@ def _model_written_as_is(cls: type) -> bool:
     return names == sorted(names) and all(_written_as_is(a.type) for a in attrs.fields(cls))
 
 
+_WRITERS: dict[tuple[cattrs.Converter, type], Callable[[Any], Any] | None] = {}
+
+
 def writer(converter: cattrs.Converter, cls: type) -> Callable[[Any], Any] | None:
     """Return the typed writer's unstructure function for models of class ``cls``, or
     ``None`` (``cls`` is not a model whose every field the writer writes exactly): see
-    :func:`unstructurer`."""
-    return unstructurer(converter) if _is_model(cls) and _writable_model(cls) else None
+    :func:`unstructurer`. One dict lookup per call: stores call it per record."""
+    key = (converter, cls)
+    found = _WRITERS.get(key, _WRITERS)
+    if found is _WRITERS:
+        found = unstructurer(converter) if _is_model(cls) and _writable_model(cls) else None
+        if len(_WRITERS) < 1024:  # a few model classes; any other value is not cached
+            _WRITERS[key] = found
+    return found  # type: ignore[return-value]
 
 
 @cache

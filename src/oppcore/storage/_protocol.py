@@ -49,6 +49,7 @@ from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
 import attrs
 
 from oppcore._checks import COUNT, check_bounds, in_bounds
+from oppcore._copying import trusted
 from oppcore._errors import ValidationError
 from oppcore._models import Lead, Opportunity, kind_name, record_class
 from oppcore._money import Money
@@ -142,7 +143,10 @@ class StoreWrite:
                 lone surrogate.
         """
         kind = _record_kind(record)
-        return cls(action="add", kind=kind, record_id=check_id(record.id), record=record)
+        # Every field is checked here (the record's version by the record itself): built
+        # unchecked, as bulk adds make one per record.
+        return trusted(cls, action="add", kind=kind, record_id=check_id(record.id),
+                       record=record, version=None)
 
     @classmethod
     def save(cls, record: Record) -> "StoreWrite":
@@ -153,8 +157,8 @@ class StoreWrite:
                 lone surrogate.
         """
         kind = _record_kind(record)
-        return cls(action="save", kind=kind, record_id=check_id(record.id), record=record,
-                   version=record.version)
+        return trusted(cls, action="save", kind=kind, record_id=check_id(record.id),
+                       record=record, version=record.version)
 
     @classmethod
     def delete(cls, kind: Kind, record_id: str, *, version: int) -> "StoreWrite":
