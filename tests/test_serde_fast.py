@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import dateutil.tz
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -275,6 +276,9 @@ WRITER_EDGES: list[Any] = [
     _zoned("Asia/Shanghai", 1900, 1, 1, 9),  # local mean time: +08:05:43
     _zoned("Asia/Shanghai", 2026, 10, 1, 9),
     _zoned("America/New_York", 2026, 3, 8, 3),
+    # dateutil's zones (a core dependency; its tzutc is unhashable in some releases)
+    datetime(2026, 1, 1, 9, tzinfo=dateutil.tz.tzutc()),
+    datetime(2026, 1, 1, 9, tzinfo=dateutil.tz.tzoffset(None, 8 * 3600)),
 ]
 
 

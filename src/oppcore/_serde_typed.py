@@ -330,17 +330,18 @@ def _wire_datetime(value: datetime) -> Any:
 
     msgspec writes an offset of zero as ``Z`` (isoformat: ``+00:00``) and rounds an offset
     with seconds to minutes; a fixed ``timezone`` with a non-zero offset of whole minutes is
-    written alike. Each tzinfo is looked at once (a handful per process).
+    written alike. Each such timezone is looked at once (a handful per process).
     """
     tz = value.tzinfo
+    if type(tz) is not timezone or type(value) is not datetime:
+        return value.isoformat()  # zones (offsets vary), dateutil's (some unhashable)...
     same = _MINUTES.get(tz)
     if same is None:
-        offset = value.utcoffset()
-        same = (type(tz) is timezone and offset is not None and bool(offset)
-                and not offset.seconds % 60 and not offset.microseconds)
+        offset = tz.utcoffset(None)
+        same = bool(offset) and not offset.seconds % 60 and not offset.microseconds
         if len(_MINUTES) < 256:  # hostile data may bring many; past that, look each time
             _MINUTES[tz] = same
-    return value if same and type(value) is datetime else value.isoformat()
+    return value if same else value.isoformat()
 
 
 def _custom_dict(value: Any) -> Any:
@@ -361,19 +362,26 @@ def _raw(text: bytes) -> Any:
     return msgspec.Raw(text)
 
 
+def _every_value(tp: Any, scalars: tuple[Any, ...], model: Callable[[type], bool]) -> bool:
+    """Whether every value of the field type ``tp`` (through ``X | None`` and
+    ``tuple[X, ...]``) is of one of the types ``scalars``, a str enum, or a model that
+    ``model`` accepts."""
+    inner = _optional_of(tp)
+    if inner is not None:
+        return _every_value(inner, scalars, model)
+    item = _tuple_item(tp)
+    if item is not None:
+        return _every_value(item, scalars, model)
+    if tp in scalars or _str_enum(tp):
+        return True
+    return _is_model(tp) and model(tp)
+
+
 def _writable(tp: Any) -> bool:
     """Whether every value of the field type ``tp`` goes through a hook of the typed writer
     whose output msgspec writes as the plain path does (else the model is written plain)."""
-    inner = _optional_of(tp)
-    if inner is not None:
-        return _writable(inner)
-    item = _tuple_item(tp)
-    if item is not None:
-        return _writable(item)
-    if tp in (str, int, bool, float, date, datetime, Decimal, frozenset[str], _CUSTOM) \
-            or _str_enum(tp):
-        return True
-    return _is_model(tp) and _writable_model(tp)
+    return _every_value(tp, (str, int, bool, float, date, datetime, Decimal, frozenset[str],
+                             _CUSTOM), _writable_model)
 
 
 @cache
@@ -420,15 +428,7 @@ def _written_as_is(tp: Any) -> bool:
     order (msgspec writes a slotted attrs instance's slots, which CPython keeps sorted) and
     are all such values (``Money``, ``Budget``, ``Source``).
     """
-    inner = _optional_of(tp)
-    if inner is not None:
-        return _written_as_is(inner)
-    item = _tuple_item(tp)
-    if item is not None:
-        return _written_as_is(item)
-    if tp in (str, int, bool, date, Decimal) or _str_enum(tp):
-        return True
-    return _is_model(tp) and _model_written_as_is(tp)
+    return _every_value(tp, (str, int, bool, date, Decimal), _model_written_as_is)
 
 
 @cache
