@@ -245,7 +245,15 @@ def typed_reader(cls: type) -> Callable[[str | bytes], Any] | None:
     caller then reads the text on the plain path. Text matching :data:`MUST_BE_PLAIN` must
     not be given to it (:func:`needs_plain` says).
     """
-    return _reader(cls) if _is_model(cls) else None
+    found = _READERS.get(cls, _READERS)  # one dict lookup per call: stores read per record
+    if found is _READERS:
+        found = _reader(cls) if _is_model(cls) else None
+        if len(_READERS) < 1024:
+            _READERS[cls] = found
+    return found  # type: ignore[return-value]
+
+
+_READERS: dict[type, Callable[[str | bytes], Any] | None] = {}
 
 
 @cache
@@ -449,15 +457,16 @@ def writer(converter: cattrs.Converter, cls: type) -> Callable[[Any], Any] | Non
     key = (converter, cls)
     found = _WRITERS.get(key, _WRITERS)
     if found is _WRITERS:
-        found = unstructurer(converter) if _is_model(cls) and _writable_model(cls) else None
+        found = (unstructurer(converter).get_unstructure_hook(cls)  # the class's own hook
+                 if _is_model(cls) and _writable_model(cls) else None)
         if len(_WRITERS) < 1024:  # a few model classes; any other value is not cached
             _WRITERS[key] = found
     return found  # type: ignore[return-value]
 
 
 @cache
-def unstructurer(converter: cattrs.Converter) -> Callable[[Any], Any]:
-    """Return the typed writer's unstructure function, built from ``converter``'s class.
+def unstructurer(converter: cattrs.Converter) -> cattrs.Converter:
+    """Return the typed writer's converter, built from ``converter``'s class.
 
     It unstructures a model as ``converter`` does, except that what msgspec writes itself
     exactly as the plain path writes it is left as it is: dates, decimals, str enums,
@@ -469,4 +478,4 @@ def unstructurer(converter: cattrs.Converter) -> Callable[[Any], Any]:
     fast = type(converter)(detailed_validation=False)
     install_hooks(fast)
     _identity_where_native(fast)
-    return fast.unstructure
+    return fast
