@@ -77,7 +77,10 @@ is a cross-field rule (:class:`SurveyScale`)."""
 
 
 def _survey_fields_agree(activity: Any) -> None:
-    """A survey has a scale and a score within it; other kinds carry neither."""
+    """A score is a whole number in :data:`SURVEY_SCORE`; a survey has a scale and a score
+    within it; other kinds carry neither."""
+    if activity.score is not None:
+        check_bounds(activity)  # the field's declared bounds (they may normalise it)
     score, scale = activity.score, activity.scale
     if activity.kind is ActivityKind.SURVEY:
         if scale is None or score is None:
@@ -93,13 +96,8 @@ def _survey_fields_agree(activity: Any) -> None:
              f"{activity.kind.value!r})", getattr(activity, name))
 
 
-def _score_in_bounds(activity: Any) -> None:
-    if activity.score is not None:
-        check_bounds(activity)
-
-
 _ACTIVITY = Checks(
-    rules=(_score_in_bounds, _survey_fields_agree),
+    rules=(_survey_fields_agree,),
     text=("id", "by"),
     aware=("at",),
     instances=(("kind", (ActivityKind,)), ("summary", (str,)),
