@@ -47,7 +47,7 @@ from oppcore.locale import (
     translation,
     use,
 )
-from oppcore.locale._catalog import catalog_dir
+from oppcore.locale._catalog import catalog_dir, ngettext
 from oppcore.pipeline import Violation
 from oppcore.scoring import Reason
 from oppcore.testing.strategies import opportunities
@@ -59,17 +59,23 @@ PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 UTC = timezone.utc
 
 
-def _source_messages() -> set[str]:
-    """Every message the source marks with ``_()`` or ``N_()`` (as tools/i18n.py does)."""
-    found = extract_from_dir(
-        str(SRC), method_map=[("**.py", "python")], keywords={"_": None, "N_": None},
+def _source_messages() -> tuple[set[str], set[tuple[str, str]]]:
+    """Every message the source marks with ``_()`` or ``N_()``, and every singular and
+    plural pair it marks with ``ngettext()`` (the keywords of tools/i18n.py)."""
+    found = list(extract_from_dir(
+        str(SRC), method_map=[("**.py", "python")], keywords=KEYWORDS,
         # Babel skips "_"-prefixed folders by default: oppcore's private packages are.
         directory_filter=lambda path: not Path(path).name.startswith((".", "__pycache__")),
-    )
-    return {message for _file, _line, message, _comments, _context in found if message}
+    ))
+    messages = {m for _file, _line, m, _comments, _context in found if isinstance(m, str) and m}
+    plurals = {(m[0], m[1]) for _file, _line, m, _comments, _context in found
+               if isinstance(m, tuple)}
+    return messages, plurals
 
 
-MESSAGES = _source_messages()
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+MESSAGES, PLURALS = _source_messages()
+COUNTS = (0, 1, 2, 5, 21)  # English: plural, singular, plural...
 
 
 # --- the catalogs ------------------------------------------------------------------------
@@ -80,12 +86,33 @@ def test_the_source_has_the_messages_the_catalogs_are_checked_against() -> None:
     assert set(VIOLATION_MESSAGES.values()) <= MESSAGES
 
 
+def test_the_tool_extracts_with_the_keywords_the_tests_check() -> None:
+    tool = (ROOT / "tools" / "i18n.py").read_text(encoding="utf-8")
+    assert '"_ N_ ngettext:1,2"' in tool
+    assert len(PLURALS) >= 10
+    one = "{deals} deal: {open} open, {won} won, {lost} lost   win rate {rate}   stale {stale}"
+    assert (one, one.replace("deal:", "deals:")) in PLURALS
+
+
 @pytest.mark.parametrize("locale", SHIPPED)
 def test_every_message_has_a_translation_in_every_shipped_catalog(locale: str) -> None:
     catalog = translation(locale)
     missing = sorted(m for m in MESSAGES if catalog.gettext(m) == m and not _same_ok(m))
+    missing += sorted(p for p in PLURALS for n in COUNTS
+                      if catalog.ngettext(p[0], p[1], n) in p)
     assert not missing, (f"{len(missing)} message(s) without a {locale} translation: run "
                          f"python tools/i18n.py and translate them: {missing[:10]}")
+
+
+@pytest.mark.parametrize("pair", sorted(PLURALS))
+def test_english_picks_the_singular_for_one_and_the_plural_otherwise(
+        pair: tuple[str, str]) -> None:
+    singular, plural = pair
+    assert singular != plural
+    assert sorted(PLACEHOLDER.findall(singular)) == sorted(PLACEHOLDER.findall(plural))
+    with use("en"):
+        assert [ngettext(singular, plural, n) for n in COUNTS] == \
+            [plural, singular, plural, plural, plural]
 
 
 def _same_ok(message: str) -> bool:
@@ -101,6 +128,11 @@ def test_translations_keep_the_placeholders_of_their_message(locale: str) -> Non
         translated = catalog.gettext(message)
         assert sorted(PLACEHOLDER.findall(translated)) == \
             sorted(PLACEHOLDER.findall(message)), message
+    for singular, plural in PLURALS:
+        for n in COUNTS:
+            translated = catalog.ngettext(singular, plural, n)
+            assert sorted(PLACEHOLDER.findall(translated)) == \
+                sorted(PLACEHOLDER.findall(plural)), (plural, n)
 
 
 @pytest.mark.parametrize("locale", SHIPPED)
@@ -110,9 +142,11 @@ def test_the_compiled_catalog_matches_its_source(locale: str) -> None:
         po = read_po(f)
     with (folder / "oppcore.mo").open("rb") as f:
         mo = gettext.GNUTranslations(f)
-    entries = {m.id: m.string for m in po if m.id}
+    entries = {m.id: m.string for m in po if m.id and not m.pluralizable}
     assert entries, "empty catalog"
     stale = [k for k, v in entries.items() if mo.gettext(k) != (v or k)]
+    stale += [m.id for m in po if m.pluralizable for n in COUNTS
+              if mo.ngettext(m.id[0], m.id[1], n) != m.string[mo.plural(n)]]  # type: ignore[attr-defined]
     assert not stale, f"the .mo is older than the .po: run tools/i18n.py compile ({stale[:5]})"
     fuzzy = [m.id for m in po if m.id and m.fuzzy]
     assert not fuzzy, f"fuzzy entries need a translator's look: {fuzzy[:5]}"

@@ -63,7 +63,8 @@ def test_the_section_lists_overdue_tasks_renewals_due_and_referrers() -> None:
 def test_text_and_html_show_the_section_and_escape_user_text() -> None:
     report = build_report(deals(), STANDARD, now=NOW)
     text = render_text(report)
-    assert "After-sales service" in text and "NPS 100 (1 answers)" in text
+    assert "After-sales service" in text and "NPS 100 (1 answer)" in text  # one: singular
+    assert "ACC-<1>                     1 deal     1 won" in text  # columns still line up
     assert "Renewals due in the next 90 days (1)" in text
     page = render_html(report)
     assert 'id="aftersales"' in page

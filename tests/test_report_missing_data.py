@@ -23,6 +23,7 @@ from oppcore import (
     Pipeline,
     Scorecard,
     StageChange,
+    StageKind,
     ValidationError,
     analytics,
 )
@@ -36,6 +37,7 @@ from oppcore._report import (
     report_to_dict,
 )
 from oppcore._report._notes import NO_STALE_LIMITS
+from oppcore.locale import use
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report" / "maven_shaped.csv"
 NOW = datetime(2018, 1, 1, tzinfo=timezone.utc)
@@ -143,7 +145,7 @@ def test_open_deals_without_amounts_are_not_a_zero_pipeline(report: PipelineRepo
     assert (c.unpriced_open, c.unpriced_won) == (12, 0)
     text = render_text(report)
     assert "open pipeline n/a" in text and "open pipeline 0.00" not in text
-    assert "12 open deal(s) have no amount" in text
+    assert "12 open deals have no amount" in text
     html = render_html(report)
     assert "<span>Open pipeline USD</span><b>n/a</b><small>12 open deals have no amount" in html
     totals = report_to_dict(report)["forecast_totals"]
@@ -190,7 +192,7 @@ def test_only_deals_that_could_be_scored_are_ranked(maven: list[Opportunity]) ->
     assert not by_id["R16"].stale
     text = render_text(report)
     assert "STALE: 201 days in its stage" in text
-    assert "10 open deal(s) could not be scored" in text
+    assert "10 open deals could not be scored" in text
     top = report_to_dict(report)["top_deals"]
     assert {d["opportunity_id"]: d["stale"] for d in top} == {"R13": True, "R16": False}
 
@@ -343,4 +345,18 @@ def test_no_amount_anywhere_is_still_n_a(maven: list[Opportunity]) -> None:
     assert report.totals == () and report.counts.unpriced_won == 8
     assert "open pipeline n/a" in render_text(report)
     assert "<span>Open pipeline</span><b>n/a</b>" in render_html(report)
-    assert "8 won deal(s) have no amount" in render_text(report)
+    assert "8 won deals have no amount" in render_text(report)
+
+
+def test_counts_of_one_read_in_the_singular(maven: list[Opportunity]) -> None:
+    open_ = next(d for d in maven if d.amount is None and SIMPLE.stage(d.stage_id).is_open)
+    won = next(d for d in maven if d.amount is not None
+               and SIMPLE.stage(d.stage_id).kind is StageKind.WON)
+    report = build_report([open_, won.evolve(amount=None)], SIMPLE, now=NOW)
+    text, page = render_text(report), render_html(report)
+    assert "2 deals: 1 open, 1 won" in text
+    assert "1 open deal has no amount: the open pipeline leaves it out" in text
+    assert "1 won deal has no amount: the value won leaves it out." in text
+    assert "1 open deal has no amount" in page and "deal(s)" not in text + page
+    with use("zh-CN"):  # one form for every count
+        assert "有 1 个赢单商机未填写金额" in render_text(report)

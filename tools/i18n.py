@@ -20,10 +20,11 @@ LOCALE_DIR = ROOT / "src" / "oppcore" / "locale"
 POT = LOCALE_DIR / "oppcore.pot"
 LOCALES = ("zh_CN",)
 
-# The same keywords tests/test_locale.py extracts with: _() translates, N_() only marks.
+# The same keywords tests/test_locale.py extracts with: _() translates, N_() only marks,
+# ngettext(singular, plural, n) picks the form that fits a count.
 EXTRACT = [
     "pybabel", "extract", "--mapping-file", str(ROOT / "babel.cfg"),
-    "--keywords", "_ N_", "--add-comments", "TRANSLATORS:", "--no-location",
+    "--keywords", "_ N_ ngettext:1,2", "--add-comments", "TRANSLATORS:", "--no-location",
     "--sort-output", "--project", "oppcore", "--copyright-holder", "oppcore developers",
     # Babel skips folders starting with "_" by default; oppcore's private packages do.
     "--ignore-dirs", ".* __pycache__",

@@ -18,7 +18,7 @@ from oppcore._models import Lead, Opportunity
 from oppcore._report._format import fit, money, points, width
 from oppcore._service import AllowAll, OpportunityService, RescoreSummary
 from oppcore.dedupe import find_duplicates
-from oppcore.locale._catalog import N_, _
+from oppcore.locale._catalog import N_, _, ngettext
 from oppcore.locale._reasons import translate_reason
 from oppcore.pipeline import Pipeline
 from oppcore.storage import query_all
@@ -142,7 +142,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_pipeline_validate(args: argparse.Namespace) -> int:
     """Validate a pipeline file; print every problem (ConfigError handled by main)."""
     pipeline = load_pipeline(args.file, guards=args.guard)
-    print(_("{file}: ok (pipeline {id!r}, {count} stages)").format(
+    print(ngettext("{file}: ok (pipeline {id!r}, {count} stage)",
+                   "{file}: ok (pipeline {id!r}, {count} stages)", len(pipeline.stages)).format(
         file=args.file, id=pipeline.id, count=len(pipeline.stages)))
     return EXIT_OK
 

@@ -11,7 +11,7 @@ import attrs
 from oppcore import aftersales, analytics
 from oppcore._models import Opportunity
 from oppcore._money import Money
-from oppcore.locale._catalog import _
+from oppcore.locale._catalog import _, ngettext
 from oppcore.pipeline import Pipeline, StageKind
 
 from ._format import fit, money, percent, printable, width
@@ -128,8 +128,10 @@ def _headline(s: AfterSalesSection, sep: str = "   ") -> str:
     nps = "-" if s.nps is None else f"{s.nps:.0f}"
     csat = "-" if s.csat_mean is None else f"{s.csat_mean:.2f}"
     return sep.join((
-        _("NPS {nps} ({count} answers)").format(nps=nps, count=s.nps_responses),
-        _("CSAT {csat} ({count} answers)").format(csat=csat, count=s.csat_responses),
+        ngettext("NPS {nps} ({count} answer)", "NPS {nps} ({count} answers)",
+                 s.nps_responses).format(nps=nps, count=s.nps_responses),
+        ngettext("CSAT {csat} ({count} answer)", "CSAT {csat} ({count} answers)",
+                 s.csat_responses).format(csat=csat, count=s.csat_responses),
         _("won deals surveyed {share}").format(share=percent(s.surveyed_share))))
 
 
@@ -157,7 +159,8 @@ def aftersales_lines(s: AfterSalesSection, *, max_rows: int, rule: str = "-",
     out.append("")
     out.append(_("Top referrers ({count})").format(count=len(s.referrers)))
     out += [f"{cut(f.referrer, 24)} "
-            + _("{deals:>4} deals {won:>4} won").format(deals=f.deals, won=f.won)
+            + ngettext("{deals:>4} deal  {won:>4} won", "{deals:>4} deals {won:>4} won",
+                       f.deals).format(deals=f.deals, won=f.won)
             + f" {money(f.value_won):>15}" for f in s.referrers[:max_rows]]
     return [line.rstrip() for line in out]
 

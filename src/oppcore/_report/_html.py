@@ -20,7 +20,7 @@ from oppcore._charts import (
     rate_svg,
 )
 from oppcore._charts import escape as _t
-from oppcore.locale._catalog import _, active
+from oppcore.locale._catalog import _, active, ngettext
 from oppcore.locale._numbers import format_date
 from oppcore.locale._reasons import translate_reason
 
@@ -191,7 +191,8 @@ def _cards(report: PipelineReport) -> str:
              (_("Won"), str(c.won), "won", ""), (_("Lost"), str(c.lost), "lost", ""),
              (_("Win rate"), percent(c.win_rate), "", ""),
              (_("Stale"), stale, "stale", "" if report.stale_limits else _("no limits set"))]
-    unpriced = (_("{count} open deals have no amount").format(count=c.unpriced_open)
+    unpriced = (ngettext("{count} open deal has no amount", "{count} open deals have no amount",
+                         c.unpriced_open).format(count=c.unpriced_open)
                 if c.unpriced_open else "")
     cards.extend((_("Open pipeline {currency}").format(currency=t.currency),
                   compact(t.pipeline) if open_value_known(report, t) else na, "",
@@ -305,7 +306,8 @@ def _top_table(report: PipelineReport) -> str:
         reasons = "".join(
             f'<li><span class="{"pos" if r.points >= 0 else "neg"}">{points(r.points)}</span> '
             f"{_t(translate_reason(r.message))}</li>" for r in d.reasons)
-        stale = _("stale: {days} days in its stage").format(days=d.days_in_stage)
+        stale = ngettext("stale: {days} day in its stage", "stale: {days} days in its stage",
+                         d.days_in_stage).format(days=d.days_in_stage)
         flag = f'<br><span class="flag">{_t(stale)}</span>' if d.stale else ""
         deal = (f"<strong>{_t(d.name)}</strong> <span class=sub>{_t(d.opportunity_id)}"
                 f"</span><br><span class=sub>{_t(d.account or '-')}</span>{flag}"
@@ -322,8 +324,9 @@ def _top_table(report: PipelineReport) -> str:
 def _stale_subtitle(report: PipelineReport) -> str:
     text = _("Open deals in their stage longer than the stage's follow-up rule allows.")
     if report.stale_after is not None:
-        text += " " + _("Limit: {days} days for stages without their own.").format(
-            days=report.stale_after)
+        text += " " + ngettext("Limit: {days} day for stages without their own.",
+                               "Limit: {days} days for stages without their own.",
+                               report.stale_after).format(days=report.stale_after)
     return text
 
 
@@ -341,7 +344,10 @@ def _stale_table(report: PipelineReport) -> str:
             for s in report.stale[:MAX_TABLE_ROWS]]
     table = _table(head, rows, _("Stale deals, longest in stage first"))
     if len(report.stale) > MAX_TABLE_ROWS:
-        table += ('<p class="note">' + _("{count} more stale deal(s) not listed; export the "
-                  "report as CSV or JSON for all of them.").format(
-                      count=len(report.stale) - MAX_TABLE_ROWS) + "</p>")
+        more = len(report.stale) - MAX_TABLE_ROWS
+        table += ('<p class="note">' + ngettext(
+            "{count} more stale deal not listed; export the report as CSV or JSON for all "
+            "of them.",
+            "{count} more stale deals not listed; export the report as CSV or JSON for all "
+            "of them.", more).format(count=more) + "</p>")
     return table

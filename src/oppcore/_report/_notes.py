@@ -6,7 +6,7 @@ scorecard could not score, a dimension no deal has. Text, HTML, JSON (``notes``)
 (``note`` rows) take these sentences from here.
 """
 
-from oppcore.locale._catalog import N_, _
+from oppcore.locale._catalog import N_, _, ngettext
 
 from ._values import CurrencyTotal, PipelineReport
 
@@ -38,12 +38,17 @@ def unpriced_notes(report: PipelineReport) -> list[str]:
     c = report.counts
     lines = []
     if c.unpriced_open:
-        lines.append(_("{count} open deal(s) have no amount: the open pipeline leaves them "
-                       "out (n/a when no open deal has one), it does not count them as 0."
-                       ).format(count=c.unpriced_open))
+        lines.append(ngettext(
+            "{count} open deal has no amount: the open pipeline leaves it out (n/a when no "
+            "open deal has one), it does not count it as 0.",
+            "{count} open deals have no amount: the open pipeline leaves them out (n/a when "
+            "no open deal has one), it does not count them as 0.",
+            c.unpriced_open).format(count=c.unpriced_open))
     if c.unpriced_won:
-        lines.append(_("{count} won deal(s) have no amount: the value won leaves them out."
-                       ).format(count=c.unpriced_won))
+        lines.append(ngettext(
+            "{count} won deal has no amount: the value won leaves it out.",
+            "{count} won deals have no amount: the value won leaves them out.",
+            c.unpriced_won).format(count=c.unpriced_won))
     return lines
 
 
@@ -67,12 +72,19 @@ def unranked_note(report: PipelineReport) -> str:
     if not report.top_deals and not unscored:
         return _("No open deals to rank.")
     if not report.top_deals:
-        return _("Nothing ranked: the scorecard found no data for any of its rules on the "
-                 "{count} open deal(s). Record qualification (budget, authority, need, "
-                 "timeline), activities or expected close dates, or use a scorecard over "
-                 "fields the data has.").format(count=unscored)
-    return _("{count} open deal(s) could not be scored (no data for any rule) and are "
-             "not ranked.").format(count=unscored)
+        return ngettext(
+            "Nothing ranked: the scorecard found no data for any of its rules on the "
+            "{count} open deal. Record qualification (budget, authority, need, timeline), "
+            "activities or expected close dates, or use a scorecard over fields the data "
+            "has.",
+            "Nothing ranked: the scorecard found no data for any of its rules on the "
+            "{count} open deals. Record qualification (budget, authority, need, timeline), "
+            "activities or expected close dates, or use a scorecard over fields the data "
+            "has.", unscored).format(count=unscored)
+    return ngettext("{count} open deal could not be scored (no data for any rule) and is "
+                    "not ranked.",
+                    "{count} open deals could not be scored (no data for any rule) and are "
+                    "not ranked.", unscored).format(count=unscored)
 
 
 def left_out_note(what: str) -> str:

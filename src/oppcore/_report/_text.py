@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from oppcore._charts import period_text
-from oppcore.locale._catalog import _
+from oppcore.locale._catalog import _, ngettext
 from oppcore.locale._numbers import format_date
 from oppcore.locale._reasons import translate_reason
 
@@ -120,14 +120,21 @@ def _header(out: _Out, report: PipelineReport) -> None:
         label=printable(report.pipeline_label), id=printable(report.pipeline_id),
         moment=format_date(report.generated_at, time=True)))
     stale = str(c.stale) if report.stale_limits else _(NA)
-    out.add(_("{deals} deals: {open} open, {won} won, {lost} lost   win rate {rate}   "
-              "stale {stale}").format(deals=c.deals, open=c.open, won=c.won, lost=c.lost,
-                                      rate=percent(c.win_rate), stale=stale))
+    out.add(ngettext("{deals} deal: {open} open, {won} won, {lost} lost   win rate {rate}   "
+                     "stale {stale}",
+                     "{deals} deals: {open} open, {won} won, {lost} lost   win rate {rate}   "
+                     "stale {stale}", c.deals).format(
+        deals=c.deals, open=c.open, won=c.won, lost=c.lost, rate=percent(c.win_rate),
+        stale=stale))
     for t in report.totals:
-        pipeline = (_("{pipeline} (weighted {weighted}, {count} deals)").format(
+        pipeline = (ngettext("{pipeline} (weighted {weighted}, {count} deal)",
+                             "{pipeline} (weighted {weighted}, {count} deals)",
+                             t.open_deals).format(
             pipeline=amount(t.pipeline), weighted=amount(t.weighted), count=t.open_deals)
             if open_value_known(report, t) else _(NA))
-        out.add(_("{currency}: open pipeline {pipeline}, won {won} ({count} deals)").format(
+        out.add(ngettext("{currency}: open pipeline {pipeline}, won {won} ({count} deal)",
+                         "{currency}: open pipeline {pipeline}, won {won} ({count} deals)",
+                         t.won_deals).format(
             currency=t.currency, pipeline=pipeline, won=amount(t.closed),
             count=t.won_deals))
     if not report.totals and c.unpriced_open:  # no deal has an amount at all
@@ -226,7 +233,8 @@ def _figure(value: Decimal, currency: str) -> str:
 
 
 def _flag(t: TopDeal) -> str:
-    return _("STALE: {days} days in its stage").format(days=t.days_in_stage)
+    return ngettext("STALE: {days} day in its stage", "STALE: {days} days in its stage",
+                    t.days_in_stage).format(days=t.days_in_stage)
 
 
 def _top(out: _Out, report: PipelineReport) -> None:
@@ -264,8 +272,9 @@ def _stale(out: _Out, report: PipelineReport, max_rows: int) -> None:
         return
     out.title(_("Stale deals ({count})").format(count=len(report.stale)))
     if report.stale_after is not None:
-        out.add(_("Limit: {days} days in a stage, for stages without their own.").format(
-            days=report.stale_after))
+        out.add(ngettext("Limit: {days} day in a stage, for stages without their own.",
+                         "Limit: {days} days in a stage, for stages without their own.",
+                         report.stale_after).format(days=report.stale_after))
     if not report.stale:
         out.add(_("No stale deals."))
         return

@@ -30,6 +30,7 @@ __all__ = [
     "_",
     "active",
     "catalog_dir",
+    "ngettext",
     "normalize",
     "pgettext",
     "translation",
@@ -119,6 +120,17 @@ def _(message: str) -> str:
     if _ACTIVE.get() == DEFAULT:
         return message
     return _load(_ACTIVE.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """Translate the form of a message that fits the count ``n`` into the active locale.
+
+    English picks ``singular`` for 1 and ``plural`` otherwise; a catalog picks by its own
+    ``Plural-Forms`` rule (zh-CN has one form for every count).
+    """
+    if _ACTIVE.get() == DEFAULT:
+        return singular if n == 1 else plural
+    return _load(_ACTIVE.get()).ngettext(singular, plural, n)
 
 
 def pgettext(context: str, message: str) -> str:
