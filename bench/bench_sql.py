@@ -27,7 +27,6 @@ import os
 import random
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -68,22 +67,7 @@ def rows(opps: list[Opportunity], tenant: str) -> list[tuple[object, ...]]:
     return out
 
 
-_CAS = textwrap.dedent("""
-    import sys
-    import sqlalchemy as sa
-    from oppcore import Opportunity, VersionConflictError
-    from oppcore.storage.sql import SQLStore
-    store = SQLStore(sa.create_engine(sys.argv[1]), tenant="cas4")
-    wins = 0
-    for _ in range(int(sys.argv[2])):
-        seen = store.get(Opportunity, "counter")
-        try:
-            store.save(seen.evolve(custom={"n": int(seen.custom["n"]) + 1}))
-            wins += 1
-        except VersionConflictError:
-            pass
-    print(wins)
-""")
+CAS_WORKER = Path(__file__).with_name("cas_worker.py")
 
 
 def processes_cas(url: str, processes: int, attempts: int) -> tuple[int, int, int]:
@@ -92,7 +76,7 @@ def processes_cas(url: str, processes: int, attempts: int) -> tuple[int, int, in
     store = SQLStore(engine, tenant="cas4")
     store.add(Opportunity(id="counter", name="counter", pipeline_id="standard",
                           stage_id="identification", created_at=T0, custom={"n": 0}))
-    procs = [subprocess.Popen([sys.executable, "-c", _CAS, url, str(attempts)],
+    procs = [subprocess.Popen([sys.executable, str(CAS_WORKER), url, str(attempts), "cas4"],
                               stdout=subprocess.PIPE, text=True) for _ in range(processes)]
     wins = sum(int(p.communicate(timeout=600)[0]) for p in procs)
     final = store.get(Opportunity, "counter")

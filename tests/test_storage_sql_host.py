@@ -7,6 +7,7 @@ import sys
 import textwrap
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -178,29 +179,15 @@ def test_read_committed_host_conflicts_are_retried_by_the_service(pg_host: Any) 
 
 # --------------------------------------------------------------------------- processes
 
-_CAS = textwrap.dedent("""
-    import sys
-    import sqlalchemy as sa
-    from oppcore import Opportunity, VersionConflictError
-    from oppcore.storage.sql import SQLStore
-    store = SQLStore(sa.create_engine(sys.argv[1]), tenant="cas")
-    wins = 0
-    for _ in range(int(sys.argv[2])):
-        seen = store.get(Opportunity, "counter")
-        try:
-            store.save(seen.evolve(custom={"n": int(seen.custom["n"]) + 1}))
-            wins += 1
-        except VersionConflictError:
-            pass
-    print(wins)
-""")
+# The same worker bench/bench_sql.py runs several of.
+CAS_WORKER = Path(__file__).resolve().parent.parent / "bench" / "cas_worker.py"
 
 
 def test_four_processes_lose_no_update(sql_clean: Any) -> None:
     url = sql_clean.url.render_as_string(hide_password=False)
     SQLStore(sql_clean, tenant="cas").add(opportunity("counter", custom={"n": 0}))
-    procs = [subprocess.Popen([sys.executable, "-c", _CAS, url, "40"], stdout=subprocess.PIPE,
-                              text=True) for _ in range(4)]
+    procs = [subprocess.Popen([sys.executable, str(CAS_WORKER), url, "40", "cas"],
+                              stdout=subprocess.PIPE, text=True) for _ in range(4)]
     wins = [int(p.communicate(timeout=300)[0]) for p in procs]
     assert all(p.returncode == 0 for p in procs)
     final = SQLStore(sql_clean, tenant="cas").get(Opportunity, "counter")
